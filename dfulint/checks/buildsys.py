@@ -1,0 +1,123 @@
+"""6xx: files the build system will not read where the user put them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from dfulint.checks import hit, rule
+from dfulint.core import Severity, Span
+
+
+def _sysbuild_dest(rel: str) -> str:
+    """Where a child_image/ file's content belongs under sysbuild."""
+    parts = Path(rel).parts
+    if len(parts) == 2:                           # child_image/<image>.conf|.overlay
+        return f"sysbuild/{parts[1]}"
+    return "sysbuild/" + "/".join(parts[1:])       # child_image/mcuboot/... -> sysbuild/mcuboot/...
+
+
+@rule("DFU601", "child-image-under-sysbuild", Severity.ERROR,
+      "Settings in child_image/ are silently ignored by sysbuild builds (NCS 2.7+)", fixable=True)
+def child_image_ignored(t):
+    if t.build_system != "sysbuild":
+        return
+    app = t.app
+    child_files = [p for p in app.files if app.rel(p).startswith("child_image/")]
+    if not child_files:
+        return
+    sys_values = {}
+    for frag in t.files.fragments:
+        if app.rel(frag.path).startswith("sysbuild/"):
+            for a in frag.assignments:
+                sys_values.setdefault(app.rel(frag.path), {})[a.name] = a.value_without_comment
+    all_sys = {k: v for d in sys_values.values() for k, v in d.items()}
+    frags = {f.path: f for f in t.files.fragments}
+    why = "NCS 3.0 removed child images" if t.sdk.at_least(3, 0) else "sysbuild ignores child_image/ without a warning"
+    for p in child_files:
+        rel = app.rel(p)
+        dest = _sysbuild_dest(rel)
+        frag = frags.get(p)
+        if frag is None or not frag.assignments:
+            if p.suffix in (".overlay", ".conf"):
+                yield hit(Span(p, 1, 1), f"{rel} is not read by this sysbuild build ({why})",
+                          fix=f"move it to {dest}" + (" (and check that it holds everything MCUboot needs)"
+                                                       if dest.endswith("prj.conf") else ""),
+                          severity=Severity.WARNING, anchor=rel)
+            continue
+        for a in frag.assignments:
+            here = all_sys.get(a.name)
+            if here == a.value_without_comment:
+                continue
+            if here is None:
+                msg = (f"{a.full_name}={a.value_without_comment} in {rel} is ignored by sysbuild ({why}); "
+                       f"nothing in sysbuild/ sets it")
+            else:
+                msg = (f"{a.full_name}={a.value_without_comment} in {rel} is ignored by sysbuild ({why}); "
+                       f"sysbuild/ sets {here} instead")
+            fix = f"move `{a.full_name}={a.value_without_comment}` to {dest}"
+            if a.name == "PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY":
+                fix = f"set SB_CONFIG_PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY={a.value_without_comment} in sysbuild.conf"
+            yield hit(a.span, msg, fix=fix, image="mcuboot" if "mcuboot" in rel else "", anchor=a.full_name)
+
+
+@rule("DFU602", "app-overlay-shadowed", Severity.WARNING,
+      "app.overlay is skipped for boards that have a boards/<board>.overlay")
+def app_overlay_shadowed(t):
+    app = t.app
+    img = t.images.get("app")
+    if img is None or not (app.root / "app.overlay").is_file():
+        return
+    used = [layer.path for layer in img.dts_layers]
+    if app.root / "app.overlay" in used or not used:
+        return
+    board_ov = used[0]
+    yield hit(Span(app.root / "app.overlay", 1, 1),
+              f"app.overlay is not applied for {t.board}: Zephyr uses only the first of boards/<board>.overlay, "
+              f"<board>.overlay and app.overlay, and {app.rel(board_ov)} exists",
+              fix=f"move what {t.board} needs from app.overlay into {app.rel(board_ov)}, or `#include` it there",
+              anchor="app.overlay", related=[Span(board_ov, 1, 1)])
+
+
+@rule("DFU603", "pm-static-not-used", Severity.INFO,
+      "A pm_static file that the build will not pick for this board")
+def pm_static_unused(t):
+    if t.pm_static is None or not t.uses_pm:
+        return
+    for path, _why in t.pm_static_unused:
+        name = path.stem
+        if name == "pm_static" or t.sdk.version < (1, 8, 0):
+            yield hit(Span(path, 1, 1), f"{path.name} is not used for {t.board}: NCS {t.sdk} picks "
+                      f"{t.pm_static.path.name} first", fix=f"delete {path.name} or merge it into "
+                      f"{t.pm_static.path.name}", anchor=path.name)
+
+
+@rule("DFU604", "image-config-replaces-defaults", Severity.WARNING,
+      "child_image/mcuboot/ or sysbuild/mcuboot/ replaces MCUboot's own configuration")
+def replaces_defaults(t):
+    mcu = t.images.get("mcuboot")
+    if mcu is None or mcu.replaces_defaults is None or not t.mcuboot_enabled:
+        return
+    path = mcu.replaces_defaults
+    rel = t.app.rel(path)
+    lost = ["CONFIG_BOOT_SIGNATURE_TYPE_* and key defaults", "MCUboot's board and SoC fragments"]
+    if getattr(t.soc, "family", "") == "nrf54l":
+        lost.insert(0, "CONFIG_BOOT_MAX_IMG_SECTORS=256 from MCUboot's nRF54L SoC fragment")
+    cfg = mcu.config
+    missing = []
+    if cfg is not None:
+        for sym in ("MAIN_STACK_SIZE", "BOOT_MAX_IMG_SECTORS", "FLASH", "FLASH_MAP"):
+            v = cfg.get(sym)
+            if v is not None and v.origin == "default":
+                missing.append(sym)
+    span = Span(path, 1, 1) if path.is_file() else Span(path / "prj.conf", 1, 1)
+    if not path.is_file() and not (path / "prj.conf").is_file():
+        yield hit(span, f"{rel}/ exists, so MCUboot's own prj.conf and board files are no longer used, but it has no "
+                  "prj.conf: MCUboot is built from Kconfig defaults only", image="mcuboot", anchor=rel,
+                  fix=f"add {rel}/prj.conf with MCUboot's full configuration, or use sysbuild/mcuboot.conf to append "
+                  "settings instead", severity=Severity.ERROR)
+        return
+    yield hit(span, f"{rel} replaces MCUboot's own configuration, so {', '.join(lost)} no longer apply"
+              + (f"; left at Kconfig defaults here: {', '.join('CONFIG_' + m for m in missing)}" if missing else ""),
+              image="mcuboot", anchor=rel,
+              fix=("append settings with child_image/mcuboot.conf instead" if t.build_system == "child_image"
+                   else "append settings with sysbuild/mcuboot.conf instead")
+              + ", or copy everything MCUboot needs for this board into the replacing file")

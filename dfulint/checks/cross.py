@@ -1,0 +1,1 @@
+"""5xx: cross-image consistency and settings sysbuild overrides."""

@@ -1,0 +1,84 @@
+"""0xx: files dfulint (and the build) cannot read as they are."""
+from __future__ import annotations
+
+from dfulint.checks import hit, rule
+from dfulint.core import Severity
+
+_READ_KINDS = {"unreadable", "binary", "too-large", "encoding"}
+
+
+def _problems(t):
+    for frag in t.files.fragments:
+        for p in frag.problems:
+            yield p
+    for pm in t.files.pm:
+        for p in pm.problems:
+            yield p
+    for d in t.files.dts:
+        for p in d.problems:
+            yield p
+    yield from t.problems
+
+
+@rule("DFU001", "unreadable-file", Severity.ERROR,
+      "A configuration file cannot be read as UTF-8 text")
+def unreadable(t):
+    for p in _problems(t):
+        if p.kind in _READ_KINDS:
+            yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
+
+
+@rule("DFU002", "yaml-syntax", Severity.ERROR,
+      "A Partition Manager YAML file does not parse or has the wrong structure")
+def yaml_syntax(t):
+    for pm in list(t.files.pm) + ([t.pm_static] if t.pm_static and t.pm_static not in t.files.pm else []):
+        for p in pm.problems:
+            if p.kind in ("syntax", "structure"):
+                yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
+    for p in t.problems:
+        if p.kind in ("syntax", "structure") and p.span.path.suffix in (".yml", ".yaml"):
+            yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
+
+
+@rule("DFU003", "dts-syntax", Severity.ERROR,
+      "A devicetree overlay or board file has a syntax error")
+def dts_syntax(t):
+    seen = set()
+    files = list(t.files.dts)
+    for img in t.images.values():
+        files += img.dts_files
+    for d in files:
+        for p in d.problems:
+            if p.kind == "syntax" and (p.span.path, p.span.line) not in seen:
+                seen.add((p.span.path, p.span.line))
+                yield hit(p.span, p.message, fix=p.fix or "fix the devicetree syntax at this line",
+                          anchor=p.span.path.name)
+
+
+@rule("DFU004", "pm-duplicate-key", Severity.ERROR,
+      "A partition or key is written twice in a Partition Manager file; YAML keeps only the last")
+def pm_duplicate(t):
+    for pm in t.files.pm:
+        for p in pm.problems:
+            if p.kind == "duplicate-key":
+                yield hit(p.span, p.message, fix=p.fix, anchor=p.message.split("'")[1])
+
+
+@rule("DFU005", "pm-value-not-integer", Severity.ERROR,
+      "An address or size in a Partition Manager file is not a YAML integer")
+def pm_not_int(t):
+    for pm in t.files.pm:
+        for p in pm.problems:
+            if p.kind == "not-an-integer":
+                yield hit(p.span, p.message, fix=p.fix, anchor=p.message.split(":")[0].strip("'"))
+
+
+@rule("DFU006", "dts-include-problem", Severity.WARNING,
+      "A quoted #include in a devicetree file cannot be found or leaves the project")
+def dts_include(t):
+    for d in t.files.dts:
+        for p in d.problems:
+            if p.kind in ("include-missing", "include-outside", "too-deep"):
+                sev = Severity.ERROR if p.kind == "include-missing" else Severity.WARNING
+                yield hit(p.span, p.message, fix=p.fix or "fix the include path", severity=sev,
+                          anchor=p.span.path.name)

@@ -1,0 +1,259 @@
+"""4xx: Kconfig fragment hygiene, per line and per image."""
+from __future__ import annotations
+
+from dfulint.checks import hit, rule
+from dfulint.core import Edit, Severity
+from dfulint.sources.kconf import guess_type, interpret
+
+
+def _type_of(a) -> tuple[str, bool]:
+    """(type, known): the catalogue's type for the symbol, else what the value looks like."""
+    from dfulint.model.kconfig import symbol
+
+    info = symbol(a.name)
+    if info is not None and info.type:
+        return info.type, True
+    return guess_type(a.raw), False
+
+
+def _line_edit(a, new_line: str):
+    """An exact edit of the line holding assignment `a`."""
+    from dfulint.sources import read_text
+
+    lines = read_text(a.span.path).lines
+    if not (0 < a.span.line <= len(lines)):
+        return []
+    return [Edit(a.span.path, a.span.line, a.span.line, lines[a.span.line - 1], new_line)]
+
+
+@rule("DFU401", "conf-inline-comment", Severity.ERROR,
+      "A value in a Kconfig fragment is followed by an inline `# comment`", fixable=True)
+def inline_comment(t):
+    for frag in t.files.fragments:
+        for a in frag.assignments:
+            comment = a.inline_comment
+            if comment is None:
+                continue
+            typ, known = _type_of(a)
+            value = a.value_without_comment
+            new_line = f"{a.prefix}{a.name}={value}"
+            edits = _line_edit(a, new_line)
+            fix = f"move the comment to its own line above: `{comment}` then `{new_line}`"
+            if typ in ("int", "hex"):
+                yield hit(a.span, f"{a.full_name}={a.raw}: Kconfig reads the whole text '{a.raw}' as the "
+                          f"{typ} value, rejects it and Zephyr aborts the build ('Aborting due to Kconfig warnings')",
+                          fix=fix, anchor=a.full_name, edits=edits)
+            elif typ in ("bool", "tristate"):
+                yield hit(a.span, f"{a.full_name}={a.raw}: works only by accident (Kconfig reads just the first "
+                          f"character '{a.raw[:1]}'); the same habit after an int or hex value aborts the build",
+                          fix=fix, anchor=a.full_name, severity=Severity.WARNING, edits=edits)
+            elif typ == "string":
+                if a.raw.startswith('"'):
+                    yield hit(a.span, f"{a.full_name}: the comment after the closing quote is dropped by Kconfig, "
+                              "so this works, but it is fragile", fix=fix, anchor=a.full_name,
+                              severity=Severity.INFO, edits=edits)
+                else:
+                    yield hit(a.span, f"{a.full_name}={a.raw}: a string value must be quoted; Kconfig rejects "
+                              "this 'malformed string literal' and aborts the build",
+                              fix=f'write `{a.prefix}{a.name}="{value}"` and put the comment on its own line',
+                              anchor=a.full_name)
+            else:
+                yield hit(a.span, f"{a.full_name}={a.raw}: inline comments are not Kconfig syntax; the text after "
+                          "'=' is taken as the value", fix=fix, anchor=a.full_name,
+                          severity=Severity.WARNING if not known else None, edits=edits)
+
+
+def _image_assignments(img):
+    for frag in img.fragments:
+        for a in frag.assignments:
+            yield a
+
+
+@rule("DFU402", "conf-conflicting-assignment", Severity.WARNING,
+      "The same symbol is assigned different values in one image; the last one silently wins", fixable=True)
+def conflicting(t):
+    for name, img in t.images.items():
+        by_sym: dict[str, list] = {}
+        for a in _image_assignments(img):
+            by_sym.setdefault(a.name, []).append(a)
+        for sym, assigns in by_sym.items():
+            values = [x.value_without_comment for x in assigns]
+            if len(set(values)) < 2:
+                continue
+            last = assigns[-1]
+            for a in assigns[:-1]:
+                if a.value_without_comment == last.value_without_comment:
+                    continue
+                where = (f"line {last.span.line}" if last.span.path == a.span.path
+                         else f"{t.app.rel(last.span.path)}:{last.span.line}")
+                edits = []
+                if a.span.path == last.span.path:
+                    from dfulint.sources import read_text
+                    lines = read_text(a.span.path).lines
+                    if 0 < a.span.line <= len(lines):
+                        edits = [Edit(a.span.path, a.span.line, a.span.line, lines[a.span.line - 1], None)]
+                yield hit(a.span, f"{a.full_name}={a.value_without_comment} is overridden by "
+                          f"{last.value_without_comment} at {where}; Kconfig keeps the last value without a warning",
+                          fix=f"delete this line, or the later one if {a.value_without_comment} was meant",
+                          image=name, anchor=a.full_name, related=[last.span], edits=edits)
+
+
+@rule("DFU403", "conf-repeated-assignment", Severity.INFO,
+      "The same symbol is assigned the same value twice in one image", fixable=True)
+def repeated(t):
+    for name, img in t.images.items():
+        first: dict[str, object] = {}
+        for a in _image_assignments(img):
+            prev = first.get(a.name)
+            if prev is None:
+                first[a.name] = a
+                continue
+            if prev.value_without_comment == a.value_without_comment:
+                where = (f"line {prev.span.line}" if prev.span.path == a.span.path
+                         else f"{t.app.rel(prev.span.path)}:{prev.span.line}")
+                edits = []
+                if prev.span.path == a.span.path:
+                    from dfulint.sources import read_text
+                    lines = read_text(a.span.path).lines
+                    if 0 < a.span.line <= len(lines):
+                        edits = [Edit(a.span.path, a.span.line, a.span.line, lines[a.span.line - 1], None)]
+                yield hit(a.span, f"{a.full_name}={a.value_without_comment} repeats the assignment at {where}",
+                          fix="delete the repeated line", image=name, anchor=a.full_name,
+                          related=[prev.span], edits=edits)
+
+
+@rule("DFU404", "conf-malformed-line", Severity.ERROR,
+      "A line in a Kconfig fragment is neither an assignment nor a comment")
+def malformed(t):
+    for frag in t.files.fragments:
+        for p in frag.problems:
+            if p.kind == "malformed-line":
+                yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
+
+
+@rule("DFU405", "conf-space-around-equals", Severity.ERROR,
+      "Spaces around `=` make Kconfig read a different, undefined symbol name", fixable=True)
+def spaces(t):
+    for frag in t.files.fragments:
+        for a in frag.assignments:
+            if a.symbol != a.symbol.strip() or (not a.unset and a.raw[:1] in (" ", "\t")):
+                new_line = f"{a.prefix}{a.name}={a.raw.strip()}"
+                yield hit(a.line_span, f"`{a.prefix}{a.symbol}={a.raw}`: Kconfig takes the symbol name "
+                          f"'{a.symbol}' (with the space) and the value '{a.raw}'; the assignment goes to an undefined "
+                          "symbol and Zephyr aborts the build", fix=f"write `{new_line}`", anchor=a.full_name,
+                          edits=_line_edit(a, new_line))
+
+
+@rule("DFU410", "conf-unset-non-bool", Severity.WARNING,
+      "`# CONFIG_X is not set` on an int, hex or string symbol does nothing")
+def unset_non_bool(t):
+    from dfulint.model.kconfig import symbol
+
+    for frag in t.files.fragments:
+        for a in frag.assignments:
+            if not a.unset:
+                continue
+            info = symbol(a.name)
+            if info is not None and info.type in ("int", "hex", "string"):
+                yield hit(a.span, f"`# {a.full_name} is not set` is ignored for the {info.type} symbol {a.name}: "
+                          "its default stays in effect", fix=f"assign the value you want: `{a.full_name}=...`",
+                          anchor=a.full_name)
+
+
+@rule("DFU407", "conf-invalid-value", Severity.ERROR,
+      "A value does not fit the symbol's type; Kconfig drops it and the build aborts")
+def invalid_value(t):
+    from dfulint.model.kconfig import symbol
+
+    for frag in t.files.fragments:
+        for a in frag.assignments:
+            if a.unset or a.inline_comment is not None:
+                continue  # DFU401 reports values spoiled by comments
+            info = symbol(a.name)
+            if info is None or info.type not in ("bool", "tristate", "int", "hex", "string"):
+                continue
+            _, err = interpret(a.raw, info.type)
+            if err:
+                example = {"bool": "y or n", "tristate": "y, m or n", "int": "a decimal number",
+                           "hex": "a 0x... number", "string": 'a "quoted" string'}[info.type]
+                yield hit(a.span, f"{a.full_name}: {err}; Kconfig ignores the assignment and Zephyr aborts the build",
+                          fix=f"give {a.name} {example}", anchor=a.full_name)
+            elif info.type in ("bool",) and a.raw not in ("y", "n"):
+                yield hit(a.span, f"{a.full_name}={a.raw} is read as '{a.raw[0]}' (Kconfig looks at the first "
+                          "character only)", fix=f"write `{a.full_name}={a.raw[0]}`", anchor=a.full_name,
+                          severity=Severity.WARNING)
+
+
+def _status_findings(t, wanted: set[str]):
+    from dfulint.model.kconfig import status_in
+
+    for name, img in t.images.items():
+        for frag in img.fragments:
+            for a in frag.assignments:
+                st, detail = status_in(a.name, name, t.sdk.version)
+                if st in wanted:
+                    yield name, a, st, detail
+    if t.sysbuild is not None:
+        for frag in t.sysbuild.fragments:
+            for a in frag.assignments:
+                st, detail = status_in(a.name, "sysbuild", t.sdk.version)
+                if st in wanted:
+                    yield "sysbuild", a, st, detail
+
+
+_WHERE = {
+    ("mcuboot", "child_image"): "child_image/mcuboot.conf",
+    ("mcuboot", "sysbuild"): "sysbuild/mcuboot.conf",
+    ("app", "child_image"): "prj.conf",
+    ("app", "sysbuild"): "prj.conf",
+    ("sysbuild", "sysbuild"): "sysbuild.conf",
+}
+
+
+@rule("DFU406", "conf-symbol-wrong-image", Severity.ERROR,
+      "A symbol is set in an image whose Kconfig tree does not define it")
+def wrong_image(t):
+    for image, a, st, owner in _status_findings(t, {"other-image"}):
+        dest = _WHERE.get((owner, t.build_system), f"the {owner} image's configuration")
+        yield hit(a.span, f"{a.full_name} exists only in the {owner} image's Kconfig; set here it is an assignment "
+                  "to an undefined symbol and Zephyr aborts the build", image=image, anchor=a.full_name,
+                  fix=f"move `{a.prefix}{a.name}={a.value_without_comment}` to {dest}" if owner != "sysbuild"
+                  else f"set SB_CONFIG_{a.name}={a.value_without_comment} in sysbuild.conf instead")
+
+
+@rule("DFU408", "conf-renamed-symbol", Severity.ERROR,
+      "A symbol was renamed or removed in this SDK version")
+def renamed(t):
+    for image, a, st, detail in _status_findings(t, {"renamed", "removed", "not-yet"}):
+        ver = f"NCS {t.sdk}" if t.app.framework == "ncs" else f"Zephyr {t.sdk}"
+        if st == "renamed":
+            yield hit(a.span, f"{a.full_name} no longer exists in {ver} ({t.sdk.source}); it is now "
+                      f"{a.prefix}{detail}, and the old name aborts the build as an undefined symbol",
+                      fix=f"write `{a.prefix}{detail}={a.value_without_comment}`", image=image, anchor=a.full_name)
+        elif st == "removed":
+            yield hit(a.span, f"{a.full_name} was removed ({detail}); in {ver} it is an undefined symbol and the "
+                      "build aborts", fix="delete the line (see the rule page for what replaces it)",
+                      image=image, anchor=a.full_name)
+        else:
+            yield hit(a.span, f"{a.full_name} does not exist yet in {ver} (added in {detail})",
+                      fix=f"use the name valid in {ver}, or check the detected SDK version ({t.sdk.source})",
+                      image=image, anchor=a.full_name, severity=Severity.WARNING)
+
+
+@rule("DFU409", "conf-dependency-unmet", Severity.WARNING,
+      "An assignment Kconfig drops because a dependency is off, or that sysbuild overrides")
+def dropped(t):
+    for name, img in t.images.items():
+        cfg = img.config
+        if cfg is None:
+            continue
+        for d in cfg.dropped:
+            a = d.assignment
+            if d.reason == "dependency":
+                yield hit(a.span, f"{a.full_name}={a.value_without_comment} does not take effect: {d.detail}",
+                          fix="enable the dependency in the same image, or delete this line",
+                          image=name, anchor=a.full_name)
+            elif d.reason == "no-prompt":
+                yield hit(a.span, f"{a.full_name} is not user-configurable (it has no prompt): {d.detail}",
+                          fix="delete this line; set the option that selects it instead",
+                          image=name, anchor=a.full_name, severity=Severity.ERROR)

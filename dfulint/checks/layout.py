@@ -1,0 +1,1 @@
+"""1xx: partition layout as Partition Manager or the devicetree will place it."""

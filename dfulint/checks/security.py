@@ -1,0 +1,1 @@
+"""7xx: security of the update path."""

@@ -1,0 +1,81 @@
+"""Types shared by every stage: where a value was written (Span), what a rule says (Finding)."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A place in a file. `path` is absolute; lines and columns are 1-based."""
+
+    path: Path
+    line: int = 1
+    col: int = 1
+    end_line: Optional[int] = None
+    end_col: Optional[int] = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (use error, warning or info)") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Located:
+    """A value together with the place it was written."""
+
+    value: Any
+    span: Span
+
+
+@dataclass
+class Edit:
+    """A text edit for --fix: replace lines [line, end_line] (1-based, inclusive) of path with text.
+
+    `expect` holds the exact current text of those lines; the fixer refuses the edit when the
+    file no longer matches, so a fix never touches a file it cannot rewrite exactly.
+    An edit with line == 0 creates or appends to the file instead.
+    """
+
+    path: Path
+    line: int
+    end_line: int
+    expect: str
+    text: str
+
+
+@dataclass
+class Finding:
+    code: str
+    message: str
+    span: Span
+    severity: Severity
+    fix: str = ""
+    image: str = ""          # "app", "mcuboot", "sysbuild", ... or "" when not image-specific
+    anchor: str = ""         # logical anchor for fingerprints: partition name, symbol, node path
+    related: list[Span] = field(default_factory=list)
+    evidence: str = "files"  # "files", "workspace" or "build": what the finding rests on
+    edits: list[Edit] = field(default_factory=list)
+    # filled in by the engine
+    name: str = ""
+    app: Optional[Path] = None
+    board: str = ""
+    suppressed_by: Optional[Span] = None

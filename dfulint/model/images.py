@@ -1,0 +1,138 @@
+"""The images a build makes (app, mcuboot, sysbuild) with their inputs in the build's order.
+
+Which files feed which image, and in what order, follows NCS per version
+(research/semantics.md §3): child images up to NCS 2.6, sysbuild from 2.7, plain Zephyr.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from dfulint.core import Span
+from dfulint.sources.kconf import Assignment, Fragment, parse_fragment
+
+
+@dataclass
+class Layer:
+    """One input file of an image, and why it is there."""
+
+    path: Path
+    role: str                 # "base", "board", "extra", "overlay", "forced"...
+    why: str
+
+
+@dataclass
+class Image:
+    name: str                                   # "app", "mcuboot", "sysbuild"
+    conf_layers: list[Layer] = field(default_factory=list)
+    dts_layers: list[Layer] = field(default_factory=list)
+    fragments: list[Fragment] = field(default_factory=list)
+    forced: list[Assignment] = field(default_factory=list)
+    config: object = None                      # dfulint.model.kconfig.ImageConfig
+    dt: object = None                          # dfulint.model.devicetree.DeviceTree
+    dts_files: list = field(default_factory=list)   # parsed DtsFile objects, in order
+    replaces_defaults: Optional[Path] = None   # a file that replaces MCUboot's own prj.conf / config dir
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def conf_paths(self) -> list[Path]:
+        return [layer.path for layer in self.conf_layers]
+
+
+def _existing(app_root: Path, rels: list[str]) -> list[Path]:
+    return [app_root / r for r in rels if (app_root / r).is_file()]
+
+
+def _board_files(d: Path, stems: list[str], ext: str) -> list[Path]:
+    """Board-specific files in `d` as Zephyr applies them: plain board first, then the revision file."""
+    return [d / f"{s}{ext}" for s in reversed(stems) if (d / f"{s}{ext}").is_file()]
+
+
+def _overlay_discovery(d: Path, stems: list[str], board_dir_name: str = "boards") -> tuple[list[Path], str]:
+    """Zephyr's DTC overlay discovery when DTC_OVERLAY_FILE is unset: the first of
+    boards/<board>.overlay (with its revision file), <BOARD>.overlay, app.overlay."""
+    board = _board_files(d / board_dir_name, stems, ".overlay")
+    if board:
+        return board, "board overlay (Zephyr then skips app.overlay)"
+    top = _board_files(d, stems, ".overlay")
+    if top:
+        return top, "<board>.overlay in the config dir"
+    if (d / "app.overlay").is_file():
+        return [d / "app.overlay"], "app.overlay"
+    return [], ""
+
+
+def app_layers(root: Path, stems: list[str], sdk: tuple) -> Image:
+    img = Image("app")
+    base = None
+    if sdk < (2, 6, 0):
+        for s in stems:
+            if (root / f"prj_{s}.conf").is_file():
+                base = root / f"prj_{s}.conf"
+                img.notes.append(f"prj_{s}.conf replaces prj.conf for this board (Zephyr before 3.6)")
+                break
+    if base is None and (root / "prj.conf").is_file():
+        base = root / "prj.conf"
+    if base is not None:
+        img.conf_layers.append(Layer(base, "base", "application configuration"))
+    for p in _board_files(root / "boards", stems, ".conf"):
+        img.conf_layers.append(Layer(p, "board", "board fragment, appended after prj.conf"))
+    overlays, why = _overlay_discovery(root, stems)
+    for p in overlays:
+        img.dts_layers.append(Layer(p, "overlay", why))
+    return img
+
+
+def mcuboot_layers(root: Path, stems: list[str], build_system: str) -> Image:
+    img = Image("mcuboot")
+    if build_system == "child_image":
+        cdir = root / "child_image" / "mcuboot"
+        prj = cdir / "prj.conf"
+        boards = _board_files(cdir / "boards", stems, ".conf")
+        if prj.is_file():
+            img.conf_layers.append(Layer(prj, "base", "replaces MCUboot's own prj.conf"))
+            img.replaces_defaults = prj
+        elif boards:
+            img.replaces_defaults = boards[0]
+            img.notes.append("child_image/mcuboot/boards/<board>.conf without child_image/mcuboot/prj.conf "
+                             "becomes MCUboot's whole CONF_FILE")
+        for p in boards:
+            img.conf_layers.append(Layer(p, "board", "MCUboot board fragment (replaces MCUboot's own)"))
+        for p in _existing(root, ["child_image/mcuboot.conf"]):
+            img.conf_layers.append(Layer(p, "extra", "appended to MCUboot's configuration"))
+        for p in _existing(root, ["child_image/mcuboot.overlay"]):
+            img.dts_layers.append(Layer(p, "overlay", "MCUboot devicetree overlay"))
+        for p in _board_files(cdir / "boards", stems, ".overlay"):
+            img.dts_layers.append(Layer(p, "overlay", "MCUboot board overlay"))
+    elif build_system == "sysbuild":
+        sdir = root / "sysbuild" / "mcuboot"
+        if sdir.is_dir():
+            img.replaces_defaults = sdir
+            img.notes.append("sysbuild/mcuboot/ replaces MCUboot's own configuration directory")
+            base = sdir / "prj.conf"
+            if base.is_file():
+                img.conf_layers.append(Layer(base, "base", "MCUboot's prj.conf (sysbuild/mcuboot/ is its config dir)"))
+                for p in _board_files(sdir / "boards", stems, ".conf"):
+                    img.conf_layers.append(Layer(p, "board", "MCUboot board fragment"))
+        for p in _existing(root, ["sysbuild/mcuboot.conf"]):
+            img.conf_layers.append(Layer(p, "extra", "appended to MCUboot's configuration"))
+        ov = root / "sysbuild" / "mcuboot.overlay"
+        if ov.is_file():
+            img.dts_layers.append(Layer(ov, "overlay", "sysbuild/mcuboot.overlay (replaces overlay discovery)"))
+        elif sdir.is_dir():
+            overlays, why = _overlay_discovery(sdir, stems)
+            for p in overlays:
+                img.dts_layers.append(Layer(p, "overlay", "sysbuild/mcuboot/: " + why))
+    else:  # plain Zephyr with sysbuild (SB_CONFIG_BOOTLOADER_MCUBOOT): same files as sysbuild
+        return mcuboot_layers(root, stems, "sysbuild")
+    return img
+
+
+def synthetic(name: str, value: str, span: Span, prefix: str = "CONFIG_") -> Assignment:
+    """An assignment the build makes on the user's behalf (sysbuild forcing, parent injection)."""
+    return Assignment(name, value, span, span, prefix)
+
+
+def load_fragments(img: Image) -> None:
+    img.fragments = [parse_fragment(layer.path) for layer in img.conf_layers]

@@ -1,0 +1,586 @@
+"""Assemble, for one app and one board, the project as the build will see it: images with
+layered configuration and devicetree, the flash map, and MCUboot's view of its slots."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from dfulint import knowledge
+from dfulint.core import Span
+from dfulint.model import images as img_mod
+from dfulint.model.flash import FlashDevice, FlashMap, Partition
+from dfulint.model.images import Image, synthetic
+from dfulint.sources import Problem
+from dfulint.sources.pm import PmFile, parse_pm
+from dfulint.workspace import App
+
+# sysbuild mode symbol -> (app's MCUBOOT_BOOTLOADER_MODE_*, MCUboot's mode symbols, dfulint mode)
+SB_MODES = {
+    "MCUBOOT_MODE_SWAP_USING_MOVE": ("SWAP_USING_MOVE", ["BOOT_SWAP_USING_MOVE"], "swap-move"),
+    "MCUBOOT_MODE_SWAP_WITHOUT_SCRATCH": ("SWAP_USING_MOVE", ["BOOT_SWAP_USING_MOVE"], "swap-move"),
+    "MCUBOOT_MODE_SWAP_USING_OFFSET": ("SWAP_USING_OFFSET", ["BOOT_SWAP_USING_OFFSET"], "swap-offset"),
+    "MCUBOOT_MODE_SWAP_SCRATCH": ("SWAP_SCRATCH", ["BOOT_SWAP_USING_SCRATCH"], "swap-scratch"),
+    "MCUBOOT_MODE_OVERWRITE_ONLY": ("OVERWRITE_ONLY", ["BOOT_UPGRADE_ONLY"], "overwrite-only"),
+    "MCUBOOT_MODE_DIRECT_XIP": ("DIRECT_XIP", ["BOOT_DIRECT_XIP"], "direct-xip"),
+    "MCUBOOT_MODE_DIRECT_XIP_WITH_REVERT": ("DIRECT_XIP_WITH_REVERT", ["BOOT_DIRECT_XIP", "BOOT_DIRECT_XIP_REVERT"],
+                                            "direct-xip-revert"),
+    "MCUBOOT_MODE_RAM_LOAD": ("RAM_LOAD", ["BOOT_RAM_LOAD"], "ram-load"),
+    "MCUBOOT_MODE_SINGLE_APP": ("SINGLE_APP", ["SINGLE_APPLICATION_SLOT"], "single-app"),
+    "MCUBOOT_MODE_FIRMWARE_UPDATER": ("FIRMWARE_UPDATER", ["BOOT_FIRMWARE_LOADER"], "firmware-loader"),
+}
+# MCUboot image symbol -> dfulint mode, in the order MCUboot's choice lists them
+MCUBOOT_MODES = [
+    ("BOOT_DIRECT_XIP", "direct-xip"), ("BOOT_RAM_LOAD", "ram-load"),
+    ("SINGLE_APPLICATION_SLOT", "single-app"), ("BOOT_FIRMWARE_LOADER", "firmware-loader"),
+    ("BOOT_UPGRADE_ONLY", "overwrite-only"), ("BOOT_SWAP_USING_SCRATCH", "swap-scratch"),
+    ("BOOT_SWAP_USING_OFFSET", "swap-offset"), ("BOOT_SWAP_USING_MOVE", "swap-move"),
+]
+APP_MODES = {
+    "MCUBOOT_BOOTLOADER_MODE_SWAP_USING_MOVE": "swap-move",
+    "MCUBOOT_BOOTLOADER_MODE_SWAP_WITHOUT_SCRATCH": "swap-move",
+    "MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET": "swap-offset",
+    "MCUBOOT_BOOTLOADER_MODE_SWAP_SCRATCH": "swap-scratch",
+    "MCUBOOT_BOOTLOADER_MODE_OVERWRITE_ONLY": "overwrite-only",
+    "MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP": "direct-xip",
+    "MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP_WITH_REVERT": "direct-xip-revert",
+    "MCUBOOT_BOOTLOADER_MODE_RAM_LOAD": "ram-load",
+    "MCUBOOT_BOOTLOADER_MODE_SINGLE_APP": "single-app",
+    "MCUBOOT_BOOTLOADER_MODE_FIRMWARE_UPDATER": "firmware-loader",
+}
+SLOT_NAMES = {
+    "primary": ("mcuboot_primary", "slot0_partition"),
+    "secondary": ("mcuboot_secondary", "slot1_partition"),
+    "scratch": ("mcuboot_scratch", "scratch_partition"),
+}
+
+
+@dataclass
+class ExtFlash:
+    """The external flash an image's devicetree chooses for Partition Manager."""
+
+    node: object                 # MergedNode or None when the chosen label is undefined
+    prop: object                 # the chosen property (DtsProperty)
+    compatible: str
+    size_bytes: Optional[int]
+    page_size: int               # the image's driver layout page
+    page_source: str
+
+
+@dataclass
+class Target:
+    app: App
+    board: Optional[str]
+    board_info: object                       # knowledge.Board or None
+    soc: object                              # knowledge.Soc or None
+    soc_source: str
+    stems: list[str]
+    images: dict[str, Image] = field(default_factory=dict)
+    sysbuild: Optional[Image] = None
+    pm_static: Optional[PmFile] = None
+    pm_static_unused: list[tuple[Path, str]] = field(default_factory=list)
+    flash: FlashMap = field(default_factory=FlashMap)
+    mcuboot_enabled: bool = False
+    mcuboot_enabled_source: str = ""
+    mode: Optional[str] = None               # MCUboot's upgrade mode as MCUboot is built
+    mode_source: str = ""
+    app_mode: Optional[str] = None           # the mode the application is told about
+    ext: dict[str, Optional[ExtFlash]] = field(default_factory=dict)   # per image
+    boot: object = None                      # mcuboot.SlotAnalysis or None
+    boot_params: object = None
+    slots: dict[str, Partition] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    files: "AppFiles" = None                 # every configuration file of the app, parsed once
+
+    @property
+    def sdk(self):
+        return self.app.sdk
+
+    @property
+    def build_system(self) -> str:
+        return self.app.build_system
+
+    @property
+    def uses_pm(self) -> bool:
+        return self.app.framework == "ncs" and (self.soc is None or getattr(self.soc, "pm_supported", True))
+
+    def image(self, name: str) -> Optional[Image]:
+        return self.images.get(name)
+
+
+@dataclass
+class AppFiles:
+    """Every configuration file of an app, parsed once and shared by all its board targets
+    (input-error and hygiene rules look at files whether or not this board's build reads them)."""
+
+    fragments: list = field(default_factory=list)   # sources.kconf.Fragment
+    dts: list = field(default_factory=list)         # sources.dts.DtsFile
+    pm: list = field(default_factory=list)          # sources.pm.PmFile
+
+
+def parse_app_files(app: App) -> AppFiles:
+    from dfulint.sources.dts import parse_dts
+    from dfulint.sources.kconf import parse_fragment
+
+    out = AppFiles()
+    roots = [app.root, _repo_root(app.root)]
+    for p in app.files:
+        name = p.name
+        if name.endswith(".conf"):
+            out.fragments.append(parse_fragment(p, "SB_CONFIG_" if name == "sysbuild.conf" or
+                                                name.startswith("sysbuild_") and p.parent == app.root
+                                                else "CONFIG_"))
+        elif name.endswith((".overlay", ".dts", ".dtsi")):
+            out.dts.append(parse_dts(p, allowed_roots=roots))
+        elif name.startswith("pm_static") and name.endswith((".yml", ".yaml")):
+            out.pm.append(parse_pm(p))
+    return out
+
+
+# ------------------------------------------------------------------ configuration
+
+def _sysbuild_forcing(t: Target) -> None:
+    """Settings sysbuild writes into each image's .config.sysbuild (loaded last)."""
+    sb = t.sysbuild.config
+    sb_path = t.app.root / "sysbuild.conf"
+
+    def where(sym: str) -> Span:
+        v = sb.get(sym)
+        if v.assignments:
+            return v.assignments[-1].span
+        return Span(sb_path, 1, 1)
+
+    app, mcu = t.images["app"], t.images.get("mcuboot")
+    boot = sb.enabled("BOOTLOADER_MCUBOOT")
+    app.forced.append(synthetic("BOOTLOADER_MCUBOOT", "y" if boot else "n", where("BOOTLOADER_MCUBOOT")))
+    if t.app.framework == "ncs":
+        ext = sb.enabled("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY")
+        for image in (app, mcu):
+            if image is not None and boot:
+                image.forced.append(synthetic("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY", "y" if ext else "n",
+                                              where("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY")))
+    if not boot:
+        return
+    for sym, (app_sym, mcu_syms, _mode) in SB_MODES.items():
+        if sb.enabled(sym):
+            app.forced.append(synthetic("MCUBOOT_BOOTLOADER_MODE_" + app_sym, "y", where(sym)))
+            if mcu is not None:
+                for s in mcu_syms:
+                    mcu.forced.append(synthetic(s, "y", where(sym)))
+            break
+    key = sb.str("BOOT_SIGNATURE_KEY_FILE")
+    if key is not None:
+        app.forced.append(synthetic("MCUBOOT_SIGNATURE_KEY_FILE", f'"{key}"', where("BOOT_SIGNATURE_KEY_FILE")))
+        if mcu is not None:
+            mcu.forced.append(synthetic("BOOT_SIGNATURE_KEY_FILE", f'"{key}"', where("BOOT_SIGNATURE_KEY_FILE")))
+    if mcu is not None:
+        for typ in ("NONE", "RSA", "ECDSA_P256", "ED25519"):
+            if sb.enabled("BOOT_SIGNATURE_TYPE_" + typ):
+                mcu.forced.append(synthetic("BOOT_SIGNATURE_TYPE_" + typ, "y", where("BOOT_SIGNATURE_TYPE_" + typ)))
+
+
+def _evaluate(t: Target, image: Image, facts: dict) -> None:
+    from dfulint.model.kconfig import evaluate
+
+    family = getattr(t.soc, "family", None)
+    image.config = evaluate(image.fragments, image.name, t.sdk.version, family, image.forced, facts)
+
+
+def _devicetree(t: Target, image: Image) -> None:
+    from dfulint.model.devicetree import build_tree
+    from dfulint.sources.dts import parse_dts
+
+    roots = [t.app.root]
+    if t.app.west_root:
+        roots.append(t.app.west_root)
+    repo = _repo_root(t.app.root)
+    if repo not in roots:
+        roots.append(repo)
+    files = []
+    board_dts = t.app.custom_boards.get(t.board or "")
+    if board_dts is not None:
+        files.append(parse_dts(board_dts, allowed_roots=roots))
+    for layer in image.dts_layers:
+        files.append(parse_dts(layer.path, allowed_roots=roots))
+    image.dts_files = files
+    base = getattr(t.board_info, "nodes", ()) if t.board_info is not None else ()
+    image.dt = build_tree(files, base)
+
+
+def _repo_root(root: Path) -> Path:
+    d = root
+    for _ in range(8):
+        if (d / ".git").exists() or (d / "west.yml").exists() or d.parent == d:
+            return d
+        d = d.parent
+    return root
+
+
+# ------------------------------------------------------------------ external flash
+
+def _ext_flash(t: Target, image: Image) -> Optional[ExtFlash]:
+    dt = image.dt
+    if dt is None:
+        return None
+    ch = dt.chosen("nordic,pm-ext-flash")
+    if ch is None:
+        return None
+    node, prop = ch
+    compat = ""
+    size = None
+    if node is not None:
+        comps = node.compatibles()
+        compat = comps[0] if comps else ""
+        sp = node.props.get("size")
+        bits = sp.as_int() if sp is not None else None
+        size = bits // 8 if bits else None
+    cfg = image.config
+    if compat == "nordic,qspi-nor":
+        page = cfg.int("NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None
+        v = cfg.get("NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None
+        src = _value_source(v, "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE", image.name)
+        page = page or 4096
+    else:
+        page = cfg.int("SPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None
+        v = cfg.get("SPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None
+        src = _value_source(v, "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE", image.name)
+        page = page or 65536
+    return ExtFlash(node, prop, compat, size, page, src)
+
+
+def _value_source(v, sym: str, image: str) -> str:
+    if v is None:
+        return f"CONFIG_{sym} default ({image})"
+    if v.assignments and v.origin in ("fragment", "forced"):
+        a = v.assignments[-1]
+        return f"CONFIG_{sym}={a.value_without_comment} ({a.span.path.name}:{a.span.line}, {image})"
+    return f"CONFIG_{sym} default {v.value} ({image})"
+
+
+# ------------------------------------------------------------------ flash map
+
+def _pm_static_for(t: Target) -> tuple[Optional[Path], list[tuple[Path, str]]]:
+    root = t.app.root
+    present = sorted(p for p in root.glob("pm_static*.y*ml") if p.is_file())
+    chosen = None
+    if t.sdk.version < (1, 8, 0):
+        cands = [root / "pm_static.yml"]
+    else:
+        cands = [root / f"pm_static_{s}.yml" for s in t.stems] + [root / "pm_static.yml"]
+        board_dts = t.app.custom_boards.get(t.board or "")
+        if board_dts is not None:
+            cands += [board_dts.parent / f"pm_static_{s}.yml" for s in t.stems] + [board_dts.parent / "pm_static.yml"]
+    for c in cands:
+        if c.is_file():
+            chosen = c
+            break
+    unused = []
+    for p in present:
+        if p != chosen:
+            why = "another board's layout" if any(p.stem == f"pm_static_{s}" for s in []) else \
+                f"not the file NCS {t.sdk} picks for {t.board or 'this board'}"
+            unused.append((p, why))
+    return chosen, unused
+
+
+def _internal_device(t: Target) -> Optional[FlashDevice]:
+    soc = t.soc
+    if soc is None:
+        return None
+    return FlashDevice("flash_primary", soc.flash_base, soc.flash_size, soc.page_size, soc.write_block,
+                       node="flash0", compatible="soc-nv-flash", source=f"{soc.name} ({soc.source})")
+
+
+def _sized(cfg, sym: str, default: int, image: str):
+    from dfulint.model.placement import Sized
+
+    v = cfg.get(sym) if cfg is not None else None
+    val = cfg.int(sym) if cfg is not None else None
+    if val is None:
+        return Sized(default, f"default 0x{default:x}")
+    span = v.assignments[-1].span if v is not None and v.assignments and v.origin in ("fragment", "forced") else None
+    src = (f"CONFIG_{sym}=0x{val:x} ({span.path.name}:{span.line}, {image} image)" if span
+           else f"CONFIG_{sym} default 0x{val:x} ({image} image)")
+    return Sized(val, src, span)
+
+
+def _settings_on(cfg) -> bool:
+    if cfg is None:
+        return False
+    if any(cfg.enabled(s) for s in ("SETTINGS_NVS", "SETTINGS_FCB", "SETTINGS_ZMS")):
+        return True
+    return cfg.enabled("SETTINGS") and any(cfg.enabled(s) for s in ("NVS", "ZMS", "FCB"))
+
+
+def _flash_map(t: Target) -> None:
+    dev = _internal_device(t)
+    if t.app.framework != "ncs":
+        _dts_flash_map(t, dev)
+        return
+    if t.app.build_dir is not None:
+        bm = _build_flash_map(t, dev)
+        if bm is not None:
+            t.flash = bm
+            return
+    path, unused = _pm_static_for(t)
+    t.pm_static_unused = unused
+    static = {}
+    if path is not None:
+        t.pm_static = parse_pm(path)
+        static = t.pm_static.partitions
+    if dev is None or not t.uses_pm:
+        fm = FlashMap(origin="pm_static" if static else "none")
+        if static:
+            for name, p in static.items():
+                addr, size = p.int("address"), p.int("size")
+                if addr is None or size is None:
+                    continue
+                fm.partitions.append(Partition(name, addr, size, p.str("region") or "flash_primary",
+                                               p.names("span"), True, f"{path.name}:{p.span.line}", p.span,
+                                               p.at("size"), p.at("address")))
+        t.flash = fm
+        return
+    from dfulint.model.placement import PlacementInput, place
+
+    mcu = t.images.get("mcuboot")
+    mcfg = mcu.config if mcu is not None else None
+    acfg = t.images["app"].config
+    ext = t.ext.get("mcuboot") or t.ext.get("app")
+    ext_secondary = bool(mcfg is not None and mcfg.enabled("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY"))
+    inp = PlacementInput(
+        flash_base=dev.base, flash_size=dev.size, page_size=dev.page_size,
+        fprotect_block=t.soc.fprotect_block, soc_family=t.soc.family, ncs_version=t.sdk.version,
+        static=static, static_path=path, mcuboot=t.mcuboot_enabled,
+        mcuboot_size=_sized(mcfg, "PM_PARTITION_SIZE_MCUBOOT", 0xC000, "mcuboot"),
+        pad_size=_sized(mcfg, "PM_PARTITION_SIZE_MCUBOOT_PAD", t.soc.mcuboot_pad, "mcuboot"),
+        mode=t.mode or "swap-move",
+        scratch_size=_sized(mcfg, "PM_PARTITION_SIZE_MCUBOOT_SCRATCH", 0x1E000, "mcuboot"),
+        settings_size=_sized(acfg, "PM_PARTITION_SIZE_SETTINGS_STORAGE", 0x2000, "app") if _settings_on(acfg) else None,
+        ext_secondary=ext_secondary,
+        ext_flash_size=ext.size_bytes if ext else None,
+        ext_page_size=ext.page_size if ext else 4096,
+    )
+    t.flash = place(inp)
+    # the devices as MCUboot's driver sees them
+    t.flash.devices.setdefault("flash_primary", dev)
+    t.flash.devices["flash_primary"] = dev
+    if "external_flash" in t.flash.devices or any(p.region == "external_flash" for p in t.flash.partitions):
+        xd = t.flash.devices.get("external_flash")
+        size = ext.size_bytes if ext and ext.size_bytes else (xd.size if xd else 0)
+        t.flash.devices["external_flash"] = FlashDevice(
+            "external_flash", 0, size, ext.page_size if ext else 65536, 1,
+            node=(getattr(ext.node, "path", "") if ext and ext.node else ""),
+            compatible=ext.compatible if ext else "",
+            source=(ext.page_source if ext else "no nordic,pm-ext-flash chosen node"),
+            span=(ext.node.props["size"].span if ext and ext.node and "size" in ext.node.props else None))
+
+
+def _build_flash_map(t: Target, dev) -> Optional[FlashMap]:
+    path = t.app.build_dir / "partitions.yml"
+    if not path.is_file():
+        return None
+    pm = parse_pm(path)
+    t.problems.extend(pm.problems)
+    fm = FlashMap(origin="build")
+    if dev is not None:
+        fm.devices["flash_primary"] = dev
+    for name, p in pm.partitions.items():
+        addr, size = p.int("address"), p.int("size")
+        region = p.str("region") or "flash_primary"
+        if addr is None or size is None or region.endswith("sram") or region == "sram_primary":
+            continue
+        fm.partitions.append(Partition(name, addr, size, region, p.names("span"), True,
+                                       f"build {path.name}", None))
+    ext = t.ext.get("mcuboot") or t.ext.get("app")
+    if any(p.region == "external_flash" for p in fm.partitions):
+        fm.devices["external_flash"] = FlashDevice(
+            "external_flash", 0, ext.size_bytes or 0 if ext else 0, ext.page_size if ext else 65536, 1,
+            source=ext.page_source if ext else "build partitions.yml")
+    fm.notes.append(f"layout read from the build directory {t.app.rel(path)}")
+    return fm
+
+
+def _dts_flash_map(t: Target, dev) -> None:
+    """Plain Zephyr: slots are DTS fixed-partitions, as the app image's devicetree defines them."""
+    from dfulint.model.devicetree import fixed_partitions
+
+    app = t.images["app"]
+    fm = FlashMap(origin="dts")
+    if app.dt is None:
+        t.flash = fm
+        return
+    parts = fixed_partitions(app.dt)
+    for dp in parts:
+        if dp.address is None or dp.size is None:
+            continue
+        flash_node = app.dt.node(dp.flash_node)
+        region = "flash_primary"
+        if flash_node is not None and any(c in ("jedec,spi-nor", "nordic,qspi-nor") for c in flash_node.compatibles()):
+            region = dp.flash_node
+            if region not in fm.devices:
+                sp = flash_node.props.get("size")
+                bits = sp.as_int() if sp is not None else None
+                cfg = app.config
+                page = (cfg.int("SPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None) or 65536
+                if "nordic,qspi-nor" in flash_node.compatibles():
+                    page = (cfg.int("NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None) or 65536
+                fm.devices[region] = FlashDevice(region, 0, (bits or 0) // 8, page, 1, node=dp.flash_node,
+                                                 compatible=flash_node.compatibles()[0])
+        fm.partitions.append(Partition(dp.name if not dp.label else dp.label, dp.address + (dev.base if dev and region == "flash_primary" else 0),
+                                       dp.size, region, [], True, f"{dp.span.path.name}:{dp.span.line}",
+                                       dp.span, dp.reg_span, dp.reg_span, dp.label or ""))
+    if dev is not None:
+        fm.devices["flash_primary"] = dev
+    t.flash = fm
+
+
+# ------------------------------------------------------------------ MCUboot's view
+
+def _modes(t: Target) -> None:
+    mcu = t.images.get("mcuboot")
+    if mcu is not None and mcu.config is not None:
+        for sym, mode in MCUBOOT_MODES:
+            if mcu.config.enabled(sym):
+                t.mode = mode
+                v = mcu.config.get(sym)
+                t.mode_source = _value_source(v, sym, "mcuboot")
+                break
+    acfg = t.images["app"].config
+    if acfg is not None:
+        for sym, mode in APP_MODES.items():
+            if acfg.enabled(sym):
+                t.app_mode = mode
+                break
+    if t.mode is None and t.app.framework == "zephyr":
+        t.mode = t.app_mode or "swap-move"
+        t.mode_source = "the application's MCUBOOT_BOOTLOADER_MODE_* (MCUboot built separately)"
+
+
+def _slots(t: Target) -> None:
+    for role, names in SLOT_NAMES.items():
+        for n in names:
+            p = t.flash.get(n)
+            if p is None:
+                p = next((q for q in t.flash.partitions if q.label == n), None)
+            if p is not None:
+                t.slots[role] = p
+                break
+
+
+def _analyse(t: Target) -> None:
+    from dfulint.model import mcuboot as mb
+
+    if not t.mcuboot_enabled or "primary" not in t.slots or t.mode is None:
+        return
+    mcu = t.images.get("mcuboot")
+    cfg = mcu.config if mcu is not None else None
+
+    def geom(p: Partition) -> Optional[mb.SlotGeom]:
+        d = t.flash.devices.get(p.region)
+        if d is None:
+            return None
+        return mb.SlotGeom(p.size, d.page_size, d.write_block, p.name)
+
+    pri = geom(t.slots["primary"])
+    if pri is None:
+        return
+    sec = geom(t.slots["secondary"]) if "secondary" in t.slots else None
+    scr = geom(t.slots["scratch"]) if "scratch" in t.slots else None
+    m = (cfg.int("BOOT_MAX_IMG_SECTORS") if cfg is not None else None) or 128
+    params = mb.BootParams(
+        mode=t.mode, max_img_sectors=m,
+        max_align=(cfg.int("BOOT_MAX_ALIGN") if cfg is not None else None) or 8,
+        validate_primary=cfg.enabled("BOOT_VALIDATE_SLOT0") if cfg is not None else True,
+        encrypted=cfg.enabled("BOOT_ENCRYPT_IMAGE") if cfg is not None else False,
+        ncs_version=t.sdk.version if t.app.framework == "ncs" else None,
+        upstream_version=None)
+    t.boot_params = params
+    t.boot = mb.analyse(pri, sec, params, scr)
+
+
+# ------------------------------------------------------------------ entry point
+
+def build_target(app: App, board: Optional[str]) -> Target:
+    binfo = knowledge.board(board) if board else None
+    soc, soc_src = None, ""
+    if binfo is not None:
+        soc = knowledge.soc(binfo.soc)
+        soc_src = f"board {binfo.name}"
+    elif board and board in app.custom_boards:
+        from dfulint.sources.dts import parse_dts
+
+        df = parse_dts(app.custom_boards[board], allowed_roots=[_repo_root(app.root)])
+        for inc in df.includes:
+            soc = knowledge.soc_for_dts_include(inc.name)
+            if soc:
+                soc_src = f"custom board {app.rel(app.custom_boards[board])} includes {inc.name}"
+                break
+    elif board:
+        soc = knowledge.soc_for_name_hint(board)
+        soc_src = f"board name {board}" if soc else ""
+    stems = knowledge.board_file_stems(board) if board else []
+    if board and board not in stems:
+        stems = stems + [board]
+    t = Target(app=app, board=board, board_info=binfo, soc=soc, soc_source=soc_src, stems=stems)
+
+    app_img = img_mod.app_layers(app.root, stems, app.sdk.version)
+    t.images["app"] = app_img
+    if app.build_system in ("sysbuild", "zephyr") and (app.root / "sysbuild.conf").is_file() or \
+            app.build_system == "sysbuild":
+        sb = img_mod.Image("sysbuild")
+        p = app.root / "sysbuild.conf"
+        if p.is_file():
+            sb.conf_layers.append(img_mod.Layer(p, "base", "sysbuild configuration"))
+        from dfulint.sources.kconf import parse_fragment
+        sb.fragments = [parse_fragment(layer.path, "SB_CONFIG_") for layer in sb.conf_layers]
+        t.sysbuild = sb
+    img_mod.load_fragments(app_img)
+
+    has_mcuboot_files = any(app.root.glob("child_image/mcuboot*")) or any(app.root.glob("sysbuild/mcuboot*"))
+    mcu = img_mod.mcuboot_layers(app.root, stems, app.build_system)
+    img_mod.load_fragments(mcu)
+    t.images["mcuboot"] = mcu
+
+    facts = {"soc": getattr(soc, "name", None), "partition_manager": t.uses_pm}
+    if t.sysbuild is not None:
+        _evaluate(t, t.sysbuild, facts)
+        _sysbuild_forcing(t)
+    # devicetree first: Kconfig defaults depend on chosen nodes
+    _devicetree(t, app_img)
+    _devicetree(t, mcu)
+    app_facts = dict(facts, dt_chosen_pm_ext_flash=app_img.dt.chosen("nordic,pm-ext-flash") is not None)
+    _evaluate(t, app_img, app_facts)
+    if t.sysbuild is not None:
+        t.mcuboot_enabled = t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT")
+        t.mcuboot_enabled_source = "SB_CONFIG_BOOTLOADER_MCUBOOT (sysbuild)"
+    else:
+        t.mcuboot_enabled = app_img.config.enabled("BOOTLOADER_MCUBOOT")
+        t.mcuboot_enabled_source = "CONFIG_BOOTLOADER_MCUBOOT (app)"
+    if app.build_system == "child_image" and app_img.config.enabled("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY"):
+        v = app_img.config.get("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY")
+        span = v.assignments[-1].span if v.assignments else (app_img.conf_paths[0] if app_img.conf_paths else None)
+        if not isinstance(span, Span):
+            span = Span(app.root / "prj.conf", 1, 1)
+        mcu.forced.append(synthetic("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY", "y", span))
+        mcu.notes.append("the parent image injects CONFIG_PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY=y into MCUboot")
+    mcu_facts = dict(facts, dt_chosen_pm_ext_flash=mcu.dt.chosen("nordic,pm-ext-flash") is not None,
+                     has_scratch_partition=False)
+    _evaluate(t, mcu, mcu_facts)
+    if not t.mcuboot_enabled and not has_mcuboot_files:
+        pass
+    t.ext = {"app": _ext_flash(t, app_img), "mcuboot": _ext_flash(t, mcu)}
+    _modes(t)
+    _flash_map(t)
+    _slots(t)
+    _analyse(t)
+    return t
+
+
+def build_targets(app: App) -> list[Target]:
+    files = parse_app_files(app)
+    targets = []
+    for b in app.boards or [None]:
+        t = build_target(app, b)
+        t.files = files
+        targets.append(t)
+    return targets

@@ -1,0 +1,143 @@
+"""`dfulint map`: each flash device with its partitions, and MCUboot's analysis of the slots."""
+from __future__ import annotations
+
+import json
+
+from dfulint.report import display_path
+
+
+def kib(n: int) -> str:
+    if n % 1024 == 0:
+        return f"{n // 1024} KiB"
+    return f"{n / 1024:.1f} KiB"
+
+
+def hx(n) -> str:
+    return f"0x{n:x}" if isinstance(n, int) else "-"
+
+
+def target_dict(t) -> dict:
+    fm = t.flash
+    d = {
+        "app": str(t.app.root),
+        "board": t.board,
+        "soc": getattr(t.soc, "name", None),
+        "sdk_version": str(t.sdk),
+        "build_system": t.build_system,
+        "layout_origin": fm.origin,
+        "devices": [
+            {"name": dev.name, "base": dev.base, "size": dev.size, "page_size": dev.page_size,
+             "write_block": dev.write_block, "node": dev.node or None, "compatible": dev.compatible or None,
+             "source": dev.source}
+            for dev in fm.devices.values()
+        ],
+        "partitions": [
+            {"name": p.name, "device": p.region, "address": p.address, "size": p.size,
+             "end": p.end, "span": p.span_of or None, "static": p.static, "source": p.source}
+            for p in sorted(fm.partitions, key=lambda p: (p.region, p.address, -p.size))
+        ],
+        "notes": list(fm.notes),
+        "pm_errors": [m for m, _ in fm.errors],
+        "mcuboot": None,
+    }
+    b = t.boot
+    if b is not None:
+        def slot(role):
+            p = t.slots.get(role)
+            if p is None:
+                return None
+            dev = fm.devices.get(p.region)
+            count = {"primary": b.primary_sectors, "secondary": b.secondary_sectors,
+                     "scratch": b.scratch_sectors}[role]
+            return {"name": p.name, "device": p.region, "address": p.address, "size": p.size,
+                    "sector_size": dev.page_size if dev else None, "sectors": count}
+        d["mcuboot"] = {
+            "mode": b.mode,
+            "mode_source": t.mode_source,
+            "max_img_sectors": t.boot_params.max_img_sectors,
+            "needed_max_img_sectors": b.needed_max_img_sectors,
+            "trailer_size": b.trailer_size,
+            "primary": slot("primary"),
+            "secondary": slot("secondary"),
+            "scratch": slot("scratch"),
+            "upgrade_possible": b.upgrade_possible,
+            "boots": b.boots,
+            "max_image_size": b.max_image_size,
+            "reasons": [{"code": r.code, "outcome": r.outcome, "message": r.message, "log_line": r.log_line}
+                        for r in b.reasons],
+        }
+    return d
+
+
+def render_json(result) -> str:
+    return json.dumps({"version": 1, "apps": [target_dict(t) for a in result.apps for t in a.targets]},
+                      indent=2) + "\n"
+
+
+def bar(dev, parts, width: int = 64) -> str:
+    """One line per device: each partition's share of the device drawn to scale."""
+    if not dev.size:
+        return ""
+    cells = ["."] * width
+    leaves = [p for p in parts if not p.is_container]
+    for i, p in enumerate(leaves):
+        a = max(0, (p.address - dev.base) * width // dev.size)
+        e = min(width, max(a + 1, (p.end - dev.base) * width // dev.size))
+        ch = p.name[:1].upper() if p.name else "?"
+        for k in range(a, e):
+            cells[k] = "#" if cells[k] != "." else ch
+    return "|" + "".join(cells) + "|"
+
+
+def render_text(result) -> str:
+    out = []
+    for a in result.apps:
+        for t in a.targets:
+            out.append(f"{display_path(t.app.root)}  board {t.board or '(none)'}  "
+                       f"{'NCS' if t.app.framework == 'ncs' else 'Zephyr'} {t.sdk} ({t.sdk.source}), "
+                       f"{t.build_system}, layout from {t.flash.origin}")
+            fm = t.flash
+            for dev in fm.devices.values():
+                parts = fm.on(dev.name)
+                out.append(f"  {dev.name}: {hx(dev.base)}..{hx(dev.end)} ({kib(dev.size)}), "
+                           f"{kib(dev.page_size)} pages, write block {dev.write_block}"
+                           + (f"  [{dev.source}]" if dev.source else ""))
+                out.append("    " + bar(dev, parts))
+                w = max([len(p.name) for p in parts] + [4])
+                out.append(f"    {'name':<{w}}  {'start':>10}  {'end':>10}  {'size':>10}  {'':>10}  source")
+                for p in parts:
+                    out.append(f"    {p.name:<{w}}  {hx(p.address):>10}  {hx(p.end):>10}  {hx(p.size):>10}  "
+                               f"{kib(p.size):>10}  {p.source}")
+            orphans = [p for p in fm.partitions if p.region not in fm.devices]
+            for p in orphans:
+                out.append(f"  (device {p.region} unknown) {p.name} {hx(p.address)} size {hx(p.size)}")
+            for n in fm.notes:
+                out.append(f"  note: {n}")
+            for m, _ in fm.errors:
+                out.append(f"  Partition Manager will fail: {m}")
+            b = t.boot
+            if b is not None:
+                out.append(f"  MCUboot: {b.mode} ({t.mode_source}); BOOT_MAX_IMG_SECTORS={t.boot_params.max_img_sectors}"
+                           f" (needs >= {b.needed_max_img_sectors}); trailer {b.trailer_size} B")
+                for role in ("primary", "secondary", "scratch"):
+                    p = t.slots.get(role)
+                    if p is None:
+                        continue
+                    dev = fm.devices.get(p.region)
+                    n = {"primary": b.primary_sectors, "secondary": b.secondary_sectors,
+                         "scratch": b.scratch_sectors}[role]
+                    out.append(f"    {role:<9} {p.name:<20} {hx(p.size):>9} ({kib(p.size)}) "
+                               f"= {n} sectors of {kib(dev.page_size) if dev else '?'}")
+                verdict = ("upgrade possible" if b.upgrade_possible else "NO upgrade possible")
+                if not b.boots:
+                    verdict += "; NOTHING BOOTS"
+                out.append(f"    {verdict}; largest image accepted: "
+                           + (f"{hx(b.max_image_size)} ({kib(b.max_image_size)})" if b.max_image_size else "none"))
+                for r in b.reasons:
+                    out.append(f"    - [{r.outcome}] {r.message}" + (f"  log: \"{r.log_line}\"" if r.log_line else ""))
+            elif t.mcuboot_enabled:
+                out.append("  MCUboot: slots not found in the layout")
+            else:
+                out.append("  MCUboot: not enabled for this build")
+            out.append("")
+    return "\n".join(out) + ("\n" if out else "No app found.\n")

@@ -1,0 +1,66 @@
+"""Readers: one per input language. Each returns values with their Span and a list of Problems.
+
+Readers never raise on user input: whatever cannot be read becomes a Problem with a place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from dfulint.core import Span
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something a reader could not accept. `kind` selects the rule that reports it."""
+
+    kind: str      # "unreadable", "encoding", "binary", "too-large", "syntax", "duplicate-key", ...
+    span: Span
+    message: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class Text:
+    path: Path
+    text: Optional[str]
+    problem: Optional[Problem]
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines() if self.text is not None else []
+
+
+@lru_cache(maxsize=4096)
+def read_text(path: Path) -> Text:
+    """Read a project file once, bounded, as UTF-8. Problems are returned, never raised."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return Text(path, None, Problem("too-large", Span(path, 1, 1),
+                        f"file is {size} bytes, more than dfulint reads ({MAX_FILE_BYTES})",
+                        "configuration files are small; check that this is the intended file"))
+        data = path.read_bytes()
+    except OSError as exc:
+        return Text(path, None, Problem("unreadable", Span(path, 1, 1),
+                    f"cannot read file: {exc.strerror or exc}", "make the file readable"))
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        return Text(path, None, Problem("binary", Span(path, line, 1),
+                    "file holds a NUL byte: it is binary, not a text configuration file",
+                    "replace it with the text file the build expects"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return Text(path, None, Problem("encoding", Span(path, line, col),
+                    f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                    "save the file as UTF-8"))
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return Text(path, text, None)

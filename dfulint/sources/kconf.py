@@ -1,0 +1,178 @@
+"""Kconfig fragment reader (prj.conf, boards/*.conf, mcuboot.conf, sysbuild.conf, .config).
+
+It reports exactly what Kconfiglib's `_load_config` does with each line (the loader Zephyr
+and sysbuild use), and keeps file:line:col for every value:
+
+* a line is first matched against `CONFIG_([^=]+)=(.*)` (anchored at the start only), then
+  against `# CONFIG_([^ ]+) is not set`; anything else that is neither blank nor a comment
+  (first non-blank character `#`) is a malformed line, which aborts a Zephyr build;
+* `CONFIG_X = y` is an assignment to the symbol `"X "` (with the space);
+* the value is kept raw; its interpretation depends on the symbol's type (see `interpret`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from dfulint.core import Span
+from dfulint.sources import Problem, read_text
+
+_STRING = re.compile(r'"((?:[^\\"]|\\.)*)"')
+_INLINE_COMMENT = re.compile(r"\s#")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    symbol: str            # name after the prefix, exactly as Kconfiglib sees it (may end in a space)
+    raw: str               # text after '=' (after rstrip); "n" for "# ... is not set"
+    span: Span             # where the value starts
+    line_span: Span        # where the line starts
+    prefix: str = "CONFIG_"
+    unset: bool = False    # written as "# CONFIG_X is not set"
+
+    @property
+    def name(self) -> str:
+        """The symbol name as a user means it (surrounding spaces removed)."""
+        return self.symbol.strip()
+
+    @property
+    def full_name(self) -> str:
+        return self.prefix + self.name
+
+    @property
+    def inline_comment(self) -> Optional[str]:
+        """The text of a `# comment` written after the value on the same line, if any."""
+        if self.unset:
+            return None
+        raw = self.raw
+        if raw.startswith('"'):
+            m = _STRING.match(raw)
+            rest = raw[m.end():] if m else ""
+            idx = rest.find("#")
+            return rest[idx:].strip() if idx >= 0 else None
+        m = _INLINE_COMMENT.search(raw)
+        if m:
+            return raw[m.start():].strip()
+        if raw.startswith("#"):
+            return raw.strip()
+        return None
+
+    @property
+    def value_without_comment(self) -> str:
+        """What the user meant to assign (inline comment and whitespace removed)."""
+        if self.unset:
+            return "n"
+        raw = self.raw
+        if raw.startswith('"'):
+            m = _STRING.match(raw)
+            return raw[: m.end()] if m else raw.split("#", 1)[0].strip()
+        m = _INLINE_COMMENT.search(raw)
+        return (raw[: m.start()] if m else raw).strip()
+
+
+@dataclass
+class Fragment:
+    path: Path
+    assignments: list[Assignment] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    readable: bool = True
+
+    def get(self, name: str) -> Optional[Assignment]:
+        """The last assignment to `name` in this fragment (the one Kconfig keeps)."""
+        found = None
+        for a in self.assignments:
+            if a.name == name:
+                found = a
+        return found
+
+
+def parse_fragment(path: Path, prefix: str = "CONFIG_") -> Fragment:
+    """Read one fragment. `prefix` is CONFIG_ for images, SB_CONFIG_ for sysbuild.conf."""
+    text = read_text(path)
+    frag = Fragment(path)
+    if text.problem:
+        frag.problems.append(text.problem)
+        frag.readable = False
+        return frag
+    set_re = re.compile(re.escape(prefix) + r"([^=]+)=(.*)", re.ASCII)
+    unset_re = re.compile(r"# " + re.escape(prefix) + r"([^ ]+) is not set", re.ASCII)
+    for lineno, line in enumerate(text.text.splitlines(), 1):
+        line = line.rstrip()
+        m = set_re.match(line)
+        if m:
+            col = m.start(2) + 1
+            frag.assignments.append(Assignment(
+                m.group(1), m.group(2), Span(path, lineno, col), Span(path, lineno, 1), prefix))
+            continue
+        m = unset_re.match(line)
+        if m:
+            frag.assignments.append(Assignment(
+                m.group(1), "n", Span(path, lineno, 3), Span(path, lineno, 1), prefix, unset=True))
+            continue
+        if not line or line.lstrip().startswith("#"):
+            continue
+        stripped = line.strip()
+        if set_re.match(stripped) or unset_re.match(stripped):
+            why = "leading whitespace before the symbol"
+            fix = f"remove the leading whitespace: `{stripped}`"
+        elif stripped.upper().startswith(prefix) or stripped.lower().startswith(prefix.lower()):
+            why = "the prefix must be written in capitals" if not stripped.startswith(prefix) \
+                else "no '=' after the symbol"
+            fix = f"write it as `{prefix}NAME=value`"
+        elif "=" in stripped and re.match(r"[A-Za-z_][A-Za-z0-9_]*\s*=", stripped):
+            why = f"the symbol lacks the {prefix} prefix"
+            fix = f"write `{prefix}{stripped.split('=', 1)[0].strip()}=...`"
+        else:
+            why = "it is neither an assignment nor a comment"
+            fix = "make it a `# comment` or a valid assignment"
+        col = len(line) - len(line.lstrip()) + 1
+        frag.problems.append(Problem(
+            "malformed-line", Span(path, lineno, col),
+            f"Kconfig ignores the malformed line `{stripped[:80]}` ({why}); Zephyr aborts the build "
+            "with 'Aborting due to Kconfig warnings'", fix))
+    return frag
+
+
+def interpret(raw: str, typ: str) -> tuple[Optional[object], Optional[str]]:
+    """What Kconfiglib makes of a raw value for a symbol of type `typ`.
+
+    Returns (value, error). value is "y"/"n" for bools, str for strings, int for int/hex;
+    error is Kconfiglib's reason for dropping the assignment (the build then aborts).
+    """
+    if typ in ("bool", "tristate"):
+        allowed = ("y", "n") if typ == "bool" else ("y", "m", "n")
+        if raw[:1] in allowed:
+            return raw[0], None
+        return None, f"'{raw}' is not a valid value for a {typ} symbol"
+    if typ == "string":
+        m = _STRING.match(raw)
+        if not m:
+            return None, "malformed string literal (a string value must be in double quotes)"
+        return re.sub(r"\\(.)", r"\1", m.group(1)), None
+    if typ in ("int", "hex"):
+        base = 10 if typ == "int" else 16
+        try:
+            v = int(raw, base)
+        except ValueError:
+            return None, f"the value '{raw}' is invalid for a symbol of type {typ}"
+        if typ == "hex" and v < 0:
+            return None, f"the value '{raw}' is invalid for a symbol of type hex"
+        return v, None
+    return raw, None
+
+
+def guess_type(raw: str) -> str:
+    """The type a value looks like, for symbols dfulint has no catalogue entry for."""
+    v = raw.strip()
+    if v.startswith('"'):
+        return "string"
+    head = re.split(r"\s", v, 1)[0] if v else ""
+    if head in ("y", "n", "m"):
+        return "bool"
+    if re.fullmatch(r"0[xX][0-9a-fA-F]+", head):
+        return "hex"
+    if re.fullmatch(r"-?[0-9]+", head):
+        return "int"
+    return "unknown"

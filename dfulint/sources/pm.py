@@ -1,0 +1,197 @@
+"""Partition Manager YAML reader: pm_static*.yml and a build's partitions.yml.
+
+`yaml.safe_load` hides what Partition Manager trips over, so the file is composed into nodes
+(with line and column marks) and walked by hand: duplicate keys are reported (PyYAML keeps
+the last), and numbers that are not YAML integers (`0X1000`, `"0x8000"`, `12k`) are reported
+at their line (Partition Manager dies on them with a Python TypeError).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from dfulint.core import Located, Span
+from dfulint.sources import Problem, read_text
+
+try:  # libyaml is much faster and keeps marks
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - pure-Python PyYAML
+    _Loader = yaml.SafeLoader
+
+INT_KEYS = ("address", "end_address", "size")
+KNOWN_KEYS = {"address", "end_address", "size", "region", "device", "span", "orig_span",
+              "placement", "share_size", "inside", "align", "align_next", "affiliation",
+              "extra_params", "sharers"}
+INT_TAG = "tag:yaml.org,2002:int"
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+STR_TAG = "tag:yaml.org,2002:str"
+
+
+@dataclass
+class PmPartition:
+    name: str
+    span: Span                                  # where the partition's name is written
+    fields: dict[str, Located] = field(default_factory=dict)
+
+    def int(self, key: str) -> Optional[int]:
+        v = self.fields.get(key)
+        return v.value if v is not None and isinstance(v.value, int) and not isinstance(v.value, bool) else None
+
+    def str(self, key: str) -> Optional[str]:
+        v = self.fields.get(key)
+        return v.value if v is not None and isinstance(v.value, str) else None
+
+    def names(self, key: str) -> list[str]:
+        """A span/share_size-like value as a list of partition names."""
+        v = self.fields.get(key)
+        if v is None:
+            return []
+        val = v.value
+        if isinstance(val, str):
+            return [val]
+        if isinstance(val, list):
+            return [x for x in val if isinstance(x, str)]
+        if isinstance(val, dict) and isinstance(val.get("one_of"), list):
+            return [x for x in val["one_of"] if isinstance(x, str)]
+        return []
+
+    def at(self, key: str) -> Span:
+        v = self.fields.get(key)
+        return v.span if v is not None else self.span
+
+
+@dataclass
+class PmFile:
+    path: Path
+    partitions: dict[str, PmPartition] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    readable: bool = True
+
+
+def _span(path: Path, node: yaml.Node) -> Span:
+    m, e = node.start_mark, node.end_mark
+    return Span(path, m.line + 1, m.column + 1, e.line + 1, e.column + 1)
+
+
+def _number(text: str) -> Optional[int]:
+    """Parse something a human meant as a number (for the fix text only)."""
+    t = text.strip().strip("'\"").replace("_", "")
+    try:
+        return int(t, 0)
+    except ValueError:
+        return None
+
+
+def _plain(path: Path, node: yaml.Node, depth: int = 0) -> Any:
+    """Turn a node into Python data (bounded depth; aliases are shared nodes, never expanded twice)."""
+    if depth > 8:
+        return None
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == INT_TAG:
+            try:
+                return _CONSTRUCTOR.construct_yaml_int(node)
+            except Exception:
+                return node.value
+        if node.tag == "tag:yaml.org,2002:bool":
+            return node.value.lower() in ("true", "yes", "on", "y")
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(path, n, depth + 1) for n in node.value[:256]]
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for k, v in node.value[:256]:
+            if isinstance(k, yaml.ScalarNode):
+                out[k.value] = _plain(path, v, depth + 1)
+        return out
+    return None
+
+
+def parse_pm(path: Path) -> PmFile:
+    pm = PmFile(path)
+    text = read_text(path)
+    if text.problem:
+        pm.problems.append(text.problem)
+        pm.readable = False
+        return pm
+    try:
+        root = yaml.compose(text.text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        pm.problems.append(Problem("syntax", Span(path, line, col),
+                           f"YAML syntax error: {what}; Partition Manager cannot read this file",
+                           "fix the YAML at this line"))
+        pm.readable = False
+        return pm
+    except RecursionError:
+        pm.problems.append(Problem("syntax", Span(path, 1, 1), "YAML nesting is too deep to read",
+                                   "flatten the file"))
+        pm.readable = False
+        return pm
+    if root is None:
+        return pm
+    if not isinstance(root, yaml.MappingNode):
+        pm.problems.append(Problem("structure", _span(path, root),
+                           "a Partition Manager file must be a mapping of partition names",
+                           "write `name: {address: ..., size: ...}` entries"))
+        pm.readable = False
+        return pm
+    for knode, vnode in root.value:
+        if not isinstance(knode, yaml.ScalarNode):
+            pm.problems.append(Problem("structure", _span(path, knode),
+                               "partition name is not a plain string", "use a plain name"))
+            continue
+        name = knode.value
+        part = PmPartition(name, _span(path, knode))
+        if name in pm.partitions:
+            first = pm.partitions[name].span
+            pm.problems.append(Problem(
+                "duplicate-key", part.span,
+                f"partition '{name}' is defined twice (first at line {first.line}); YAML keeps only "
+                "this later definition and Partition Manager never sees the first",
+                f"remove one of the two '{name}' entries"))
+        pm.partitions[name] = part
+        if not isinstance(vnode, yaml.MappingNode):
+            pm.problems.append(Problem("structure", _span(path, vnode),
+                               f"partition '{name}' must be a mapping of keys (address, size, ...)",
+                               "indent its keys under the name"))
+            continue
+        seen: dict[str, Span] = {}
+        for fk, fv in vnode.value:
+            if not isinstance(fk, yaml.ScalarNode):
+                continue
+            key = fk.value
+            kspan = _span(path, fk)
+            if key in seen:
+                pm.problems.append(Problem(
+                    "duplicate-key", kspan,
+                    f"'{name}' has the key '{key}' twice (first at line {seen[key].line}); YAML keeps "
+                    "only this later value",
+                    f"delete one of the two '{key}' lines"))
+            seen[key] = kspan
+            vspan = _span(path, fv)
+            value = _plain(path, fv)
+            if key in INT_KEYS:
+                if not (isinstance(fv, yaml.ScalarNode) and fv.tag == INT_TAG and isinstance(value, int)):
+                    raw = fv.value if isinstance(fv, yaml.ScalarNode) else "(not a scalar)"
+                    n = _number(raw) if isinstance(raw, str) else None
+                    quoted = isinstance(fv, yaml.ScalarNode) and fv.style in ("'", '"')
+                    why = "is quoted, so YAML reads a string" if quoted else "is not a YAML integer"
+                    fix = (f"write `{key}: 0x{n:x}` (unquoted, lower-case 0x)" if n is not None
+                           else f"write `{key}:` as a plain integer such as 0x8000")
+                    pm.problems.append(Problem(
+                        "not-an-integer", vspan,
+                        f"'{name}.{key}: {raw}' {why}; Partition Manager crashes on it with a Python "
+                        "TypeError instead of naming this line", fix))
+                    value = n if n is not None else raw
+                    part.fields[key] = Located(value, vspan)
+                    continue
+                if value < 0:
+                    pm.problems.append(Problem("not-an-integer", vspan,
+                                       f"'{name}.{key}' is negative ({value})", "use a positive address or size"))
+            part.fields[key] = Located(value, vspan)
+    return pm

@@ -1,0 +1,349 @@
+"""What to lint: app folders, their boards, the build system and SDK version, and any west
+workspace or build directory next to them. Only file names and small manifests are read here."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+import yaml
+
+from dfulint.sources import read_text
+
+SKIP_DIRS = {"child_image", "sysbuild", "boards", "socs", "src", "include", "lib", "drivers",
+             "doc", "docs", "node_modules", "dts", "scripts", "tests_data", "keys", "__pycache__"}
+NCS_ONLY_SYMBOLS = re.compile(
+    r"^(SB_)?CONFIG_(PM_|PARTITION_MANAGER|NCS_|NRF_CLOUD|FPROTECT|SB_|NRF53_|PCD|DFU_TARGET|"
+    r"SECURE_BOOT|BUILD_S1|NETCORE_APP_UPDATE|MCUBOOT_NRF53|PM_EXTERNAL)", re.M)
+
+
+@dataclass(frozen=True)
+class SdkVersion:
+    version: tuple[int, int, int]
+    source: str          # how it was found, shown to the user
+    exact: bool          # from a manifest or the user, not guessed from conventions
+
+    def __str__(self) -> str:
+        return ".".join(map(str, self.version))
+
+    def at_least(self, *v: int) -> bool:
+        return self.version >= tuple(v) + (0,) * (3 - len(v))
+
+
+def parse_version(text: str) -> Optional[tuple[int, int, int]]:
+    m = re.search(r"v?(\d+)\.(\d+)(?:\.(\d+))?", text or "")
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+@dataclass
+class App:
+    root: Path
+    files: list[Path]                  # every file below the app (bounded), relative order stable
+    framework: str = "ncs"             # "ncs" or "zephyr"
+    framework_source: str = ""
+    build_system: str = "child_image"  # "child_image", "sysbuild", "zephyr"
+    build_system_source: str = ""
+    sdk: SdkVersion = SdkVersion((2, 6, 0), "default", False)
+    boards: list[str] = field(default_factory=list)
+    board_sources: dict[str, str] = field(default_factory=dict)
+    custom_boards: dict[str, Path] = field(default_factory=dict)  # board name -> its DTS file
+    build_dir: Optional[Path] = None
+    west_root: Optional[Path] = None   # a west workspace (.west/ above the app) or ZEPHYR_BASE's parent
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def has(self, rel: str) -> bool:
+        return (self.root / rel).exists()
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def glob(self, pattern: str) -> list[Path]:
+        return sorted(p for p in self.root.glob(pattern) if p.is_file())
+
+
+# ---------------------------------------------------------------- finding apps
+
+def _is_app_dir(d: Path, names: set[str]) -> bool:
+    if "prj.conf" in names:
+        return True
+    if "CMakeLists.txt" in names:
+        t = read_text(d / "CMakeLists.txt").text or ""
+        if re.search(r"find_package\s*\(\s*(Zephyr|NCS)\b", t):
+            return True
+    return False
+
+
+def find_apps(paths: Iterable[Path], max_apps: int = 5000) -> list[Path]:
+    """App folders at or below each path. build*/, hidden and image-config folders are skipped."""
+    out: list[Path] = []
+    seen = set()
+    for top in paths:
+        top = top.resolve()
+        if top.is_file():
+            top = top.parent
+        for dirpath, dirnames, filenames in os.walk(top):
+            d = Path(dirpath)
+            dirnames[:] = sorted(n for n in dirnames if not n.startswith(".") and not n.startswith("build")
+                                 and n not in SKIP_DIRS and not (d / n).is_symlink())
+            if _is_app_dir(d, set(filenames)) and d not in seen:
+                seen.add(d)
+                out.append(d)
+                if len(out) >= max_apps:
+                    return out
+    return out
+
+
+def _app_files(root: Path, limit: int = 4000) -> list[Path]:
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        d = Path(dirpath)
+        dirnames[:] = sorted(n for n in dirnames if not n.startswith(".") and not n.startswith("build")
+                             and n not in ("src", "include", "lib", "drivers", "doc", "docs", "node_modules")
+                             and not (d / n).is_symlink())
+        # nested apps are linted on their own
+        if d != root and _is_app_dir(d, set(filenames)) and d.parent.name not in ("child_image", "sysbuild"):
+            dirnames[:] = []
+            continue
+        for f in sorted(filenames):
+            files.append(d / f)
+            if len(files) >= limit:
+                return files
+    return files
+
+
+# ---------------------------------------------------------------- SDK version
+
+def _west_manifests(root: Path) -> Iterable[Path]:
+    d = root
+    for _ in range(8):
+        for name in ("west.yml", "west.yaml"):
+            if (d / name).is_file():
+                yield d / name
+        if (d / ".git").exists() or d.parent == d:
+            break
+        d = d.parent
+
+
+def _from_west(path: Path) -> tuple[Optional[str], Optional[tuple[int, int, int]], str]:
+    """(framework, version, detail) from a west manifest."""
+    text = read_text(path).text
+    if not text:
+        return None, None, ""
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None, None, ""
+    manifest = data.get("manifest") if isinstance(data, dict) else None
+    projects = manifest.get("projects") if isinstance(manifest, dict) else None
+    if not isinstance(projects, list):
+        return None, None, ""
+    remotes = {}
+    for r in manifest.get("remotes") or []:
+        if isinstance(r, dict):
+            remotes[r.get("name")] = str(r.get("url-base", ""))
+    zephyr = None
+    for p in projects:
+        if not isinstance(p, dict):
+            continue
+        name = str(p.get("name", ""))
+        url = str(p.get("url", "")) + remotes.get(p.get("remote"), "")
+        rev = str(p.get("revision", ""))
+        if name in ("nrf", "sdk-nrf") or url.endswith("sdk-nrf") or "sdk-nrf" in url and name == "nrf":
+            v = parse_version(rev)
+            return "ncs", v, f"{path.name}: sdk-nrf revision {rev or '(none)'}"
+        if name == "zephyr":
+            zephyr = (rev, url)
+    if zephyr:
+        rev, url = zephyr
+        if "nrfconnect" in url or "sdk-zephyr" in url:
+            return "ncs", None, f"{path.name}: sdk-zephyr {rev}"
+        return "zephyr", parse_version(rev), f"{path.name}: zephyr revision {rev or '(none)'}"
+    return None, None, ""
+
+
+def _west_workspace(root: Path) -> Optional[Path]:
+    zb = os.environ.get("ZEPHYR_BASE")
+    if zb and Path(zb).is_dir():
+        return Path(zb).resolve().parent
+    d = root
+    for _ in range(12):
+        if (d / ".west").is_dir():
+            return d
+        if d.parent == d:
+            break
+        d = d.parent
+    return None
+
+
+def _workspace_version(ws: Path) -> Optional[tuple[int, int, int]]:
+    for cand in (ws / "nrf" / "VERSION", ws / "sdk-nrf" / "VERSION"):
+        t = read_text(cand).text if cand.is_file() else None
+        if t:
+            v = parse_version(t)
+            if v:
+                return v
+    return None
+
+
+# ---------------------------------------------------------------- boards
+
+_BOARD_STEM_SKIP = {"app", "prj", "mcuboot", "overlay", "sysbuild", "pm_static"}
+
+
+def _stems_from_files(app: App) -> dict[str, str]:
+    from dfulint import knowledge
+
+    found: dict[str, str] = {}
+
+    def add(stem: str, why: str) -> None:
+        stem = stem.strip()
+        if not stem or stem in _BOARD_STEM_SKIP:
+            return
+        b = knowledge.board(stem)
+        if b is None and stem not in app.custom_boards:
+            return
+        name = b.name if b else stem
+        found.setdefault(name, why)
+
+    for p in app.files:
+        rel = app.rel(p)
+        parts = rel.split(os.sep)
+        name = p.name
+        if name.startswith("pm_static_") and name.endswith((".yml", ".yaml")):
+            add(name[len("pm_static_"):].rsplit(".", 1)[0], rel)
+        elif len(parts) >= 2 and parts[-2] == "boards" and name.endswith((".overlay", ".conf")):
+            add(name.rsplit(".", 1)[0], rel)
+        elif name.startswith("prj_") and name.endswith(".conf"):
+            add(name[4:-5], rel)
+    for fname in ("sample.yaml", "testcase.yaml"):
+        t = read_text(app.root / fname).text if (app.root / fname).is_file() else None
+        if not t:
+            continue
+        for m in re.finditer(r"(?:platform_allow|integration_platforms)\s*:\s*(\[[^\]]*\]|(?:\s*-\s*\S+)+|[^\n]+)", t):
+            for tok in re.findall(r"[A-Za-z0-9_@./-]+", m.group(1)):
+                add(tok, fname)
+    for name, path in app.custom_boards.items():
+        found.setdefault(name, app.rel(path))
+    return found
+
+
+def _custom_boards(app: App) -> dict[str, Path]:
+    """Boards defined in the project: boards/<vendor>/<board>/<board>*.dts (app or repo root)."""
+    out: dict[str, Path] = {}
+    roots = [app.root]
+    d = app.root
+    for _ in range(6):
+        if (d / ".git").exists() or (d / "west.yml").exists() or d.parent == d:
+            if d != app.root:
+                roots.append(d)
+            break
+        d = d.parent
+        roots.append(d)
+    for r in roots:
+        bdir = r / "boards"
+        if not bdir.is_dir():
+            continue
+        for dts in sorted(bdir.glob("**/*.dts"))[:200]:
+            if dts.parent.name == "boards":  # app board overlays folder, not a definition
+                continue
+            out.setdefault(dts.stem, dts)
+    return out
+
+
+# ---------------------------------------------------------------- the whole app
+
+def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[str] = None,
+                 build_dir: Optional[Path] = None) -> App:
+    from dfulint import knowledge
+
+    app = App(root=root, files=_app_files(root))
+    names = {app.rel(p) for p in app.files}
+
+    # framework and version
+    framework, version, detail = None, None, ""
+    for wm in _west_manifests(root):
+        framework, version, detail = _from_west(wm)
+        if framework:
+            break
+    app.west_root = _west_workspace(root)
+    if app.west_root and not version:
+        wv = _workspace_version(app.west_root)
+        if wv:
+            framework, version, detail = "ncs", wv, f"west workspace {app.west_root}: nrf/VERSION"
+    has_sysbuild = any(n == "sysbuild.conf" or n == "Kconfig.sysbuild" or n.startswith("sysbuild" + os.sep)
+                       for n in names)
+    has_child = any(n.startswith("child_image" + os.sep) for n in names)
+    has_pm = any(os.path.basename(n).startswith("pm_static") for n in names)
+    conf_text = "\n".join(read_text(p).text or "" for p in app.files if p.suffix == ".conf")[:400000]
+    if not framework:
+        if has_pm or has_child or NCS_ONLY_SYMBOLS.search(conf_text):
+            framework, detail = "ncs", "NCS-only files or symbols (pm_static, child_image, PM_*, NCS_*)"
+    app.custom_boards = _custom_boards(app)
+    if boards:
+        app.boards = [knowledge.board(b).name if knowledge.board(b) else b for b in boards]
+        app.board_sources = {b: "--board" for b in app.boards}
+    else:
+        found = _stems_from_files(app)
+        app.boards = sorted(found)
+        app.board_sources = found
+    if not framework:
+        socs = [knowledge.board(b) for b in app.boards]
+        if app.boards and all(s is None for s in socs) and not app.custom_boards:
+            framework, detail = "zephyr", "no Nordic board and no NCS files"
+        elif re.search(r"slot0_partition|slot1_partition", "\n".join(
+                read_text(p).text or "" for p in app.files if p.suffix in (".overlay", ".dts"))):
+            framework, detail = "zephyr", "slot partitions in devicetree and no NCS files"
+        else:
+            framework, detail = "ncs", "Nordic board or MCUboot settings; no manifest found"
+    app.framework, app.framework_source = framework, detail
+
+    if sdk_version:
+        v = parse_version(sdk_version) or (2, 6, 0)
+        app.sdk = SdkVersion(v, "--sdk-version", True)
+    elif version and framework == "ncs":
+        app.sdk = SdkVersion(version, detail, True)
+    elif framework == "zephyr":
+        app.sdk = SdkVersion(version or (4, 0, 0), detail if version else "plain Zephyr (version not found)",
+                             bool(version))
+    elif has_sysbuild and not has_child:
+        app.sdk = SdkVersion((2, 9, 0), "sysbuild files: NCS 2.7 or later assumed", False)
+    elif has_child and has_sysbuild:
+        app.sdk = SdkVersion((2, 9, 0), "sysbuild files beside child_image/: NCS 2.7 or later assumed", False)
+    elif re.search(r"^CONFIG_MCUMGR_(SMP_BT|CMD_IMG_MGMT|CMD_OS_MGMT)=", conf_text, re.M):
+        app.sdk = SdkVersion((2, 3, 0), "old MCUmgr symbol names: NCS 2.3 or earlier assumed", False)
+    else:
+        app.sdk = SdkVersion((2, 6, 0), "no manifest, no sysbuild files: child-image build, NCS 2.6 assumed",
+                             False)
+
+    # build system
+    if framework == "zephyr":
+        app.build_system, app.build_system_source = "zephyr", "plain Zephyr (devicetree partitions)"
+    elif app.sdk.at_least(3, 0):
+        app.build_system, app.build_system_source = "sysbuild", f"NCS {app.sdk}: sysbuild only"
+    elif app.sdk.at_least(2, 7):
+        if has_sysbuild or not has_child:
+            app.build_system, app.build_system_source = "sysbuild", f"NCS {app.sdk}: sysbuild is the default"
+        else:
+            app.build_system, app.build_system_source = "child_image", "child_image/ and no sysbuild files"
+    else:
+        app.build_system, app.build_system_source = "child_image", f"NCS {app.sdk}: child/parent images"
+
+    # build directory
+    if build_dir:
+        app.build_dir = build_dir
+    else:
+        for cand in ("build",):
+            d = root / cand
+            if (d / "zephyr" / ".config").is_file() or (d / "partitions.yml").is_file():
+                app.build_dir = d
+                break
+    return app
