@@ -287,7 +287,7 @@ def _internal_device(t: Target) -> Optional[FlashDevice]:
     soc = t.soc
     if soc is None:
         return None
-    return FlashDevice("flash_primary", soc.flash_base, soc.flash_size, soc.page_size, soc.write_block,
+    return FlashDevice("flash_primary", soc.flash_base, soc.app_flash_size, soc.page_size, soc.write_block,
                        node="flash0", compatible="soc-nv-flash", source=f"{soc.name} ({soc.source})")
 
 

@@ -1,0 +1,722 @@
+"""Static knowledge about SoCs, boards and SPI NOR parts.
+
+The facts live in the YAML files next to this module (``socs.yaml``, ``boards.yaml``,
+``jedec.yaml``); every row names its source. They are read lazily, once, on first use, so
+importing this module costs nothing but the dataclass definitions.
+
+Board names come in two spellings:
+
+* the file-name form used by board-specific files (``nrf52840dk_nrf52840``,
+  ``nrf9160dk_nrf9160_ns_0_14_0``) -- :func:`normalize_board`, :func:`board_file_stems`;
+* the HWMv2 board target (``nrf52840dk/nrf52840``, ``nrf9160dk@0.14.0/nrf9160/ns``).
+
+:func:`board` accepts either, old names, and bare HWMv2 board names where they are
+unambiguous.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Optional, Union
+
+__all__ = [
+    "Soc", "BoardNode", "Board", "JedecPart",
+    "soc", "socs", "board", "boards", "normalize_board", "split_board", "board_file_stems",
+    "soc_for_dts_include", "soc_for_name_hint",
+    "jedec_capacity", "jedec_part", "jedec_manufacturer", "jedec_lookup", "parse_jedec_id",
+    "validate",
+]
+
+_HERE = Path(__file__).resolve().parent
+
+
+# ------------------------------------------------------------------ data classes
+
+@dataclass(frozen=True)
+class Soc:
+    name: str              # "nrf52840", "nrf5340_cpuapp", "nrf54l15_cpuapp", ...
+    family: str            # "nrf51", "nrf52", "nrf53", "nrf91", "nrf54l", "nrf54h"
+    flash_base: int
+    flash_size: int        # whole NVM the application core's flash/RRAM controller reaches
+    page_size: int         # erase block = MCUboot sector on internal flash
+    write_block: int       # 4 on nRF52/53/91, 16 on nRF54L RRAM
+    fprotect_block: int    # Partition Manager alignment of MCUboot/app partitions (0 = n/a)
+    pm_supported: bool     # the NCS Partition Manager applies
+    mcuboot_pad: int       # default mcuboot_pad / image header size
+    has_qspi: bool
+    nvm: str               # "flash", "rram", "mram"
+    flash_region_device: str   # PM flash_primary device (NCS 2.1+); "" where PM does not apply
+    source: str
+    default_flash_size: int = 0   # size of the SoC dtsi's default zephyr,flash node when smaller
+    variant: str = ""             # package variant that changed the numbers ("qfab")
+
+    @property
+    def app_flash_size(self) -> int:
+        """Size of the default ``zephyr,flash`` node (what PM's flash_primary gets by default)."""
+        return self.default_flash_size or self.flash_size
+
+
+@dataclass(frozen=True)
+class BoardNode:
+    path: str              # "/soc/qspi@40029000/mx25r6435f@0" (best effort)
+    label: str             # "mx25r64"; "" for an unlabelled node
+    compatible: str        # "nordic,qspi-nor"
+    status: str            # "okay" / "disabled"
+    bus: str = ""          # label of the parent bus node ("qspi", "spi1")
+    props: dict = field(default_factory=dict)   # {"size": 67108864, "jedec-id": "c2 28 17", ...}
+
+    def __hash__(self) -> int:          # props is a dict: hash on identity-like fields
+        return hash((self.path, self.label, self.compatible, self.status, self.bus))
+
+    @property
+    def size_bytes(self) -> Optional[int]:
+        bits = self.props.get("size")
+        return bits // 8 if isinstance(bits, int) else None
+
+    @property
+    def jedec_id(self) -> Optional[bytes]:
+        v = self.props.get("jedec-id")
+        return parse_jedec_id(v) if v is not None else None
+
+    @property
+    def okay(self) -> bool:
+        return self.status in ("okay", "ok")
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str              # file-name form, "nrf52840dk_nrf52840"
+    target: str            # HWMv2 form, "nrf52840dk/nrf52840"
+    soc: str               # Soc.name
+    ns: bool = False
+    nodes: tuple = ()      # tuple[BoardNode, ...]
+    chosen: dict = field(default_factory=dict)
+    aliases: tuple = ()    # tuple[str, ...]
+    source: str = ""
+    revision: str = ""     # board revision the caller asked for ("0.14.0"), "" if none
+    notes: str = ""
+
+    def __hash__(self) -> int:          # chosen is a dict: hash on the identifying fields
+        return hash((self.name, self.revision))
+
+    @property
+    def board_name(self) -> str:
+        """The bare board name ("nrf9160dk" for "nrf9160dk/nrf9160/ns")."""
+        return self.target.split("/", 1)[0]
+
+    def node(self, label: str) -> Optional[BoardNode]:
+        for n in self.nodes:
+            if n.label == label:
+                return n
+        return None
+
+    def flash_parts(self) -> tuple:
+        """External SPI/QSPI/MSPI NOR nodes the board describes."""
+        return tuple(n for n in self.nodes
+                     if n.compatible in ("jedec,spi-nor", "nordic,qspi-nor", "jedec,mspi-nor"))
+
+
+@dataclass(frozen=True)
+class JedecPart:
+    id: bytes
+    manufacturer: str
+    part: str
+    size: int
+    source: str
+
+    def describe(self) -> str:
+        return f"{self.manufacturer} {self.part} ({_human_size(self.size)})"
+
+
+# ------------------------------------------------------------------ loading
+
+def _yaml_load(path: Path) -> Any:
+    import yaml  # deferred: keep importing this module cheap
+
+    loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    with open(path, "r", encoding="utf-8") as f:
+        return yaml.load(f, Loader=loader)
+
+
+class _Tables:
+    """Everything parsed from the YAML files."""
+
+    def __init__(self) -> None:
+        self.socs: dict[str, Soc] = {}
+        self.soc_rows: dict[str, dict] = {}
+        self.soc_by_chip: dict[tuple[str, str], str] = {}   # (dts_chip, core) -> soc name
+        self.boards: dict[str, Board] = {}                  # name -> Board (no revision)
+        self.board_rows: dict[str, dict] = {}
+        self.board_index: dict[str, str] = {}               # normalized key -> board name
+        self.bare: dict[str, list[str]] = {}                # bare board name -> board names
+        self.defaults: dict[str, str] = {}                  # bare board name -> default target
+        self.revisions: dict[str, list[tuple[tuple, str, dict]]] = {}
+        self.jedec: dict[bytes, JedecPart] = {}
+        self.jedec_rows: list[dict] = []
+        self.manufacturers: dict[int, str] = {}
+        self.problems: list[str] = []
+
+
+@functools.lru_cache(maxsize=1)
+def _tables() -> _Tables:
+    t = _Tables()
+    _load_socs(t, _yaml_load(_HERE / "socs.yaml") or {})
+    _load_boards(t, _yaml_load(_HERE / "boards.yaml") or {})
+    _load_jedec(t, _yaml_load(_HERE / "jedec.yaml") or {})
+    return t
+
+
+_SOC_FIELDS = ("family", "flash_base", "flash_size", "page_size", "write_block", "fprotect_block",
+               "pm_supported", "mcuboot_pad", "has_qspi", "nvm", "flash_region_device", "source")
+
+
+def _load_socs(t: _Tables, data: dict) -> None:
+    for row in data.get("socs") or ():
+        name = row.get("name")
+        missing = [k for k in _SOC_FIELDS if k not in row]
+        if not name or missing:
+            t.problems.append(f"socs.yaml: {name or row!r}: missing {', '.join(missing) or 'name'}")
+            continue
+        if not str(row.get("source") or "").strip():
+            t.problems.append(f"socs.yaml: {name}: empty source")
+        s = Soc(name=name, **{k: row[k] for k in _SOC_FIELDS},
+                default_flash_size=int(row.get("default_flash_size") or 0))
+        t.socs[name] = s
+        t.soc_rows[name] = row
+        chip = str(row.get("dts_chip") or name).lower()
+        core = str(row.get("core") or "")
+        t.soc_by_chip[(chip, core)] = name
+        if core and (chip, "") not in t.soc_by_chip:
+            # a bare chip name means its application core
+            if core == "cpuapp":
+                t.soc_by_chip[(chip, "")] = name
+
+
+def _ns_path(path: str) -> str:
+    return path.replace("/peripheral@50000000/", "/peripheral@40000000/")
+
+
+def _make_nodes(rows: Iterable[dict], ns: bool, where: str, t: _Tables) -> tuple:
+    out = []
+    for r in rows or ():
+        try:
+            path = str(r.get("path") or "")
+            out.append(BoardNode(
+                path=_ns_path(path) if ns else path,
+                label=str(r.get("label") or ""),
+                compatible=str(r.get("compatible") or ""),
+                status=str(r.get("status") or "okay"),
+                bus=str(r.get("bus") or ""),
+                props=dict(r.get("props") or {}),
+            ))
+        except AttributeError:
+            t.problems.append(f"boards.yaml: {where}: malformed node {r!r}")
+    return tuple(out)
+
+
+def _resolve_like(rows: dict[str, dict], name: str, seen: tuple = ()) -> dict:
+    row = rows[name]
+    parent = row.get("like")
+    if not parent:
+        return dict(row)
+    if parent in seen or parent not in rows:
+        raise ValueError(f"boards.yaml: {name}: bad 'like: {parent}'")
+    base = _resolve_like(rows, parent, seen + (name,))
+    merged = dict(row)
+    for key in ("nodes", "chosen", "notes", "source", "revisions"):
+        if key not in merged and key in base:
+            merged[key] = base[key]
+    return merged
+
+
+def _rev_key(rev: str) -> tuple:
+    parts = []
+    for p in re.split(r"[._]", rev):
+        parts.append((0, int(p), "") if p.isdigit() else (1, 0, p))
+    return tuple(parts)
+
+
+def _load_boards(t: _Tables, data: dict) -> None:
+    raw = {}
+    for row in data.get("boards") or ():
+        name = row.get("name")
+        if not name or not row.get("target") or not row.get("soc"):
+            t.problems.append(f"boards.yaml: {name or row!r}: needs name, target and soc")
+            continue
+        if name in raw:
+            t.problems.append(f"boards.yaml: duplicate board {name}")
+        raw[name] = row
+    for name in raw:
+        try:
+            row = _resolve_like(raw, name)
+        except ValueError as e:
+            t.problems.append(str(e))
+            continue
+        if not str(row.get("source") or "").strip():
+            t.problems.append(f"boards.yaml: {name}: no source")
+        if row["soc"] not in t.socs:
+            t.problems.append(f"boards.yaml: {name}: unknown soc {row['soc']}")
+        ns = bool(row.get("ns", False))
+        b = Board(
+            name=name,
+            target=row["target"],
+            soc=row["soc"],
+            ns=ns,
+            nodes=_make_nodes(row.get("nodes"), ns, name, t),
+            chosen=dict(row.get("chosen") or {}),
+            aliases=tuple(row.get("aliases") or ()),
+            source=str(row.get("source") or ""),
+            notes=str(row.get("notes") or ""),
+        )
+        t.boards[name] = b
+        t.board_rows[name] = row
+        revs = []
+        for rev, extra in (row.get("revisions") or {}).items():
+            extra = extra or {}
+            if not str(extra.get("source") or "").strip():
+                t.problems.append(f"boards.yaml: {name}@{rev}: no source")
+            revs.append((_rev_key(str(rev)), str(rev), extra))
+        t.revisions[name] = sorted(revs, key=lambda r: r[0])
+
+        keys = {name, normalize_board(b.target)} | {normalize_board(a) for a in b.aliases}
+        for k in keys:
+            k = k.lower()
+            other = t.board_index.get(k)
+            if other is not None and other != name:
+                t.problems.append(f"boards.yaml: {k!r} names both {other} and {name}")
+                continue
+            t.board_index[k] = name
+        bare = b.board_name.lower()
+        t.bare.setdefault(bare, []).append(name)
+        if row.get("default"):
+            if bare in t.defaults:
+                t.problems.append(f"boards.yaml: two defaults for {bare}")
+            t.defaults[bare] = name
+    # Zephyr lets single-SoC boards leave the SoC out ("bl5340_dvk/cpuapp", file stem
+    # "bl5340_dvk_cpuapp"): index those short spellings too, where they are unambiguous.
+    for bare, names in t.bare.items():
+        socs_ = {t.boards[n].target.split("/")[1] for n in names if t.boards[n].target.count("/") >= 1}
+        if len(socs_) != 1:
+            continue
+        for n in names:
+            quals = t.boards[n].target.split("/")[2:]
+            if quals:
+                key = "_".join([bare] + quals).lower()
+                t.board_index.setdefault(key, n)
+
+
+def _load_jedec(t: _Tables, data: dict) -> None:
+    sources = {str(k): str(v) for k, v in (data.get("sources") or {}).items()}
+
+    def src(v: Any) -> str:
+        v = str(v or "").strip()
+        return sources.get(v, v)
+
+    for m in data.get("manufacturers") or ():
+        if not src(m.get("source")):
+            t.problems.append(f"jedec.yaml: manufacturer {m!r}: no source")
+        t.manufacturers[int(m["id"])] = str(m["name"])
+    for row in data.get("parts") or ():
+        t.jedec_rows.append(row)
+        try:
+            jid = parse_jedec_id(row["id"])
+        except (KeyError, ValueError):
+            t.problems.append(f"jedec.yaml: bad id in {row!r}")
+            continue
+        if jid is None or len(jid) != 3:
+            t.problems.append(f"jedec.yaml: bad id in {row!r}")
+            continue
+        if not src(row.get("source")):
+            t.problems.append(f"jedec.yaml: {row['id']}: no source")
+        if jid in t.jedec:
+            t.problems.append(f"jedec.yaml: duplicate id {row['id']}")
+        t.jedec[jid] = JedecPart(
+            id=jid,
+            manufacturer=t.manufacturers.get(jid[0], f"0x{jid[0]:02x}"),
+            part=str(row.get("part") or ""),
+            size=int(row.get("size") or 0),
+            source=src(row.get("source")),
+        )
+
+
+def validate() -> list[str]:
+    """Problems found while loading the YAML files (empty when all is well)."""
+    return list(_tables().problems)
+
+
+# ------------------------------------------------------------------ SoCs
+
+def soc(name: str) -> Optional[Soc]:
+    """The SoC called ``name`` ("nrf52840", "nrf5340_cpuapp", ...); None if unknown.
+    A bare multi-core chip name ("nrf5340", "nrf54l15") means its application core."""
+    if not name:
+        return None
+    t = _tables()
+    key = str(name).strip().lower()
+    found = t.socs.get(key)
+    if found is None and (key, "") in t.soc_by_chip:
+        found = t.socs[t.soc_by_chip[(key, "")]]      # bare chip name: its application core
+    return found
+
+
+def socs() -> tuple:
+    return tuple(_tables().socs.values())
+
+
+def _soc_variant(name: str, variant: str) -> Optional[Soc]:
+    t = _tables()
+    s = t.socs.get(name)
+    if s is None:
+        return None
+    over = (t.soc_rows[name].get("variants") or {}).get(variant) if variant else None
+    if not over:
+        return s
+    return replace(s, variant=variant, **{k: v for k, v in over.items() if k in Soc.__dataclass_fields__})
+
+
+_PKG = re.compile(r"^[a-z]{4}$")               # qiaa, qkaa, sica, laca, caaa, ...
+_SKIP_CORES = {"cpuflpr", "cpuppr", "cpurad", "cpusec", "cpusys", "cpuflprxip", "cpupprxip"}
+
+
+def soc_for_dts_include(include: str) -> Optional[Soc]:
+    """SoC from a devicetree include such as ``<nordic/nrf52840_qiaa.dtsi>``.
+
+    Only SoC devicetree files count (``nrf5340_cpuapp_qkaa``, ``nrf9160ns_sica``,
+    ``nrf54l15_cpuapp``); partition, pinctrl and peripheral files return None, as do
+    includes for cores dfulint does not model (FLPR, PPR, radio core).
+    """
+    if not include:
+        return None
+    s = include.strip().strip('<>"').strip()
+    base = s.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    for ext in (".dtsi", ".dts", ".overlay"):
+        if base.endswith(ext):
+            base = base[: -len(ext)]
+    toks = [x for x in base.split("_") if x]
+    if not toks:
+        return None
+    t = _tables()
+    chip = toks[0]
+    chips = {c for c, _ in t.soc_by_chip}
+    if chip not in chips and chip.endswith("ns") and chip[:-2] in chips:
+        chip = chip[:-2]
+    if chip not in chips:
+        return None
+    core, variant = "", ""
+    for tok in toks[1:]:
+        if tok in ("cpuapp", "cpuappns"):
+            core = "cpuapp"
+        elif tok in ("cpunet",):
+            core = "cpunet"
+        elif tok in _SKIP_CORES:
+            return None
+        elif tok == "ns":
+            continue
+        elif tok in ("enga", "engb", "engc"):
+            continue
+        elif _PKG.match(tok):
+            variant = tok
+        else:
+            return None
+    name = t.soc_by_chip.get((chip, core))
+    if name is None:
+        return None
+    return _soc_variant(name, variant)
+
+
+_CHIP_RE = re.compile(
+    r"nrf(?:54lm20[ab]?|54lv10a?|54l(?:05|10|15)|54h20|5340|91[3-6]\d|912\d|528\d\d|51[48]22)")
+
+
+def soc_for_name_hint(text: str) -> Optional[Soc]:
+    """Best-effort SoC from a board- or SoC-ish string ("nrf52833", "NRF52840_QIAA",
+    "nrf52833dk_nrf52820", "my_board_nrf5340_cpunet"). The right-most SoC name wins,
+    since board names put the SoC after the board ("nrf9160dk_nrf52840")."""
+    if not text:
+        return None
+    low = str(text).lower()
+    t = _tables()
+    key = normalize_board(low).lower()
+    if key in t.board_index:
+        return soc(t.boards[t.board_index[key]].soc)
+    matches = list(_CHIP_RE.finditer(low))
+    if not matches:
+        return None
+    m = matches[-1]
+    chip = m.group(0)
+    rest = low[m.end():]
+    if chip in ("nrf54lm20",):
+        chip = "nrf54lm20a"
+    if chip == "nrf54lv10":
+        chip = "nrf54lv10a"
+    tail_tokens = set(re.split(r"[^a-z0-9]+", rest))
+    if tail_tokens & _SKIP_CORES:
+        return None
+    core = "cpunet" if ("cpunet" in tail_tokens or "net" in tail_tokens) else ""
+    if (chip, core) not in t.soc_by_chip:
+        core = ""
+    name = t.soc_by_chip.get((chip, core))
+    if name is None:
+        return None
+    variant = ""
+    for tok in tail_tokens:
+        if _PKG.match(tok) and tok not in ("enga", "engb"):
+            variant = tok
+            break
+    return _soc_variant(name, variant)
+
+
+# ------------------------------------------------------------------ board names
+
+_REV_RE = re.compile(r"@([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def split_board(name: str) -> tuple:
+    """Split a board string into (board, revision, qualifiers).
+
+    ``"nrf9160dk@0.14.0/nrf9160/ns"`` -> ``("nrf9160dk", "0.14.0", "nrf9160/ns")``;
+    ``"nrf9160dk_nrf9160_ns@0.14.0"`` (HWMv1) -> ``("nrf9160dk_nrf9160_ns", "0.14.0", "")``.
+    A two-part numeric revision is padded ("0.14" -> "0.14.0"), as Zephyr does for
+    MAJOR.MINOR.PATCH boards.
+    """
+    s = str(name or "").strip().strip("/")
+    rev = ""
+    m = _REV_RE.search(s)
+    if m:
+        rev = m.group(1)
+        # the revision ends at the next "/" (HWMv2) or the end of the string (HWMv1)
+        rev = rev.split("/", 1)[0]
+        s = s[: m.start()] + s[m.start() + 1 + len(rev):]
+    if re.fullmatch(r"\d+\.\d+", rev):
+        rev += ".0"
+    head, _, quals = s.partition("/")
+    return head, rev, quals.strip("/")
+
+
+def _rev_suffix(rev: str) -> str:
+    return rev.replace(".", "_").replace("-", "_") if rev else ""
+
+
+def normalize_board(name: str) -> str:
+    """File-name form of a board target: "/" -> "_", revision appended as "_0_14_0".
+
+    Purely textual: ``"nrf9160dk@0.14.0/nrf9160/ns"`` -> ``"nrf9160dk_nrf9160_ns_0_14_0"``,
+    ``"nrf52840dk/nrf52840"`` -> ``"nrf52840dk_nrf52840"``.
+    """
+    head, rev, quals = split_board(name)
+    out = head + ("_" + quals.replace("/", "_") if quals else "")
+    if rev:
+        out += "_" + _rev_suffix(rev)
+    return out
+
+
+@functools.lru_cache(maxsize=512)
+def _resolve(name: str) -> Optional[str]:
+    """Board table key for a board string without revision; None if unknown/ambiguous."""
+    t = _tables()
+    key = name.lower()
+    if key in t.board_index:
+        return t.board_index[key]
+    # bare HWMv2 board name ("nrf52840dk", "xiao_ble")
+    cands = t.bare.get(key)
+    if cands:
+        if key in t.defaults:
+            return t.defaults[key]
+        if len(cands) == 1:
+            return cands[0]
+        plain = [c for c in cands if not t.boards[c].ns and t.boards[c].target.count("/") == 1]
+        if len(plain) == 1 and all(t.boards[c].target.split("/")[1] == t.boards[plain[0]].target.split("/")[1]
+                                   for c in cands):
+            # only variants of one SoC target besides it (e.g. xiao_ble/nrf52840/sense)
+            return plain[0]
+    return None
+
+
+@functools.lru_cache(maxsize=512)
+def _board_with_revision(base: str, rev: str) -> Board:
+    t = _tables()
+    b = t.boards[base]
+    if not rev:
+        return b
+    nodes = list(b.nodes)
+    chosen = dict(b.chosen)
+    sources = [b.source] if b.source else []
+    want = _rev_key(rev)
+    for key, r, extra in t.revisions.get(base, ()):
+        if key <= want:
+            for n in _make_nodes(extra.get("nodes"), b.ns, f"{base}@{r}", t):
+                nodes = [x for x in nodes if not (n.label and x.label == n.label)] + [n]
+            chosen.update(extra.get("chosen") or {})
+            if extra.get("source"):
+                sources.append(str(extra["source"]))
+    return replace(b, nodes=tuple(nodes), chosen=chosen, revision=rev, source="; ".join(sources))
+
+
+def board(name: str) -> Optional[Board]:
+    """The board called ``name`` in any spelling; None if unknown or ambiguous.
+
+    Accepts ``nrf52840dk_nrf52840``, ``nrf52840dk/nrf52840``, ``nrf52840dk@2.0.0/nrf52840``,
+    ``nrf9160dk@0.14.0/nrf9160/ns``, old names (``nrf54l15pdk_nrf54l15_cpuapp``,
+    ``nrf5340dk_nrf5340_cpuappns``) and bare HWMv2 names where they are unambiguous
+    (``nrf52840dk``, ``xiao_ble``). With a revision, nodes that revision overlays add
+    are included and ``Board.revision`` is set.
+    """
+    if not name or not str(name).strip():
+        return None
+    head, rev, quals = split_board(str(name))
+    plain = head + ("_" + quals.replace("/", "_") if quals else "")
+    base = _resolve(plain)
+    if base is None and not rev and not quals:
+        # a revision written HWMv1-style without "@": "nrf9160dk_nrf9160_ns_0_14_0"
+        m = re.fullmatch(r"(.+?)_(\d+_\d+_\d+)", plain)
+        if m:
+            base = _resolve(m.group(1))
+            if base is not None:
+                rev = m.group(2).replace("_", ".")
+    if base is None:
+        return None
+    return _board_with_revision(base, rev)
+
+
+def boards() -> tuple:
+    return tuple(_tables().boards.values())
+
+
+def _single_soc(bare: str) -> bool:
+    t = _tables()
+    cands = t.bare.get(bare.lower()) or []
+    socs_ = {t.boards[c].target.split("/")[1] for c in cands if t.boards[c].target.count("/") >= 1}
+    return len(socs_) == 1
+
+
+def board_file_stems(name: str) -> list:
+    """Stems of board-specific file names for a board string, most specific first.
+
+    ``<board>_<qualifiers>_<rev>``, ``<board>_<qualifiers>`` and, for known boards with a
+    single SoC (where Zephyr lets the SoC qualifier be left out), the same without the SoC:
+    ``"nrf9160dk@0.14.0/nrf9160/ns"`` -> ``["nrf9160dk_nrf9160_ns_0_14_0", "nrf9160dk_nrf9160_ns"]``,
+    ``"xiao_ble/nrf52840/sense"`` -> ``["xiao_ble_nrf52840_sense", "xiao_ble_sense"]``.
+    A bare HWMv2 name of a known board ("xiao_ble", "nrf52840dk") is expanded to the target
+    it builds; any other spelling (HWMv1 or old names) is kept as given, because a build
+    that uses an old name only looks for files carrying that name.
+    """
+    if not name or not str(name).strip():
+        return []
+    head, rev, quals = split_board(str(name))
+    b = board(name)
+    if b is not None:
+        if b.revision and not rev:
+            # HWMv1-style "..._0_14_0": the revision is already part of the name
+            sfx = "_" + _rev_suffix(b.revision)
+            if head.lower().endswith(sfx):
+                head = head[: -len(sfx)]
+            rev = b.revision
+        if "/" in b.target and (quals or head.lower() == b.board_name.lower()):
+            # any HWMv2 spelling (or the bare board name) means the board's canonical target
+            head, _, quals = split_board(b.target)
+    stems: list = []
+
+    def add(s: str) -> None:
+        if s and s not in stems:
+            stems.append(s)
+
+    q = quals.split("/") if quals else []
+    suffix = "_" + _rev_suffix(rev) if rev else ""
+    full = "_".join([head] + q)
+    if rev:
+        add(full + suffix)
+    add(full)
+    if b is not None and q and _single_soc(head):
+        short = "_".join([head] + q[1:])
+        if rev:
+            add(short + suffix)
+        add(short)
+    return stems
+
+
+# ------------------------------------------------------------------ JEDEC IDs
+
+def parse_jedec_id(value: Union[bytes, bytearray, str, Iterable[int], None]) -> Optional[bytes]:
+    """bytes from b"\\xc2\\x28\\x17", "c2 28 17", "[C2 28 17]", "0xc22817", [0xc2, 0x28, 0x17]."""
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, str):
+        s = value.strip().strip("[]").strip()
+        if not s:
+            return None
+        if s.lower().startswith("0x") and " " not in s:
+            h = s[2:]
+            if len(h) % 2:
+                h = "0" + h
+            return bytes.fromhex(h)
+        parts = s.replace(",", " ").split()
+        if len(parts) == 1 and len(parts[0]) > 2:
+            return bytes.fromhex(parts[0])
+        return bytes(int(p, 16) for p in parts)
+    return bytes(int(x) & 0xFF for x in value)
+
+
+def jedec_lookup(jedec_id) -> Optional[JedecPart]:
+    jid = parse_jedec_id(jedec_id)
+    if jid is None or len(jid) < 3:
+        return None
+    return _tables().jedec.get(jid[:3])
+
+
+def jedec_manufacturer(jedec_id) -> Optional[str]:
+    jid = parse_jedec_id(jedec_id)
+    if not jid:
+        return None
+    return _tables().manufacturers.get(jid[0])
+
+
+def jedec_capacity(jedec_id) -> Optional[int]:
+    """Capacity in bytes of the part with this JEDEC ID, or None if it cannot be told.
+
+    A listed part gives its size; otherwise the third byte is decoded, with the
+    manufacturer-specific encodings of Adesto/Atmel, SST, Macronix 1.8 V/octal and old
+    Spansion parts (see jedec.yaml).
+    """
+    jid = parse_jedec_id(jedec_id)
+    if jid is None or len(jid) < 3:
+        return None
+    part = _tables().jedec.get(jid[:3])
+    if part is not None and part.size:
+        return part.size
+    mf, typ, cap = jid[0], jid[1], jid[2]
+    if mf in (0x00, 0xFF) or (typ, cap) in ((0x00, 0x00), (0xFF, 0xFF)):
+        return None
+    if mf == 0x1F and cap < 0x10:
+        density = typ & 0x1F            # Atmel/Adesto: family code (bits 7-5) + density code
+        if 1 <= density <= 0x11:
+            return 1 << (density + 15)
+        return None
+    if mf == 0xBF and typ in (0x25, 0x26) and 0x41 <= cap <= 0x43:
+        return (2 << 20) << (cap - 0x41)  # SST25/26 VF 016/032/064 B
+    if mf == 0xC2 and 0x32 <= cap <= 0x3C:
+        return 1 << (cap - 0x20)        # Macronix MX25U / MX25UW / MX25LM
+    if mf == 0x01 and typ == 0x02 and 0x10 <= cap <= 0x16:
+        return 1 << (cap + 1)           # Spansion S25FL-A
+    if 0x10 <= cap <= 0x1F:
+        return 1 << cap
+    if 0x20 <= cap <= 0x22:
+        return 1 << (cap - 6)           # 512 Mbit, 1 Gbit, 2 Gbit
+    return None
+
+
+def jedec_part(jedec_id) -> Optional[str]:
+    """Human-readable part for a JEDEC ID, e.g. "Macronix MX25R6435F (8 MiB)"; None if unknown."""
+    p = jedec_lookup(jedec_id)
+    return p.describe() if p is not None else None
+
+
+def _human_size(n: int) -> str:
+    if n >= 1 << 20 and n % (1 << 20) == 0:
+        return f"{n >> 20} MiB"
+    if n >= 1 << 10 and n % (1 << 10) == 0:
+        return f"{n >> 10} KiB"
+    return f"{n} B"
