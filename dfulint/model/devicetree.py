@@ -13,6 +13,7 @@ spans whose path is `KNOWLEDGE_PATH` and line 0.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence, Union
@@ -22,6 +23,7 @@ from dfulint.sources import Problem, read_text
 from dfulint.sources.dts import DtsFile, DtsNode, DtsProperty, DtsValue, parse_dts
 
 KNOWLEDGE_PATH = Path("<knowledge>")
+_HEX_BYTES = re.compile(r"[0-9a-fA-F]{2}(?:\s+[0-9a-fA-F]{2})+")
 
 
 def from_knowledge(span: Optional[Span]) -> bool:
@@ -230,6 +232,10 @@ def _knowledge_prop(name: str, value: Any, source: str) -> DtsProperty:
         values = []
     elif isinstance(value, int):
         values = [DtsValue("cells", f"<{value:#x}>", [value], span)]
+    elif isinstance(value, str) and _HEX_BYTES.fullmatch(value.strip()):
+        # tables write byte arrays as text: jedec-id: "c2 28 17"
+        data = bytes.fromhex(value)
+        values = [DtsValue("bytes", f"[{value.strip()}]", list(data), span)]
     elif isinstance(value, str):
         values = [DtsValue("string", f'"{value}"', [value], span)]
     elif isinstance(value, (bytes, bytearray)):

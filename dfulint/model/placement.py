@@ -545,7 +545,13 @@ def _order(leaves: dict[str, _Req], flat: dict[str, list[str]], ctx: _Ctx,
             idx = 0
             current: Optional[str] = pool[0] if pool else None
             while current is not None and pending:
-                dep = next((n for n in pending if anchored(leaves[n], side) == current), None)
+                deps = [n for n in pending if anchored(leaves[n], side) == current]
+                dep = deps[0] if deps else None
+                if len(deps) > 1:
+                    ctx.note(f"{' and '.join(sorted(deps))} are all placed {side} {current}: PM takes them in "
+                             "the iteration order of a Python set of names, which changes with the per-run "
+                             "string hash, so their order (and addresses) can differ between builds; dfulint "
+                             "shows one of the possible layouts")
                 anchor: Optional[str] = None
                 if dep is not None:
                     if current in seq:
@@ -606,8 +612,7 @@ def _required_offset(align_start: Optional[int], align_end: Optional[int], start
     return 0
 
 
-def _assign(lay: _Layout, leaves: dict[str, _Req], start: int, total: int, region: str,
-            taken: set[str], ctx: _Ctx) -> None:
+def _assign(lay: _Layout, leaves: dict[str, _Req], start: int, total: int, ctx: _Ctx) -> None:
     """Give every partition of the sequence an address: from the region start up to `app`,
     then from the region end down to it. A misaligned partition gets an EMPTY_n filler on the
     side it moves away from; the dynamic partitions pay for it in equal parts. Repeat until
@@ -619,9 +624,11 @@ def _assign(lay: _Layout, leaves: dict[str, _Req], start: int, total: int, regio
         return (r.align_start, r.align_end) if r is not None else (None, None)
 
     def new_filler(name: str, address: int, length: int, why: str) -> str:
+        # PM numbers fillers by the dynamic ones it already has; a pm_static copied from
+        # partitions.yml may hold the same name, and then the static entry wins in the output
         n = len([x for x in list(leaves) + list(lay.fillers) if "EMPTY" in x])
         fname = f"EMPTY_{n}"
-        while fname in taken or fname in lay.fillers:
+        while fname in lay.fillers:
             n += 1
             fname = f"EMPTY_{n}"
         lay.fillers[fname] = why
@@ -710,7 +717,7 @@ def _assign(lay: _Layout, leaves: dict[str, _Req], start: int, total: int, regio
 
 
 def _solve_complex(ctx: _Ctx, start: int, total: int, reqs: dict[str, _Req], system: dict[str, _Req],
-                   statics: list[_Static], taken: set[str]) -> None:
+                   statics: list[_Static]) -> None:
     region = FLASH
     gap_lo, gap_size = start, total
     proper = [s for s in statics if s.span is None and s.name != DP
@@ -823,7 +830,7 @@ def _solve_complex(ctx: _Ctx, start: int, total: int, reqs: dict[str, _Req], sys
         rb.align_start = new
 
     lay = _Layout(list(seq), {}, size, {}, [DP] + dynamic_sharers)
-    _assign(lay, leaves, gap_lo, gap_size, region, taken, ctx)
+    _assign(lay, leaves, gap_lo, gap_size, ctx)
     seq, addr = lay.seq, lay.addr
     for n in seq:
         addr.setdefault(n, gap_lo)
@@ -1112,7 +1119,7 @@ def _place(inp: PlacementInput, ctx: _Ctx, fmap: FlashMap) -> None:
     if other:
         ctx.note("dynamic partitions in regions dfulint does not model were left out: " + ", ".join(other))
     if total > 0 or flash_statics:
-        _solve_complex(ctx, base, total, flash_reqs, system, flash_statics, static_names)
+        _solve_complex(ctx, base, total, flash_reqs, system, flash_statics)
 
     ext_size: Optional[int] = None
     if ext_reqs or ext_statics or inp.ext_flash_size is not None:

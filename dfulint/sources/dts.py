@@ -20,7 +20,19 @@ keeps going after a syntax error. On top of it this module:
   ERROR/MISSING nodes into readable ``syntax`` problems: the first error of each region,
   with unbalanced braces, unterminated strings and comments found by a lexical scan.
 
+Spans: `DtsProperty.span` starts at the property name and ends after its ';'; `value_span`
+covers the value; `DtsNode.span` covers the whole block; `DtsInclude.span` the directive.
+Columns are 1-based characters (not bytes).
+
+Problem kinds: "syntax", "include-missing" (a quoted include not found; a missing <system>
+header is normal without a west workspace and is not reported), "include-outside",
+"too-deep" (include depth, include cycles, node nesting), the reading problems of
+`read_text` ("unreadable", "encoding", "binary", "too-large"), and "internal" as a last
+resort should the reader itself fail. Syntax problems inside files reached through a
+`<system>` include (workspace headers and SoC .dtsi) are dropped: they are not the user's.
+
 Nothing here raises on user input; deep nesting is walked with explicit stacks and bounded.
+The tree-sitter parser is created once, on first use (not thread-safe; dfulint is not threaded).
 """
 from __future__ import annotations
 

@@ -1,0 +1,1424 @@
+"""Kconfig values of one image, as Zephyr's build would compute them.
+
+dfulint does not need the real Kconfig tree: it generates a small typed tree from its symbol
+catalogue (dfulint/knowledge/kconfig.yaml) for one image, one NCS version and one SoC, loads the
+image's fragments into it with kconfiglib's own `load_config(replace=False)` (the loader Zephyr
+and sysbuild use), then reads the values back. That gives Zephyr's exact value semantics (types,
+"last assignment wins", first character of bools, quoted strings, choices, defaults, `select`,
+unmet dependencies), while every value keeps the file:line it came from.
+
+Two kinds of names are kept apart:
+
+* symbols the catalogue knows: their status per image and version is certain (renamed, removed,
+  defined only in another image, not yet added), and their value is computed;
+* every other symbol: "not known to dfulint". Applications use thousands of symbols; these are
+  never reported, and their value is simply the last assignment in the fragments.
+
+Facts from outside Kconfig (SoC, board, devicetree, Partition Manager) enter through `facts`.
+An unknown fact never produces a finding: a dependency on it counts as met, a default that
+depends on it does not apply.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge" / "kconfig.yaml"
+_LATEST = (99, 99, 99)
+_STRING_VALUE = re.compile(r'"((?:[^\\"]|\\.)*)"')
+
+
+# ---------------------------------------------------------------------------------------------
+# public data
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    name: str
+    type: str
+    images: frozenset
+    prompt: bool
+    depends_on: Optional[str]
+    selects: tuple
+    choice: Optional[str]
+    added: Optional[tuple]
+    removed: Optional[tuple]
+    renamed_to: Optional[str]
+    renamed_since: Optional[tuple]
+    source: str
+    note: str = ""
+    scope_certain: bool = True
+
+
+@dataclass
+class Value:
+    value: object                 # "y"/"n", int, str, or None when unset
+    origin: str                   # "fragment", "forced", "default", "select", "unset"
+    assignments: list = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Dropped:
+    assignment: object
+    reason: str                   # "dependency", "type", "no-prompt", "forced", "choice", "select", "range"
+    detail: str
+
+
+@dataclass
+class ImageConfig:
+    image: str
+    sdk: tuple = ()
+    dropped: list = field(default_factory=list)
+    unknown: list = field(default_factory=list)       # assignments to symbols outside the catalogue
+    undefined: list = field(default_factory=list)     # (assignment, status, detail): catalogue symbols
+                                                      # this image/version does not define
+    notes: list = field(default_factory=list)
+    _values: dict = field(default_factory=dict, repr=False)
+    _records: dict = field(default_factory=dict, repr=False)   # name -> [(assignment, origin)]
+    _namespace: str = field(default="image", repr=False)
+
+    def get(self, name: str) -> Value:
+        key = _strip_prefix(name)[0]
+        v = self._values.get(key)
+        if v is not None:
+            return v
+        recs = self._records.get(key, [])
+        assigns = [a for a, _ in recs]
+        if self._namespace != "fallback" and _catalogue_entry(key, self._namespace) is not None:
+            st, detail = status_in(key, self.image, self.sdk or _LATEST)
+            note = {"renamed": f"renamed to {detail}", "removed": f"removed in NCS {detail}",
+                    "not-yet": f"added in NCS {detail}",
+                    "other-image": f"defined only in the {detail} image"}.get(st, "")
+            return Value(None, "unset", assigns, note)
+        if not recs:
+            return Value(None, "unset", [], "")
+        from dfulint.sources.kconf import guess_type, interpret
+        for a, origin in reversed(recs):
+            if getattr(a, "unset", False):
+                return Value("n", origin, assigns, "")
+            typ = guess_type(a.raw)
+            if typ == "unknown":
+                return Value(a.raw.strip(), origin, assigns, "")
+            val, err = interpret(a.raw, typ)
+            if err is None:
+                return Value(val, origin, assigns, "")
+        return Value(None, "unset", assigns, "")
+
+    def enabled(self, name: str) -> bool:
+        return self.get(name).value == "y"
+
+    def int(self, name: str) -> Optional[int]:
+        v = self.get(name).value
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+    def str(self, name: str) -> Optional[str]:
+        v = self.get(name).value
+        if not isinstance(v, str):
+            return None
+        info = symbol(name, None if self._namespace == "image" else "sysbuild")
+        if info is not None and info.type in ("bool", "tristate") and v in ("y", "n", "m"):
+            return None
+        return v
+
+    @property
+    def values(self) -> dict:
+        """Computed values of every catalogue symbol the image defines."""
+        return dict(self._values)
+
+
+# ---------------------------------------------------------------------------------------------
+# catalogue
+
+def _ver(v: Any) -> Optional[tuple]:
+    if v is None:
+        return None
+    if isinstance(v, (tuple, list)):
+        t = tuple(int(x) for x in v)
+    else:
+        parts = str(v).strip().lstrip("v").split(".")
+        try:
+            t = tuple(int(p) for p in parts if p != "")
+        except ValueError:
+            return None
+    return (t + (0, 0, 0))[:3]
+
+
+def _norm_sdk(sdk: Any) -> tuple:
+    try:
+        t = _ver(sdk)
+    except (TypeError, ValueError):
+        t = None
+    return t if t is not None else _LATEST
+
+
+@dataclass
+class _Entry:
+    name: str
+    ns: str                       # "image" (CONFIG_) or "sysbuild" (SB_CONFIG_)
+    raw: dict
+    type: str
+    images: frozenset
+    choice: Optional[str]
+    added: Optional[tuple]
+    removed: Optional[tuple]
+    renamed_to: Optional[str]
+    renamed_since: Optional[tuple]
+    scope_certain: bool
+    source: str
+    note: str
+    soft: frozenset = frozenset()
+
+    def exists(self, sdk: tuple) -> bool:
+        if self.added and sdk < self.added:
+            return False
+        if self.removed and sdk >= self.removed:
+            return False
+        if self.renamed_to and self.renamed_since and sdk >= self.renamed_since:
+            return False
+        return True
+
+
+@dataclass
+class _Catalogue:
+    image_syms: dict
+    sb_syms: dict
+    image_choices: dict
+    sb_choices: dict
+    facts: dict
+
+
+def _entry(name: str, ns: str, raw: dict) -> _Entry:
+    imgs = raw.get("images") or (["sysbuild"] if ns == "sysbuild" else ["app", "mcuboot"])
+    return _Entry(
+        name=name, ns=ns, raw=raw, type=str(raw.get("type", "bool")), images=frozenset(imgs),
+        choice=raw.get("choice"), added=_ver(raw.get("added")), removed=_ver(raw.get("removed")),
+        renamed_to=raw.get("renamed_to"), renamed_since=_ver(raw.get("renamed_since")),
+        scope_certain=bool(raw.get("scope_certain", True)), source=str(raw.get("source", "")),
+        note=str(raw.get("note", "")), soft=frozenset(raw.get("soft") or ()))
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> _Catalogue:
+    import yaml
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(_KNOWLEDGE, encoding="utf-8") as f:
+        data = yaml.load(f, Loader=loader) or {}
+    sb = data.get("sysbuild") or {}
+    return _Catalogue(
+        image_syms={n: _entry(n, "image", r or {}) for n, r in (data.get("symbols") or {}).items()},
+        sb_syms={n: _entry(n, "sysbuild", r or {}) for n, r in (sb.get("symbols") or {}).items()},
+        image_choices={n: r or {} for n, r in (data.get("choices") or {}).items()},
+        sb_choices={n: r or {} for n, r in (sb.get("choices") or {}).items()},
+        facts=dict(data.get("facts") or {}))
+
+
+def _strip_prefix(name: str) -> tuple[str, Optional[str]]:
+    n = (name or "").strip()
+    if n.startswith("SB_CONFIG_"):
+        return n[len("SB_CONFIG_"):], "sysbuild"
+    if n.startswith("CONFIG_"):
+        return n[len("CONFIG_"):], "image"
+    return n, None
+
+
+def _catalogue_entry(name: str, ns: Optional[str]) -> Optional[_Entry]:
+    cat = _catalogue()
+    if ns == "sysbuild":
+        return cat.sb_syms.get(name)
+    if ns == "image":
+        return cat.image_syms.get(name)
+    return cat.image_syms.get(name) or cat.sb_syms.get(name)
+
+
+def _applies(item: Any, sdk: tuple, image: Optional[str] = None) -> bool:
+    if not isinstance(item, dict):
+        return True
+    since, until = _ver(item.get("since")), _ver(item.get("until"))
+    if since and sdk < since:
+        return False
+    if until and sdk >= until:
+        return False
+    if image is not None and item.get("image") and item.get("image") != image:
+        return False
+    return True
+
+
+def _dep_exprs(raw: dict, sdk: tuple) -> list[str]:
+    deps = raw.get("depends_on")
+    if deps is None:
+        return []
+    if isinstance(deps, str):
+        return [deps]
+    out = []
+    for d in deps:
+        if isinstance(d, str):
+            out.append(d)
+        elif isinstance(d, dict) and _applies(d, sdk) and d.get("expr"):
+            out.append(str(d["expr"]))
+    return out
+
+
+def _prompt_at(raw: dict, sdk: tuple) -> Any:
+    """True, False, or a condition string."""
+    p = raw.get("prompt", True)
+    if isinstance(p, list):
+        val: Any = False
+        for item in p:
+            if isinstance(item, dict) and _applies(item, sdk):
+                val = item.get("value", True)
+        return val
+    return p
+
+
+def _ref_list(raw: dict, key: str, sdk: tuple) -> list[tuple[str, Optional[str]]]:
+    out = []
+    for item in raw.get(key) or []:
+        if isinstance(item, str):
+            out.append((item, None))
+        elif isinstance(item, dict) and _applies(item, sdk) and item.get("symbol"):
+            out.append((str(item["symbol"]), item.get("if")))
+    return out
+
+
+def symbol(name: str, image: Optional[str] = None, sdk: Any = None) -> Optional[SymbolInfo]:
+    """What the catalogue says about `name` (CONFIG_/SB_CONFIG_ prefix optional).
+
+    `image="sysbuild"` or an SB_CONFIG_ prefix selects sysbuild's namespace; otherwise image
+    symbols are preferred and sysbuild's are the fallback. `sdk` picks the version the
+    dependency and prompt are given for (default: the newest)."""
+    try:
+        key, ns = _strip_prefix(name)
+        if image == "sysbuild":
+            ns = "sysbuild"
+        e = _catalogue_entry(key, ns)
+        if e is None:
+            return None
+        v = _norm_sdk(sdk)
+        deps = _dep_exprs(e.raw, v)
+        prompt = _prompt_at(e.raw, v)
+        return SymbolInfo(
+            name=e.name, type=e.type, images=e.images, prompt=prompt is not False,
+            depends_on=" && ".join(f"({d})" if len(deps) > 1 else d for d in deps) or None,
+            selects=tuple(s for s, _ in _ref_list(e.raw, "select", v)), choice=e.choice,
+            added=e.added, removed=e.removed, renamed_to=e.renamed_to, renamed_since=e.renamed_since,
+            source=e.source, note=e.note, scope_certain=e.scope_certain)
+    except Exception:
+        return None
+
+
+def _norm_image(image: Optional[str]) -> str:
+    im = (image or "app").strip().lower()
+    if im in ("sysbuild", "mcuboot"):
+        return im
+    return "app"   # every other Zephyr image (network core, NSIB, ...) sees the generic tree
+
+
+def _fmt_ver(v: Optional[tuple]) -> str:
+    if not v:
+        return ""
+    return f"{v[0]}.{v[1]}" if v[2] == 0 else f"{v[0]}.{v[1]}.{v[2]}"
+
+
+def status_in(name: str, image: str, sdk: Any) -> tuple[str, Optional[str]]:
+    """("ok"|"renamed"|"removed"|"not-yet"|"other-image"|"unknown", detail).
+
+    detail: the new name (renamed), the NCS version (removed, not-yet), the image that owns the
+    symbol (other-image: "mcuboot", "app" or "sysbuild")."""
+    try:
+        return _status(name, image, _norm_sdk(sdk), 0)
+    except Exception:
+        return "unknown", None
+
+
+def _owner(e: _Entry) -> str:
+    if e.ns == "sysbuild":
+        return "sysbuild"
+    return "mcuboot" if e.images == frozenset({"mcuboot"}) else "app"
+
+
+def _status(name: str, image: str, sdk: tuple, depth: int) -> tuple[str, Optional[str]]:
+    key, ns = _strip_prefix(name)
+    img = _norm_image(image)
+    cat = _catalogue()
+    if img == "sysbuild" or ns == "sysbuild":
+        own, other = cat.sb_syms.get(key), cat.image_syms.get(key)
+    else:
+        own, other = cat.image_syms.get(key), cat.sb_syms.get(key)
+    if own is None:
+        if other is not None and other.scope_certain:
+            return "other-image", _owner(other)
+        return "unknown", None
+    if own.ns == "image" and img not in own.images:
+        return ("other-image", _owner(own)) if own.scope_certain else ("unknown", None)
+    if own.added and sdk < own.added:
+        return "not-yet", _fmt_ver(own.added)
+    if own.renamed_to and own.renamed_since and sdk >= own.renamed_since:
+        new = own.renamed_to
+        if depth < 5:
+            st, detail = _status(new, image if ns != "sysbuild" else "sysbuild", sdk, depth + 1)
+            if st == "renamed" and detail:
+                return "renamed", detail
+        return "renamed", new
+    if own.removed and sdk >= own.removed:
+        return "removed", _fmt_ver(own.removed)
+    return "ok", None
+
+
+# ---------------------------------------------------------------------------------------------
+# expressions (Kconfig syntax) for fact substitution and for naming unmet dependencies
+
+_TOKEN = re.compile(r'\s*(?:(\|\||&&|!=|<=|>=|[!()=<>])|("(?:[^"\\]|\\.)*")|([A-Za-z0-9_$.\-+]+))')
+
+
+class _ExprError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str):
+    toks = []
+    pos = 0
+    s = text.strip()
+    while pos < len(s):
+        m = _TOKEN.match(s, pos)
+        if not m or m.end() == pos:
+            raise _ExprError(f"cannot parse {text!r}")
+        toks.append(m.group(1) or m.group(2) or m.group(3))
+        pos = m.end()
+        while pos < len(s) and s[pos].isspace():
+            pos += 1
+    i = 0
+
+    def peek():
+        return toks[i] if i < len(toks) else None
+
+    def take():
+        nonlocal i
+        i += 1
+        return toks[i - 1]
+
+    def p_or():
+        left = p_and()
+        while peek() == "||":
+            take()
+            left = ("or", left, p_and())
+        return left
+
+    def p_and():
+        left = p_not()
+        while peek() == "&&":
+            take()
+            left = ("and", left, p_not())
+        return left
+
+    def p_not():
+        if peek() == "!":
+            take()
+            return ("not", p_not())
+        return p_cmp()
+
+    def p_cmp():
+        left = p_atom()
+        if peek() in ("=", "!=", "<", ">", "<=", ">="):
+            op = take()
+            return ("cmp", op, left, p_atom())
+        return left
+
+    def p_atom():
+        t = take() if peek() is not None else None
+        if t is None:
+            raise _ExprError(f"unexpected end in {text!r}")
+        if t == "(":
+            e = p_or()
+            if take() != ")":
+                raise _ExprError(f"missing ) in {text!r}")
+            return e
+        if t.startswith('"') or re.fullmatch(r"-?(0[xX])?[0-9A-Fa-f]+", t) and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", t):
+            return ("const", t)
+        if t in ("y", "n", "m"):
+            return ("const", t)
+        return ("sym", t)
+
+    tree = p_or()
+    if i != len(toks):
+        raise _ExprError(f"trailing tokens in {text!r}")
+    return tree
+
+
+def _subst(tree, facts: dict, mode: str, positive: bool = True):
+    """Replace fact atoms by y/n. mode "dep": unknown facts make the expression easier to satisfy;
+    mode "cond": unknown facts make it harder (a conditional default does not apply)."""
+    kind = tree[0]
+    if kind == "sym":
+        name = tree[1]
+        if name in facts:
+            v = facts[name]
+            if v is None:
+                v = positive if mode == "dep" else not positive
+            return ("const", "y" if v else "n")
+        return tree
+    if kind == "not":
+        return ("not", _subst(tree[1], facts, mode, not positive))
+    if kind in ("and", "or"):
+        return (kind, _subst(tree[1], facts, mode, positive), _subst(tree[2], facts, mode, positive))
+    if kind == "cmp":
+        return ("cmp", tree[1], _subst(tree[2], facts, "cond", True), _subst(tree[3], facts, "cond", True))
+    return tree
+
+
+def _print(tree) -> str:
+    kind = tree[0]
+    if kind in ("sym", "const"):
+        return tree[1]
+    if kind == "not":
+        inner = _print(tree[1])
+        return f"!{inner}" if tree[1][0] in ("sym", "const") else f"!({inner})"
+    if kind == "cmp":
+        return f"{_print(tree[2])} {tree[1]} {_print(tree[3])}"
+    op = " && " if kind == "and" else " || "
+    parts = []
+    for sub in (tree[1], tree[2]):
+        t = _print(sub)
+        if sub[0] in ("and", "or") and sub[0] != kind:
+            t = f"({t})"
+        parts.append(t)
+    return op.join(parts)
+
+
+def _syms_in(tree, out: set) -> set:
+    kind = tree[0]
+    if kind == "sym":
+        out.add(tree[1])
+    elif kind == "not":
+        _syms_in(tree[1], out)
+    elif kind in ("and", "or"):
+        _syms_in(tree[1], out)
+        _syms_in(tree[2], out)
+    elif kind == "cmp":
+        _syms_in(tree[2], out)
+        _syms_in(tree[3], out)
+    return out
+
+
+def _and_terms(tree) -> list:
+    if tree[0] == "and":
+        return _and_terms(tree[1]) + _and_terms(tree[2])
+    return [tree]
+
+
+def _fold(tree):
+    """Constant-fold y/n after fact substitution."""
+    kind = tree[0]
+    if kind == "not":
+        sub = _fold(tree[1])
+        if sub[0] == "const" and sub[1] in ("y", "n"):
+            return ("const", "n" if sub[1] == "y" else "y")
+        return ("not", sub)
+    if kind in ("and", "or"):
+        a, b = _fold(tree[1]), _fold(tree[2])
+        absorbing, neutral = ("n", "y") if kind == "and" else ("y", "n")
+        for x, y in ((a, b), (b, a)):
+            if x[0] == "const" and x[1] == absorbing:
+                return ("const", absorbing)
+            if x[0] == "const" and x[1] == neutral:
+                return y
+        return (kind, a, b)
+    return tree
+
+
+def _subst_text(text: str, facts: dict, mode: str) -> str:
+    return _print(_fold(_subst(_parse(text), facts, mode)))
+
+
+# ---------------------------------------------------------------------------------------------
+# facts
+
+_FAMILIES = ("nrf51", "nrf52", "nrf53", "nrf54l", "nrf54h", "nrf91", "nrf92", "nrf71", "nrf70")
+
+
+def _family_of(soc_family: Optional[str], soc: Optional[str]) -> Optional[str]:
+    if soc_family:
+        f = str(soc_family).strip().lower().replace("-", "").replace("_", "")
+        for fam in _FAMILIES:
+            if f == fam or f == fam + "x":
+                return fam
+        return f
+    if soc:
+        s = str(soc).lower()
+        for fam in sorted(_FAMILIES, key=len, reverse=True):
+            if s.startswith(fam):
+                return fam
+    return None
+
+
+def _fact_values(soc_family: Optional[str], facts: Optional[dict]) -> dict:
+    facts = dict(facts or {})
+    soc = facts.get("soc")
+    soc = str(soc).strip().lower() if soc else None
+    fam = _family_of(soc_family, soc)
+    board = facts.get("board")
+    board = str(board).strip().lower() if board else None
+
+    def fb(key):
+        v = facts.get(key)
+        return None if v is None else bool(v)
+
+    def soc_exact(name: str, family: str) -> Optional[bool]:
+        if soc:
+            return soc == name
+        if fam is not None and fam != family:
+            return False
+        return None
+
+    v: dict[str, Optional[bool]] = {}
+    v["SOC_FAMILY_NORDIC"] = None if fam is None else fam.startswith("nrf")
+    for series, fname in (("NRF51", "nrf51"), ("NRF52", "nrf52"), ("NRF53", "nrf53"), ("NRF54L", "nrf54l"),
+                          ("NRF54H", "nrf54h"), ("NRF91", "nrf91")):
+        v["SOC_SERIES_" + series] = None if fam is None else fam == fname
+    v["SOC_NRF52840"] = soc_exact("nrf52840", "nrf52")
+    v["SOC_NRF5340_CPUAPP"] = soc_exact("nrf5340_cpuapp", "nrf53")
+    v["SOC_NRF5340_CPUNET"] = soc_exact("nrf5340_cpunet", "nrf53")
+    v["SOC_NRF54L15_CPUAPP"] = soc_exact("nrf54l15_cpuapp", "nrf54l")
+    v["SOC_NRF54H20_CPUAPP"] = soc_exact("nrf54h20_cpuapp", "nrf54h")
+    v["SOC_NRF9160"] = soc_exact("nrf9160", "nrf91")
+    if soc:
+        v["HAS_HW_NRF_QSPI"] = soc in ("nrf52840", "nrf5340_cpuapp")
+        v["HAS_HW_NRF_CC310"] = soc in ("nrf52840", "nrf5340_cpuapp") or (fam == "nrf91")
+    else:
+        v["HAS_HW_NRF_QSPI"] = None if fam in (None, "nrf52", "nrf53") else False
+        v["HAS_HW_NRF_CC310"] = True if fam == "nrf91" else (None if fam in (None, "nrf52", "nrf53") else False)
+    if board:
+        b = board.replace("/", "_")
+        v["BOARD_THINGY91"] = b.startswith("thingy91_") or b == "thingy91"
+        v["BOARD_THINGY53"] = b.startswith("thingy53")
+        v["BOARD_NRF52840DONGLE"] = b.startswith("nrf52840dongle")
+    else:
+        # without a board name, assume a board that is none of these (custom boards are the norm)
+        v["BOARD_THINGY91"] = v["BOARD_THINGY53"] = v["BOARD_NRF52840DONGLE"] = False
+    ns = fb("non_secure")
+    if ns is None and board:
+        ns = board.endswith(("_ns", "/ns"))
+    v["BOARD_IS_NON_SECURE"] = ns
+    v["DT_CHOSEN_PM_EXT_FLASH"] = fb("dt_chosen_pm_ext_flash")
+    v["DT_HAS_QSPI_NOR"] = fb("dt_has_qspi_nor")
+    v["DT_HAS_SPI_NOR"] = fb("dt_has_spi_nor")
+    # a scratch partition is rare (NCS never creates one in the devicetree): absent unless told
+    scratch = facts.get("has_scratch_partition", False)
+    v["DT_HAS_SCRATCH_PARTITION"] = None if scratch is None else bool(scratch)
+    v["PM_USED"] = fb("partition_manager")
+    own = facts.get("mcuboot_own_config", True)
+    v["MCUBOOT_OWN_CONFIG"] = None if own is None else bool(own)
+    # names the catalogue declares but this function does not compute stay unknown
+    for name in _catalogue().facts:
+        v.setdefault(name, None)
+    return v
+
+
+# ---------------------------------------------------------------------------------------------
+# generating the stub tree
+
+@dataclass
+class _SymMeta:
+    entry: Optional[_Entry]
+    prompt: Any                    # True/False/condition (original text)
+    deps: list                     # original dependency expressions (text)
+    default_notes: list            # note of each emitted default, in order
+    default_values: list           # value text of each emitted default, in order
+    choice: Optional[str] = None
+
+
+@dataclass
+class _ChoiceMeta:
+    name: str
+    deps: list
+    default_notes: list
+    raw: dict
+
+
+@dataclass
+class _Tree:
+    kconf: Any
+    image: str
+    ns: str
+    sdk: tuple
+    facts: dict
+    syms: dict                     # name -> _SymMeta
+    choices: dict                  # name -> _ChoiceMeta
+    text: str
+
+
+_STATE = threading.RLock()
+_TREES: dict = {}
+_TMPDIR: Optional[str] = None
+
+
+def _tmpdir() -> str:
+    global _TMPDIR
+    if _TMPDIR is None or not os.path.isdir(_TMPDIR):
+        import atexit
+        import shutil
+        import tempfile
+        _TMPDIR = tempfile.mkdtemp(prefix="dfulint-kconfig-")
+        atexit.register(shutil.rmtree, _TMPDIR, True)
+    return _TMPDIR
+
+
+def _fmt_default(value: Any, typ: str) -> str:
+    if isinstance(value, bool):
+        return "y" if value else "n"
+    if typ == "hex" and isinstance(value, int):
+        return hex(value)
+    if typ == "string":
+        s = str(value)
+        if not s.startswith('"'):
+            s = '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return s.replace("$(", "$(DFULINT_DOLLAR)(")
+    return str(value)
+
+
+def _generate(image: str, sdk: tuple, facts: dict) -> tuple[str, dict, dict]:
+    cat = _catalogue()
+    sysb = image == "sysbuild"
+    entries = cat.sb_syms if sysb else cat.image_syms
+    choices = cat.sb_choices if sysb else cat.image_choices
+    live = {n: e for n, e in entries.items() if e.exists(sdk) and (sysb or image in e.images)}
+
+    out = ["# generated by dfulint from knowledge/kconfig.yaml", "DFULINT_DOLLAR := $", ""]
+    syms: dict = {}
+    chs: dict = {}
+
+    def cond(text: Optional[str], mode: str) -> Optional[str]:
+        if text is None or text is True:
+            return None
+        t = _subst_text(str(text), facts, mode)
+        return None if t == "y" else t
+
+    def emit_symbol(e: _Entry, indent_choice: bool) -> None:
+        raw = e.raw
+        typ = e.type if e.type in ("bool", "tristate", "int", "hex", "string") else "bool"
+        prompt = _prompt_at(raw, sdk)
+        lines = [f"config {e.name}"]
+        if prompt is False:
+            lines.append(f"\t{typ}")
+        elif prompt is True:
+            lines.append(f'\t{typ} "{e.name}"')
+        else:
+            c = cond(prompt, "dep")
+            lines.append(f'\t{typ} "{e.name}"' + (f" if {c}" if c else ""))
+        notes, values = [], []
+        if not indent_choice:
+            for d in raw.get("default") or []:
+                if not isinstance(d, dict) or not _applies(d, sdk, image):
+                    continue
+                val = d.get("value")
+                if val is None:
+                    continue
+                vtxt = _fmt_default(val, typ)
+                if typ in ("int", "hex") and re.fullmatch(r"[A-Z_][A-Z0-9_]*", vtxt) and vtxt not in live:
+                    continue
+                c = cond(d.get("if"), "cond")
+                if c == "n":
+                    continue
+                lines.append(f"\tdefault {vtxt}" + (f" if {c}" if c else ""))
+                notes.append(str(d.get("note", "")))
+                values.append(vtxt)
+        deps = _dep_exprs(raw, sdk)
+        dep_txt = [cond(d, "dep") for d in deps]
+        dep_txt = [d for d in dep_txt if d]
+        if dep_txt:
+            lines.append("\tdepends on " + " && ".join(f"({d})" for d in dep_txt))
+        for key in ("select", "imply"):
+            for target, c_raw in _ref_list(raw, key, sdk):
+                if target not in live:
+                    continue
+                c = cond(c_raw, "cond")
+                if c == "n":
+                    continue
+                lines.append(f"\t{key} {target}" + (f" if {c}" if c else ""))
+        for r in raw.get("range") or []:
+            if not isinstance(r, dict) or not _applies(r, sdk, image):
+                continue
+            c = cond(r.get("if"), "cond")
+            if c == "n":
+                continue
+            lines.append(f"\trange {r.get('min')} {r.get('max')}" + (f" if {c}" if c else ""))
+        out.extend(lines)
+        out.append("")
+        syms[e.name] = _SymMeta(e, prompt, deps, notes, values, e.choice if indent_choice else None)
+
+    members: dict = {}
+    for e in live.values():
+        if e.choice and e.choice in choices:
+            members.setdefault(e.choice, []).append(e)
+    for cname, craw in choices.items():
+        mem = members.get(cname)
+        if not mem:
+            continue
+        if not sysb and craw.get("images") and image not in craw.get("images"):
+            for e in mem:
+                e_copy = e
+                emit_symbol(e_copy, False)
+            continue
+        if _ver(craw.get("added")) and sdk < _ver(craw.get("added")):
+            for e in mem:
+                emit_symbol(e, False)
+            continue
+        out.append(f"choice {cname}")
+        out.append(f'\tprompt "{cname}"')
+        if craw.get("optional"):
+            out.append("\toptional")
+        names = {e.name for e in mem}
+        notes = []
+        for d in craw.get("default") or []:
+            if not isinstance(d, dict) or not _applies(d, sdk, image) or d.get("value") not in names:
+                continue
+            c = cond(d.get("if"), "cond")
+            if c == "n":
+                continue
+            out.append(f"\tdefault {d['value']}" + (f" if {c}" if c else ""))
+            notes.append((str(d["value"]), str(d.get("note", ""))))
+        deps = _dep_exprs(craw, sdk)
+        dep_txt = [d for d in (cond(x, "dep") for x in deps) if d]
+        if dep_txt:
+            out.append("\tdepends on " + " && ".join(f"({d})" for d in dep_txt))
+        out.append("")
+        for e in mem:
+            emit_symbol(e, True)
+        out.append(f"endchoice # {cname}")
+        out.append("")
+        chs[cname] = _ChoiceMeta(cname, deps, notes, craw)
+    for e in live.values():
+        if e.name not in syms:
+            emit_symbol(e, False)
+    return "\n".join(out) + "\n", syms, chs
+
+
+def _tree(image: str, sdk: tuple, facts: dict) -> _Tree:
+    key = (image, sdk, tuple(sorted(facts.items())))
+    t = _TREES.get(key)
+    if t is not None:
+        return t
+    import kconfiglib
+    text, syms, chs = _generate(image, sdk, facts)
+    path = os.path.join(_tmpdir(), f"Kconfig.{image}.{len(_TREES)}")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    try:
+        kconf = kconfiglib.Kconfig(path, warn=True, warn_to_stderr=False)
+    except kconfiglib.KconfigError:
+        # a dependency loop through `select` in some corner of the catalogue: keep the values,
+        # lose the reverse dependencies
+        text = "\n".join(line for line in text.splitlines()
+                         if not line.startswith(("\tselect ", "\timply "))) + "\n"
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        kconf = kconfiglib.Kconfig(path, warn=True, warn_to_stderr=False)
+    kconf.warn_assign_undef = False
+    kconf.warn_assign_override = False
+    kconf.warn_assign_redun = False
+    t = _Tree(kconf, image, "sysbuild" if image == "sysbuild" else "image", sdk, facts, syms, chs, text)
+    if len(_TREES) > 64:
+        _TREES.clear()
+    _TREES[key] = t
+    return t
+
+
+def generated_tree(image: str, sdk: Any, soc_family: Optional[str] = None, facts: Optional[dict] = None) -> str:
+    """The Kconfig text dfulint generates for an image (for debugging and tests)."""
+    return _generate(_norm_image(image), _norm_sdk(sdk), _fact_values(soc_family, facts))[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluation
+
+@dataclass
+class _Rec:
+    a: Any
+    origin: str                    # "fragment" or "forced"
+    index: int                     # load order
+    group: int                     # which fragment (forced: -1)
+    defined: bool
+    valid: bool                    # the loader accepted the value
+    ignored: bool                  # `# X is not set` on a non-bool: silently ignored
+    message: str = ""
+
+
+def evaluate(fragments: list, image: str, sdk: Any, soc_family: Optional[str] = None,
+             forced: Any = (), facts: Optional[dict] = None) -> ImageConfig:
+    """Evaluate one image's configuration. Never raises on user input."""
+    img = _norm_image(image)
+    v = _norm_sdk(sdk)
+    try:
+        fv = _fact_values(soc_family, facts)
+        with _STATE:
+            return _evaluate(fragments or [], img, image or img, v, list(forced or ()), fv)
+    except Exception as exc:  # a bug here must not stop the lint run
+        return _fallback(fragments or [], img, image or img, v, list(forced or ()), exc)
+
+
+def _assignments(frag: Any) -> list:
+    try:
+        return list(getattr(frag, "assignments", None) or [])
+    except Exception:
+        return []
+
+
+def _line_for(a: Any, prefix: str) -> Optional[str]:
+    sym = getattr(a, "symbol", None)
+    if not isinstance(sym, str) or not sym or "\n" in sym or "\r" in sym:
+        return None
+    if getattr(a, "unset", False):
+        return f"# {prefix}{sym} is not set"
+    raw = getattr(a, "raw", "")
+    if not isinstance(raw, str) or "\n" in raw or "\r" in raw:
+        return None
+    return f"{prefix}{sym}={raw}"
+
+
+def _accepts(sym: Any, a: Any) -> tuple[bool, bool]:
+    """(valid, ignored) exactly as kconfiglib's loader decides."""
+    import kconfiglib
+    t = sym.orig_type
+    if getattr(a, "unset", False):
+        return (True, False) if t in (kconfiglib.BOOL, kconfiglib.TRISTATE) else (False, True)
+    raw = a.raw.rstrip()
+    if t is kconfiglib.BOOL:
+        return raw.startswith(("y", "n")), False
+    if t is kconfiglib.TRISTATE:
+        return raw.startswith(("y", "m", "n")), False
+    if t is kconfiglib.STRING:
+        return _STRING_VALUE.match(raw) is not None, False
+    if t in (kconfiglib.INT, kconfiglib.HEX):
+        base = 10 if t is kconfiglib.INT else 16
+        try:
+            n = int(raw, base)
+        except ValueError:
+            return False, False
+        return (n >= 0 if t is kconfiglib.HEX else True), False
+    return True, False
+
+
+def _load(tree: _Tree, assigns: list, origin: str, group: int, records: list) -> None:
+    kconf = tree.kconf
+    prefix = kconf.config_prefix
+    lines, used = [], []
+    for a in assigns:
+        line = _line_for(a, prefix)
+        if line is None:
+            continue
+        lines.append(line)
+        used.append(a)
+    if not lines:
+        return
+    path = os.path.join(_tmpdir(), f"fragment.{threading.get_ident()}.conf")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    before = len(kconf.warnings)
+    kconf.load_config(path, replace=False)
+    warns = kconf.warnings[before:]
+    for a in used:
+        sym = kconf.syms.get(a.symbol)
+        defined = bool(sym is not None and sym.nodes)
+        valid, ignored = (_accepts(sym, a) if defined else (True, False))
+        msg = ""
+        if defined and not valid and not ignored:
+            tag = f"{a.symbol} (defined at"
+            for i, w in enumerate(warns):
+                if tag in w:
+                    msg = w.split("warning: ", 1)[-1]
+                    del warns[i]
+                    break
+            msg = msg.replace(tree.kconf.filename, "dfulint's symbol catalogue") if msg else msg
+            msg = re.sub(r" \(defined at [^)]*\)", "", msg)
+        records.append(_Rec(a, origin, len(records), group, defined, valid, ignored, msg))
+
+
+def _typed(sym: Any, entry_type: str) -> Any:
+    import kconfiglib
+    s = sym.str_value
+    t = sym.orig_type
+    if t in (kconfiglib.BOOL, kconfiglib.TRISTATE):
+        return s or "n"
+    if not kconfiglib.expr_value(sym.direct_dep):
+        return None
+    if t is kconfiglib.STRING:
+        return s
+    if s == "":
+        return None
+    try:
+        return int(s, 10 if t is kconfiglib.INT else 16)
+    except ValueError:
+        return None
+
+
+def _assigned_value(a: Any, typ: str) -> Any:
+    from dfulint.sources.kconf import interpret
+    if getattr(a, "unset", False):
+        return "n"
+    val, err = interpret(a.raw.rstrip(), typ)
+    if typ in ("bool", "tristate") and isinstance(val, str):
+        return val[:1]
+    return val if err is None else None
+
+
+def _leftmost_symbol(expr: Any) -> Any:
+    import kconfiglib
+    while isinstance(expr, tuple):
+        expr = expr[1]
+    return expr if isinstance(expr, kconfiglib.Symbol) else None
+
+
+def _selectors(expr: Any) -> list:
+    import kconfiglib
+    out = []
+    if expr is None or (isinstance(expr, kconfiglib.Symbol) and expr.is_constant):
+        return out
+    for term in kconfiglib.split_expr(expr, kconfiglib.OR):
+        if kconfiglib.expr_value(term):
+            s = _leftmost_symbol(term)
+            if s is not None and not s.is_constant and s.name not in out:
+                out.append(s.name)
+    return out
+
+
+def _fact_doc(name: str) -> str:
+    f = _catalogue().facts.get(name)
+    return str(f.get("doc", "")) if isinstance(f, dict) else ""
+
+
+def _eval_ast(tree_ast, kconf, facts: dict, positive: bool = True) -> bool:
+    """Evaluate a catalogue expression; an unknown fact takes the value that satisfies it."""
+    kind = tree_ast[0]
+    if kind == "const":
+        return tree_ast[1] not in ("n", '""', "0")
+    if kind == "sym":
+        name = tree_ast[1]
+        if name in facts:
+            return positive if facts[name] is None else bool(facts[name])
+        s = kconf.syms.get(name)
+        return bool(s is not None and s.nodes and s.tri_value)
+    if kind == "not":
+        return not _eval_ast(tree_ast[1], kconf, facts, not positive)
+    if kind == "and":
+        return _eval_ast(tree_ast[1], kconf, facts, positive) and _eval_ast(tree_ast[2], kconf, facts, positive)
+    if kind == "or":
+        return _eval_ast(tree_ast[1], kconf, facts, positive) or _eval_ast(tree_ast[2], kconf, facts, positive)
+    if kind == "cmp":
+        left, right = _cmp_value(tree_ast[2], kconf), _cmp_value(tree_ast[3], kconf)
+        op = tree_ast[1]
+        li, ri = _as_int(left), _as_int(right)
+        if li is not None and ri is not None:
+            left, right = li, ri
+        try:
+            return {"=": left == right, "!=": left != right, "<": left < right, ">": left > right,
+                    "<=": left <= right, ">=": left >= right}[op]
+        except TypeError:
+            return False
+    return True
+
+
+def _cmp_value(node, kconf) -> str:
+    if node[0] == "const":
+        t = node[1]
+        return t[1:-1] if t.startswith('"') else t
+    if node[0] == "sym":
+        s = kconf.syms.get(node[1])
+        return s.str_value if s is not None and s.nodes else ""
+    return ""
+
+
+def _as_int(s: str) -> Optional[int]:
+    try:
+        return int(s, 0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _describe_term(term, kconf, facts: dict) -> str:
+    names = sorted(_syms_in(term, set()))
+    vals = []
+    for n in names:
+        if n in facts:
+            fv = facts[n]
+            doc = _fact_doc(n)
+            shown = "unknown" if fv is None else ("y" if fv else "n")
+            vals.append(f"{n}={shown}" + (f" ({doc})" if doc else ""))
+        else:
+            s = kconf.syms.get(n)
+            vals.append(f"{n}={s.str_value if s is not None and s.nodes and s.str_value != '' else 'n'}")
+    return f"{_print(term)} [{', '.join(vals)}]" if vals else _print(term)
+
+
+def _unmet(tree: _Tree, exprs: list) -> list[str]:
+    out = []
+    for text in exprs:
+        try:
+            ast = _parse(str(text))
+        except _ExprError:
+            continue
+        for term in _and_terms(ast):
+            if not _eval_ast(term, tree.kconf, tree.facts):
+                out.append(_describe_term(term, tree.kconf, tree.facts))
+    return out
+
+
+def _dependency_detail(tree: _Tree, name: str, assigned: Any, result: Any) -> str:
+    meta = tree.syms.get(name)
+    exprs = list(meta.deps) if meta else []
+    if meta and meta.choice and meta.choice in tree.choices:
+        exprs = list(tree.choices[meta.choice].deps) + exprs
+    prompt_cond = meta.prompt if meta and isinstance(meta.prompt, str) else None
+    unmet = _unmet(tree, exprs)
+    prompt_unmet = _unmet(tree, [prompt_cond]) if prompt_cond else []
+    shown_result = "unset (absent from .config)" if result is None else f"'{result}'"
+    if unmet:
+        return (f"Kconfig gives it {shown_result} instead of '{assigned}' because of unmet dependencies: "
+                + "; ".join(unmet))
+    if prompt_unmet:
+        return (f"Kconfig gives it {shown_result} instead of '{assigned}': it can only be set when "
+                + "; ".join(prompt_unmet))
+    return f"Kconfig gives it {shown_result} instead of '{assigned}' (its dependencies are not met)"
+
+
+def _evaluate(fragments: list, img: str, image_name: str, sdk: tuple, forced: list, facts: dict) -> ImageConfig:
+    import kconfiglib
+    tree = _tree(img, sdk, facts)
+    kconf = tree.kconf
+    assumed: dict = {}
+    records = _load_all(tree, fragments, forced, assumed)
+    for _ in range(4):
+        more = _needed_soft(tree, records, assumed)
+        if not more:
+            break
+        assumed.update(more)
+        records = _load_all(tree, fragments, forced, assumed)
+
+    cfg = ImageConfig(image=image_name, sdk=sdk, _namespace=tree.ns)
+    by_name: dict = {}
+    for r in records:
+        by_name.setdefault(r.a.symbol, []).append(r)
+    cfg._records = {n: [(r.a, r.origin) for r in rs] for n, rs in by_name.items()}
+
+    cat_entries = _catalogue().sb_syms if tree.ns == "sysbuild" else _catalogue().image_syms
+    # assignments to names the tree does not define
+    for r in records:
+        if r.defined or r.origin == "forced":
+            continue
+        name = r.a.symbol
+        if name == name.strip() and name in cat_entries:
+            st, detail = status_in(name, image_name if img != "sysbuild" else "sysbuild", sdk)
+            cfg.undefined.append((r.a, st, detail))
+        elif name == name.strip() and tree.ns == "image" and name in _catalogue().sb_syms \
+                and _catalogue().sb_syms[name].scope_certain:
+            cfg.undefined.append((r.a, "other-image", "sysbuild"))
+        else:
+            cfg.unknown.append(r.a)
+
+    # values of every symbol of the tree
+    for name, meta in tree.syms.items():
+        sym = kconf.syms.get(name)
+        if sym is None or not sym.nodes:
+            continue
+        recs = by_name.get(name, [])
+        cfg._values[name] = _value_of(tree, sym, meta, recs, assumed.get(name))
+
+    # what did not take
+    forced_names = {r.a.symbol for r in records if r.origin == "forced" and r.valid and not r.ignored}
+    for name, recs in by_name.items():
+        meta = tree.syms.get(name)
+        sym = kconf.syms.get(name)
+        if meta is None or sym is None or not sym.nodes:
+            continue
+        _dropped_for(tree, cfg, sym, meta, recs, forced_names)
+    cfg.dropped.sort(key=lambda d: getattr(d, "_order", 0))
+    return cfg
+
+
+@dataclass(frozen=True)
+class _Assumption:
+    symbol: str
+    raw: str = "y"
+    unset: bool = False
+    prefix: str = "CONFIG_"
+
+
+def _reset(kconf: Any) -> None:
+    kconf.unset_values()
+    # kconfiglib remembers which symbols a .config set (to warn about repeats); start afresh
+    for s in kconf.unique_defined_syms:
+        s._was_set = False
+    for c in kconf.unique_choices:
+        c._was_set = False
+    kconf.missing_syms = []
+    kconf.warnings = []
+
+
+def _load_all(tree: _Tree, fragments: list, forced: list, assumed: dict) -> list:
+    _reset(tree.kconf)
+    records: list = []
+    for gi, frag in enumerate(fragments):
+        assigns = _assignments(frag)
+        if assigns:
+            _load(tree, assigns, "fragment", gi, records)
+    if assumed:
+        _load(tree, [_Assumption(n) for n in sorted(assumed)], "assumed", -2, [])
+    if forced:
+        _load(tree, forced, "forced", -1, records)
+    return records
+
+
+def _positive_syms(tree_ast, out: set, positive: bool = True) -> set:
+    kind = tree_ast[0]
+    if kind == "sym" and positive:
+        out.add(tree_ast[1])
+    elif kind == "not":
+        _positive_syms(tree_ast[1], out, not positive)
+    elif kind in ("and", "or"):
+        _positive_syms(tree_ast[1], out, positive)
+        _positive_syms(tree_ast[2], out, positive)
+    return out
+
+
+def _needed_soft(tree: _Tree, records: list, assumed: dict) -> dict:
+    """Soft symbols (see kconfig.yaml) that user assignments need and the fragments leave unset."""
+    kconf = tree.kconf
+    image = tree.image
+    set_by_user = {r.a.symbol for r in records if r.defined and r.valid and not r.ignored}
+    out: dict = {}
+    wanted = [(r.a.symbol, r.a.raw.strip(), r.a) for r in records if r.defined and r.valid and not r.ignored]
+    wanted += [(n, "y", _Assumption(n)) for n in assumed]
+    for name0, raw0, a in wanted:
+        meta = tree.syms.get(name0)
+        sym = kconf.syms.get(name0)
+        if meta is None or sym is None or meta.prompt is False:
+            continue
+        typ = meta.entry.type if meta.entry else "bool"
+        want = _assigned_value(a, typ)
+        if typ in ("bool", "tristate") and want != "y":
+            continue
+        ch_invisible = sym.choice is not None and sym.choice.visibility == 0
+        if sym.visibility != 0 and not ch_invisible:
+            continue
+        exprs = list(meta.deps)
+        if meta.choice and meta.choice in tree.choices:
+            exprs = list(tree.choices[meta.choice].deps) + exprs
+        if isinstance(meta.prompt, str):
+            exprs.append(meta.prompt)
+        for text in exprs:
+            try:
+                ast = _parse(str(text))
+            except _ExprError:
+                continue
+            for term in _and_terms(ast):
+                if _eval_ast(term, kconf, tree.facts):
+                    continue
+                for name in _positive_syms(term, set()):
+                    m = tree.syms.get(name)
+                    s = kconf.syms.get(name)
+                    if (m is None or m.entry is None or image not in m.entry.soft or name in set_by_user
+                            or name in assumed or name in out or s is None or s.tri_value):
+                        continue
+                    why = assumed.get(name0)
+                    out[name] = f"{name0}={raw0} needs it" + (f" ({name0} assumed: {why})" if why else "")
+    return out
+
+
+def _value_of(tree: _Tree, sym: Any, meta: _SymMeta, recs: list, assumed: Optional[str] = None) -> Value:
+    import kconfiglib
+    typ = meta.entry.type if meta.entry else "bool"
+    value = _typed(sym, typ)
+    assigns = [r.a for r in recs]
+    if assumed and value == "y" and not any(r.valid and not r.ignored for r in recs):
+        return Value(value, "default", assigns,
+                     f"assumed y: {assumed}, and it is normally selected by Kconfig dfulint does not model "
+                     "(the application's own Kconfig, sample defaults, another subsystem)")
+    eff = None
+    for r in reversed(recs):
+        if r.valid and not r.ignored:
+            eff = r
+            break
+    note = ""
+    if eff is not None:
+        want = _assigned_value(eff.a, typ)
+        if _same(want, value, typ) and (meta.prompt is not False):
+            took = True
+            if typ in ("bool", "tristate") and value == "y" and sym.choice is not None:
+                took = sym.choice.user_selection is sym or sym.choice.selection is sym
+            if took:
+                return Value(value, eff.origin, assigns, "forced by sysbuild" if eff.origin == "forced" else "")
+        note = "the assignment did not take effect; "
+    if typ in ("bool", "tristate") and value == "y":
+        sel = _selectors(sym.rev_dep)
+        if sel:
+            return Value(value, "select", assigns, note + "selected by " + ", ".join(sel))
+    if value is None or (typ in ("int", "hex") and sym.str_value == ""):
+        extra = ""
+        if not kconfiglib.expr_value(sym.direct_dep):
+            unmet = _unmet(tree, list(meta.deps))
+            if unmet:
+                extra = "inactive, unmet dependency: " + "; ".join(unmet)
+        elif meta.entry and meta.entry.note and not meta.default_values:
+            extra = meta.entry.note
+        return Value(None, "unset", assigns, (note + extra).strip("; ").strip())
+    # default
+    if sym.choice is not None:
+        ch = sym.choice
+        cm = tree.choices.get(ch.name)
+        if value == "y":
+            dn = ""
+            if cm:
+                for member, n in cm.default_notes:
+                    if member == sym.name and n:
+                        dn = f" ({n})"
+                        break
+            return Value(value, "default", assigns, note + f"default of the choice {ch.name}{dn}")
+        if ch.selection is None:
+            return Value(value, "default", assigns, (note + f"no member of {ch.name} is selected").strip())
+        return Value(value, "default", assigns, (note + f"{ch.selection.name} is the selected member of {ch.name}").strip())
+    idx = None
+    for i, (val_expr, cond) in enumerate(sym.defaults):
+        if kconfiglib.expr_value(cond):
+            idx = i
+            break
+    if idx is not None and idx < len(meta.default_values):
+        dn = meta.default_notes[idx]
+        shown = meta.default_values[idx].replace("$(DFULINT_DOLLAR)(", "$(")
+        if typ in ("int", "hex") and not re.fullmatch(r"-?(0x)?[0-9a-fA-F]+", shown):
+            shown = f"{shown} = {sym.str_value}"
+        imp = _selectors(sym.weak_rev_dep) if typ in ("bool", "tristate") and value == "y" else []
+        if imp and value == "y" and shown == "n":
+            return Value(value, "default", assigns, note + "implied by " + ", ".join(imp))
+        return Value(value, "default", assigns, note + f"default {shown}" + (f" ({dn})" if dn else ""))
+    if typ in ("bool", "tristate") and value == "y":
+        imp = _selectors(sym.weak_rev_dep)
+        if imp:
+            return Value(value, "default", assigns, note + "implied by " + ", ".join(imp))
+    return Value(value, "default", assigns, note.strip("; ").strip())
+
+
+def _same(want: Any, value: Any, typ: str) -> bool:
+    if want is None:
+        return False
+    if typ in ("bool", "tristate"):
+        return str(want)[:1] == str(value)[:1]
+    return want == value
+
+
+def _dropped_for(tree: _Tree, cfg: ImageConfig, sym: Any, meta: _SymMeta, recs: list,
+                 forced_names: frozenset = frozenset()) -> None:
+    typ = meta.entry.type if meta.entry else "bool"
+    entry_note = meta.entry.note if meta.entry else ""
+
+    def add(r: _Rec, reason: str, detail: str) -> None:
+        d = Dropped(r.a, reason, detail)
+        d._order = r.index  # type: ignore[attr-defined]
+        cfg.dropped.append(d)
+
+    user = [r for r in recs if r.origin == "fragment"]
+    forced = [r for r in recs if r.origin == "forced" and r.valid and not r.ignored]
+    # values the loader refused
+    for r in user:
+        if r.ignored:
+            add(r, "type", f"`# {r.a.prefix if hasattr(r.a, 'prefix') else 'CONFIG_'}{r.a.symbol} is not set` "
+                           f"does nothing for the {typ} symbol {sym.name}; its default stays in effect")
+        elif not r.valid:
+            add(r, "type", r.message or f"the value '{r.a.raw}' is invalid for {sym.name}, which has type {typ} "
+                                         "-- assignment ignored")
+    valid = [r for r in user if r.valid and not r.ignored]
+    if not valid:
+        return
+    if meta.prompt is False:
+        why = f"{sym.name} has no prompt in NCS {_fmt_ver(tree.sdk)}" if tree.sdk != _LATEST else \
+            f"{sym.name} has no prompt"
+        for r in valid:
+            add(r, "no-prompt", why + "; Zephyr aborts the build ('is assigned in a configuration file, but is "
+                                      "not directly user-configurable')" + (f". {entry_note}" if entry_note else ""))
+        return
+    # the last valid assignment of each fragment
+    last_per_group: dict = {}
+    for r in valid:
+        last_per_group[r.group] = r
+    eff = valid[-1]
+    result = cfg._values.get(sym.name).value if sym.name in cfg._values else None
+    for r in last_per_group.values():
+        want = _assigned_value(r.a, typ)
+        if forced and not _same(want, _assigned_value(forced[-1].a, typ), typ):
+            fa = forced[-1].a
+            add(r, "forced", f"sysbuild forces {sym.name}={_shown(_assigned_value(fa, typ))}"
+                             f" (written to the image's .config.sysbuild, loaded last), so this value is not used")
+            continue
+        if r is not eff or forced:
+            continue
+        if _same(want, result, typ):
+            continue
+        ch = sym.choice
+        if ch is not None and ch.selection is not None and ch.selection is not sym \
+                and ch.selection.name in forced_names:
+            add(r, "forced", f"sysbuild forces {ch.selection.name}=y (written to the image's .config.sysbuild, "
+                             f"loaded last), which selects it in the choice {ch.name} instead of {sym.name}")
+            continue
+        _explain(tree, r, sym, meta, typ, want, result, add)
+
+
+def _shown(v: Any) -> str:
+    if isinstance(v, str) and v not in ("y", "n", "m"):
+        return f'"{v}"'
+    return str(v)
+
+
+def _explain(tree: _Tree, r: _Rec, sym: Any, meta: _SymMeta, typ: str, want: Any, result: Any, add) -> None:
+    import kconfiglib
+    if sym.choice is not None and typ in ("bool", "tristate"):
+        ch = sym.choice
+        if ch.visibility == 0 or sym.visibility == 0:
+            add(r, "dependency", _dependency_detail(tree, sym.name, _shown(want), result))
+            return
+        if str(want)[:1] == "y":
+            other = ch.selection.name if ch.selection is not None else "another member"
+            add(r, "choice", f"{other} is the selected member of the choice {ch.name} (assigned later, or its "
+                             "default), so this member stays n")
+        else:
+            add(r, "choice", f"a member of the choice {ch.name} cannot be switched off with =n while it is the "
+                             f"selection; select another member instead")
+        return
+    if typ in ("bool", "tristate") and str(want)[:1] == "n" and result == "y":
+        sel = _selectors(sym.rev_dep)
+        if sel:
+            add(r, "select", f"selected by {', '.join(sel)}, so it stays y")
+            return
+    if sym.visibility == 0 or (typ in ("bool", "tristate") and str(want)[:1] == "y" and result != "y"):
+        add(r, "dependency", _dependency_detail(tree, sym.name, _shown(want), result))
+        return
+    if typ in ("int", "hex") and sym.ranges:
+        for lo, hi, cond in sym.ranges:
+            if kconfiglib.expr_value(cond):
+                add(r, "range", f"{_shown(want)} is outside the range {lo.str_value}..{hi.str_value} of {sym.name}; "
+                                f"Kconfig uses {_shown(result)}")
+                return
+    add(r, "dependency", _dependency_detail(tree, sym.name, _shown(want), result))
+
+
+# ---------------------------------------------------------------------------------------------
+# fallback without kconfiglib (never used unless something unexpected breaks)
+
+def _fallback(fragments: list, img: str, image_name: str, sdk: tuple, forced: list, exc: Exception) -> ImageConfig:
+    cfg = ImageConfig(image=image_name, sdk=sdk, _namespace="sysbuild" if img == "sysbuild" else "image")
+    cfg.notes.append(f"Kconfig evaluation failed ({type(exc).__name__}: {exc}); values are the last assignments")
+    recs: dict = {}
+    for frag in fragments:
+        for a in _assignments(frag):
+            name = getattr(a, "symbol", "")
+            if isinstance(name, str):
+                recs.setdefault(name, []).append((a, "fragment"))
+    for a in forced:
+        name = getattr(a, "symbol", "")
+        if isinstance(name, str):
+            recs.setdefault(name, []).append((a, "forced"))
+    cfg._records = recs
+    cfg._namespace = "fallback"
+    return cfg
