@@ -568,6 +568,32 @@ def test_generated_tree_is_plain_kconfig():
     assert "config BOOT_MAX_IMG_SECTORS\n" not in app and "config BOOTLOADER_MCUBOOT\n" in app
 
 
+VERSIONS = [(1, 4, 0), (1, 5, 0), (1, 6, 0), (1, 7, 0), (1, 8, 0), (1, 9, 0), (2, 0, 0), (2, 1, 0), (2, 2, 0),
+            (2, 3, 0), (2, 4, 0), (2, 5, 0), (2, 6, 0), (2, 7, 0), (2, 8, 0), (2, 9, 0), (3, 0, 0), (3, 1, 0),
+            (3, 2, 0), (3, 2, 99), (3, 4, 0)]
+
+
+@pytest.mark.parametrize("image", ["app", "mcuboot", "sysbuild"])
+def test_generated_trees_parse_cleanly_at_every_version(image):
+    import kconfiglib
+    tmp = Path(km._tmpdir()) / f"sweep.{image}"
+    for sdk in VERSIONS:
+        for family, facts in (("nrf52", NRF52840), ("nrf54l", NRF54L15), ("nrf53", NRF5340), (None, {})):
+            tmp.write_text(km.generated_tree(image, sdk, family, facts))
+            kconf = kconfiglib.Kconfig(str(tmp), warn=True, warn_to_stderr=False)   # no dependency loop
+            assert kconf.warnings == [], (sdk, family, kconf.warnings[:3])
+
+
+@pytest.mark.parametrize("zephyr,ncs", [
+    ((3, 2, 0), (2, 2, 0)), ((3, 3, 0), (2, 4, 0)), ((3, 2, 99), (2, 4, 0)), ((4, 1, 0), (3, 0, 0)),
+    ((2, 7, 0), (1, 8, 0)), ((9, 0, 0), km._LATEST), (None, None)])
+def test_ncs_for_zephyr(zephyr, ncs):
+    assert km.ncs_for_zephyr(zephyr) == ncs
+    if ncs:
+        # Zephyr 3.3 has the new MCUmgr names, Zephyr 3.2 the old ones
+        assert (status_in("MCUMGR_SMP_BT", "app", ncs)[0] == "renamed") == (zephyr >= (3, 2, 99))
+
+
 def test_evaluation_time(frag):
     prj = frag("".join(f"CONFIG_OPTION_{i}=y\n" for i in range(200)) +
                "CONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_NCS_SAMPLE_MCUMGR_BT_OTA_DFU=y\nCONFIG_BT=y\n")

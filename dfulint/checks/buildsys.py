@@ -104,7 +104,7 @@ def replaces_defaults(t):
     cfg = mcu.config
     missing = []
     if cfg is not None:
-        for sym in ("MAIN_STACK_SIZE", "BOOT_MAX_IMG_SECTORS", "FLASH", "FLASH_MAP"):
+        for sym in ("MAIN_STACK_SIZE", "BOOT_MAX_IMG_SECTORS"):
             v = cfg.get(sym)
             if v is not None and v.origin == "default":
                 missing.append(sym)

@@ -311,6 +311,37 @@ def symbol(name: str, image: Optional[str] = None, sdk: Any = None) -> Optional[
         return None
 
 
+# Zephyr release -> the first NCS release whose Zephyr fork contains it (from sdk-nrf's west.yml
+# pins; approximate for the newest ones). The catalogue is keyed by NCS versions.
+_ZEPHYR_TO_NCS = [((2, 4), (1, 4, 0)), ((2, 5), (1, 6, 0)), ((2, 6), (1, 6, 0)), ((2, 7), (1, 8, 0)),
+                  ((3, 0), (2, 0, 0)), ((3, 1), (2, 1, 0)), ((3, 2), (2, 2, 0)), ((3, 3), (2, 4, 0)),
+                  ((3, 4), (2, 5, 0)), ((3, 5), (2, 6, 0)), ((3, 6), (2, 7, 0)), ((3, 7), (2, 8, 0)),
+                  ((4, 0), (2, 9, 0)), ((4, 1), (3, 0, 0)), ((4, 2), (3, 1, 0)), ((4, 3), (3, 2, 0)),
+                  ((4, 4), (3, 3, 0))]
+
+
+def ncs_for_zephyr(version: Any) -> Optional[tuple]:
+    """The NCS version to look the catalogue up with for a plain Zephyr project (x.y.99
+    development versions count as the next release). None when it cannot be told."""
+    v = _ver(version) if version is not None else None
+    if v is None:
+        return None
+    major, minor, patch = v
+    if patch >= 90:
+        minor += 1
+        if (major, minor) not in dict(_ZEPHYR_TO_NCS) and (major + 1, 0) in dict(_ZEPHYR_TO_NCS):
+            major, minor = major + 1, 0
+    best = None
+    for zv, nv in _ZEPHYR_TO_NCS:
+        if zv <= (major, minor):
+            best = nv
+    if best is None:
+        return (1, 4, 0) if (major, minor) < _ZEPHYR_TO_NCS[0][0] else None
+    if (major, minor) > _ZEPHYR_TO_NCS[-1][0]:
+        return _LATEST
+    return best
+
+
 def _norm_image(image: Optional[str]) -> str:
     im = (image or "app").strip().lower()
     if im in ("sysbuild", "mcuboot"):
@@ -761,8 +792,7 @@ def _generate(image: str, sdk: tuple, facts: dict) -> tuple[str, dict, dict]:
             continue
         if not sysb and craw.get("images") and image not in craw.get("images"):
             for e in mem:
-                e_copy = e
-                emit_symbol(e_copy, False)
+                emit_symbol(e, False)
             continue
         if _ver(craw.get("added")) and sdk < _ver(craw.get("added")):
             for e in mem:

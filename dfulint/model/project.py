@@ -238,22 +238,23 @@ def _ext_flash(t: Target, image: Image) -> Optional[ExtFlash]:
     if compat == "nordic,qspi-nor":
         page = cfg.int("NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None
         v = cfg.get("NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None
-        src = _value_source(v, "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE", image.name)
+        src = _value_source(v, "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE", image.name, t.app)
         page = page or 4096
     else:
         page = cfg.int("SPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None
         v = cfg.get("SPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None
-        src = _value_source(v, "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE", image.name)
+        src = _value_source(v, "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE", image.name, t.app)
         page = page or 65536
     return ExtFlash(node, prop, compat, size, page, src)
 
 
-def _value_source(v, sym: str, image: str) -> str:
+def _value_source(v, sym: str, image: str, app: Optional[App] = None) -> str:
     if v is None:
         return f"CONFIG_{sym} default ({image})"
     if v.assignments and v.origin in ("fragment", "forced"):
         a = v.assignments[-1]
-        return f"CONFIG_{sym}={a.value_without_comment} ({a.span.path.name}:{a.span.line}, {image})"
+        where = app.rel(a.span.path) if app else a.span.path.name
+        return f"CONFIG_{sym}={a.value_without_comment} ({where}:{a.span.line}, {image})"
     return f"CONFIG_{sym} default {v.value} ({image})"
 
 
@@ -443,7 +444,7 @@ def _modes(t: Target) -> None:
             if mcu.config.enabled(sym):
                 t.mode = mode
                 v = mcu.config.get(sym)
-                t.mode_source = _value_source(v, sym, "mcuboot")
+                t.mode_source = _value_source(v, sym, "mcuboot", t.app)
                 break
     acfg = t.images["app"].config
     if acfg is not None:
