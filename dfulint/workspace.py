@@ -21,12 +21,22 @@ NCS_ONLY_SYMBOLS = re.compile(
 
 @dataclass(frozen=True)
 class SdkVersion:
-    version: tuple[int, int, int]
+    version: tuple[int, int, int]     # the version the model is built for (best guess when not exact)
     source: str          # how it was found, shown to the user
     exact: bool          # from a manifest or the user, not guessed from conventions
+    low: Optional[tuple[int, int, int]] = None    # when guessed: the range the files' conventions allow
+    high: Optional[tuple[int, int, int]] = None
 
     def __str__(self) -> str:
         return ".".join(map(str, self.version))
+
+    @property
+    def range(self) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+        """(lowest, highest) version the project can be on: rules that depend on the version use
+        the end of the range that cannot produce a false alarm."""
+        if self.exact:
+            return self.version, self.version
+        return self.low or (1, 0, 0), self.high or (99, 0, 0)
 
     def at_least(self, *v: int) -> bool:
         return self.version >= tuple(v) + (0,) * (3 - len(v))
@@ -53,6 +63,15 @@ class App:
     custom_boards: dict[str, Path] = field(default_factory=dict)  # board name -> its DTS file
     build_dir: Optional[Path] = None
     west_root: Optional[Path] = None   # a west workspace (.west/ above the app) or ZEPHYR_BASE's parent
+    is_mcuboot: bool = False           # the folder is MCUboot's own Zephyr application
+    scenarios: list = field(default_factory=list)   # sample.yaml/testcase.yaml scenarios with extra files
+
+    def scenario_for(self, stems: list[str]) -> Optional[dict]:
+        """The first test scenario that builds this board with extra overlays or fragments."""
+        for sc in self.scenarios:
+            if any(s in sc["boards"] for s in stems):
+                return sc
+        return None
 
     def rel(self, path: Path) -> str:
         try:
@@ -151,12 +170,17 @@ def _from_west(path: Path) -> tuple[Optional[str], Optional[tuple[int, int, int]
         if isinstance(r, dict):
             remotes[r.get("name")] = str(r.get("url-base", ""))
     zephyr = None
+    defaults = manifest.get("defaults") if isinstance(manifest.get("defaults"), dict) else {}
+    own = manifest.get("self") if isinstance(manifest.get("self"), dict) else {}
+    if str(own.get("path", "")) in ("nrf", "sdk-nrf"):
+        return "ncs", None, f"{path.name}: the sdk-nrf manifest itself"
     for p in projects:
         if not isinstance(p, dict):
             continue
         name = str(p.get("name", ""))
-        url = str(p.get("url", "")) + remotes.get(p.get("remote"), "")
-        rev = str(p.get("revision", ""))
+        remote = p.get("remote", defaults.get("remote"))
+        url = str(p.get("url", "")) or (remotes.get(remote, "") + "/" + str(p.get("repo-path", name)))
+        rev = str(p.get("revision", defaults.get("revision", "")))
         if name in ("nrf", "sdk-nrf") or url.endswith("sdk-nrf") or "sdk-nrf" in url and name == "nrf":
             v = parse_version(rev)
             return "ncs", v, f"{path.name}: sdk-nrf revision {rev or '(none)'}"
@@ -259,6 +283,44 @@ def _custom_boards(app: App) -> dict[str, Path]:
     return out
 
 
+def _scenarios(root: Path) -> list:
+    """Twister scenarios that add overlays or fragments to the default build."""
+    out = []
+    for fname in ("sample.yaml", "testcase.yaml"):
+        p = root / fname
+        if not p.is_file():
+            continue
+        text = read_text(p).text
+        if not text or "extra_" not in text:
+            continue
+        try:
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        common = data.get("common") if isinstance(data.get("common"), dict) else {}
+        tests = data.get("tests") if isinstance(data.get("tests"), dict) else {}
+        for name, sc in tests.items():
+            if not isinstance(sc, dict):
+                continue
+            merged = dict(common, **sc)
+
+            def listed(key):
+                v = merged.get(key) or []
+                return [str(x) for x in (v if isinstance(v, list) else str(v).split())]
+
+            boards = set()
+            for key in ("platform_allow", "integration_platforms"):
+                for b in listed(key):
+                    boards.add(b.replace("/", "_").replace("@", "_").replace(".", "_"))
+            extra_dtc = listed("extra_dtc_overlay_files")
+            extra_conf = listed("extra_conf_files") + listed("extra_overlay_confs")
+            if extra_dtc or extra_conf:
+                out.append({"name": str(name), "boards": boards, "extra_dtc": extra_dtc, "extra_conf": extra_conf})
+    return out
+
+
 # ---------------------------------------------------------------- the whole app
 
 def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[str] = None,
@@ -267,6 +329,10 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
 
     app = App(root=root, files=_app_files(root))
     names = {app.rel(p) for p in app.files}
+    cm = read_text(root / "CMakeLists.txt").text if (root / "CMakeLists.txt").is_file() else ""
+    app.is_mcuboot = bool(cm and (re.search(r"project\s*\(\s*mcuboot\b", cm, re.I) or
+                                  re.search(r"get_filename_component\s*\(\s*MCUBOOT_DIR\b", cm)))
+    app.scenarios = _scenarios(root)
 
     # framework and version
     framework, version, detail = None, None, ""
@@ -313,16 +379,19 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
         app.sdk = SdkVersion(version, detail, True)
     elif framework == "zephyr":
         app.sdk = SdkVersion(version or (4, 0, 0), detail if version else "plain Zephyr (version not found)",
-                             bool(version))
+                             bool(version), None if version else (2, 0, 0), None if version else (99, 0, 0))
     elif has_sysbuild and not has_child:
-        app.sdk = SdkVersion((2, 9, 0), "sysbuild files: NCS 2.7 or later assumed", False)
+        app.sdk = SdkVersion((2, 9, 0), "sysbuild files: NCS 2.7 or later assumed", False,
+                             (2, 7, 0), (99, 0, 0))
     elif has_child and has_sysbuild:
-        app.sdk = SdkVersion((2, 9, 0), "sysbuild files beside child_image/: NCS 2.7 or later assumed", False)
+        app.sdk = SdkVersion((2, 9, 0), "sysbuild files beside child_image/: NCS 2.7 or later assumed", False,
+                             (2, 7, 0), (99, 0, 0))
     elif re.search(r"^CONFIG_MCUMGR_(SMP_BT|CMD_IMG_MGMT|CMD_OS_MGMT)=", conf_text, re.M):
-        app.sdk = SdkVersion((2, 3, 0), "old MCUmgr symbol names: NCS 2.3 or earlier assumed", False)
+        app.sdk = SdkVersion((2, 3, 0), "old MCUmgr symbol names: NCS 2.3 or earlier assumed", False,
+                             (1, 4, 0), (2, 3, 99))
     else:
         app.sdk = SdkVersion((2, 6, 0), "no manifest, no sysbuild files: child-image build, NCS 2.6 assumed",
-                             False)
+                             False, (1, 4, 0), (2, 9, 99))
 
     # build system
     if framework == "zephyr":

@@ -59,21 +59,52 @@ def child_image_ignored(t):
             yield hit(a.span, msg, fix=fix, image="mcuboot" if "mcuboot" in rel else "", anchor=a.full_name)
 
 
+DFU_DT_PROPS = ("nordic,pm-ext-flash", "zephyr,code-partition")
+DFU_DT_COMPATS = ("jedec,spi-nor", "nordic,qspi-nor", "fixed-partitions")
+
+
+def _dfu_content(dts, other) -> list[str]:
+    """DFU-relevant things a devicetree file sets that `other` (the file used instead) does not."""
+    def facts(f):
+        out = set()
+        for root in f.roots:
+            for node, _ in root.walk():
+                for name, prop in node.props.items():
+                    if name in DFU_DT_PROPS:
+                        out.add(f"chosen {name}")
+                    if name == "compatible" and any(c in DFU_DT_COMPATS for c in prop.as_strs()):
+                        out.add(f"a {'/'.join(c for c in prop.as_strs() if c in DFU_DT_COMPATS)} node")
+                for lab in node.labels:
+                    if lab.startswith(("slot0", "slot1", "scratch")):
+                        out.add(f"the {lab} partition")
+        return out
+    return sorted(facts(dts) - (facts(other) if other is not None else set()))
+
+
 @rule("DFU602", "app-overlay-shadowed", Severity.WARNING,
-      "app.overlay is skipped for boards that have a boards/<board>.overlay")
+      "DFU settings in app.overlay are skipped for boards that have a boards/<board>.overlay")
 def app_overlay_shadowed(t):
     app = t.app
     img = t.images.get("app")
-    if img is None or not (app.root / "app.overlay").is_file():
+    if img is None or not (app.root / "app.overlay").is_file() or app.is_mcuboot:
         return
-    used = [layer.path for layer in img.dts_layers]
+    used = [layer.path for layer in img.dts_layers if layer.role == "overlay"]
     if app.root / "app.overlay" in used or not used:
         return
     board_ov = used[0]
+    parsed = {d.path: d for d in t.files.dts}
+    app_ov = parsed.get(app.root / "app.overlay")
+    if app_ov is None:
+        return
+    missing = _dfu_content(app_ov, parsed.get(board_ov))
+    if not missing:
+        return
     yield hit(Span(app.root / "app.overlay", 1, 1),
-              f"app.overlay is not applied for {t.board}: Zephyr uses only the first of boards/<board>.overlay, "
-              f"<board>.overlay and app.overlay, and {app.rel(board_ov)} exists",
-              fix=f"move what {t.board} needs from app.overlay into {app.rel(board_ov)}, or `#include` it there",
+              f"app.overlay is not applied for {t.board}, so its {', '.join(missing)} never reach this build: "
+              f"Zephyr uses only the first of boards/<board>.overlay, <board>.overlay and app.overlay, and "
+              f"{app.rel(board_ov)} exists", image="app",
+              fix=f"copy what {t.board} needs ({', '.join(missing)}) from app.overlay into {app.rel(board_ov)}, "
+                  "or `#include` a shared .dtsi from both",
               anchor="app.overlay", related=[Span(board_ov, 1, 1)])
 
 
@@ -90,7 +121,7 @@ def pm_static_unused(t):
                       f"{t.pm_static.path.name}", anchor=path.name)
 
 
-@rule("DFU604", "image-config-replaces-defaults", Severity.WARNING,
+@rule("DFU604", "image-config-replaces-defaults", Severity.INFO,
       "child_image/mcuboot/ or sysbuild/mcuboot/ replaces MCUboot's own configuration")
 def replaces_defaults(t):
     mcu = t.images.get("mcuboot")
@@ -110,14 +141,24 @@ def replaces_defaults(t):
                 missing.append(sym)
     span = Span(path, 1, 1) if path.is_file() else Span(path / "prj.conf", 1, 1)
     if not path.is_file() and not (path / "prj.conf").is_file():
+        variants = sorted(p.name for p in path.glob("prj_*.conf"))
+        if variants:
+            yield hit(Span(path / variants[0], 1, 1), f"{rel}/ has only {', '.join(variants)}: MCUboot gets a "
+                      "configuration only in builds that set the matching FILE_SUFFIX; the default build uses "
+                      "Kconfig defaults alone", image="mcuboot", anchor=rel,
+                      fix=f"add {rel}/prj.conf for the default build, or always build with the FILE_SUFFIX")
+            return
         yield hit(span, f"{rel}/ exists, so MCUboot's own prj.conf and board files are no longer used, but it has no "
                   "prj.conf: MCUboot is built from Kconfig defaults only", image="mcuboot", anchor=rel,
                   fix=f"add {rel}/prj.conf with MCUboot's full configuration, or use sysbuild/mcuboot.conf to append "
                   "settings instead", severity=Severity.ERROR)
         return
+    sev = None
+    if "CONFIG_BOOT_MAX_IMG_SECTORS=256 from MCUboot's nRF54L SoC fragment" in lost[0] and "BOOT_MAX_IMG_SECTORS" in missing:
+        sev = Severity.WARNING
     yield hit(span, f"{rel} replaces MCUboot's own configuration, so {', '.join(lost)} no longer apply"
               + (f"; left at Kconfig defaults here: {', '.join('CONFIG_' + m for m in missing)}" if missing else ""),
-              image="mcuboot", anchor=rel,
+              image="mcuboot", anchor=rel, severity=sev,
               fix=("append settings with child_image/mcuboot.conf instead" if t.build_system == "child_image"
                    else "append settings with sysbuild/mcuboot.conf instead")
               + ", or copy everything MCUboot needs for this board into the replacing file")

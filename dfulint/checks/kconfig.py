@@ -63,18 +63,15 @@ def inline_comment(t):
                           severity=Severity.WARNING if not known else None, edits=edits)
 
 
-def _image_assignments(img):
-    for frag in img.fragments:
-        for a in frag.assignments:
-            yield a
-
-
 @rule("DFU402", "conf-conflicting-assignment", Severity.WARNING,
-      "The same symbol is assigned different values in one image; the last one silently wins", fixable=True)
+      "The same symbol is assigned different values in one fragment; the last one silently wins", fixable=True)
 def conflicting(t):
-    for name, img in t.images.items():
+    # Across files (prj.conf, then boards/<board>.conf, ...) overriding is how layering is meant to
+    # work; within one file a second, different value is a mistake waiting to happen.
+    for frag in t.files.fragments:
+        name = ""
         by_sym: dict[str, list] = {}
-        for a in _image_assignments(img):
+        for a in frag.assignments:
             by_sym.setdefault(a.name, []).append(a)
         for sym, assigns in by_sym.items():
             values = [x.value_without_comment for x in assigns]
@@ -99,11 +96,12 @@ def conflicting(t):
 
 
 @rule("DFU403", "conf-repeated-assignment", Severity.INFO,
-      "The same symbol is assigned the same value twice in one image", fixable=True)
+      "The same symbol is assigned the same value twice in one fragment", fixable=True)
 def repeated(t):
-    for name, img in t.images.items():
+    for frag in t.files.fragments:
+        name = ""
         first: dict[str, object] = {}
-        for a in _image_assignments(img):
+        for a in frag.assignments:
             prev = first.get(a.name)
             if prev is None:
                 first[a.name] = a
@@ -184,21 +182,37 @@ def invalid_value(t):
                           severity=Severity.WARNING)
 
 
-def _status_findings(t, wanted: set[str]):
+def _status(name: str, image: str, t) -> tuple[str, object]:
+    """A symbol's status for this project. When the SDK version is only a guess, a rename or removal
+    counts only if it happened before the earliest version the project can be on, and "not yet"
+    only if the symbol arrived after the latest."""
     from dfulint.model.kconfig import status_in
 
-    for name, img in t.images.items():
+    low, high = t.kconfig_range
+    st, detail = status_in(name, image, low)
+    if st in ("renamed", "removed"):
+        return st, detail
+    if st == "not-yet":
+        st2, detail2 = status_in(name, image, high)
+        return (st, detail) if st2 == "not-yet" else ("ok", None)
+    if st == "ok" and low != high:
+        st2, detail2 = status_in(name, image, high)
+        if st2 == "other-image":
+            return st2, detail2
+    return st, detail
+
+
+def _status_findings(t, wanted: set[str]):
+    images = list(t.images.values())
+    if t.sysbuild is not None:
+        images.append(t.sysbuild)
+    for img in images:
+        name = img.name
         for frag in img.fragments:
             for a in frag.assignments:
-                st, detail = status_in(a.name, name, t.sdk.version)
+                st, detail = _status(a.name, name, t)
                 if st in wanted:
                     yield name, a, st, detail
-    if t.sysbuild is not None:
-        for frag in t.sysbuild.fragments:
-            for a in frag.assignments:
-                st, detail = status_in(a.name, "sysbuild", t.sdk.version)
-                if st in wanted:
-                    yield "sysbuild", a, st, detail
 
 
 _WHERE = {

@@ -33,6 +33,7 @@ class Image:
     dt: object = None                          # dfulint.model.devicetree.DeviceTree
     dts_files: list = field(default_factory=list)   # parsed DtsFile objects, in order
     replaces_defaults: Optional[Path] = None   # a file that replaces MCUboot's own prj.conf / config dir
+    board: Optional[str] = None                # the board this image is built for (MCUboot: the secure one)
     notes: list[str] = field(default_factory=list)
 
     @property

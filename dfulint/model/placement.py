@@ -538,6 +538,7 @@ def _order(leaves: dict[str, _Req], flat: dict[str, list[str]], ctx: _Ctx,
                 leaves[a].before = [b]
                 leaves[a].after = []
 
+    crashed = False
     while pending:
         before_count = len(pending)
         for side in ("before", "after"):
@@ -560,6 +561,10 @@ def _order(leaves: dict[str, _Req], flat: dict[str, list[str]], ctx: _Ctx,
                         inside = [m for m in seq if m in flat.get(current, [])]
                         if inside:
                             anchor = inside[0] if side == "before" else inside[-1]
+                if dep is not None and anchor is None and not crashed:
+                    crashed = True
+                    ctx.fail(f"Partition Manager crashes with a Python StopIteration while placing '{dep}' "
+                             f"{side} '{current}': none of the parts '{current}' spans is placed")
                 if dep is not None and anchor is not None:
                     pos = seq.index(anchor)
                     seq.insert(pos if side == "before" else pos + 1, dep)
@@ -569,8 +574,9 @@ def _order(leaves: dict[str, _Req], flat: dict[str, list[str]], ctx: _Ctx,
                 idx += 1
                 current = pool[idx] if idx < len(pool) else None
         if len(pending) == before_count:
-            ctx.fail("Unable to solve the following partitions (endless loop):\n"
-                     + repr(sorted(pending)))
+            if not crashed:
+                ctx.fail("Unable to solve the following partitions (endless loop):\n"
+                         + repr(sorted(pending)))
             for n in pending:
                 ctx.note(f"'{n}' could not be ordered and is left out of the predicted layout")
             break
@@ -717,7 +723,7 @@ def _assign(lay: _Layout, leaves: dict[str, _Req], start: int, total: int, ctx: 
 
 
 def _solve_complex(ctx: _Ctx, start: int, total: int, reqs: dict[str, _Req], system: dict[str, _Req],
-                   statics: list[_Static]) -> None:
+                   statics: list[_Static], ver: tuple[int, int, int]) -> None:
     region = FLASH
     gap_lo, gap_size = start, total
     proper = [s for s in statics if s.span is None and s.name != DP
@@ -859,8 +865,11 @@ def _solve_complex(ctx: _Ctx, start: int, total: int, reqs: dict[str, _Req], sys
         if not got:
             continue
         lo = min(ctx.placed[m][0] for m in got)
-        hi = max(ctx.placed[m][0] + ctx.placed[m][1] for m in got)
-        ctx.placed[c] = (lo, hi - lo, region)
+        if ver >= (2, 5, 0):   # from NCS 2.5 a container covers its parts' extent
+            length = max(ctx.placed[m][0] + ctx.placed[m][1] for m in got) - lo
+        else:                  # before, the sum of its parts' sizes
+            length = sum(ctx.placed[m][1] for m in got)
+        ctx.placed[c] = (lo, length, region)
         ctx.spans_of[c] = [m for m in written.get(c, []) if m in flat or m in ctx.placed or m == DP]
 
     _describe(ctx, seq, lay, leaves, flat, reqs, statics, gap_lo, gap_size)
@@ -1119,7 +1128,7 @@ def _place(inp: PlacementInput, ctx: _Ctx, fmap: FlashMap) -> None:
     if other:
         ctx.note("dynamic partitions in regions dfulint does not model were left out: " + ", ".join(other))
     if total > 0 or flash_statics:
-        _solve_complex(ctx, base, total, flash_reqs, system, flash_statics)
+        _solve_complex(ctx, base, total, flash_reqs, system, flash_statics, ver)
 
     ext_size: Optional[int] = None
     if ext_reqs or ext_statics or inp.ext_flash_size is not None:
@@ -1179,6 +1188,11 @@ def _emit(ctx: _Ctx, fmap: FlashMap, statics: list[_Static]) -> None:
                                static=True, source=src, where=s.part.span, size_at=s.part.at("size"),
                                address_at=s.part.at("address")))
     for name, (a, sz, region) in ctx.placed.items():
+        if name in static_names and region == EXT and all(s.region != EXT for s in statics if s.name == name):
+            # PM merges the regions' results one after the other: external_flash's own entry
+            # replaces a same-named static partition of flash_primary
+            parts = [p for p in parts if p.name != name]
+            static_names.discard(name)
         if name in static_names:
             if name.startswith("EMPTY_"):
                 ctx.note(f"the alignment filler {name} has the name of a static partition; PM's output "

@@ -2,6 +2,7 @@
 layered configuration and devicetree, the flash map, and MCUboot's view of its slots."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -97,6 +98,22 @@ class Target:
         return self.app.sdk
 
     @property
+    def kconfig_version(self) -> tuple[int, int, int]:
+        """The NCS version whose Kconfig the catalogue should use (plain Zephyr mapped onto NCS)."""
+        return self.kconfig_range[0] if not self.sdk.exact else self._map(self.sdk.version)
+
+    @property
+    def kconfig_range(self) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+        low, high = self.sdk.range
+        return self._map(low), self._map(high)
+
+    def _map(self, v):
+        if self.app.framework == "zephyr":
+            from dfulint.model.kconfig import ncs_for_zephyr
+            return ncs_for_zephyr(v) or (3, 2, 0)
+        return v
+
+    @property
     def build_system(self) -> str:
         return self.app.build_system
 
@@ -106,6 +123,9 @@ class Target:
 
     def image(self, name: str) -> Optional[Image]:
         return self.images.get(name)
+
+
+SYSBUILD_CONF = re.compile(r"sysbuild([_-].*)?\.conf$")
 
 
 @dataclass
@@ -127,9 +147,7 @@ def parse_app_files(app: App) -> AppFiles:
     for p in app.files:
         name = p.name
         if name.endswith(".conf"):
-            out.fragments.append(parse_fragment(p, "SB_CONFIG_" if name == "sysbuild.conf" or
-                                                name.startswith("sysbuild_") and p.parent == app.root
-                                                else "CONFIG_"))
+            out.fragments.append(parse_fragment(p, "SB_CONFIG_" if SYSBUILD_CONF.match(name) else "CONFIG_"))
         elif name.endswith((".overlay", ".dts", ".dtsi")):
             out.dts.append(parse_dts(p, allowed_roots=roots))
         elif name.startswith("pm_static") and name.endswith((".yml", ".yaml")):
@@ -183,7 +201,8 @@ def _evaluate(t: Target, image: Image, facts: dict) -> None:
     from dfulint.model.kconfig import evaluate
 
     family = getattr(t.soc, "family", None)
-    image.config = evaluate(image.fragments, image.name, t.sdk.version, family, image.forced, facts)
+    version = t.sdk.version if t.app.framework == "ncs" else t._map(t.sdk.version)
+    image.config = evaluate(image.fragments, image.name, version, family, image.forced, facts)
 
 
 def _devicetree(t: Target, image: Image) -> None:
@@ -203,8 +222,43 @@ def _devicetree(t: Target, image: Image) -> None:
     for layer in image.dts_layers:
         files.append(parse_dts(layer.path, allowed_roots=roots))
     image.dts_files = files
-    base = getattr(t.board_info, "nodes", ()) if t.board_info is not None else ()
+    binfo = t.board_info
+    if image.name == "mcuboot" and getattr(image, "board", None) and image.board != t.board:
+        binfo = knowledge.board(image.board) or binfo
+    base = getattr(binfo, "nodes", ()) if binfo is not None else ()
     image.dt = build_tree(files, base)
+
+
+def _dt_facts(dt) -> dict:
+    """What Kconfig defaults read from an image's devicetree."""
+    ch = dt.chosen("nordic,pm-ext-flash")
+    # a flash node known only by a &label reference (defined in a board file dfulint does not have):
+    # what it is cannot be told, so Kconfig facts that depend on it stay unknown
+    blind = any(not n.known for n in dt.nodes())
+
+    def has(compat):
+        if any(n.okay() and dt.enabled_path(n) for n in dt.by_compatible(compat)):
+            return True
+        return None if blind else False
+    return {
+        "dt_chosen_pm_ext_flash": ch is not None,
+        "dt_has_qspi_nor": has("nordic,qspi-nor"),
+        "dt_has_spi_nor": has("jedec,spi-nor"),
+        "has_scratch_partition": dt.node("scratch_partition") is not None,
+    }
+
+
+def _secure_board(board: Optional[str]) -> Optional[str]:
+    """MCUboot runs in the secure world: an NS target's bootloader is built for the secure board."""
+    if not board:
+        return board
+    b = knowledge.board(board)
+    name = b.name if b is not None else board
+    if name.endswith("_ns"):
+        return name[:-3]
+    if "/ns" in name:
+        return name.replace("/ns", "")
+    return name
 
 
 def _repo_root(root: Path) -> Path:
@@ -525,7 +579,15 @@ def build_target(app: App, board: Optional[str]) -> Target:
     t = Target(app=app, board=board, board_info=binfo, soc=soc, soc_source=soc_src, stems=stems)
 
     app_img = img_mod.app_layers(app.root, stems, app.sdk.version)
+    if app.is_mcuboot:
+        app_img.name = "mcuboot"
+        app_img.notes.append("this folder is MCUboot itself: its files configure the bootloader image")
     t.images["app"] = app_img
+    scen = app.scenario_for(stems)
+    if scen is not None:
+        for rel in scen.get("extra_conf", []):
+            if (app.root / rel).is_file():
+                app_img.conf_layers.append(img_mod.Layer(app.root / rel, "extra", f"sample.yaml scenario {scen['name']}"))
     if app.build_system in ("sysbuild", "zephyr") and (app.root / "sysbuild.conf").is_file() or \
             app.build_system == "sysbuild":
         sb = img_mod.Image("sysbuild")
@@ -538,18 +600,34 @@ def build_target(app: App, board: Optional[str]) -> Target:
     img_mod.load_fragments(app_img)
 
     has_mcuboot_files = any(app.root.glob("child_image/mcuboot*")) or any(app.root.glob("sysbuild/mcuboot*"))
-    mcu = img_mod.mcuboot_layers(app.root, stems, app.build_system)
+    mcu_board = _secure_board(board)
+    mcu_stems = knowledge.board_file_stems(mcu_board) if mcu_board else []
+    if mcu_board and mcu_board not in mcu_stems:
+        mcu_stems.append(mcu_board)
+    mcu = img_mod.mcuboot_layers(app.root, mcu_stems, app.build_system)
+    mcu.board = mcu_board
+    if scen is not None:
+        for rel in scen.get("extra_dtc", []):
+            if (app.root / rel).is_file():
+                target = mcu if rel.replace("\\", "/").startswith("sysbuild/mcuboot") else app_img
+                target.dts_layers.append(img_mod.Layer(app.root / rel, "overlay",
+                                                       f"EXTRA_DTC_OVERLAY_FILE of sample.yaml scenario {scen['name']}"))
     img_mod.load_fragments(mcu)
-    t.images["mcuboot"] = mcu
+    if not app.is_mcuboot:
+        t.images["mcuboot"] = mcu
 
-    facts = {"soc": getattr(soc, "name", None), "partition_manager": t.uses_pm}
+    facts = {"soc": getattr(soc, "name", None), "partition_manager": t.uses_pm,
+             "board": binfo.name if binfo is not None else board,
+             "non_secure": bool(getattr(binfo, "ns", False))}
     if t.sysbuild is not None:
         _evaluate(t, t.sysbuild, facts)
         _sysbuild_forcing(t)
     # devicetree first: Kconfig defaults depend on chosen nodes
     _devicetree(t, app_img)
     _devicetree(t, mcu)
-    app_facts = dict(facts, dt_chosen_pm_ext_flash=app_img.dt.chosen("nordic,pm-ext-flash") is not None)
+    if app.is_mcuboot:
+        return t
+    app_facts = dict(facts, **_dt_facts(app_img.dt))
     _evaluate(t, app_img, app_facts)
     if t.sysbuild is not None:
         t.mcuboot_enabled = t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT")
@@ -564,8 +642,7 @@ def build_target(app: App, board: Optional[str]) -> Target:
             span = Span(app.root / "prj.conf", 1, 1)
         mcu.forced.append(synthetic("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY", "y", span))
         mcu.notes.append("the parent image injects CONFIG_PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY=y into MCUboot")
-    mcu_facts = dict(facts, dt_chosen_pm_ext_flash=mcu.dt.chosen("nordic,pm-ext-flash") is not None,
-                     has_scratch_partition=False)
+    mcu_facts = dict(facts, **_dt_facts(mcu.dt))
     _evaluate(t, mcu, mcu_facts)
     if not t.mcuboot_enabled and not has_mcuboot_files:
         pass
