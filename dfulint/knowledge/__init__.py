@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field, replace
+import os
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
@@ -132,12 +133,50 @@ class JedecPart:
 
 # ------------------------------------------------------------------ loading
 
-def _yaml_load(path: Path) -> Any:
+def _cache_dir() -> Optional[Path]:
+    base = os.environ.get("DFULINT_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or \
+        os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "dfulint" if base else None
+
+
+def load_table(path: Path) -> Any:
+    """A knowledge YAML file as Python data.
+
+    The YAML files are the source of truth; building Python objects from YAML costs more than
+    everything else dfulint does for a small app, so the parsed data is kept as JSON in the
+    user's cache directory, keyed by the YAML's content hash (a stale or broken cache is ignored).
+    """
+    import hashlib
+    import json
+
+    raw = path.read_bytes()
+    digest = hashlib.sha1(raw).hexdigest()[:16]
+    cdir = _cache_dir()
+    cfile = cdir / f"{path.stem}-{digest}.json" if cdir else None
+    if cfile is not None:
+        try:
+            return json.loads(cfile.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
     import yaml  # deferred: keep importing this module cheap
 
     loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
-    with open(path, "r", encoding="utf-8") as f:
-        return yaml.load(f, Loader=loader)
+    data = yaml.load(raw.decode("utf-8"), Loader=loader)
+    if cfile is not None:
+        try:
+            text = json.dumps(data)
+            if json.loads(text) == data:   # only tables JSON keeps exactly (string keys, no dates)
+                cdir.mkdir(parents=True, exist_ok=True)
+                tmp = cfile.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, cfile)
+        except (OSError, TypeError, ValueError):
+            pass
+    return data
+
+
+def _yaml_load(path: Path) -> Any:
+    return load_table(path)
 
 
 class _Tables:

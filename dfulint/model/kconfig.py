@@ -204,10 +204,8 @@ def _entry(name: str, ns: str, raw: dict) -> _Entry:
 
 @lru_cache(maxsize=1)
 def _catalogue() -> _Catalogue:
-    import yaml
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(_KNOWLEDGE, encoding="utf-8") as f:
-        data = yaml.load(f, Loader=loader) or {}
+    from dfulint.knowledge import load_table
+    data = load_table(Path(_KNOWLEDGE)) or {}
     sb = data.get("sysbuild") or {}
     return _Catalogue(
         image_syms={n: _entry(n, "image", r or {}) for n, r in (data.get("symbols") or {}).items()},
@@ -828,6 +826,9 @@ def _generate(image: str, sdk: tuple, facts: dict) -> tuple[str, dict, dict]:
     return "\n".join(out) + "\n", syms, chs
 
 
+_BY_TEXT: dict = {}
+
+
 def _tree(image: str, sdk: tuple, facts: dict) -> _Tree:
     key = (image, sdk, tuple(sorted(facts.items())))
     t = _TREES.get(key)
@@ -835,6 +836,12 @@ def _tree(image: str, sdk: tuple, facts: dict) -> _Tree:
         return t
     import kconfiglib
     text, syms, chs = _generate(image, sdk, facts)
+    same = _BY_TEXT.get((image, text))
+    if same is not None:
+        # other facts, same generated tree: share the parsed Kconfig
+        t = _Tree(same.kconf, image, same.ns, sdk, facts, syms, chs, text)
+        _TREES[key] = t
+        return t
     path = os.path.join(_tmpdir(), f"Kconfig.{image}.{len(_TREES)}")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
@@ -854,7 +861,9 @@ def _tree(image: str, sdk: tuple, facts: dict) -> _Tree:
     t = _Tree(kconf, image, "sysbuild" if image == "sysbuild" else "image", sdk, facts, syms, chs, text)
     if len(_TREES) > 64:
         _TREES.clear()
+        _BY_TEXT.clear()
     _TREES[key] = t
+    _BY_TEXT[(image, text)] = t
     return t
 
 
