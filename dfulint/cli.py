@@ -64,48 +64,119 @@ def _codes(values, what):
 @click.option("--select", multiple=True, help="Only these rules (codes, names or prefixes like DFU2).")
 @click.option("--ignore", multiple=True, help="Skip these rules.")
 @click.option("--fail-on", callback=_severity, default=None, help="Lowest severity that fails: error, warning, info.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Use this configuration file for every app instead of discovering one.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--show-config", is_flag=True, help="Print each app's effective configuration and where it comes from.")
+@click.option("--baseline", nargs=2, type=(click.Choice(["write", "use"]), click.Path(dir_okay=False, path_type=Path)),
+              default=None, metavar="write|use FILE",
+              help="Record the current findings in FILE, or report only findings not recorded there.")
+@click.option("--fix", is_flag=True, help="Apply the safe, exact edits findings carry; then report what remains.")
+@click.option("--diff", is_flag=True, help="Print the edits --fix would make as a unified diff; change nothing.")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore, fail_on, color, debug):
-    """Check the apps at PATHS (default: the current directory)."""
-    from dfulint import engine
+def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore, fail_on, config_file, isolated,
+          show_config, baseline, fix, diff, color, debug):
+    """Check the apps at PATHS (default: the current directory).
+
+    A PATH may be a file (a pm_static.yml, .conf or .overlay): its whole app is checked.
+    """
+    from dfulint import config, engine
 
     try:
         paths = list(paths) or [Path(".")]
-        opts = engine.Options(select=_codes(select, "--select"), ignore=_codes(ignore, "--ignore") or set(),
-                              boards=tuple(boards), sdk_version=sdk_version, build_dir=build_dir, debug=debug)
-        fmts = list(formats) or (["github"] if os.environ.get("GITHUB_ACTIONS") == "true" else ["text"])
-        outputs = []
-        for spec in fmts:
-            name, _, dest = spec.partition(":")
-            if name not in TEXT_FORMATS:
-                raise click.BadParameter(f"unknown format {name!r} (choose from {', '.join(TEXT_FORMATS)})",
-                                         param_hint="--format")
-            if not dest and output is not None and len(fmts) == 1:
-                dest = str(output)
-            outputs.append((name, Path(dest) if dest else None))
-        result = engine.run(paths, opts)
+        overrides = config.Overrides(select=_codes(select, "--select"), ignore=_codes(ignore, "--ignore") or set(),
+                                     boards=tuple(boards), sdk_version=sdk_version, fail_on=fail_on)
+        resolver = config.Resolver(overrides, config_file, isolated)
+        if show_config:
+            roots = engine._roots(paths) or [p.resolve() for p in paths]
+            from dfulint.report import display_path
+            click.echo("\n".join(config.show(resolver.settings(r), display_path(r)) for r in roots), nl=False)
+            sys.exit(EXIT_CLEAN)
+        outputs = _outputs(formats, output)
+
+        def per_app(root: Path) -> "engine.Options":
+            s = resolver.settings(root)
+            return engine.Options(select=s.select, ignore=s.ignore,
+                                  severities={c: sev for c, (sev, _) in s.severity.items()},
+                                  boards=s.boards, sdk_version=s.sdk_version, build_dir=build_dir, debug=debug,
+                                  fail_on=s.fail_on, per_path_ignores=s.per_path)
+
+        opts = engine.Options(debug=debug, per_app=per_app,
+                              baseline=(baseline[0], baseline[1]) if baseline else None)
+        if diff:
+            from dfulint import fix as fixer
+            result = engine.run(paths, opts)
+            p = fixer.plan(result.findings)
+            click.echo(fixer.diff(p, result.root), nl=False)
+            click.echo(f"dfulint: {p.fixed} finding{'s' * (p.fixed != 1)} can be fixed in {len(p.files)} "
+                       f"file{'s' * (len(p.files) != 1)} (--fix applies them)"
+                       + (f"; {len(p.skipped)} edit{'s' * (len(p.skipped) != 1)} skipped" if p.skipped else ""),
+                       err=True)
+            sys.exit(EXIT_FINDINGS if p.changes else EXIT_CLEAN)
+        if fix:
+            from dfulint import fix as fixer
+            result, rep = fixer.fix_until_stable(lambda: engine.run(paths, opts))
+            click.echo(f"dfulint: fixed {rep.fixed} finding{'s' * (rep.fixed != 1)} in {len(rep.files)} "
+                       f"file{'s' * (len(rep.files) != 1)}", err=True)
+            for e, why in rep.skipped:
+                click.echo(f"dfulint: not fixed {e.path}:{e.line}: {why}", err=True)
+        else:
+            result = engine.run(paths, opts)
         if not result.apps:
             click.echo("dfulint: no app found (an app folder has a prj.conf or a CMakeLists.txt calling "
                        "find_package(Zephyr)).", err=True)
+        if result.baseline_written is not None:
+            click.echo(f"dfulint: wrote {result.baseline_written} finding{'s' * (result.baseline_written != 1)} "
+                       f"to the baseline {result.baseline_path}", err=True)
         for name, dest in outputs:
             text = _render(name, result, color)
             if dest is None:
                 click.echo(text, nl=False)
             else:
-                dest.write_text(text, encoding="utf-8")
+                try:
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    dest.write_text(text, encoding="utf-8")
+                except OSError as exc:
+                    _fail(f"cannot write {dest}: {exc.strerror or exc}")
         if result.internal_errors:
             for e in result.internal_errors:
                 click.echo(f"dfulint: internal error (a bug in dfulint, please report it): {e}", err=True)
             sys.exit(EXIT_ERROR)
-        level = fail_on or Severity.INFO
-        sys.exit(EXIT_FINDINGS if any(f.severity >= level for f in result.findings) else EXIT_CLEAN)
+        failing = any(f.severity >= result.fail_level(f) for f in result.findings)
+        sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
+    except config.ConfigError as exc:
+        _fail(str(exc))
     except click.ClickException:
         raise
     except SystemExit:
         raise
     except Exception as exc:
         _bug(exc, debug)
+
+
+def _outputs(formats, output) -> list:
+    """(format, file or None) for every --format; FORMAT:FILE or -o FILE names the file."""
+    fmts = list(formats) or (["github"] if os.environ.get("GITHUB_ACTIONS") == "true" else ["text"])
+    if output is not None and len(fmts) > 1:
+        raise click.BadParameter("--output takes a single --format; write FORMAT:FILE for several",
+                                 param_hint="--output")
+    outputs, dests = [], set()
+    for spec in fmts:
+        name, _, dest = spec.partition(":")
+        name = name.strip().lower()
+        if name not in TEXT_FORMATS:
+            raise click.BadParameter(f"unknown format {name!r} (choose from {', '.join(TEXT_FORMATS)})",
+                                     param_hint="--format")
+        if not dest and output is not None:
+            dest = str(output)
+        if dest:
+            key = str(Path(dest).resolve())
+            if key in dests:
+                raise click.BadParameter(f"two formats write to {dest}", param_hint="--format")
+            dests.add(key)
+        outputs.append((name, Path(dest) if dest else None))
+    return outputs
 
 
 def _render(name: str, result, color) -> str:

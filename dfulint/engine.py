@@ -21,12 +21,17 @@ class Options:
     build_dir: Optional[Path] = None
     debug: bool = False
     per_app: Optional[Callable[[Path], "Options"]] = None   # config files may differ per app
+    fail_on: Optional[Severity] = None                     # lowest severity that fails (None: info)
+    per_path_ignores: list = field(default_factory=list)   # config.PathIgnore
+    suppressions: bool = True                               # honour `dfulint: ignore[...]` comments
+    baseline: Optional[tuple[str, Path]] = None            # ("write" | "use", file)
 
 
 @dataclass
 class AppResult:
     app: App
     targets: list = field(default_factory=list)
+    options: Optional[Options] = None
 
 
 @dataclass
@@ -34,12 +39,82 @@ class Result:
     findings: list[Finding] = field(default_factory=list)
     apps: list[AppResult] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    suppressed: list = field(default_factory=list)         # suppressions.Suppressed (inline and baseline)
+    root: Optional[Path] = None                            # repository root: artifact paths, fingerprints
+    fingerprints: dict = field(default_factory=dict)       # id(finding) -> stable fingerprint
+    baseline_path: Optional[Path] = None
+    baseline_written: Optional[int] = None                 # entries written by --baseline write
+    baseline_fixed: list = field(default_factory=list)     # baseline entries no finding matches any more
+
+    def fingerprint(self, f: Finding) -> str:
+        return self.fingerprints.get(id(f), "")
+
+    def fail_level(self, f: Finding) -> Severity:
+        """The fail-on level of the app a finding belongs to."""
+        for a in self.apps:
+            if a.app.root == f.app and a.options is not None and a.options.fail_on is not None:
+                return a.options.fail_on
+        return Severity.INFO
 
 
 def _enabled(code: str, opts: Options) -> bool:
     if opts.select is not None and code not in opts.select:
         return False
     return code not in opts.ignore
+
+
+def _path_ignored(code: str, path: Path, opts: Options) -> bool:
+    return any(code in p.codes and p.matches(path) for p in opts.per_path_ignores)
+
+
+def _files_read(targets: list) -> set:
+    """Every file some checked build of the app reads."""
+    out = set()
+    for t in targets:
+        images = list(t.images.values()) + ([t.sysbuild] if t.sysbuild is not None else [])
+        for img in images:
+            for layer in list(img.conf_layers) + list(img.dts_layers):
+                out.add(layer.path)
+            for frag in img.fragments:
+                out.add(frag.path)
+            for df in img.dts_files:
+                out.update(getattr(df, "files", ()) or (df.path,))
+        if t.pm_static is not None:
+            out.add(t.pm_static.path)
+    return out
+
+
+def _suppress(app: App, targets: list, findings: list[Finding], opts: Options, failed: set,
+              result: Result) -> list[Finding]:
+    from dfulint.suppressions import DTS_SUFFIXES, apply
+
+    read = _files_read(targets)
+
+    def ran(code: str, path: Path) -> bool:
+        return (bool(targets) and code in RULES and _enabled(code, opts) and code not in failed
+                and not _path_ignored(code, path, opts))
+
+    def in_scope(path: Path) -> bool:
+        if path in read:
+            return True
+        # files whose use depends on the board or build (fragments, overlays, pm_static) count only
+        # when a checked build reads them; CMakeLists.txt, sample.yaml and the like always count
+        return not (path.name.endswith((".conf",) + DTS_SUFFIXES) or path.name.startswith("pm_static"))
+
+    scan = list(app.files) + [f.span.path for f in findings]
+    kept, suppressed, unused = apply(findings, scan, ran=ran, in_scope=in_scope,
+                                     report_unused=_enabled("DFU007", opts))
+    result.suppressed.extend(suppressed)
+    boards = ", ".join(t.board for t in targets if t.board)
+    r = RULES.get("DFU007")
+    for f in unused:
+        if r is None or _path_ignored(f.code, f.span.path, opts):
+            continue
+        f.name = r.name
+        f.severity = opts.severities.get(f.code) or f.severity or r.severity
+        f.app, f.board = app.root, boards
+        kept.append(f)
+    return kept
 
 
 def check_app(root: Path, opts: Options, result: Result) -> None:
@@ -54,8 +129,9 @@ def check_app(root: Path, opts: Options, result: Result) -> None:
             raise
         result.internal_errors.append(f"{root}: building the model failed: {type(exc).__name__}: {exc}")
         return
-    result.apps.append(AppResult(app, targets))
+    result.apps.append(AppResult(app, targets, opts))
     seen: dict[tuple, Finding] = {}
+    failed: set = set()
     for t in targets:
         for code in sorted(RULES):
             if not _enabled(code, opts):
@@ -70,6 +146,7 @@ def check_app(root: Path, opts: Options, result: Result) -> None:
                 result.internal_errors.append(
                     f"{root} [{t.board}]: rule {code} failed: {type(exc).__name__}: {exc} "
                     f"({Path(tb.filename).name}:{tb.lineno})")
+                failed.add(code)
                 continue
             for f in produced:
                 f.code, f.name = r.code, r.name
@@ -82,13 +159,80 @@ def check_app(root: Path, opts: Options, result: Result) -> None:
                         first.board = f"{first.board}, {t.board}" if first.board else t.board
                     continue
                 seen[key] = f
-    result.findings.extend(seen.values())
+    findings = [f for f in seen.values() if not _path_ignored(f.code, f.span.path, opts)]
+    if opts.suppressions:
+        findings = _suppress(app, targets, findings, opts, failed, result)
+    result.findings.extend(findings)
+
+
+def app_root_of(path: Path) -> Optional[Path]:
+    """The app a configuration file belongs to: the closest folder above it that is an app,
+    skipping image-configuration folders (child_image/mcuboot/ holds a prj.conf but is no app)."""
+    from dfulint.workspace import _is_app_dir
+
+    path = path.resolve()
+    for d in path.parents:
+        if d.parent.name in ("child_image", "sysbuild") or d.name in ("child_image", "sysbuild", "boards"):
+            continue
+        try:
+            names = {p.name for p in d.iterdir()}
+        except OSError:
+            continue
+        if _is_app_dir(d, names):
+            return d
+        if (d / ".git").exists() or (d / ".west").is_dir():
+            return None
+    return None
+
+
+def _roots(paths: list[Path]) -> list[Path]:
+    """App folders for PATHS: folders are searched for apps; a file stands for the app holding it."""
+    out: list[Path] = []
+    folders = []
+    for p in paths:
+        if p.is_file():
+            root = app_root_of(p)
+            if root is not None:
+                out.append(root)
+        else:
+            folders.append(p)
+    if folders:
+        out.extend(find_apps(folders))
+    return list(dict.fromkeys(out))
+
+
+def _sort_key(f: Finding):
+    return (str(f.app), f.board, str(f.span.path), f.span.line, f.span.col, f.code)
 
 
 def run(paths: list[Path], opts: Options) -> Result:
+    from dfulint import baseline as bl
+    from dfulint.suppressions import Suppressed
+
+    from dfulint.sources import read_text
+
+    read_text.cache_clear()      # a run reads the files as they are now (--fix, tests, editors)
     result = Result()
-    for root in find_apps(paths):
+    base = None
+    if opts.baseline is not None and opts.baseline[0] == "use":
+        base = bl.load(opts.baseline[1])          # a broken baseline stops the run before any work
+    for root in _roots(paths):
         app_opts = opts.per_app(root) if opts.per_app else opts
         check_app(root, app_opts, result)
-    result.findings.sort(key=lambda f: (str(f.app), f.board, str(f.span.path), f.span.line, f.span.col, f.code))
+    result.findings.sort(key=_sort_key)
+    result.suppressed.sort(key=lambda s: _sort_key(s.finding))
+    result.root = bl.repo_root([a.app.root for a in result.apps])
+    result.fingerprints = bl.fingerprints(result.findings + [s.finding for s in result.suppressed], result.root)
+    if opts.baseline is not None:
+        mode, path = opts.baseline
+        result.baseline_path = path
+        if mode == "write":
+            result.baseline_written = bl.write(path, result.findings, result.root, result.fingerprints)
+            base = bl.load(path)
+        new, known = bl.split(result.findings, base, result.fingerprints)
+        result.findings = new
+        result.suppressed.extend(Suppressed(f, "baseline", None, f"in baseline {path}") for f in known)
+        result.suppressed.sort(key=lambda s: _sort_key(s.finding))
+        seen = {result.fingerprints[id(f)] for f in known}
+        result.baseline_fixed = bl.fixed_entries(base, seen, [a.app.root for a in result.apps], result.root)
     return result

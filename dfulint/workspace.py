@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
-import yaml
-
 from dfulint.sources import read_text
+from dfulint.sources.pm import load_yaml
 
 SKIP_DIRS = {"child_image", "sysbuild", "boards", "socs", "src", "include", "lib", "drivers",
              "doc", "docs", "node_modules", "dts", "scripts", "tests_data", "keys", "__pycache__"}
@@ -157,18 +156,16 @@ def _from_west(path: Path) -> tuple[Optional[str], Optional[tuple[int, int, int]
     text = read_text(path).text
     if not text:
         return None, None, ""
-    try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None, None, ""
+    data = load_yaml(text)
     manifest = data.get("manifest") if isinstance(data, dict) else None
     projects = manifest.get("projects") if isinstance(manifest, dict) else None
     if not isinstance(projects, list):
         return None, None, ""
-    remotes = {}
-    for r in manifest.get("remotes") or []:
+    remotes: dict[str, str] = {}
+    raw_remotes = manifest.get("remotes")
+    for r in raw_remotes if isinstance(raw_remotes, list) else []:
         if isinstance(r, dict):
-            remotes[r.get("name")] = str(r.get("url-base", ""))
+            remotes[str(r.get("name"))] = str(r.get("url-base", ""))
     zephyr = None
     defaults = manifest.get("defaults") if isinstance(manifest.get("defaults"), dict) else {}
     own = manifest.get("self") if isinstance(manifest.get("self"), dict) else {}
@@ -178,10 +175,11 @@ def _from_west(path: Path) -> tuple[Optional[str], Optional[tuple[int, int, int]
         if not isinstance(p, dict):
             continue
         name = str(p.get("name", ""))
-        remote = p.get("remote", defaults.get("remote"))
+        remote = str(p.get("remote", defaults.get("remote")))
         url = str(p.get("url", "")) or (remotes.get(remote, "") + "/" + str(p.get("repo-path", name)))
+        url = re.sub(r"(\.git)?/*$", "", url)
         rev = str(p.get("revision", defaults.get("revision", "")))
-        if name in ("nrf", "sdk-nrf") or url.endswith("sdk-nrf") or "sdk-nrf" in url and name == "nrf":
+        if name in ("nrf", "sdk-nrf") or url.endswith(("sdk-nrf", "fw-nrfconnect-nrf")) or "sdk-nrf" in url and name == "nrf":
             v = parse_version(rev)
             return "ncs", v, f"{path.name}: sdk-nrf revision {rev or '(none)'}"
         if name == "zephyr":
@@ -189,9 +187,23 @@ def _from_west(path: Path) -> tuple[Optional[str], Optional[tuple[int, int, int]
     if zephyr:
         rev, url = zephyr
         if "nrfconnect" in url or "sdk-zephyr" in url:
-            return "ncs", None, f"{path.name}: sdk-zephyr {rev}"
+            return "ncs", None, f"{path.name}: sdk-zephyr {rev or '(none)'}"
         return "zephyr", parse_version(rev), f"{path.name}: zephyr revision {rev or '(none)'}"
     return None, None, ""
+
+
+def _ncs_range_for_sdk_zephyr(detail: str) -> Optional[tuple[tuple[int, int, int], tuple[int, int, int]]]:
+    """NCS releases that ship an sdk-zephyr revision such as `v3.5.99-ncs1`: NCS x.y is built on
+    Zephyr's x.y development tree, and a second `-ncs2` tag can serve the next NCS minor too."""
+    m = re.search(r"sdk-zephyr v?(\d+)\.(\d+)\.\d+", detail)
+    if not m:
+        return None
+    from dfulint.model.kconfig import ncs_for_zephyr
+
+    low = ncs_for_zephyr((int(m.group(1)), int(m.group(2)), 0))
+    if low is None or low[0] >= 99:
+        return None
+    return tuple(low), (low[0], low[1] + 1, 99)
 
 
 def _west_workspace(root: Path) -> Optional[Path]:
@@ -260,6 +272,19 @@ def _stems_from_files(app: App) -> dict[str, str]:
     return found
 
 
+def _board_option(given: str) -> str:
+    """A --board value in the name form dfulint uses: `nrf52840dk/nrf52840` -> `nrf52840dk_nrf52840`,
+    keeping a revision (`nrf9160dk@0.14.0/nrf9160/ns` -> `nrf9160dk_nrf9160_ns@0.14.0`) so that the
+    revision's board files and devicetree apply."""
+    from dfulint import knowledge
+
+    given = given.strip()
+    b = knowledge.board(given)
+    if b is None:
+        return given
+    return f"{b.name}@{b.revision}" if b.revision else b.name
+
+
 def _custom_boards(app: App) -> dict[str, Path]:
     """Boards defined in the project: boards/<vendor>/<board>/<board>*.dts (app or repo root)."""
     out: dict[str, Path] = {}
@@ -293,10 +318,7 @@ def _scenarios(root: Path) -> list:
         text = read_text(p).text
         if not text or "extra_" not in text:
             continue
-        try:
-            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except yaml.YAMLError:
-            continue
+        data = load_yaml(text)
         if not isinstance(data, dict):
             continue
         common = data.get("common") if isinstance(data.get("common"), dict) else {}
@@ -355,7 +377,11 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
             framework, detail = "ncs", "NCS-only files or symbols (pm_static, child_image, PM_*, NCS_*)"
     app.custom_boards = _custom_boards(app)
     if boards:
-        app.boards = [knowledge.board(b).name if knowledge.board(b) else b for b in boards]
+        app.boards = []
+        for given in boards:
+            name = _board_option(given)
+            if name not in app.boards:
+                app.boards.append(name)
         app.board_sources = {b: "--board" for b in app.boards}
     else:
         found = _stems_from_files(app)
@@ -377,6 +403,10 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
         app.sdk = SdkVersion(v, "--sdk-version", True)
     elif version and framework == "ncs":
         app.sdk = SdkVersion(version, detail, True)
+    elif framework == "ncs" and _ncs_range_for_sdk_zephyr(detail):
+        low, high = _ncs_range_for_sdk_zephyr(detail)
+        app.sdk = SdkVersion(low, f"{detail}: NCS {low[0]}.{low[1]} or {high[0]}.{high[1]} assumed", False,
+                             low, high)
     elif framework == "zephyr":
         app.sdk = SdkVersion(version or (4, 0, 0), detail if version else "plain Zephyr (version not found)",
                              bool(version), None if version else (2, 0, 0), None if version else (99, 0, 0))

@@ -57,11 +57,17 @@ def hit(span: Span, message: str, *, fix: str = "", image: str = "", anchor: str
                    anchor=anchor, related=list(related), evidence=evidence, edits=list(edits))
 
 
+_LOADED = False
+
+
 def load_all() -> dict[str, Rule]:
     """Import every rule family once (registration happens at import)."""
-    if not RULES:
+    global _LOADED
+    if not _LOADED:
         from dfulint.checks import (  # noqa: F401
             inputs, layout, slots, extflash, kconfig, cross, buildsys, security)
+        import dfulint.suppressions  # noqa: F401  (DFU007, reported by the engine)
+        _LOADED = True
     return RULES
 
 

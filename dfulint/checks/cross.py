@@ -1,1 +1,510 @@
-"""5xx: cross-image consistency and settings sysbuild overrides."""
+"""5xx: cross-image consistency, and settings sysbuild overrides.
+
+The application and MCUboot are two images built from different configurations; they must agree
+on the upgrade mode and on how many images are updated, the application needs the whole MCUmgr
+chain for the transport it uses, and under sysbuild some settings may only be made in
+`sysbuild.conf`. Every rule here reads the evaluated configuration (dfulint.model) only.
+"""
+from __future__ import annotations
+
+from dfulint.checks import hit, rule
+from dfulint.core import Severity, Span
+from dfulint.model import dfu
+from dfulint.model.project import APP_MODES, MCUBOOT_MODES
+
+# dfulint mode -> (sysbuild choice member, the app's MCUBOOT_BOOTLOADER_MODE_* suffix, MCUboot symbols)
+_MODE_NAMES = {
+    "swap-move": ("SWAP_USING_MOVE", "SWAP_USING_MOVE", ["BOOT_SWAP_USING_MOVE"]),
+    "swap-offset": ("SWAP_USING_OFFSET", "SWAP_USING_OFFSET", ["BOOT_SWAP_USING_OFFSET"]),
+    "swap-scratch": ("SWAP_SCRATCH", "SWAP_SCRATCH", ["BOOT_SWAP_USING_SCRATCH"]),
+    "overwrite-only": ("OVERWRITE_ONLY", "OVERWRITE_ONLY", ["BOOT_UPGRADE_ONLY"]),
+    "direct-xip": ("DIRECT_XIP", "DIRECT_XIP", ["BOOT_DIRECT_XIP"]),
+    "direct-xip-revert": ("DIRECT_XIP_WITH_REVERT", "DIRECT_XIP_WITH_REVERT",
+                          ["BOOT_DIRECT_XIP", "BOOT_DIRECT_XIP_REVERT"]),
+    "ram-load": ("RAM_LOAD", "RAM_LOAD", ["BOOT_RAM_LOAD"]),
+    "single-app": ("SINGLE_APP", "SINGLE_APP", ["SINGLE_APPLICATION_SLOT"]),
+    "firmware-loader": ("FIRMWARE_UPDATER", "FIRMWARE_UPDATER", ["BOOT_FIRMWARE_LOADER"]),
+}
+_MCU_SYM_MODE = {sym: mode for sym, mode in MCUBOOT_MODES}
+_MCU_SYM_MODE["BOOT_DIRECT_XIP_REVERT"] = "direct-xip-revert"
+
+
+def _ver(t) -> tuple:
+    return t.kconfig_version
+
+
+def sb_mode_symbol(t, mode: str) -> str:
+    """SB_CONFIG_MCUBOOT_MODE_* for a dfulint mode, with the name valid in this SDK version."""
+    sb, _app, _mcu = _MODE_NAMES[mode]
+    if mode == "swap-move" and _ver(t) < (3, 0, 0):
+        sb = "SWAP_WITHOUT_SCRATCH"
+    return "SB_CONFIG_MCUBOOT_MODE_" + sb
+
+
+def app_mode_symbol(t, mode: str) -> str:
+    _sb, app, _mcu = _MODE_NAMES[mode]
+    if mode == "swap-move" and _ver(t) < (3, 0, 0):
+        app = "SWAP_WITHOUT_SCRATCH"
+    return "CONFIG_MCUBOOT_BOOTLOADER_MODE_" + app
+
+
+def mcuboot_mode_lines(mode: str) -> str:
+    return " and ".join(f"CONFIG_{s}=y" for s in _MODE_NAMES[mode][2])
+
+
+def mcuboot_mode(t):
+    """MCUboot's mode including the revert variant of direct-XIP."""
+    mode = t.mode
+    mcu = t.images.get("mcuboot")
+    if mode == "direct-xip" and mcu is not None and mcu.config is not None \
+            and mcu.config.enabled("BOOT_DIRECT_XIP_REVERT"):
+        return "direct-xip-revert"
+    return mode
+
+
+def _mode_where(t):
+    """Where MCUboot's mode is decided: (Where, symbol) of the mode setting."""
+    mcu = t.images.get("mcuboot")
+    if mcu is None or mcu.config is None:
+        return None
+    for sym, _mode in MCUBOOT_MODES + [("BOOT_DIRECT_XIP_REVERT", "direct-xip-revert")]:
+        if mcu.config.enabled(sym):
+            w = dfu.where(t, "mcuboot", sym)
+            if w.span is not None:
+                return w
+    return None
+
+
+def _rel(t, span) -> str:
+    return f"{t.app.rel(span.path)}:{span.line}" if span is not None else ""
+
+
+# ------------------------------------------------------------------ DFU501
+
+def _sb_equivalent(t, image: str, a) -> tuple[str, str]:
+    """(what to write in sysbuild.conf, the SB symbol) for an image setting sysbuild controls."""
+    name, val = a.name, a.value_without_comment
+    on = val[:1] == "y"
+    yn = "y" if on else "n"
+    if name == "BOOTLOADER_MCUBOOT":
+        return f"SB_CONFIG_BOOTLOADER_MCUBOOT={yn}", "SB_CONFIG_BOOTLOADER_MCUBOOT"
+    mode = APP_MODES.get(name) if image == "app" else _MCU_SYM_MODE.get(name)
+    if mode is not None:
+        sym = sb_mode_symbol(t, mode)
+        if on:
+            return f"{sym}=y", sym
+        return ("choose the mode with one SB_CONFIG_MCUBOOT_MODE_* option (a choice member cannot be "
+                "switched off with =n)"), "SB_CONFIG_MCUBOOT_MODE_*"
+    if name in ("BOOT_SIGNATURE_KEY_FILE", "MCUBOOT_SIGNATURE_KEY_FILE", "BOOT_ENCRYPTION_KEY_FILE",
+                "MCUBOOT_ENCRYPTION_KEY_FILE"):
+        sb = "SB_CONFIG_BOOT_SIGNATURE_KEY_FILE" if "SIGNATURE" in name else "SB_CONFIG_BOOT_ENCRYPTION_KEY_FILE"
+        inner = val.strip('"')
+        if inner and not inner.startswith(("/", "$", "\\$")) and not (len(inner) > 1 and inner[1] == ":"):
+            inner = "\\${APP_DIR}/" + inner
+        extra = "SB_CONFIG_BOOT_ENCRYPTION=y and " if "ENCRYPTION" in name else ""
+        return f'{extra}{sb}="{inner}"', sb
+    if name.startswith("BOOT_SIGNATURE_TYPE_"):
+        sb = "SB_CONFIG_" + name
+        return (f"{sb}=y" if on else "choose the signature type with one SB_CONFIG_BOOT_SIGNATURE_TYPE_* option"), sb
+    if name in ("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY", "PM_OVERRIDE_EXTERNAL_DRIVER_CHECK"):
+        return f"SB_CONFIG_{name}={yn}", "SB_CONFIG_" + name
+    if name == "BOOT_ENCRYPT_IMAGE":
+        return f"SB_CONFIG_BOOT_ENCRYPTION={yn}", "SB_CONFIG_BOOT_ENCRYPTION"
+    if name == "UPDATEABLE_IMAGE_NUMBER":
+        return f"SB_CONFIG_MCUBOOT_UPDATEABLE_IMAGES={val}", "SB_CONFIG_MCUBOOT_UPDATEABLE_IMAGES"
+    if name == "MCUBOOT_HW_DOWNGRADE_PREVENTION":
+        return (f"SB_CONFIG_MCUBOOT_HARDWARE_DOWNGRADE_PREVENTION={yn}",
+                "SB_CONFIG_MCUBOOT_HARDWARE_DOWNGRADE_PREVENTION")
+    if name in ("NRF53_MULTI_IMAGE_UPDATE", "BOOT_IMAGE_ACCESS_HOOKS", "USE_NRF53_MULTI_IMAGE_WITHOUT_UPGRADE_ONLY"):
+        return (f"SB_CONFIG_MCUBOOT_NRF53_MULTI_IMAGE_UPDATE={yn}", "SB_CONFIG_MCUBOOT_NRF53_MULTI_IMAGE_UPDATE")
+    return "the SB_CONFIG_ option that controls it", ""
+
+
+@rule("DFU501", "sysbuild-overrides-image-setting", Severity.ERROR,
+      "An image setting that sysbuild overwrites from its own configuration; it no longer counts")
+def sysbuild_overrides(t):
+    if t.sysbuild is None or t.sysbuild.config is None:
+        return
+    sb_off = not t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT")
+    for image in ("app", "mcuboot"):
+        img = t.images.get(image)
+        if img is None or img.config is None:
+            continue
+        if image == "mcuboot" and sb_off:
+            continue                      # no MCUboot image is built at all
+        for d in img.config.dropped:
+            if d.reason != "forced":
+                continue
+            a = d.assignment
+            rel = t.app.rel(a.span.path)
+            if rel.startswith("child_image/"):
+                continue                  # DFU601: the whole file is not read
+            if image == "app" and a.name == "BOOTLOADER_MCUBOOT" and sb_off and a.value_without_comment[:1] == "y":
+                continue                  # DFU502
+            line, _sb_sym = _sb_equivalent(t, image, a)
+            forced_at = _forced_origin(t, img, a, d)
+            origin = (f" (from {_rel(t, forced_at)})" if forced_at is not None
+                      else " (from sysbuild's own default)")
+            msg = (f"{a.full_name}={a.value_without_comment} in {rel} does not count in a sysbuild build: "
+                   f"{d.detail}{origin}")
+            if line.startswith("SB_CONFIG_"):
+                fix = f"set {line} in sysbuild.conf and delete this line"
+            else:
+                fix = f"{line} in sysbuild.conf, and delete this line"
+            yield hit(a.span, msg, fix=fix, image=image, anchor=a.full_name,
+                      related=[forced_at] if forced_at is not None else [])
+
+
+def _sb_spans(t) -> set:
+    out = set()
+    cfg = t.sysbuild.config if t.sysbuild is not None else None
+    if cfg is None:
+        return out
+    for v in cfg.values.values():
+        for x in v.assignments:
+            out.add(x.span)
+    return out
+
+
+def _forced_origin(t, img, a, d):
+    """The sysbuild.conf / Kconfig.sysbuild line the forced value comes from; None for a default."""
+    import re
+
+    m = re.search(r"sysbuild forces ([A-Z0-9_]+)=", d.detail or "")
+    sym = m.group(1) if m else a.name
+    v = img.config.get(sym)
+    spans = _sb_spans(t)
+    for fa in reversed(v.assignments):
+        if fa.span in spans:
+            return fa.span
+    return None
+
+
+# ------------------------------------------------------------------ DFU502
+
+@rule("DFU502", "sysbuild-bootloader-not-enabled", Severity.ERROR,
+      "CONFIG_BOOTLOADER_MCUBOOT=y in the application, but sysbuild does not build MCUboot")
+def bootloader_not_enabled(t):
+    if t.sysbuild is None or t.sysbuild.config is None:
+        return
+    if t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT"):
+        return
+    a = dfu.user_assignment(t.images.get("app"), "BOOTLOADER_MCUBOOT")
+    if a is None or a.value_without_comment[:1] != "y":
+        return
+    old = " (or build with --no-sysbuild, which NCS before 3.0 still allows)" if (
+        t.app.framework == "ncs" and _ver(t) < (3, 0, 0)) else ""
+    sb = "sysbuild.conf" if (t.app.root / "sysbuild.conf").is_file() else "a new sysbuild.conf next to prj.conf"
+    yield hit(a.span, f"{a.full_name}=y has no effect in a sysbuild build: sysbuild writes "
+              "CONFIG_BOOTLOADER_MCUBOOT=n into the application because SB_CONFIG_BOOTLOADER_MCUBOOT is not set, so "
+              "no MCUboot is built, the application is not linked for a slot and every MCUboot-dependent option "
+              "(image manager, MCUmgr image group, NCS_SAMPLE_MCUMGR_BT_OTA_DFU) silently drops out: DFU is absent",
+              fix=f"add SB_CONFIG_BOOTLOADER_MCUBOOT=y to {sb}{old}", image="app", anchor=a.full_name)
+
+
+# ------------------------------------------------------------------ DFU503
+
+_LAYOUT_MODES = {"direct-xip", "direct-xip-revert", "ram-load", "single-app", "firmware-loader", "swap-offset"}
+
+
+def _mismatch_effect(app_mode: str, mcu_mode: str) -> str:
+    pair = {app_mode, mcu_mode}
+    if pair & {"direct-xip", "direct-xip-revert", "ram-load"}:
+        return ("the application is linked and manages its slots for one scheme while MCUboot boots another: "
+                "an uploaded image lands in, or is linked for, a slot MCUboot does not run it from "
+                "(MCUboot: 'Unable to find bootable image', or the old image keeps running)")
+    if pair & {"single-app", "firmware-loader"}:
+        return ("one side has no secondary slot: image management writes updates that MCUboot never looks at, "
+                "or the application's layout leaves no room for the image MCUboot expects")
+    if "swap-offset" in pair:
+        return ("swap-using-offset stores the update one sector into the secondary slot; the application writes "
+                "and reports it where its own mode expects, so MCUboot rejects or never sees the update")
+    return ("the application's image manager reports slot states, revert behaviour and the largest image for "
+            "the wrong mode (MCUboot decides what really happens: overwrite-only cannot revert, swap modes need "
+            "the image confirmed)")
+
+
+@rule("DFU503", "mcuboot-mode-mismatch", Severity.ERROR,
+      "The application is built for a different MCUboot upgrade mode than MCUboot runs")
+def mode_mismatch(t):
+    if not t.mcuboot_enabled or t.app_mode is None:
+        return
+    mcu = t.images.get("mcuboot")
+    app = t.images.get("app")
+    if mcu is None or mcu.config is None or app is None or app.config is None:
+        return
+    mcu_mode = mcuboot_mode(t)
+    if mcu_mode is None or mcu_mode == t.app_mode:
+        return
+    if t.build_system == "zephyr" and t.sysbuild is None:
+        return                       # MCUboot is built separately; its configuration is not here
+    app_set = None
+    for sym in APP_MODES:
+        if app.config.enabled(sym):
+            w = dfu.where(t, "app", sym)
+            if w.span is not None and w.how == "set here":
+                app_set = (w, sym)
+            break
+    # the application's mode symbols exist from NCS 2.2 (Zephyr 3.2); before that only an explicit
+    # line can disagree with MCUboot
+    if app_set is None and t.app.framework == "ncs" and t.kconfig_range[0] < (2, 2, 0):
+        return
+    mcu_w = _mode_where(t)
+    severity = None if ({t.app_mode, mcu_mode} & _LAYOUT_MODES) else Severity.WARNING
+    effect = _mismatch_effect(t.app_mode, mcu_mode)
+    mcu_file = dfu.mcuboot_conf_file(t)
+    if mcu_w is not None and mcu_w.how in ("set here", "forced by sysbuild") and (
+            app_set is None or mcu_w.how == "set here"):
+        where_app = (f" ({_rel(t, app_set[0].span)})" if app_set else " (its default)")
+        yield hit(mcu_w.span, f"MCUboot runs {mcu_mode} (CONFIG_{mcu_w.symbol}) but the application is built for "
+                  f"{t.app_mode}{where_app}: {effect}",
+                  fix=f"set {app_mode_symbol(t, mcu_mode)}=y in {dfu.app_conf_file(t)} so the application matches "
+                  f"MCUboot, or remove this line to keep MCUboot in {t.app_mode}",
+                  image="mcuboot", anchor="mcuboot-mode", severity=severity,
+                  related=[app_set[0].span] if app_set else [])
+        return
+    if app_set is not None:
+        w, sym = app_set
+        yield hit(w.span, f"CONFIG_{sym}=y builds the application for {t.app_mode}, but MCUboot runs {mcu_mode} "
+                  f"({t.mode_source}): {effect}",
+                  fix=f"set {mcuboot_mode_lines(t.app_mode)} in {mcu_file} so MCUboot runs {t.app_mode}, or "
+                  f"change this line to {app_mode_symbol(t, mcu_mode)}=y",
+                  image="app", anchor="mcuboot-mode", severity=severity,
+                  related=[mcu_w.span] if mcu_w is not None and mcu_w.span is not None else [])
+
+
+# ------------------------------------------------------------------ DFU504
+
+_CHAIN_OFF = {
+    "IMG_MANAGER": "the image manager that writes the uploaded image into the secondary slot",
+    "MCUBOOT_IMG_MANAGER": "the MCUboot backend of the image manager",
+    "STREAM_FLASH": "the stream-flash writer the image manager uses",
+    "FLASH": "the flash driver",
+    "FLASH_MAP": "the flash map that locates the slots",
+}
+
+
+@rule("DFU504", "dfu-chain-incomplete", Severity.ERROR,
+      "MCUmgr image management without the pieces it needs: MCUboot, the image manager, a transport")
+def chain_incomplete(t):
+    app = t.images.get("app")
+    if app is None or app.config is None:
+        return
+    f = dfu.facts(t)
+    grp = f.image_group
+    if grp is None:
+        return
+    cfg = app.config
+    grp_sym = next(n for n in dfu.IMG_GROUP if cfg.enabled(n))
+    grp_at = grp.span or dfu.mcuboot_on(t).span
+    # MCUboot missing altogether
+    if not t.mcuboot_enabled:
+        sb_explicit = t.sysbuild is not None and dfu.user_assignment(app, "BOOTLOADER_MCUBOOT") is not None
+        if not sb_explicit and not getattr(t.app, "is_mcuboot", False):
+            if t.sysbuild is not None:
+                fix = "add SB_CONFIG_BOOTLOADER_MCUBOOT=y to sysbuild.conf"
+            else:
+                fix = f"add CONFIG_BOOTLOADER_MCUBOOT=y to {dfu.app_conf_file(t)}"
+            yield hit(grp_at, f"CONFIG_{grp_sym} is enabled ({grp.how}) but MCUboot is not part of this build "
+                      f"({t.mcuboot_enabled_source} is off): the application is not linked for an MCUboot slot and "
+                      "an uploaded image has no bootloader to install it", fix=fix, image="app", anchor=grp_sym)
+    # a chain member switched off explicitly
+    for sym, what in _CHAIN_OFF.items():
+        a = dfu.user_assignment(app, sym)
+        if a is None or a.value_without_comment[:1] != "n":
+            continue
+        yield hit(a.span, f"{a.full_name}=n switches off {what}, which MCUmgr image management "
+                  f"(CONFIG_{grp_sym}, {_rel(t, grp.span) or grp.how}) needs: uploads fail or the group drops out",
+                  fix="delete this line", image="app", anchor=a.full_name,
+                  related=[grp.span] if grp.span is not None else [])
+    # no transport
+    if not f.transports and not dfu.other_transport_assignments(t) and grp.how == "set here":
+        names = "MCUMGR_SMP_BT/UART/SHELL" if t.kconfig_range[1] < (2, 4, 0) else "MCUMGR_TRANSPORT_BT/UART/SHELL/UDP"
+        yield hit(grp_at, f"CONFIG_{grp_sym} is enabled but no MCUmgr transport is ({names}): nothing can reach "
+                  "image management, so no update can be uploaded (unless the application registers its own SMP "
+                  "transport in code)", fix=f"enable the transport the updates come over, e.g. "
+                  f"CONFIG_{dfu.TRANSPORTS['bt'][0 if t.kconfig_range[1] < (2, 4, 0) else 1]}=y, in "
+                  f"{dfu.app_conf_file(t)}", image="app", anchor=grp_sym, severity=Severity.WARNING)
+
+
+# ------------------------------------------------------------------ DFU505
+
+@rule("DFU505", "smp-bt-resources-too-small", Severity.WARNING,
+      "SMP over Bluetooth with a buffer or stack smaller than the transport needs")
+def bt_resources(t):
+    app = t.images.get("app")
+    if app is None or app.config is None:
+        return
+    f = dfu.facts(t)
+    bt = next((x for x in f.transports if x.kind == "bt"), None)
+    if bt is None:
+        return
+    cfg = app.config
+    old = bt.symbol == "MCUMGR_SMP_BT"
+    buf_sym = "MCUMGR_BUF_SIZE" if old else "MCUMGR_TRANSPORT_NETBUF_SIZE"
+    reasm_sym = "MCUMGR_SMP_REASSEMBLY_BT" if old else "MCUMGR_TRANSPORT_BT_REASSEMBLY"
+    buf = cfg.int(buf_sym)
+    mtu = cfg.int("BT_L2CAP_TX_MTU")
+    if buf is not None and mtu is not None and not cfg.enabled(reasm_sym) and mtu - 3 > buf:
+        mw = dfu.where(t, "app", "BT_L2CAP_TX_MTU")
+        bw = dfu.where(t, "app", buf_sym)
+        span = bw.span if bw.how == "set here" else mw.span
+        if span is not None:
+            yield hit(span, f"CONFIG_BT_L2CAP_TX_MTU={mtu} lets the phone write SMP packets of up to {mtu - 3} bytes, "
+                      f"but without packet reassembly each must fit one {buf}-byte MCUmgr buffer (CONFIG_{buf_sym}"
+                      f"{', default' if bw.how != 'set here' else ''}): larger writes are refused and the upload "
+                      "stalls or fails", fix=f"set CONFIG_{buf_sym}={mtu} (at least the MTU) or enable "
+                      f"CONFIG_{reasm_sym}=y in {dfu.app_conf_file(t)}", image="app", anchor=buf_sym,
+                      related=[s for s in (mw.span, bw.span) if s is not None and s != span])
+    # NCS before 2.1 (Zephyr before 3.1): MCUmgr handlers run on the system workqueue
+    if t.app.framework == "ncs" and t.kconfig_range[1] < (2, 1, 0):
+        stack = cfg.int("SYSTEM_WORKQUEUE_STACK_SIZE")
+        w = dfu.where(t, "app", "SYSTEM_WORKQUEUE_STACK_SIZE")
+        if stack is not None and stack < 2048 and w.how == "set here":
+            yield hit(w.span, f"CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE={stack}: in this SDK MCUmgr runs its command "
+                      "handlers (image upload, erase) on the system workqueue, which needs about 2 KiB; a smaller "
+                      "stack overflows during an upload", fix="set CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE=2304 (Zephyr's "
+                      "smp_svr sample value)", image="app", anchor="SYSTEM_WORKQUEUE_STACK_SIZE")
+
+
+# ------------------------------------------------------------------ DFU506
+
+@rule("DFU506", "test-update-cannot-revert", Severity.INFO,
+      "Updates can be uploaded as 'test' but MCUboot's mode cannot revert them")
+def cannot_revert(t):
+    if not t.mcuboot_enabled:
+        return
+    mode = mcuboot_mode(t)
+    mcu = t.images.get("mcuboot")
+    if mode == "ram-load" and mcu is not None and mcu.config is not None and mcu.config.enabled("BOOT_RAM_LOAD_REVERT"):
+        return
+    if mode not in ("overwrite-only", "direct-xip", "ram-load"):
+        return
+    f = dfu.facts(t)
+    app = t.images.get("app")
+    path = None
+    if f.image_group is not None:
+        path = "MCUmgr image management ('test' is the default of nRF Connect Device Manager and `mcumgr image test`)"
+    elif app is not None and app.config is not None and app.config.enabled("DFU_TARGET_MCUBOOT"):
+        path = "the DFU target library (dfu_target_mcuboot requests a test upgrade)"
+    if path is None:
+        return
+    w = _mode_where(t)
+    span = w.span if w is not None and w.span is not None else dfu.mcuboot_on(t).span
+    if mode == "overwrite-only":
+        what = ("MCUboot runs overwrite-only: a 'test' image is copied over the running one and kept even if it "
+                "never confirms itself, because there is no copy of the old image to go back to")
+        fix = (f"use a swap mode ({sb_mode_symbol(t, 'swap-move')}=y in sysbuild.conf)" if t.sysbuild is not None
+               else f"use a swap mode (remove CONFIG_BOOT_UPGRADE_ONLY=y from {dfu.mcuboot_conf_file(t)})")
+    else:
+        what = (f"MCUboot runs {mode} without revert: it boots the highest version and never falls back when a "
+                "'test' image fails to confirm itself")
+        fix = (f"use {sb_mode_symbol(t, 'direct-xip-revert')}=y in sysbuild.conf" if t.sysbuild is not None and
+               mode == "direct-xip" else f"enable CONFIG_BOOT_{'DIRECT_XIP' if mode == 'direct-xip' else 'RAM_LOAD'}"
+               f"_REVERT=y in {dfu.mcuboot_conf_file(t)}")
+    yield hit(span, f"{what}; the update path here is {path}", fix=fix + ", if a broken update must roll back; "
+              "otherwise upload with 'confirm only' and test images before release", image="mcuboot",
+              anchor="mcuboot-mode")
+
+
+# ------------------------------------------------------------------ DFU507
+
+@rule("DFU507", "updateable-images-mismatch", Severity.ERROR,
+      "The application and MCUboot disagree on the number of updateable images")
+def image_count_mismatch(t):
+    if not t.mcuboot_enabled:
+        return
+    app, mcu = t.images.get("app"), t.images.get("mcuboot")
+    if app is None or mcu is None or app.config is None or mcu.config is None:
+        return
+    if t.build_system == "zephyr" and t.sysbuild is None:
+        return
+    mcu_n = mcu.config.int("UPDATEABLE_IMAGE_NUMBER")
+    app_sym = "UPDATEABLE_IMAGE_NUMBER"
+    if app.config.enabled("MCUMGR_GRP_IMG") and app.config.int("MCUMGR_GRP_IMG_UPDATABLE_IMAGE_NUMBER") is not None:
+        app_sym = "MCUMGR_GRP_IMG_UPDATABLE_IMAGE_NUMBER"
+    app_n = app.config.int(app_sym)
+    if mcu_n is None or app_n is None or mcu_n == app_n:
+        return
+    if dfu.facts(t).image_group is None and not app.config.enabled("DFU_TARGET_MCUBOOT"):
+        return                               # nothing in the app manages images
+    aw, mw = dfu.where(t, "app", app_sym), dfu.where(t, "mcuboot", "UPDATEABLE_IMAGE_NUMBER")
+    if t.sysbuild is not None and t.sysbuild.config is not None:
+        extra = t.sysbuild.config.int("MCUBOOT_ADDITIONAL_UPDATEABLE_IMAGES") or 0
+        if mw.how == "forced by sysbuild" and aw.how == "forced by sysbuild" and mcu_n - extra == app_n:
+            return
+    if app_n > mcu_n:
+        effect = (f"image management accepts uploads for image {mcu_n} and up, which MCUboot (handling {mcu_n}) never "
+                  "installs")
+    else:
+        effect = (f"MCUboot handles {mcu_n} images but image management only {app_n}: uploading the network-core or "
+                  "other extra image fails with 'Remote Error: In Value (3)'")
+    if aw.how == "set here" or mw.span is None:
+        span, related, image = aw.span, mw.span, "app"
+    else:
+        span, related, image = mw.span, aw.span, "mcuboot"
+    if span is None:
+        span = dfu.mcuboot_on(t).span
+    if t.sysbuild is not None:
+        fix = (f"set SB_CONFIG_MCUBOOT_UPDATEABLE_IMAGES={max(app_n, mcu_n)} in sysbuild.conf (sysbuild writes it into "
+               "both images) and delete image-level UPDATEABLE_IMAGE_NUMBER lines")
+    else:
+        fix = (f"set CONFIG_UPDATEABLE_IMAGE_NUMBER={max(app_n, mcu_n)} in both {dfu.app_conf_file(t)} and "
+               f"{dfu.mcuboot_conf_file(t)}")
+    yield hit(span, f"the application handles {app_n} updateable image(s) (CONFIG_{app_sym}"
+              f"{', ' + _rel(t, aw.span) if aw.span is not None else ', default'}) but MCUboot {mcu_n} "
+              f"(CONFIG_UPDATEABLE_IMAGE_NUMBER{', ' + _rel(t, mw.span) if mw.span is not None else ', default'}): "
+              f"{effect}", fix=fix, image=image, anchor="UPDATEABLE_IMAGE_NUMBER",
+              related=[related] if related is not None and related != span else [])
+
+
+# ------------------------------------------------------------------ DFU508
+
+def _is_nrf5340(t) -> bool:
+    return t.soc is not None and str(t.soc.name).startswith("nrf5340_cpuapp")
+
+
+@rule("DFU508", "netcore-update-incomplete", Severity.ERROR,
+      "nRF5340 network-core update without the multi-image settings or partitions it needs")
+def netcore_update(t):
+    if not t.mcuboot_enabled or not _is_nrf5340(t):
+        return
+    app, mcu = t.images.get("app"), t.images.get("mcuboot")
+    if app is None or mcu is None or app.config is None or mcu.config is None:
+        return
+    sb = t.sysbuild.config if t.sysbuild is not None and t.sysbuild.config is not None else None
+    request = None
+    if sb is not None and sb.enabled("NETCORE_APP_UPDATE"):
+        w = dfu.where(t, "sysbuild", "NETCORE_APP_UPDATE")
+        request = (w.span, "SB_CONFIG_NETCORE_APP_UPDATE=y")
+    elif sb is None:
+        a = dfu.user_assignment(app, "NRF53_UPGRADE_NETWORK_CORE")
+        if a is not None and a.value_without_comment[:1] == "y" and app.config.enabled("NRF53_UPGRADE_NETWORK_CORE"):
+            request = (a.span, "CONFIG_NRF53_UPGRADE_NETWORK_CORE=y")
+    multi = mcu.config.enabled("NRF53_MULTI_IMAGE_UPDATE")
+    ext = mcu.config.enabled("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY")
+    if request is not None and request[0] is not None and ext and not multi:
+        if sb is not None:
+            fix = "set SB_CONFIG_MCUBOOT_NRF53_MULTI_IMAGE_UPDATE=y in sysbuild.conf"
+        else:
+            fix = (f"set CONFIG_NRF53_MULTI_IMAGE_UPDATE=y and CONFIG_UPDATEABLE_IMAGE_NUMBER=2 in "
+                   f"{dfu.mcuboot_conf_file(t)} and CONFIG_UPDATEABLE_IMAGE_NUMBER=2 in {dfu.app_conf_file(t)}")
+        yield hit(request[0], f"{request[1]} asks for network-core updates while the secondary slot is in external "
+                  "flash, but MCUboot is not built for simultaneous multi-image update (NRF53_MULTI_IMAGE_UPDATE): "
+                  "MCUboot can only hand a network-core image to the network core through the RAM slot "
+                  "mcuboot_primary_1, so an uploaded network-core image is treated as an application image and the "
+                  "device boot-loops", fix=fix, image="mcuboot", anchor="NRF53_MULTI_IMAGE_UPDATE")
+    if multi and t.pm_static is not None and t.uses_pm:
+        parts = t.pm_static.partitions
+        missing = [p for p in ("mcuboot_primary_1", "mcuboot_secondary_1") if p not in parts]
+        if missing:
+            sec = parts.get("mcuboot_secondary")
+            span = sec.span if sec is not None else Span(t.pm_static.path, 1, 1)
+            mw = dfu.where(t, "mcuboot", "NRF53_MULTI_IMAGE_UPDATE")
+            yield hit(span, f"{t.pm_static.path.name} has no {' and no '.join(missing)}, but MCUboot is built for "
+                      f"nRF5340 multi-image update (CONFIG_NRF53_MULTI_IMAGE_UPDATE, {mw.how}"
+                      f"{' at ' + _rel(t, mw.span) if mw.span is not None else ''}): MCUboot's build fails with "
+                      "'PM_MCUBOOT_PRIMARY_1_ID' undeclared", fix=f"add mcuboot_primary_1 (region ram_flash, the "
+                      "network-core image size) and mcuboot_secondary_1 (same size, after mcuboot_secondary) to "
+                      f"{t.pm_static.path.name}, copied from a build's partitions.yml", image="mcuboot",
+                      anchor="mcuboot_primary_1", related=[mw.span] if mw.span is not None else [])

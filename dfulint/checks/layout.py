@@ -1,1 +1,641 @@
-"""1xx: partition layout as Partition Manager or the devicetree will place it."""
+"""1xx: the partition layout itself (overlaps, bounds, alignment, pm_static consistency).
+
+Every rule reads `t.flash` (the layout the build will get: a build directory's partitions.yml,
+the predicted Partition Manager placement, or DTS fixed-partitions in plain Zephyr) and
+`t.pm_static` (the file as written). A finding points at the line the user must edit: the
+partition's address or size in the pm_static file / overlay, or, for a partition Partition
+Manager sizes itself, the pm_static file in which to pin it (created at line 1 when absent).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Optional
+
+from dfulint.checks import hit, rule
+from dfulint.core import Severity, Span
+
+# Regions that are not flash (nothing here is erased in pages or holds an image).
+NON_FLASH_PREFIXES = ("sram", "otp", "bootconf", "ram_flash", "pcd_sram")
+# Partitions Partition Manager builds as containers of others, even when a hand-written
+# pm_static entry forgets the `span:` list.
+CONTAINER_NAMES = {
+    "mcuboot_primary", "mcuboot_primary_app", "mcuboot_primary_1", "tfm_secure", "tfm_nonsecure",
+    "tfm_storage", "nonsecure_storage", "spm_app", "s0", "s1", "b0_container", "app_image",
+    "secure_storage",
+}
+# Partitions on the secure side of a TrustZone (TF-M / SPM) build.
+SECURE_NAMES = {
+    "mcuboot", "mcuboot_pad", "tfm", "tfm_secure", "tfm_storage", "tfm_its", "tfm_ps",
+    "tfm_otp_nv_counters", "spm", "b0", "b0n", "s0", "s0_pad", "s0_image", "s1", "s1_pad",
+    "s1_image", "provision", "secure_storage", "tfm_extra",
+}
+NOR_ERASE = 0x1000            # every SPI/QSPI NOR erases 4 KiB sectors
+VECTOR_ALIGN = 0x200
+
+
+# ------------------------------------------------------------------ small helpers
+
+def kib(n: int) -> str:
+    if n % 1024 == 0:
+        return f"{n // 1024} KiB"
+    return f"{n / 1024:.1f} KiB"
+
+
+def sz(n: int) -> str:
+    """0x72000 (456 KiB)."""
+    if n < 0:
+        return f"-{sz(-n)}"
+    return f"0x{n:x} ({kib(n)})"
+
+
+def hx(n: int) -> str:
+    return f"0x{n:x}" if n >= 0 else f"-0x{-n:x}"
+
+
+def usable(span: Optional[Span]) -> bool:
+    """A span that names a real line of a real file (not a knowledge-table fact)."""
+    return span is not None and span.line >= 1 and not str(span.path).startswith("<")
+
+
+def is_flash_region(region: str) -> bool:
+    return not region.startswith(NON_FLASH_PREFIXES)
+
+
+def pm_static_target(t) -> Path:
+    """The pm_static file this build reads, or the one to create."""
+    if t.pm_static is not None:
+        return t.pm_static.path
+    root = t.app.root
+    if len(t.app.boards) > 1 and t.sdk.version >= (1, 8, 0) and t.stems:
+        return root / f"pm_static_{t.stems[0]}.yml"
+    return root / "pm_static.yml"
+
+
+def partition_span(t, p, what: str = "size") -> Span:
+    """Where to edit partition `p`: its size/address line when written, else where to pin it."""
+    order = {"size": (p.size_at, p.where, p.address_at),
+             "address": (p.address_at, p.where, p.size_at),
+             "name": (p.where, p.address_at, p.size_at)}[what]
+    for s in order:
+        if usable(s) and (p.static or s is p.size_at):
+            return s
+    if t.flash.origin == "build" and t.app.build_dir is not None:
+        return Span(t.app.build_dir / "partitions.yml", 1, 1)
+    if t.flash.origin == "dts":
+        return Span(t.app.root / "app.overlay", 1, 1)
+    target = pm_static_target(t)
+    if t.pm_static is not None and p.name in t.pm_static.partitions:
+        return t.pm_static.partitions[p.name].span
+    return Span(target, 1, 1)
+
+
+def evidence(t) -> str:
+    return "build" if t.flash.origin == "build" else "files"
+
+
+def where_text(t, span: Span) -> str:
+    return f"{t.app.rel(span.path)}:{span.line}"
+
+
+def origin_text(t, p) -> str:
+    """How a partition got its numbers, short."""
+    if p.static:
+        s = p.where or p.address_at or p.size_at
+        return where_text(t, s) if usable(s) else (p.source or "static")
+    return "placed by Partition Manager" if t.uses_pm else (p.source or "")
+
+
+def flash_parts(t) -> dict[str, list]:
+    """Partitions per flash device, sorted by address."""
+    out: dict[str, list] = {}
+    if not layout_applies(t):
+        return out
+    for p in t.flash.partitions:
+        if not is_flash_region(p.region) or p.size <= 0:
+            continue
+        out.setdefault(p.region, []).append(p)
+    for ps in out.values():
+        ps.sort(key=lambda p: (p.address, -p.size, p.name))
+    return out
+
+
+def members_of(t, p) -> set[str]:
+    """Names a container spans, followed through nested containers."""
+    seen: set[str] = set()
+    todo = list(p.span_of)
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        q = t.flash.get(n)
+        if q is not None and q.span_of:
+            todo.extend(q.span_of)
+    return seen
+
+
+def is_container(p) -> bool:
+    return bool(p.span_of) or p.name in CONTAINER_NAMES
+
+
+def contains(a, b) -> bool:
+    return a is not b and a.address <= b.address and b.end <= a.end
+
+
+def erase_unit(t, region: str) -> int:
+    dev = t.flash.devices.get(region)
+    if dev is None:
+        return 0
+    if region == "flash_primary" or dev.compatible == "soc-nv-flash":
+        return dev.erase_size or dev.page_size
+    return min(dev.erase_size or dev.page_size, NOR_ERASE) if dev.page_size else NOR_ERASE
+
+
+def device_size_known(t, region: str) -> bool:
+    """True when the device's size comes from the SoC table or the devicetree."""
+    dev = t.flash.devices.get(region)
+    if dev is None or dev.size <= 0:
+        return False
+    if region == "flash_primary":
+        return t.soc is not None or t.flash.origin == "dts"
+    if region == "external_flash":
+        ext = [e for e in (t.ext.get("mcuboot"), t.ext.get("app")) if e is not None]
+        return any(e.size_bytes for e in ext)
+    return True
+
+
+def top_level(t, parts: list) -> list:
+    """Partitions no container holds: the ones that own whole erase pages."""
+    out = []
+    for p in parts:
+        if p.name.startswith("EMPTY_"):
+            continue
+        held = any(c is not p and is_container(c) and contains(c, p)
+                   and (c.size > p.size or not is_container(p) or p.name in members_of(t, c))
+                   for c in parts)
+        if not held:
+            out.append(p)
+    return out
+
+
+def layout_applies(t) -> bool:
+    """False when the static layout was written for another core: an nRF5340 network-core target
+    reading an application-core pm_static.yml (every partition below the network core's flash)."""
+    dev = t.flash.devices.get("flash_primary")
+    if dev is None or dev.base == 0 or t.pm_static is None:
+        return True
+    addrs = [p.int("address") for p in t.pm_static.partitions.values()
+             if p.int("address") is not None and is_flash_region(p.str("region") or "flash_primary")
+             and (p.str("region") or "flash_primary") == "flash_primary"]
+    return not addrs or any(a >= dev.base for a in addrs)
+
+
+def pm_owns_layout(t) -> bool:
+    """Partition Manager decides the flash layout of this build."""
+    if t.app.framework != "ncs" or not t.uses_pm:
+        return False
+    if t.flash.origin in ("pm_static", "pm_dynamic", "build"):
+        return t.mcuboot_enabled or t.pm_static is not None or t.build_system == "sysbuild"
+    return False
+
+
+# ------------------------------------------------------------------ DFU101
+
+def _overlap_allowed(t, a, b) -> bool:
+    # the region-named placeholder (`external_flash:` covering its region) overlaps by design
+    if a.name == a.region or b.name == b.region:
+        return True
+    for c, m in ((a, b), (b, a)):
+        if m.name in members_of(t, c):
+            return True
+        if is_container(c) and contains(c, m):
+            return True
+    # two containers sharing a part (tfm_secure = [mcuboot_pad, tfm], mcuboot_primary_app = [tfm, app])
+    if a.span_of and b.span_of and members_of(t, a) & members_of(t, b):
+        return True
+    return False
+
+
+@rule("DFU101", "partition-overlap", Severity.ERROR,
+      "Two partitions on the same flash device overlap")
+def partition_overlap(t):
+    for region, parts in flash_parts(t).items():
+        for i, a in enumerate(parts):
+            for b in parts[i + 1:]:
+                if b.address >= a.end:
+                    break
+                if _overlap_allowed(t, a, b):
+                    continue
+                first, second = (a, b) if (a.address, a.name) <= (b.address, b.name) else (b, a)
+                # point at the one the user wrote, preferring the later start
+                target = second if second.static or not first.static else first
+                other = first if target is second else second
+                lo, hi = max(a.address, b.address), min(a.end, b.end)
+                filler = other.name.startswith("EMPTY_") or target.name.startswith("EMPTY_")
+                msg = (f"{target.name} ({hx(target.address)}-{hx(target.end)}, {origin_text(t, target)}) overlaps "
+                       f"{other.name} ({hx(other.address)}-{hx(other.end)}, {origin_text(t, other)}) in {region} by "
+                       f"{sz(hi - lo)} ({hx(lo)}-{hx(hi)})")
+                if filler:
+                    msg += ("; the EMPTY_ partition is an unused alignment gap copied from partitions.yml, so no data "
+                            "is shared, but Partition Manager reads overlapping static partitions as extra gaps")
+                    sev = Severity.WARNING
+                else:
+                    msg += (": Partition Manager does not check overlaps, so both are built as written and writing "
+                            "one (an update, settings, a file system) erases or overwrites the other")
+                    sev = None
+                if target is second:
+                    fix = (f"start {target.name} at {hx(first.end)} (where {first.name} ends) and shorten it to "
+                           f"{sz(max(target.end - first.end, 0))}, or shrink {first.name} to {sz(second.address - first.address)}")
+                else:
+                    fix = f"shrink {target.name} to {sz(max(second.address - target.address, 0))} so it ends where {second.name} starts"
+                related = [s for s in (partition_span(t, other, "address"),) if usable(s)]
+                yield hit(partition_span(t, target, "address"), msg, fix=fix, anchor=target.name,
+                          severity=sev, related=related, evidence=evidence(t))
+
+
+# ------------------------------------------------------------------ DFU102
+
+@rule("DFU102", "partition-past-device-end", Severity.ERROR,
+      "A partition starts before or ends after the flash device it is placed on")
+def past_device_end(t):
+    for region, parts in flash_parts(t).items():
+        if not device_size_known(t, region):
+            continue
+        dev = t.flash.devices[region]
+        for p in parts:
+            if p.address >= dev.base and p.end <= dev.end:
+                continue
+            if not p.static and any(q.static for q in parts if contains(p, q) or contains(q, p)):
+                continue   # a dynamic container of a static offender: report the static one
+            if p.address < dev.base:
+                what = f"starts at {hx(p.address)}, before the start of {region} ({hx(dev.base)})"
+                fix = f"move {p.name} to an address at or above {hx(dev.base)}"
+                span = partition_span(t, p, "address")
+            else:
+                over = p.end - dev.end
+                what = (f"ends at {hx(p.end)}, {sz(over)} past the end of {region} ({hx(dev.end)}, {kib(dev.size)}"
+                        f"{', ' + dev.source if dev.source and region != 'flash_primary' else ''})")
+                room = dev.end - p.address
+                fix = (f"shrink {p.name} to {sz(room)} or less" if room > 0 else
+                       f"move {p.name} inside {region} ({hx(dev.base)}-{hx(dev.end)})")
+                span = partition_span(t, p, "size")
+            if region == "flash_primary" and t.uses_pm and p.static:
+                effect = ("Partition Manager sees a bogus gap and stops the build with 'Incorrect amount of gaps "
+                          "found in static configuration'")
+            elif t.uses_pm:
+                effect = ("Partition Manager accepts it (it does not check region bounds for this region), and the "
+                          "flash driver then rejects every access past the end of the device")
+            else:
+                effect = "the flash driver rejects every access past the end of the device"
+            yield hit(span, f"{p.name} {what}: {effect}", fix=fix, anchor=p.name, evidence=evidence(t))
+
+
+# ------------------------------------------------------------------ DFU103
+
+@rule("DFU103", "partition-misaligned", Severity.WARNING,
+      "A partition's start or end is not on an erase-page boundary of its device")
+def partition_misaligned(t):
+    for region, parts in flash_parts(t).items():
+        unit = erase_unit(t, region)
+        if unit <= 1:
+            continue
+        if region == "flash_primary" and getattr(t.soc, "nvm", "flash") != "flash":
+            continue   # RRAM/MRAM have no erase pages (Nordic's nRF54L layouts use 2 KiB steps)
+        tops = top_level(t, parts)
+        for p in tops:
+            if not (p.static or t.flash.origin == "dts"):
+                continue
+            start_bad = (p.address - t.flash.devices[region].base) % unit != 0
+            end_bad = (p.end - t.flash.devices[region].base) % unit != 0
+            if not start_bad and not end_bad:
+                continue
+            edge = p.address if start_bad else p.end
+            page_lo = edge - (edge - t.flash.devices[region].base) % unit
+            page_hi = page_lo + unit
+            sharer = next((q for q in tops if q is not p and q.address < page_hi and q.end > page_lo), None)
+            which = "starts" if start_bad else "ends"
+            msg = (f"{p.name} {which} at {hx(edge)}, inside the {kib(unit)} erase page {hx(page_lo)}-{hx(page_hi)} "
+                   f"of {region}")
+            if sharer is not None:
+                msg += (f", which it shares with {sharer.name}: erasing {p.name} (an update, a settings wipe) erases "
+                        f"that page and the part of {sharer.name} in it")
+                sev = Severity.ERROR
+            else:
+                msg += f"; the rest of that page is unusable and erasing {p.name} erases the whole page"
+                sev = None
+            if start_bad:
+                fix = (f"start {p.name} at {hx(page_lo)} or {hx(page_hi)} and keep its size a multiple of "
+                       f"{hx(unit)} ({kib(unit)})")
+                span = partition_span(t, p, "address")
+            else:
+                down = p.size - (edge - page_lo)
+                fix = f"make {p.name} {sz(down)} or {sz(down + unit)} (a multiple of {kib(unit)})"
+                span = partition_span(t, p, "size")
+            yield hit(span, msg, fix=fix, anchor=p.name, severity=sev, evidence=evidence(t),
+                      related=[s for s in ([partition_span(t, sharer, "address")] if sharer else []) if usable(s)])
+
+
+# ------------------------------------------------------------------ DFU104
+
+def _ns_build(t) -> bool:
+    if getattr(t.board_info, "ns", False):
+        return True
+    b = (t.board or "").replace("/", "_")
+    if b.endswith("_ns"):
+        return True
+    names = {p.name for p in t.flash.partitions}
+    return bool(names & {"tfm", "tfm_secure", "tfm_nonsecure", "spm"})
+
+
+@rule("DFU104", "protection-boundary-misaligned", Severity.ERROR,
+      "A secure/non-secure boundary (nRF91, nRF53) or MCUboot's protected area is not on an SPU/FPROTECT block")
+def protection_misaligned(t):
+    soc = t.soc
+    if soc is None or not t.uses_pm or soc.family not in ("nrf91", "nrf53"):
+        return
+    block = soc.fprotect_block
+    if not block or block <= soc.page_size:
+        return
+    parts = flash_parts(t).get("flash_primary", [])
+    if not parts:
+        return
+    base = t.flash.devices["flash_primary"].base
+    reported: set[str] = set()
+    # TrustZone boundaries: every switch between secure and non-secure partitions
+    if _ns_build(t):
+        leaves = [p for p in parts if not is_container(p) and not p.name.startswith("EMPTY_")
+                  and p.name not in ("mcuboot_primary_app",)]
+        leaves.sort(key=lambda p: (p.address, p.size))
+        prev = None
+        for p in leaves:
+            if prev is not None and p.address >= prev.end:
+                if (prev.name in SECURE_NAMES) != (p.name in SECURE_NAMES) and (p.address - base) % block:
+                    boundary = p.address
+                    lo = boundary - (boundary - base) % block
+                    side = "non-secure" if p.name not in SECURE_NAMES else "secure"
+                    target = p
+                    both = (p.static and prev.static) or t.flash.origin == "build"
+                    if target.name not in reported and both:
+                        reported.add(target.name)
+                        tfm = "tfm_nonsecure" if t.flash.get("tfm_nonsecure") else p.name
+                        yield hit(partition_span(t, target, "address" if target is p else "size"),
+                                  f"{p.name} starts the {side} area at {hx(boundary)}, which is not on a "
+                                  f"{kib(block)} SPU region boundary of {soc.name}: the SPU can only switch security "
+                                  f"in whole regions, so the TF-M build stops ('TF-M non-secure address start is not "
+                                  f"aligned on SPU region size' for {tfm}) or the boundary region ends up on the wrong side",
+                                  fix=f"move the boundary to {hx(lo)} or {hx(lo + block)}: resize {prev.name} so that "
+                                      f"{p.name} starts there", anchor=target.name, evidence=evidence(t))
+            if prev is None or p.end >= prev.end:
+                prev = p
+    # MCUboot write-protects mcuboot..mcuboot_primary with FPROTECT before it starts the app
+    if t.mcuboot_enabled:
+        prim = t.flash.get("mcuboot_primary")
+        boot = t.flash.get("mcuboot")
+        if prim is not None and boot is not None and prim.static and prim.region == "flash_primary" \
+                and (prim.address - base) % block and "mcuboot_primary" not in reported:
+            lo = prim.address - (prim.address - base) % block
+            yield hit(partition_span(t, prim, "address"),
+                      f"mcuboot_primary starts at {hx(prim.address)}, not on a {kib(block)} FPROTECT block of "
+                      f"{soc.name}: before it starts the application MCUboot write-protects its own area in whole "
+                      f"blocks; sdk-mcuboot versions that protect exactly mcuboot..mcuboot_primary stop with "
+                      f"\"Protect mcuboot flash failed, cancel startup.\" and boot nothing, later ones round up and "
+                      f"also lock the first {sz(lo + block - prim.address)} of the primary slot",
+                      fix=f"start mcuboot_pad and mcuboot_primary at {hx(lo + block)} (or {hx(lo)}), as Partition "
+                          f"Manager does with its EMPTY_ filler after mcuboot",
+                      anchor="mcuboot_primary", severity=Severity.WARNING, evidence=evidence(t))
+
+
+# ------------------------------------------------------------------ DFU105
+
+@rule("DFU105", "container-size-mismatch", Severity.WARNING,
+      "A pm_static span container starts elsewhere than, or ends before, the partitions it spans")
+def container_mismatch(t):
+    """Judged on the pm_static file as written: dfulint does not know every dynamic partition a
+    build adds (TF-M, Wi-Fi firmware, ...), so a member left to Partition Manager is not compared."""
+    if t.pm_static is None or not t.uses_pm or not layout_applies(t):
+        return
+    st = t.pm_static.partitions
+    for name, part in st.items():
+        members = part.names("span")
+        if not members or "span" not in part.fields:
+            continue
+        addr, size = part.int("address"), part.int("size")
+        region = part.str("region") or "flash_primary"
+        if addr is None or size is None or not is_flash_region(region):
+            continue
+        written = []
+        for n in members:
+            m = st.get(n)
+            if m is None or m.int("address") is None or m.int("size") is None or "span" in m.fields:
+                continue
+            if (m.str("region") or "flash_primary") != region:
+                continue
+            written.append((n, m.int("address"), m.int("size")))
+        if not written:
+            continue
+        lo = min(a for _, a, _ in written)
+        hi = max(a + z for _, a, z in written)
+        complete = len(written) == len(members)
+        names = " + ".join(n for n, _, _ in sorted(written, key=lambda w: w[1]))
+        where = ", ".join(f"{n} {hx(a)}-{hx(a + z)}" for n, a, z in sorted(written, key=lambda w: w[1]))
+        if addr != lo and (complete or addr > lo):
+            msg = f"{name} starts at {hx(addr)} but the partitions it spans start at {hx(lo)} ({where})"
+            if name in ("mcuboot_primary", "mcuboot_secondary"):
+                msg += (f": MCUboot looks for the image header at {hx(addr)}, the start of the slot, while the "
+                        f"image is written at {hx(lo)}, so the slot never holds a valid image")
+                sev = Severity.ERROR
+            else:
+                msg += ": Partition Manager copies static containers as written and never checks them"
+                sev = None
+            yield hit(part.at("address"), msg, fix=f"set {name}'s address to {hx(lo)} and its size to {hx(hi - lo)}",
+                      anchor=name, severity=sev)
+            continue
+        if not complete or addr + size >= hi:
+            continue   # a container larger than its parts only leaves room unused
+        msg = (f"{name} is {sz(size)} ({hx(addr)}-{hx(addr + size)}) but the partitions it spans reach {hx(hi)} "
+               f"({where}), {sz(hi - addr - size)} beyond it")
+        if name == "mcuboot_primary":
+            msg += (f": the application is linked for {sz(hi - lo)} while imgtool and MCUboot use the {sz(size)} "
+                    f"slot, so an image that fits the link fails signing ('Image size ... exceeds requested size')")
+        else:
+            msg += ": Partition Manager copies static containers as written and never checks them"
+        yield hit(part.at("size"), msg, fix=f"set {name}'s size to {hx(hi - lo)}, or shrink {names} to end at "
+                                          f"{hx(addr + size)}", anchor=name)
+
+
+# ------------------------------------------------------------------ DFU106
+
+@rule("DFU106", "stale-end-address", Severity.INFO,
+      "A pm_static `end_address` differs from address + size (Partition Manager ignores it)", fixable=False)
+def stale_end_address(t):
+    if t.pm_static is None:
+        return
+    for name, part in t.pm_static.partitions.items():
+        addr, size, end = part.int("address"), part.int("size"), part.int("end_address")
+        if addr is None or size is None or end is None or addr + size == end:
+            continue
+        yield hit(part.at("end_address"),
+                  f"{name}: end_address {hx(end)} is not address + size ({hx(addr)} + {hx(size)} = {hx(addr + size)}); "
+                  f"Partition Manager ignores end_address and uses {hx(addr + size)}, so the value only misleads readers",
+                  fix=f"write end_address: {hx(addr + size)}, or set size to {hx(end - addr)} if {hx(end)} was meant"
+                  if end > addr else f"write end_address: {hx(addr + size)}",
+                  anchor=name)
+
+
+# ------------------------------------------------------------------ DFU107
+
+def _explain_dynamic_size(t, prim) -> str:
+    """Why the dynamic primary gets its size: flash size minus everything else in flash_primary."""
+    dev = t.flash.devices.get(prim.region)
+    parts = flash_parts(t).get(prim.region, [])
+    inside = members_of(t, prim) | {prim.name}
+    others = [p for p in top_level(t, parts) if p.name not in inside and not contains(prim, p)]
+    others += [p for p in parts if p.name.startswith("EMPTY_") and not contains(prim, p)]
+    others.sort(key=lambda p: p.address)
+    terms = " + ".join(f"{p.name} {hx(p.size)}" for p in others)
+    if dev is not None and others and sum(p.size for p in others) + prim.size == dev.size:
+        return f"{hx(dev.size)} ({kib(dev.size)} of {prim.region}) - ({terms})"
+    if others:
+        return f"what {terms} leave of {prim.region}"
+    return f"all of {prim.region}"
+
+
+@rule("DFU107", "primary-not-pinned", Severity.WARNING,
+      "pm_static pins mcuboot_secondary but not mcuboot_primary, so the primary's size floats")
+def primary_not_pinned(t):
+    if t.pm_static is None or not t.uses_pm or not t.mcuboot_enabled or t.flash.origin == "build" \
+            or not layout_applies(t):
+        return
+    st = t.pm_static.partitions
+    if "mcuboot_secondary" not in st or "mcuboot_primary" in st:
+        return
+    prim, sec = t.flash.get("mcuboot_primary"), t.flash.get("mcuboot_secondary")
+    if prim is None or sec is None:
+        return
+    equal = prim.size == sec.size
+    why = _explain_dynamic_size(t, prim)
+    on = "external flash" if sec.region == "external_flash" else sec.region
+    msg = (f"mcuboot_secondary is pinned here ({sz(sec.size)} in {on}) but mcuboot_primary is not: Partition Manager "
+           f"gives the dynamic primary the free space of {prim.region}, {sz(prim.size)} = {why}, never the "
+           f"secondary's size (share_size only applies while both are dynamic), and reports no difference")
+    if equal:
+        msg += ("; they match today, but any change of CONFIG_PM_PARTITION_SIZE_MCUBOOT, settings or another "
+                "partition moves the primary and breaks updates for devices in the field")
+        sev = Severity.INFO
+    else:
+        msg += f"; {sz(prim.size)} against {sz(sec.size)}"
+        sev = None
+    pad = t.flash.get("mcuboot_pad")
+    pad_size = pad.size if pad is not None else 0x200
+    fix = (f"pin mcuboot_primary in {t.pm_static.path.name} at {hx(prim.address)} with size {hx(sec.size)} "
+           f"(mcuboot_pad {hx(pad_size)} + app {hx(sec.size - pad_size)}; copy the other entries from "
+           f"build/partitions.yml), or make mcuboot_secondary {hx(prim.size)}")
+    if equal:
+        fix = (f"pin mcuboot_primary (address {hx(prim.address)}, size {hx(prim.size)}) and the partitions around it "
+               f"in {t.pm_static.path.name}, e.g. by copying them from build/partitions.yml")
+    yield hit(st["mcuboot_secondary"].span, msg, fix=fix, anchor="mcuboot_primary", severity=sev,
+              related=[st["mcuboot_secondary"].at("size")])
+
+
+# ------------------------------------------------------------------ DFU108
+
+def _pm_error_fix(message: str) -> str:
+    if message.startswith("Incorrect amount of gaps"):
+        return ("leave exactly one free gap per region: pin the partitions that fill the other gaps, or move the "
+                "static partitions next to each other")
+    if "not packed at start" in message:
+        return ("place the external_flash partitions back to back from the region start (0x0); before NCS 2.4 also "
+                "add an `external_flash` entry that covers the rest of the device")
+    if "has no integer" in message:
+        return "write address and size as plain YAML integers (0x1000, not \"0x1000\" or 0X1000)"
+    if "reserved name" in message:
+        return "rename the partition; region names cannot be partition names"
+    if message.startswith("Unable to fulfill alignment") or "ALIGN" in message.upper():
+        return "resize the partitions (or pin the layout in pm_static) so that the aligned ones fit"
+    if "share_size" in message or "KeyError" in message:
+        return "pin the partition whose size is shared, or stop sharing with a pinned partition"
+    return "fix the pm_static entries named in the message"
+
+
+@rule("DFU108", "pm-build-failure", Severity.ERROR,
+      "Partition Manager will stop the build with this layout")
+def pm_build_failure(t):
+    if not t.uses_pm or not layout_applies(t):
+        return
+    past_end = any(p.static and p.region == "flash_primary" and
+                   (p.end > t.flash.devices["flash_primary"].end)
+                   for p in t.flash.partitions if "flash_primary" in t.flash.devices)
+    for message, span in t.flash.errors:
+        if past_end and message.startswith("Incorrect amount of gaps"):
+            continue    # DFU102 names the partition that runs off the end
+        target = span if usable(span) else Span(pm_static_target(t), 1, 1)
+        first = message.splitlines()[0] if message else "Partition Manager error"
+        yield hit(target, f"Partition Manager stops the build: \"{first}\"" +
+                  (f" ({' '.join(message.splitlines()[1:])[:300]})" if len(message.splitlines()) > 1 else ""),
+                  fix=_pm_error_fix(message), anchor="partition_manager", evidence=evidence(t))
+
+
+# ------------------------------------------------------------------ DFU109
+
+PM_FLASH_COMPATIBLES = {"soc-nv-flash", "jedec,spi-nor", "nordic,qspi-nor"}
+PM_NAMES = {"boot_partition": "mcuboot", "slot0_partition": "mcuboot_primary",
+            "slot1_partition": "mcuboot_secondary", "scratch_partition": "mcuboot_scratch",
+            "storage_partition": "settings_storage", "slot0_ns_partition": "app",
+            "code_partition": "app"}
+
+
+def _overlay_partitions(t) -> Iterable[tuple]:
+    from dfulint.model.devicetree import fixed_partitions
+
+    for name in ("app", "mcuboot"):
+        img = t.images.get(name)
+        if img is None or img.dt is None:
+            continue
+        layers = {layer.path for layer in img.dts_layers}
+        for dp in fixed_partitions(img.dt):
+            span = dp.reg_span
+            if dp.size is None or not usable(span) or span.path not in layers:
+                continue
+            flash = img.dt.node(dp.flash_node)
+            comps = flash.compatibles() if flash is not None else []
+            if comps and not set(comps) & PM_FLASH_COMPATIBLES:
+                continue   # a flash simulator or other device Partition Manager does not manage
+            yield name, dp
+
+
+@rule("DFU109", "dts-partitions-ignored", Severity.WARNING,
+      "Devicetree fixed-partitions written in an overlay of a project whose layout Partition Manager owns")
+def dts_partitions_ignored(t):
+    if not pm_owns_layout(t):
+        return
+    by_file: dict[Path, list] = {}
+    found = list(_overlay_partitions(t))
+    if any("zephyr,mapped-partition" in (dp.node.compatibles() if dp.node is not None else []) for _, dp in found):
+        return   # partitions in the format of NCS's devicetree partitioning: the project left Partition Manager
+    for image, dp in found:
+        lst = by_file.setdefault(dp.reg_span.path, [])
+        if all(x.path != dp.path for _, x in lst):
+            lst.append((image, dp))
+    source = (t.pm_static.path.name if t.pm_static is not None else "Partition Manager's own placement")
+    for path, items in by_file.items():
+        items.sort(key=lambda it: it[1].reg_span.line)
+        descr = []
+        for _, dp in items:
+            label = dp.label or dp.name
+            d = f"{label} {hx(dp.address)}+{hx(dp.size)}"
+            pm_name = PM_NAMES.get(dp.label or "") or dp.label or ""
+            q = t.flash.get(pm_name) if pm_name else None
+            if q is not None and (q.address != dp.address + (t.flash.devices[q.region].base
+                                                              if q.region in t.flash.devices else 0)
+                                  or q.size != dp.size) and q.region == "flash_primary":
+                d += f" (the build uses {q.name} {hx(q.address)}+{hx(q.size)})"
+            descr.append(d)
+        image = items[0][0]
+        yield hit(items[0][1].reg_span,
+                  f"{t.app.rel(path)} defines flash partitions ({', '.join(descr)}), but this is an NCS build whose "
+                  f"layout comes from {source}: with Partition Manager the devicetree partitions are ignored and "
+                  f"these sizes never take effect",
+                  fix=f"delete the partitions from {t.app.rel(path)} and set the layout in "
+                      f"{pm_static_target(t).name} (or with CONFIG_PM_PARTITION_SIZE_* options)",
+                  image=image, anchor="fixed-partitions", evidence=evidence(t),
+                  related=[dp.reg_span for _, dp in items[1:]])

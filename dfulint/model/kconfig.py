@@ -1461,3 +1461,78 @@ def _fallback(fragments: list, img: str, image_name: str, sdk: tuple, forced: li
     cfg._records = recs
     cfg._namespace = "fallback"
     return cfg
+
+
+# ---------------------------------------------------------------------------------------------
+# conditions written outside the catalogue (an application's Kconfig.sysbuild)
+
+def eval_condition(text: Optional[str], lookup) -> Optional[bool]:
+    """Evaluate a Kconfig condition with three-valued logic.
+
+    `lookup(name)` returns the symbol's value ("y"/"n", an int, a string) or None when it is not
+    known. Returns True, False, or None when the result depends on something unknown or the text
+    cannot be parsed. Never raises."""
+    if text is None or not str(text).strip():
+        return True
+    try:
+        ast = _parse(str(text))
+    except (_ExprError, RecursionError):
+        return None
+
+    def atom(node):
+        if node[0] == "const":
+            t = node[1]
+            return t[1:-1] if t.startswith('"') else t
+        if node[0] == "sym":
+            try:
+                return lookup(node[1])
+            except Exception:
+                return None
+        return None
+
+    def truth(v) -> Optional[bool]:
+        if v is None:
+            return None
+        if isinstance(v, bool):
+            return v
+        if isinstance(v, int):
+            return v != 0
+        return str(v) not in ("n", "", "0")
+
+    def ev(node) -> Optional[bool]:
+        kind = node[0]
+        if kind in ("sym", "const"):
+            return truth(atom(node))
+        if kind == "not":
+            v = ev(node[1])
+            return None if v is None else not v
+        if kind == "and":
+            a, b = ev(node[1]), ev(node[2])
+            if a is False or b is False:
+                return False
+            return None if a is None or b is None else True
+        if kind == "or":
+            a, b = ev(node[1]), ev(node[2])
+            if a is True or b is True:
+                return True
+            return None if a is None or b is None else False
+        if kind == "cmp":
+            left, right = atom(node[2]), atom(node[3])
+            if left is None or right is None:
+                return None
+            li, ri = _as_int(str(left)), _as_int(str(right))
+            if li is not None and ri is not None:
+                left, right = li, ri
+            else:
+                left, right = str(left), str(right)
+            try:
+                return {"=": left == right, "!=": left != right, "<": left < right, ">": left > right,
+                        "<=": left <= right, ">=": left >= right}[node[1]]
+            except (TypeError, KeyError):
+                return None
+        return None
+
+    try:
+        return ev(ast)
+    except RecursionError:
+        return None

@@ -869,6 +869,8 @@ def _solve_complex(ctx: _Ctx, start: int, total: int, reqs: dict[str, _Req], sys
             length = max(ctx.placed[m][0] + ctx.placed[m][1] for m in got) - lo
         else:                  # before, the sum of its parts' sizes
             length = sum(ctx.placed[m][1] for m in got)
+        if length == 0:
+            ctx.fail(f"No compatible parent partition found for {c}")
         ctx.placed[c] = (lo, length, region)
         ctx.spans_of[c] = [m for m in written.get(c, []) if m in flat or m in ctx.placed or m == DP]
 

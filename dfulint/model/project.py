@@ -90,7 +90,11 @@ class Target:
     boot: object = None                      # mcuboot.SlotAnalysis or None
     boot_params: object = None
     slots: dict[str, Partition] = field(default_factory=dict)
+    pm_disabled: bool = False                # sysbuild turns Partition Manager off (SB_CONFIG_PARTITION_MANAGER=n)
     problems: list[Problem] = field(default_factory=list)
+    # SB symbol -> (True/False/None if undecidable, Span of the `config` line, why): defaults that the
+    # app's own Kconfig.sysbuild or the board's gives symbols sysbuild forces into images
+    sysbuild_defaults: dict = field(default_factory=dict)
     files: "AppFiles" = None                 # every configuration file of the app, parsed once
 
     @property
@@ -119,7 +123,8 @@ class Target:
 
     @property
     def uses_pm(self) -> bool:
-        return self.app.framework == "ncs" and (self.soc is None or getattr(self.soc, "pm_supported", True))
+        return self.app.framework == "ncs" and not self.pm_disabled and \
+            (self.soc is None or getattr(self.soc, "pm_supported", True))
 
     def image(self, name: str) -> Optional[Image]:
         return self.images.get(name)
@@ -172,11 +177,27 @@ def _sysbuild_forcing(t: Target) -> None:
     boot = sb.enabled("BOOTLOADER_MCUBOOT")
     app.forced.append(synthetic("BOOTLOADER_MCUBOOT", "y" if boot else "n", where("BOOTLOADER_MCUBOOT")))
     if t.app.framework == "ncs":
-        ext = sb.enabled("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY")
+        t.sysbuild_defaults = _sysbuild_kconfig_defaults(t)
+
+        def sb_bool(sym: str) -> tuple[bool, Span]:
+            v = sb.get(sym)
+            d = t.sysbuild_defaults.get(sym)
+            if v.origin not in ("fragment", "forced") and d is not None and d[0] is not None:
+                return d[0], d[1]
+            return sb.enabled(sym), where(sym)
+
+        ext, ext_at = sb_bool("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY")
         for image in (app, mcu):
             if image is not None and boot:
-                image.forced.append(synthetic("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY", "y" if ext else "n",
-                                              where("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY")))
+                image.forced.append(synthetic("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY", "y" if ext else "n", ext_at))
+        # NRF:sysbuild/CMakeLists.txt@804b0d189e L482-488: the override goes into MCUboot (an appended
+        # fragment) and is forced into the app unless MCUboot runs single-app; never forced to n
+        ovr, ovr_at = sb_bool("PM_OVERRIDE_EXTERNAL_DRIVER_CHECK")
+        if boot and ovr:
+            if mcu is not None:
+                mcu.forced.append(synthetic("PM_OVERRIDE_EXTERNAL_DRIVER_CHECK", "y", ovr_at))
+            if not sb.enabled("MCUBOOT_MODE_SINGLE_APP"):
+                app.forced.append(synthetic("PM_OVERRIDE_EXTERNAL_DRIVER_CHECK", "y", ovr_at))
     if not boot:
         return
     for sym, (app_sym, mcu_syms, _mode) in SB_MODES.items():
@@ -195,6 +216,151 @@ def _sysbuild_forcing(t: Target) -> None:
         for typ in ("NONE", "RSA", "ECDSA_P256", "ED25519"):
             if sb.enabled("BOOT_SIGNATURE_TYPE_" + typ):
                 mcu.forced.append(synthetic("BOOT_SIGNATURE_TYPE_" + typ, "y", where("BOOT_SIGNATURE_TYPE_" + typ)))
+
+
+# Boards whose own Kconfig.sysbuild gives these SB symbols a default (sdk-nrf boards/nordic/*/Kconfig.sysbuild)
+_BOARD_SB_DEFAULTS = {
+    "thingy91x_nrf9151": ({"PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY": True, "PM_OVERRIDE_EXTERNAL_DRIVER_CHECK": True},
+                          "sdk-nrf boards/nordic/thingy91x/Kconfig.sysbuild (NCS 2.7+): default y if "
+                          "BOOTLOADER_MCUBOOT for BOARD_THINGY91X_NRF9151[_NS]"),
+}
+_SB_DEFAULTED = ("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY", "PM_OVERRIDE_EXTERNAL_DRIVER_CHECK")
+_KCONFIG_TOKEN = re.compile(r"\s*(\|\||&&|!|\(|\)|[A-Za-z0-9_]+)")
+
+
+def _sysbuild_kconfig_defaults(t: Target) -> dict:
+    """Defaults of the SB symbols sysbuild forces into images, as the app's own Kconfig.sysbuild
+    (`config PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY` / `default y if BOARD_X || SOC_Y`) or the board's
+    gives them. A condition dfulint cannot decide gives None."""
+    from dfulint.sources import read_text
+
+    out: dict = {}
+    binfo = t.board_info
+    if binfo is not None and t.sysbuild is not None and t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT"):
+        for prefix, (vals, why) in _BOARD_SB_DEFAULTS.items():
+            if binfo.name.startswith(prefix):
+                for sym, val in vals.items():
+                    out[sym] = (val, Span(t.app.root / "sysbuild.conf", 1, 1), why)
+    path = t.app.root / "Kconfig.sysbuild"
+    if not path.is_file():
+        return out
+    text = read_text(path)
+    if text.problem is not None:
+        return out
+    current = None
+    decided: set = set()
+    conds: list = []            # enclosing `if` blocks: True, False or None (undecidable)
+    for n, line in enumerate(text.lines, 1):
+        body = line.split("#", 1)[0].strip()
+        if body.startswith("if ") or body == "if":
+            conds.append(_sb_condition(t, body[3:].strip()) if body != "if" else None)
+            current = None
+            continue
+        if body == "endif":
+            if conds:
+                conds.pop()
+            current = None
+            continue
+        m = re.match(r"(?:menu)?config\s+([A-Za-z0-9_]+)$", body)
+        if m:
+            current = m.group(1) if m.group(1) in _SB_DEFAULTED else None
+            continue
+        if current is None or current in decided:
+            continue
+        m = re.match(r"default\s+(y|n)(?:\s+if\s+(.+))?$", body)
+        if m:
+            cond = _sb_condition(t, m.group(2)) if m.group(2) else True
+            for c in conds:
+                cond = False if (cond is False or c is False) else (None if (cond is None or c is None) else True)
+            if cond is False:
+                continue
+            # the first default whose condition holds wins (the app's Kconfig.sysbuild is read before the
+            # board's and sdk-nrf's); an undecidable one leaves the value open
+            out[current] = ((m.group(1) == "y") if cond else None, Span(path, n, 1), f"Kconfig.sysbuild:{n}")
+            decided.add(current)
+        elif body and not re.match(r"(bool|tristate|int|hex|string|prompt|depends|select|imply|help|range)\b",
+                                   body):
+            current = None
+    return out
+
+
+def _sb_condition(t: Target, text: str) -> Optional[bool]:
+    """Three-valued value of a Kconfig condition over BOARD_*, SOC_* and SB symbols; None if unknown."""
+    toks = []
+    pos = 0
+    while pos < len(text):
+        m = _KCONFIG_TOKEN.match(text, pos)
+        if not m or not m.group(1):
+            return None
+        toks.append(m.group(1))
+        pos = m.end()
+        if pos < len(text) and not text[pos:].strip():
+            break
+    binfo, soc = t.board_info, t.soc
+    boards = set()
+    if binfo is not None:
+        boards = {"BOARD_" + binfo.board_name.upper(),
+                  "BOARD_" + knowledge.normalize_board(binfo.target).upper(), "BOARD_" + binfo.name.upper()}
+
+    def atom(name: str) -> Optional[bool]:
+        if name in ("y", "n"):
+            return name == "y"
+        if name.startswith("BOARD_"):
+            return (name in boards) if binfo is not None else None
+        if name.startswith("SOC_"):
+            if soc is None:
+                return None
+            fam = soc.family.upper()
+            return name in ("SOC_SERIES_" + fam, "SOC_SERIES_" + fam + "X", "SOC_" + soc.name.upper(),
+                            "SOC_" + soc.name.upper().split("_")[0])
+        sb = t.sysbuild.config if t.sysbuild is not None else None
+        v = sb.get(name) if sb is not None else None
+        if v is None or v.value is None:
+            return None
+        return v.value == "y"
+
+    i = 0
+
+    def parse_or():
+        nonlocal i
+        v = parse_and()
+        while i < len(toks) and toks[i] == "||":
+            i += 1
+            w = parse_and()
+            v = True if (v is True or w is True) else (None if (v is None or w is None) else False)
+        return v
+
+    def parse_and():
+        nonlocal i
+        v = parse_not()
+        while i < len(toks) and toks[i] == "&&":
+            i += 1
+            w = parse_not()
+            v = False if (v is False or w is False) else (None if (v is None or w is None) else True)
+        return v
+
+    def parse_not():
+        nonlocal i
+        if i < len(toks) and toks[i] == "!":
+            i += 1
+            v = parse_not()
+            return None if v is None else not v
+        if i < len(toks) and toks[i] == "(":
+            i += 1
+            v = parse_or()
+            if i < len(toks) and toks[i] == ")":
+                i += 1
+            return v
+        if i < len(toks):
+            i += 1
+            return atom(toks[i - 1])
+        return None
+
+    try:
+        v = parse_or()
+    except RecursionError:
+        return None
+    return v if i == len(toks) else None
 
 
 def _evaluate(t: Target, image: Image, facts: dict) -> None:
@@ -227,6 +393,25 @@ def _devicetree(t: Target, image: Image) -> None:
         binfo = knowledge.board(image.board) or binfo
     base = getattr(binfo, "nodes", ()) if binfo is not None else ()
     image.dt = build_tree(files, base)
+    _board_chosen(image.dt, binfo)
+
+
+def _board_chosen(dt, binfo) -> None:
+    """A chosen external flash the board's own devicetree sets (e.g. Thingy:91 X), unless a file set it."""
+    from dfulint.model.devicetree import KNOWLEDGE_PATH
+    from dfulint.sources.dts import DtsProperty, DtsValue
+
+    label = (getattr(binfo, "chosen", None) or {}).get("nordic,pm-ext-flash") if binfo is not None else None
+    if not label or dt.chosen("nordic,pm-ext-flash") is not None:
+        return
+    chosen = dt.node("/chosen")
+    if chosen is not None and any(n == "nordic,pm-ext-flash" for n, _ in chosen.deleted_props):
+        return
+    span = Span(KNOWLEDGE_PATH, 0, 0)
+    prop = DtsProperty("nordic,pm-ext-flash", [DtsValue("ref", f"&{label}", [label], span)], span, span)
+    node = dt._get("/chosen")
+    node.props[prop.name] = prop
+    node.history.setdefault(prop.name, []).append(prop)
 
 
 def _dt_facts(dt) -> dict:
@@ -342,8 +527,35 @@ def _internal_device(t: Target) -> Optional[FlashDevice]:
     soc = t.soc
     if soc is None:
         return None
-    return FlashDevice("flash_primary", soc.flash_base, soc.app_flash_size, soc.page_size, soc.write_block,
-                       node="flash0", compatible="soc-nv-flash", source=f"{soc.name} ({soc.source})")
+    size, source = soc.app_flash_size, f"{soc.name} ({soc.source})"
+    written = _dt_flash_size(t)
+    if written is not None:
+        size, source = written
+    return FlashDevice("flash_primary", soc.flash_base, size, soc.page_size, soc.write_block,
+                       node="flash0", compatible="soc-nv-flash", source=source)
+
+
+def _dt_flash_size(t: Target) -> Optional[tuple[int, str]]:
+    """The zephyr,flash node's size when the app's own devicetree files set its `reg`
+    (e.g. nRF54L15 projects reclaiming the FLPR core's RRAM with `&cpuapp_rram { reg = ... }`)."""
+    app = t.images.get("app")
+    dt = getattr(app, "dt", None)
+    if dt is None:
+        return None
+    label = (getattr(t.board_info, "chosen", None) or {}).get("zephyr,flash")
+    node = None
+    ch = dt.chosen("zephyr,flash")
+    if ch is not None:
+        node = ch[0]
+    if node is None and label:
+        node = dt.node(label)
+    reg = node.props.get("reg") if node is not None else None
+    if reg is None or reg.span is None or str(reg.span.path).startswith("<"):
+        return None
+    cells = reg.as_ints()
+    if len(cells) != 2 or not isinstance(cells[1], int) or cells[1] <= 0:
+        return None
+    return cells[1], f"zephyr,flash reg in {t.app.rel(reg.span.path)}:{reg.span.line}"
 
 
 def _sized(cfg, sym: str, default: int, image: str):
@@ -369,7 +581,7 @@ def _settings_on(cfg) -> bool:
 
 def _flash_map(t: Target) -> None:
     dev = _internal_device(t)
-    if t.app.framework != "ncs":
+    if t.app.framework != "ncs" or t.pm_disabled:
         _dts_flash_map(t, dev)
         return
     if t.app.build_dir is not None:
@@ -542,6 +754,9 @@ def _analyse(t: Target) -> None:
     sec = geom(t.slots["secondary"]) if "secondary" in t.slots else None
     scr = geom(t.slots["scratch"]) if "scratch" in t.slots else None
     m = (cfg.int("BOOT_MAX_IMG_SECTORS") if cfg is not None else None) or 128
+    if cfg is not None and cfg.enabled("BOOT_MAX_IMG_SECTORS_AUTO"):
+        # MCUboot's CMake sizes the table from the devicetree slots (no Partition Manager)
+        m = max([-(-g.size // g.page_size) for g in (pri, sec, scr) if g is not None] + [1])
     params = mb.BootParams(
         mode=t.mode, max_img_sectors=m,
         max_align=(cfg.int("BOOT_MAX_ALIGN") if cfg is not None else None) or 8,
@@ -620,8 +835,14 @@ def build_target(app: App, board: Optional[str]) -> Target:
              "board": binfo.name if binfo is not None else board,
              "non_secure": bool(getattr(binfo, "ns", False))}
     if t.sysbuild is not None:
-        _evaluate(t, t.sysbuild, facts)
+        from dfulint.model.sysbuild import evaluate_sysbuild, extra_forcing
+        evaluate_sysbuild(t, facts)        # sysbuild.conf, after the app's Kconfig.sysbuild defaults
         _sysbuild_forcing(t)
+        extra_forcing(t)
+        pmv = t.sysbuild.config.get("PARTITION_MANAGER") if t.sysbuild.config is not None else None
+        if pmv is not None and pmv.value == "n" and (pmv.origin != "default" or soc is not None):
+            t.pm_disabled = True
+            facts["partition_manager"] = False
     # devicetree first: Kconfig defaults depend on chosen nodes
     _devicetree(t, app_img)
     _devicetree(t, mcu)

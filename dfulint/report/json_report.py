@@ -28,12 +28,23 @@ def finding_dict(f) -> dict:
     }
 
 
+def suppressed_dict(s) -> dict:
+    """A finding kept out of the results by a `dfulint: ignore` comment or the baseline."""
+    d = finding_dict(s.finding)
+    d["suppression"] = {"kind": s.kind,
+                        "path": str(s.where.path) if s.where is not None else None,
+                        "line": s.where.line if s.where is not None else None,
+                        "reason": s.reason or None}
+    return d
+
+
 def render(result) -> str:
     by = {s.label: sum(1 for f in result.findings if f.severity == s) for s in Severity}
     doc = {
         "version": SCHEMA_VERSION,
         "tool": {"name": "dfulint", "version": __version__},
         "findings": [finding_dict(f) for f in result.findings],
+        "suppressed": [suppressed_dict(s) for s in getattr(result, "suppressed", [])],
         "summary": {
             "findings": len(result.findings),
             "by_severity": by,

@@ -34,7 +34,26 @@ def render(result, colour: bool = False, show_fix: bool = True) -> str:
                 out.append(f"      fix: {f.fix}")
         out.append("")
     out.append(summary_line(result))
+    out.extend(suppression_lines(result))
     return "\n".join(out) + "\n"
+
+
+def suppression_lines(result) -> list[str]:
+    """What was kept out of the results (comments, baseline), and stale baseline entries."""
+    supp = getattr(result, "suppressed", [])
+    inline = sum(1 for s in supp if s.kind == "inline")
+    base = sum(1 for s in supp if s.kind == "baseline")
+    out = []
+    if inline or base:
+        parts = ([f"{inline} by `dfulint: ignore` comments"] if inline else []) + \
+                ([f"{base} by the baseline {display_path(result.baseline_path)}"] if base else [])
+        out.append(f"Not shown: {' and '.join(parts)}.")
+    fixed = getattr(result, "baseline_fixed", [])
+    if fixed:
+        out.append(f"{len(fixed)} baseline entr{'ies' if len(fixed) != 1 else 'y'} no longer found: "
+                   f"run `dfulint check --baseline write {display_path(result.baseline_path)}` to drop "
+                   f"{'them' if len(fixed) != 1 else 'it'}.")
+    return out
 
 
 def summary_line(result) -> str:

@@ -68,6 +68,8 @@ class Assignment:
         if raw.startswith('"'):
             m = _STRING.match(raw)
             return raw[: m.end()] if m else raw.split("#", 1)[0].strip()
+        if raw.lstrip().startswith("#"):
+            return ""
         m = _INLINE_COMMENT.search(raw)
         return (raw[: m.start()] if m else raw).strip()
 
@@ -98,8 +100,20 @@ def parse_fragment(path: Path, prefix: str = "CONFIG_") -> Fragment:
         return frag
     set_re = re.compile(re.escape(prefix) + r"([^=]+)=(.*)", re.ASCII)
     unset_re = re.compile(r"# " + re.escape(prefix) + r"([^ ]+) is not set", re.ASCII)
-    for lineno, line in enumerate(text.text.splitlines(), 1):
+    bom = text.text is not None and _starts_with_bom(path)
+    # Kconfiglib reads the file in text mode: lines end at \n, \r\n or \r, and at nothing else
+    # (str.splitlines would also split at form feeds and Unicode separators)
+    for lineno, line in enumerate(_NEWLINE.split(text.text), 1):
         line = line.rstrip()
+        if bom and lineno == 1:
+            # Kconfiglib decodes as plain UTF-8, so the mark stays in front of line 1
+            frag.problems.append(Problem(
+                "malformed-line", Span(path, 1, 1),
+                "the file starts with a UTF-8 byte-order mark: Kconfig reads line 1 as "
+                f"`\\ufeff{line[:60]}`, ignores it as a malformed line and Zephyr aborts the build with "
+                "'Aborting due to Kconfig warnings'",
+                "save the file as UTF-8 without a byte-order mark"))
+            continue
         m = set_re.match(line)
         if m:
             col = m.start(2) + 1
@@ -117,13 +131,24 @@ def parse_fragment(path: Path, prefix: str = "CONFIG_") -> Fragment:
         if set_re.match(stripped) or unset_re.match(stripped):
             why = "leading whitespace before the symbol"
             fix = f"remove the leading whitespace: `{stripped}`"
-        elif stripped.upper().startswith(prefix) or stripped.lower().startswith(prefix.lower()):
-            why = "the prefix must be written in capitals" if not stripped.startswith(prefix) \
-                else "no '=' after the symbol"
-            fix = f"write it as `{prefix}NAME=value`"
+        elif prefix == "SB_CONFIG_" and stripped.startswith("CONFIG_"):
+            name, _, value = stripped[len("CONFIG_"):].partition("=")
+            why = "sysbuild's configuration takes only SB_CONFIG_ symbols"
+            fix = (f"write `SB_CONFIG_{name.strip()}={value.strip()}` if sysbuild has that option, or move the "
+                   "line to the image's own configuration (prj.conf, sysbuild/<image>.conf)")
+        elif stripped.upper().startswith(prefix):
+            name, eq, value = stripped[len(prefix):].partition("=")
+            if not stripped.startswith(prefix):
+                why = "the prefix must be written in capitals"
+                fix = f"write `{prefix}{name.strip().upper()}={value.strip()}`" if eq else \
+                    f"write it as `{prefix}NAME=value`"
+            else:
+                why = "no '=' after the symbol"
+                fix = f"write it as `{prefix}{name.strip()}=value`"
         elif "=" in stripped and re.match(r"[A-Za-z_][A-Za-z0-9_]*\s*=", stripped):
+            name, _, value = stripped.partition("=")
             why = f"the symbol lacks the {prefix} prefix"
-            fix = f"write `{prefix}{stripped.split('=', 1)[0].strip()}=...`"
+            fix = f"write `{prefix}{name.strip()}={value.strip()}`"
         else:
             why = "it is neither an assignment nor a comment"
             fix = "make it a `# comment` or a valid assignment"
@@ -133,6 +158,18 @@ def parse_fragment(path: Path, prefix: str = "CONFIG_") -> Fragment:
             f"Kconfig ignores the malformed line `{stripped[:80]}` ({why}); Zephyr aborts the build "
             "with 'Aborting due to Kconfig warnings'", fix))
     return frag
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _starts_with_bom(path: Path) -> bool:
+    """read_text drops a leading byte-order mark; Kconfig does not, so look at the raw bytes."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(3) == b"\xef\xbb\xbf"
+    except OSError:
+        return False
 
 
 def interpret(raw: str, typ: str) -> tuple[Optional[object], Optional[str]]:

@@ -17,9 +17,54 @@ from dfulint.core import Located, Span
 from dfulint.sources import Problem, read_text
 
 try:  # libyaml is much faster and keeps marks
-    _Loader = yaml.CSafeLoader
+    _CLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - pure-Python PyYAML
-    _Loader = yaml.SafeLoader
+    _CLoader = None
+
+# libyaml composes nested collections recursively in C: a few ten thousand levels ("[[[[...",
+# "- - - ...") overflow the C stack and kill the process. Text that might nest deeper than this
+# is composed by the pure-Python loader, which stops with a RecursionError instead.
+C_NESTING_LIMIT = 400
+# at most this many nodes are turned into Python data per value (aliases can make a tiny file
+# describe an exponentially large structure)
+PLAIN_NODE_BUDGET = 4096
+
+
+def nesting_bound(text: str) -> int:
+    """An upper bound on how deeply the YAML in `text` can nest collections.
+
+    A block collection nests deeper only by indenting (sequences may share their parent key's
+    column, hence the factor 2) or by compact indicators (`- `, `? `, `: `) on one line; a flow
+    collection needs a `[` or `{`. Quotes and comments are not excluded, so the bound only errs high.
+    """
+    openers = text.count("[") + text.count("{")
+    line_bound = 0
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        if not body or body.startswith("#"):
+            continue
+        indent = len(line) - len(body)
+        b = 2 * (indent + 1) + body.count("-") + body.count("?") + body.count(":")
+        if b > line_bound:
+            line_bound = b
+    return line_bound + openers
+
+
+def compose_yaml(text: str) -> Optional[yaml.Node]:
+    """yaml.compose, safe on hostile input: raises yaml.YAMLError or RecursionError, never crashes."""
+    if _CLoader is not None and nesting_bound(text) <= C_NESTING_LIMIT:
+        return yaml.compose(text, Loader=_CLoader)
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """yaml.safe_load with the same protection (aliases become shared objects, never copies).
+    Returns None for text that does not load."""
+    loader = _CLoader if _CLoader is not None and nesting_bound(text) <= C_NESTING_LIMIT else yaml.SafeLoader
+    try:
+        return yaml.load(text, Loader=loader)
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError):
+        return None
 
 INT_KEYS = ("address", "end_address", "size")
 KNOWN_KEYS = {"address", "end_address", "size", "region", "device", "span", "orig_span",
@@ -85,28 +130,42 @@ def _number(text: str) -> Optional[int]:
         return None
 
 
-def _plain(path: Path, node: yaml.Node, depth: int = 0) -> Any:
-    """Turn a node into Python data (bounded depth; aliases are shared nodes, never expanded twice)."""
-    if depth > 8:
+def _plain(path: Path, node: yaml.Node, depth: int = 0, memo: Optional[dict] = None,
+           budget: Optional[list] = None) -> Any:
+    """Turn a node into Python data, bounded in depth and in nodes visited. An aliased node is
+    converted once and shared, so `&a [*b, *b, ...]` chains ("billion laughs") stay small."""
+    memo = {} if memo is None else memo
+    budget = [PLAIN_NODE_BUDGET] if budget is None else budget
+    if depth > 8 or budget[0] <= 0:
         return None
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    budget[0] -= 1
     if isinstance(node, yaml.ScalarNode):
         if node.tag == INT_TAG:
             try:
-                return _CONSTRUCTOR.construct_yaml_int(node)
+                out = _CONSTRUCTOR.construct_yaml_int(node)
             except Exception:
-                return node.value
-        if node.tag == "tag:yaml.org,2002:bool":
-            return node.value.lower() in ("true", "yes", "on", "y")
-        return node.value
-    if isinstance(node, yaml.SequenceNode):
-        return [_plain(path, n, depth + 1) for n in node.value[:256]]
-    if isinstance(node, yaml.MappingNode):
+                out = node.value
+        elif node.tag == "tag:yaml.org,2002:bool":
+            out = node.value.lower() in ("true", "yes", "on", "y")
+        else:
+            out = node.value
+    elif isinstance(node, yaml.SequenceNode):
+        out = []
+        memo[key] = out
+        out.extend(_plain(path, n, depth + 1, memo, budget) for n in node.value[:256])
+    elif isinstance(node, yaml.MappingNode):
         out = {}
+        memo[key] = out
         for k, v in node.value[:256]:
             if isinstance(k, yaml.ScalarNode):
-                out[k.value] = _plain(path, v, depth + 1)
-        return out
-    return None
+                out[k.value] = _plain(path, v, depth + 1, memo, budget)
+    else:
+        out = None
+    memo[key] = out
+    return out
 
 
 def parse_pm(path: Path) -> PmFile:
@@ -117,7 +176,7 @@ def parse_pm(path: Path) -> PmFile:
         pm.readable = False
         return pm
     try:
-        root = yaml.compose(text.text, Loader=_Loader)
+        root = compose_yaml(text.text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -1,0 +1,196 @@
+"""Sysbuild's own configuration, beyond `sysbuild.conf`.
+
+Two things the sysbuild image of a Target needs that the fragments alone do not give:
+
+* the defaults an application's `Kconfig.sysbuild` gives sysbuild's symbols (NCS's Matter, Zigbee
+  and nRF Desktop samples choose `BOOTLOADER_MCUBOOT`, the MCUboot mode, the signature type and the
+  external-flash secondary there). They are loaded as assignments *before* `sysbuild.conf`, so a
+  line in `sysbuild.conf` still wins, and each keeps the Kconfig.sysbuild line it came from;
+* the settings sysbuild writes into the images besides the ones `project._sysbuild_forcing`
+  covers: image encryption (Zephyr share/sysbuild/images/bootloader/CMakeLists.txt), the number
+  of updateable images, hardware downgrade prevention and the nRF5340 multi-image update (sdk-nrf
+  sysbuild, documented in doc/nrf/config_and_build/configuring_app/sysbuild_forced_options.rst).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from dfulint.core import Span
+from dfulint.model.images import synthetic
+from dfulint.sources.kconf import Assignment, Fragment
+
+_ROUNDS = 4
+
+
+def _board_names(t) -> set[str]:
+    names = set()
+    for n in (t.board, getattr(t.board_info, "name", None), getattr(t.board_info, "target", None)):
+        if n:
+            names.add(str(n).replace("/", "_").replace("@", "_").replace(".", "_").upper())
+    return names
+
+
+def _fact(t, name: str):
+    """y/n for BOARD_* and SOC_* names, None when unknown, KeyError when not a fact."""
+    if name.startswith("BOARD_"):
+        if not t.board:
+            return None
+        want = name[len("BOARD_"):]
+        return "y" if any(b == want or b.startswith(want + "_") for b in _board_names(t)) else "n"
+    if name.startswith("SOC_"):
+        soc = t.soc
+        if soc is None:
+            return None
+        fam = str(soc.family).upper()
+        chip = str(soc.name).upper()
+        yes = {"SOC_SERIES_" + fam, "SOC_SERIES_" + fam + "X", "SOC_" + chip, "SOC_" + chip.split("_")[0],
+               "SOC_FAMILY_NORDIC_NRF", "SOC_FAMILY_NRF"}
+        return "y" if name in yes else "n"
+    raise KeyError(name)
+
+
+def _defaults_fragment(t, sb_cfg, kfile) -> tuple[Fragment, list[str]]:
+    """Assignments for the defaults of Kconfig.sysbuild that apply with the current values."""
+    from dfulint.model.kconfig import eval_condition, symbol
+
+    local: dict[str, str] = {}
+    undecided: set[str] = set()
+    file_syms = {d.symbol for d in kfile.defaults if not d.choice}
+    decided: set[str] = set()
+    out: list[Assignment] = []
+    notes: list[str] = []
+
+    def lookup(name: str):
+        try:
+            return _fact(t, name)
+        except KeyError:
+            pass
+        if name in local:
+            return local[name]
+        if name in undecided:
+            return None
+        info = symbol(name, "sysbuild", t.kconfig_version)
+        if info is not None:
+            v = sb_cfg.get(name).value
+            return v if v is not None else "n"
+        if name in file_syms:
+            return "n"        # defined here, and none of its defaults so far applies
+        return None
+
+    for d in kfile.defaults:
+        key = d.choice if d.choice else d.symbol
+        if key in decided:
+            continue
+        in_catalogue = symbol(d.symbol, "sysbuild", t.kconfig_version) is not None
+        if not d.before_sdk and (in_catalogue or d.choice):
+            continue          # the SDK's own default comes first
+        ok = eval_condition(d.condition, lookup)
+        if ok is False:
+            continue
+        decided.add(key)
+        if ok is None:
+            if not in_catalogue:
+                undecided.add(d.symbol)
+            notes.append(f"{t.app.rel(d.span.path)}:{d.span.line}: default of {key} depends on something "
+                         "dfulint cannot tell; not applied")
+            continue
+        if not in_catalogue:
+            local[d.symbol] = d.value.strip('"') if d.value.startswith('"') else d.value
+            continue
+        out.append(Assignment(d.symbol, d.value, d.span, d.span, "SB_CONFIG_"))
+    return Fragment(kfile.path, out), notes
+
+
+def evaluate_sysbuild(t, facts: dict) -> None:
+    """Evaluate t.sysbuild with the app's Kconfig.sysbuild defaults loaded before sysbuild.conf."""
+    from dfulint.model.kconfig import evaluate
+    from dfulint.sources.kconfig_defaults import parse_kconfig_defaults
+
+    sb = t.sysbuild
+    family = getattr(t.soc, "family", None)
+    version = t.sdk.version if t.app.framework == "ncs" else t._map(t.sdk.version)
+
+    def run(extra: Optional[Fragment]):
+        frags = ([extra] if extra is not None and extra.assignments else []) + list(sb.fragments)
+        return evaluate(frags, "sysbuild", version, family, sb.forced, facts)
+
+    sb.config = run(None)
+    path = t.app.root / "Kconfig.sysbuild"
+    if not path.is_file():
+        return
+    kfile = parse_kconfig_defaults(path)
+    if not kfile.defaults:
+        return
+    seen = None
+    notes: list[str] = []
+    for _ in range(_ROUNDS):
+        frag, notes = _defaults_fragment(t, sb.config, kfile)
+        key = tuple((a.symbol, a.raw) for a in frag.assignments)
+        if key == seen:
+            break
+        seen = key
+        sb.config = run(frag)
+    for a in (frag.assignments if seen else []):
+        sb.notes.append(f"Kconfig.sysbuild:{a.span.line} gives SB_CONFIG_{a.symbol} the default {a.raw}")
+    sb.notes.extend(notes)
+
+
+def _where(sb_cfg, sym: str, fallback: Span) -> Span:
+    v = sb_cfg.get(sym)
+    if v.assignments:
+        return v.assignments[-1].span
+    return fallback
+
+
+def extra_forcing(t) -> None:
+    """Sysbuild-forced settings not covered by project._sysbuild_forcing (see the module doc)."""
+    if t.sysbuild is None or t.sysbuild.config is None:
+        return
+    sb = t.sysbuild.config
+    if not sb.enabled("BOOTLOADER_MCUBOOT"):
+        return
+    from dfulint.model.kconfig import status_in
+
+    fallback = Span(t.app.root / "sysbuild.conf", 1, 1)
+    app, mcu = t.images.get("app"), t.images.get("mcuboot")
+    ver = t.kconfig_version
+
+    def defined(sym: str) -> bool:
+        return status_in(sym, "sysbuild", ver)[0] == "ok"
+
+    # Zephyr: image encryption (share/sysbuild/images/bootloader/CMakeLists.txt)
+    if defined("BOOT_ENCRYPTION"):
+        enc = sb.enabled("BOOT_ENCRYPTION")
+        at = _where(sb, "BOOT_ENCRYPTION", fallback)
+        if mcu is not None:
+            mcu.forced.append(synthetic("BOOT_ENCRYPT_IMAGE", "y" if enc else "n", at))
+        key = sb.str("BOOT_ENCRYPTION_KEY_FILE") if enc else None
+        if key is not None:
+            kat = _where(sb, "BOOT_ENCRYPTION_KEY_FILE", at)
+            if mcu is not None:
+                mcu.forced.append(synthetic("BOOT_ENCRYPTION_KEY_FILE", f'"{key}"', kat))
+            if app is not None:
+                app.forced.append(synthetic("MCUBOOT_ENCRYPTION_KEY_FILE", f'"{key}"', kat))
+    if t.app.framework != "ncs":
+        return
+    # sdk-nrf: number of updateable images
+    n = sb.int("MCUBOOT_UPDATEABLE_IMAGES")
+    if n is not None:
+        extra = sb.int("MCUBOOT_ADDITIONAL_UPDATEABLE_IMAGES") or 0
+        at = _where(sb, "MCUBOOT_UPDATEABLE_IMAGES", fallback)
+        if mcu is not None:
+            mcu.forced.append(synthetic("UPDATEABLE_IMAGE_NUMBER", str(n + extra), at))
+        if app is not None and sb.enabled("MCUBOOT_APP_SYNC_UPDATEABLE_IMAGES"):
+            app.forced.append(synthetic("UPDATEABLE_IMAGE_NUMBER", str(n), at))
+    # sdk-nrf: hardware downgrade prevention (forced on; the `else` branch that forces it off is
+    # not in every release, so only the `on` direction is modelled)
+    if sb.enabled("MCUBOOT_HARDWARE_DOWNGRADE_PREVENTION") and mcu is not None:
+        mcu.forced.append(synthetic("MCUBOOT_HW_DOWNGRADE_PREVENTION", "y",
+                                    _where(sb, "MCUBOOT_HARDWARE_DOWNGRADE_PREVENTION", fallback)))
+    # sdk-nrf: nRF5340 simultaneous multi-image update
+    if sb.enabled("MCUBOOT_NRF53_MULTI_IMAGE_UPDATE") and mcu is not None:
+        at = _where(sb, "MCUBOOT_NRF53_MULTI_IMAGE_UPDATE", fallback)
+        mcu.forced.append(synthetic("NRF53_MULTI_IMAGE_UPDATE", "y", at))
+        mcu.forced.append(synthetic("BOOT_IMAGE_ACCESS_HOOKS", "y", at))
+        if not sb.enabled("MCUBOOT_MODE_OVERWRITE_ONLY"):
+            mcu.forced.append(synthetic("USE_NRF53_MULTI_IMAGE_WITHOUT_UPGRADE_ONLY", "y", at))

@@ -1,0 +1,164 @@
+"""Reader for an application's `Kconfig.sysbuild`: the defaults it gives sysbuild's symbols.
+
+NCS samples (Matter, Zigbee, nRF Desktop...) choose the bootloader, MCUboot's mode, the signing
+type or the external-flash secondary there instead of in `sysbuild.conf`:
+
+    choice BOOTLOADER
+        default BOOTLOADER_MCUBOOT if !BOARD_NRF21540DK
+    endchoice
+    if BOOTLOADER_MCUBOOT
+    config PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY
+        default y
+    endif
+
+Only what decides a value is read: `config`/`menuconfig`/`choice` entries, their `default`
+lines, and the conditions of the enclosing `if` blocks and `menu ... depends on`. Whether each
+default appears before or after the `source ".../share/sysbuild/Kconfig"` line is kept: Kconfig
+uses the first default whose condition holds, so a default written after the SDK's own
+definitions only counts where the SDK gives none. Nothing here evaluates a condition.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from dfulint.core import Span
+from dfulint.sources import Problem, read_text
+
+_ENTRY = re.compile(r"(config|menuconfig|choice)\b\s*([A-Za-z0-9_]*)")
+_DEFAULT = re.compile(r"default\s+(.+?)(?:\s+if\s+(.+))?$")
+_SOURCE = re.compile(r'(?:o|r|or)?source\s+"([^"]*)"')
+
+
+@dataclass(frozen=True)
+class KconfigDefault:
+    symbol: str                 # the config symbol, or for a choice the member it defaults to
+    choice: Optional[str]       # the choice's name when this is a choice default
+    value: str                  # the default's text: y, n, a number, a "string", a member name
+    condition: Optional[str]    # enclosing `if`/menu conditions and the `default ... if`, joined by &&
+    span: Span
+    before_sdk: bool            # written before the SDK's sysbuild Kconfig is sourced
+
+
+@dataclass
+class KconfigDefaults:
+    path: Path
+    defaults: list[KconfigDefault] = field(default_factory=list)
+    sources_sdk: bool = False          # the file sources share/sysbuild/Kconfig
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _strip_comment(line: str) -> str:
+    out, quoted = [], False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            break
+        out.append(ch)
+    return "".join(out).strip()
+
+
+def _logical_lines(text: str):
+    """(line number, text) with backslash continuations joined and comments removed."""
+    pending, start = "", 0
+    for no, raw in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = no
+        line = raw.rstrip()
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        yield start, _strip_comment(pending + line)
+        pending = ""
+    if pending:
+        yield start, _strip_comment(pending)
+
+
+def _join(conds: list[str]) -> Optional[str]:
+    conds = [c for c in conds if c]
+    if not conds:
+        return None
+    if len(conds) == 1:
+        return conds[0]
+    return " && ".join(f"({c})" for c in conds)
+
+
+def parse_kconfig_defaults(path: Path) -> KconfigDefaults:
+    """Read the defaults of one Kconfig file. Never raises on user input."""
+    out = KconfigDefaults(path)
+    text = read_text(path)
+    if text.problem:
+        out.problems.append(text.problem)
+        return out
+    blocks: list[Optional[str]] = []        # conditions of enclosing if/menu blocks (None for a plain menu)
+    entry: Optional[tuple[str, str]] = None  # ("config"|"choice", name) of the entry being read
+    in_choice: Optional[str] = None
+    menu_pending = False                      # a `menu` whose `depends on` may follow
+    for no, line in _logical_lines(text.text or ""):
+        if not line:
+            continue
+        word = line.split(None, 1)[0]
+        if word == "if":
+            blocks.append(line[2:].strip() or None)
+            entry = None
+            continue
+        if word == "endif":
+            if blocks:
+                blocks.pop()
+            entry = None
+            continue
+        if word == "menu":
+            blocks.append(None)
+            menu_pending = True
+            entry = None
+            continue
+        if word == "endmenu":
+            if blocks:
+                blocks.pop()
+            entry = None
+            continue
+        if word == "depends" and menu_pending and entry is None and blocks:
+            m = re.match(r"depends\s+on\s+(.+)$", line)
+            if m:
+                blocks[-1] = _join([blocks[-1] or "", m.group(1).strip()])
+            continue
+        if word == "endchoice":
+            in_choice, entry = None, None
+            continue
+        m = _SOURCE.match(line)
+        if m:
+            if m.group(1).replace("\\", "/").endswith("share/sysbuild/Kconfig"):
+                out.sources_sdk = True
+            entry = None
+            continue
+        m = _ENTRY.match(line)
+        if m and word in ("config", "menuconfig", "choice"):
+            menu_pending = False
+            if word == "choice":
+                in_choice = m.group(2) or ""
+                entry = ("choice", in_choice)
+            else:
+                entry = ("config", m.group(2)) if m.group(2) else None
+            continue
+        if word == "default" and entry is not None:
+            m = _DEFAULT.match(line)
+            if not m:
+                continue
+            value, cond = m.group(1).strip(), m.group(2)
+            conds = list(blocks) + ([cond.strip()] if cond else [])
+            kind, name = entry
+            if kind == "choice":
+                if not name:
+                    continue
+                out.defaults.append(KconfigDefault(value, name, "y", _join(conds), Span(path, no, 1),
+                                                   not out.sources_sdk))
+            elif in_choice is None:
+                out.defaults.append(KconfigDefault(name, None, value, _join(conds), Span(path, no, 1),
+                                                   not out.sources_sdk))
+            continue
+        if word in ("mainmenu", "comment"):
+            entry = None
+    return out
