@@ -259,7 +259,10 @@ def _read(path: Path) -> Optional[_Raw]:
         msg = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
         line, col = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg) or "invalid TOML"
+        if not m and "end of document" in msg:
+            nonblank = [i for i, ln in enumerate(text.splitlines(), 1) if ln.strip()]
+            line = nonblank[-1] if nonblank else 1
+        msg = re.sub(r"\s*\((at line \d+, column \d+|at end of document)\)", "", msg) or "invalid TOML"
         raise ConfigError(f"invalid TOML: {msg}", path, line, col) from None
     lines = text.splitlines()
     tool = doc.get("tool")
@@ -467,33 +470,56 @@ class Resolver:
 # ------------------------------------------------------------------ --show-config
 
 def _codes_text(codes) -> str:
-    return ", ".join(sorted(codes)) if codes else "(none)"
+    """Codes, with a whole family written as its prefix (DFU4xx) when every rule of it is there."""
+    from dfulint.checks import load_all
+
+    if not codes:
+        return "(none)"
+    rules = load_all()
+    out, rest = [], set(codes)
+    for digit in sorted({c[3] for c in codes if len(c) > 3}):
+        family = {c for c in rules if c[3] == digit}
+        if family and family <= rest and len(family) > 1:
+            out.append(f"DFU{digit}xx")
+            rest -= family
+    return ", ".join(out + sorted(rest))
+
+
+def _origin_text(o: Origin) -> str:
+    if o.path is None:
+        return o.label
+    from dfulint.report import display_path
+
+    return f"{display_path(o.path)}:{o.line}" if o.line else display_path(o.path)
 
 
 def show(settings: Settings, app_label: str) -> str:
     """The effective configuration of one app and where each value came from."""
+    from dfulint.report import display_path
+
     rows: list[tuple[str, str, str]] = []
     rows.append(("select", "all rules" if settings.select is None else _codes_text(settings.select),
-                 str(settings.select_origin)))
+                 _origin_text(settings.select_origin)))
     rows.append(("ignore", _codes_text(settings.ignore),
-                 ", ".join(str(o) for o in settings.ignore_origin) or "default"))
+                 ", ".join(_origin_text(o) for o in settings.ignore_origin) or "default"))
     for code in sorted(settings.severity):
         sev, o = settings.severity[code]
-        rows.append((f"severity.{code}", sev.label, str(o)))
+        rows.append((f"severity.{code}", sev.label, _origin_text(o)))
     for p in settings.per_path:
-        rows.append((f"per-path-ignores.\"{p.pattern}\"", f"{_codes_text(p.codes)} (below {p.base})", str(p.origin)))
+        rows.append((f"per-path-ignores.\"{p.pattern}\"", f"{_codes_text(p.codes)} (below {display_path(p.base)})",
+                     _origin_text(p.origin)))
     rows.append(("boards", ", ".join(settings.boards) if settings.boards else "every board the app names",
-                 str(settings.boards_origin)))
-    rows.append(("sdk-version", settings.sdk_version or "detected", str(settings.sdk_origin)))
-    rows.append(("fail-on", settings.fail_on.label, str(settings.fail_on_origin)))
+                 _origin_text(settings.boards_origin)))
+    rows.append(("sdk-version", settings.sdk_version or "detected", _origin_text(settings.sdk_origin)))
+    rows.append(("fail-on", settings.fail_on.label, _origin_text(settings.fail_on_origin)))
     out = [app_label]
     if settings.files:
-        out.append("  config: " + str(settings.files[0])
-                   + "".join(f"\n          extends {f}" for f in settings.files[1:]))
+        out.append("  config: " + display_path(settings.files[0])
+                   + "".join(f"\n          extends {display_path(f)}" for f in settings.files[1:]))
     else:
         out.append("  config: none found (defaults)")
     w = max(len(r[0]) for r in rows)
-    v = min(max(len(r[1]) for r in rows), 60)
+    v = min(max(len(r[1]) for r in rows), 32)
     for k, val, o in rows:
         out.append(f"  {k:<{w}} = {val:<{v}}  # {o}")
     return "\n".join(out) + "\n"

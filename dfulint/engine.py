@@ -88,6 +88,8 @@ def _suppress(app: App, targets: list, findings: list[Finding], opts: Options, f
               result: Result) -> list[Finding]:
     from dfulint.suppressions import DTS_SUFFIXES, apply
 
+    if not findings and not _enabled("DFU007", opts):
+        return findings
     read = _files_read(targets)
 
     def ran(code: str, path: Path) -> bool:
@@ -101,19 +103,19 @@ def _suppress(app: App, targets: list, findings: list[Finding], opts: Options, f
         # when a checked build reads them; CMakeLists.txt, sample.yaml and the like always count
         return not (path.name.endswith((".conf",) + DTS_SUFFIXES) or path.name.startswith("pm_static"))
 
-    scan = list(app.files) + [f.span.path for f in findings]
-    kept, suppressed, unused = apply(findings, scan, ran=ran, in_scope=in_scope,
-                                     report_unused=_enabled("DFU007", opts))
-    result.suppressed.extend(suppressed)
     boards = ", ".join(t.board for t in targets if t.board)
-    r = RULES.get("DFU007")
-    for f in unused:
-        if r is None or _path_ignored(f.code, f.span.path, opts):
-            continue
+    r = RULES["DFU007"]
+
+    def finalize(f: Finding) -> None:
         f.name = r.name
         f.severity = opts.severities.get(f.code) or f.severity or r.severity
         f.app, f.board = app.root, boards
-        kept.append(f)
+
+    scan = list(app.files) + [f.span.path for f in findings]
+    kept, suppressed, unused = apply(findings, scan, ran=ran, in_scope=in_scope,
+                                     report_unused=_enabled("DFU007", opts), finalize=finalize)
+    result.suppressed.extend(suppressed)
+    kept.extend(f for f in unused if not _path_ignored(f.code, f.span.path, opts))
     return kept
 
 

@@ -137,7 +137,7 @@ def plan(findings: list) -> Plan:
             if k not in owners:
                 owners[k] = []
                 by_path.setdefault(e.path, []).append(e)
-            if f not in owners[k]:
+            if not any(x is f for x in owners[k]):
                 owners[k].append(f)
     p = Plan()
     for path in sorted(by_path, key=str):
@@ -153,7 +153,7 @@ def plan(findings: list) -> Plan:
             fs = []
             for e in applied:
                 for f in owners.get(key(e), []):
-                    if f not in fs:
+                    if not any(x is f for x in fs):
                         fs.append(f)
             p.files.append(FilePlan(path, old, new, applied, fs))
     return p

@@ -26,7 +26,7 @@ from dfulint.core import Edit, Finding, Severity, Span
 from dfulint.sources import read_text
 
 DTS_SUFFIXES = (".overlay", ".dts", ".dtsi")
-HASH_SUFFIXES = (".conf", ".yml", ".yaml", ".cmake", ".txt", ".defconfig", ".toml")
+HASH_SUFFIXES = (".conf", ".yml", ".yaml", ".cmake", ".defconfig")
 HASH_NAMES = ("CMakeLists.txt", "Kconfig", "Kconfig.sysbuild", "Kconfig.defconfig", "Kconfig.board",
               "defconfig", ".config")
 
@@ -244,13 +244,15 @@ def _unused_finding(d: Directive, unused: list[str], unknown: list[str]) -> Find
 
 
 def apply(findings: list[Finding], scan: Iterable[Path], *, ran: Callable[[str, Path], bool],
-          in_scope: Callable[[Path], bool], report_unused: bool = True
+          in_scope: Callable[[Path], bool], report_unused: bool = True,
+          finalize: Callable[[Finding], None] = lambda f: None
           ) -> tuple[list[Finding], list[Suppressed], list[Finding]]:
     """Split findings into kept and suppressed, and report directives that suppress nothing.
 
     `scan`: files whose directives count (the app's files and every file a finding points at);
     `ran(code, path)`: whether rule `code` was run over `path`; `in_scope(path)`: whether a checked
-    build reads `path`, so an unused directive there may be reported.
+    build reads `path`, so an unused directive there may be reported; `finalize(finding)` completes
+    each DFU007 finding (name, severity, app) before it is matched against directives itself.
     """
     by_path: dict[Path, list[Directive]] = {}
     for p in dict.fromkeys(scan):
@@ -295,6 +297,7 @@ def apply(findings: list[Finding], scan: Iterable[Path], *, ran: Callable[[str, 
                 if unknown or stale or not d.selectors:
                     f = _unused_finding(d, stale, unknown)
                     f.code = "DFU007"
+                    finalize(f)
                     unused_findings.append((f, d))
         # an unused-suppression finding may itself be suppressed (file-ignore[DFU007])
         out = []

@@ -124,7 +124,7 @@ def test_sarif_lists_suppressed_findings_with_their_justification(repo: Path):
     assert s["location"]["physicalLocation"]["region"]["startLine"] == no + 1
 
 
-def test_sarif_reports_internal_errors_as_notifications(monkeypatch):
+def test_sarif_reports_internal_errors_as_notifications():
     from dfulint.report import sarif
 
     result = engine.Result(internal_errors=["app [board]: rule DFU999 failed: KeyError"])
@@ -319,3 +319,18 @@ def test_html_with_no_app(tmp_path: Path):
     res = run_cli(["check", str(tmp_path), "--format", "html"])
     assert res.exit_code == 0
     assert "No app found" in res.output
+
+
+def test_html_several_boards_get_their_own_sections(tmp_path: Path):
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "prj.conf").write_text("CONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_MAIN_STACK_SIZE=1024\nCONFIG_MAIN_STACK_SIZE=2048\n")
+    res = run_cli(["check", str(app), "--board", "nrf52840dk/nrf52840", "--board", "nrf5340dk/nrf5340/cpuapp",
+                   "--format", "html", "--select", "DFU402"])
+    page = res.output
+    assert page.count('<section class="target"') == 2
+    assert '<nav class="toc">' in page and "nrf52840dk_nrf52840" in page and "nrf5340dk_nrf5340_cpuapp" in page
+    # the same finding holds for both boards: each section lists it
+    assert page.count("DFU402 conf-conflicting-assignment</a>") == 2
+    # every device of each board is drawn
+    assert page.count('<svg class="flashmap"') >= 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dfulint.checks import hit, rule
 from dfulint.core import Severity, Span
 from dfulint.model import dfu
+from dfulint.model.kconfig import symbol
 from dfulint.model.project import APP_MODES, MCUBOOT_MODES
 
 # dfulint mode -> (sysbuild choice member, the app's MCUBOOT_BOOTLOADER_MODE_* suffix, MCUboot symbols)
@@ -141,18 +142,32 @@ def sysbuild_overrides(t):
                 continue                  # DFU601: the whole file is not read
             if image == "app" and a.name == "BOOTLOADER_MCUBOOT" and sb_off and a.value_without_comment[:1] == "y":
                 continue                  # DFU502
+            info = symbol(a.name, image, t.kconfig_version)
+            if info is not None and info.choice and a.value_without_comment[:1] == "n":
+                continue                  # `=n` on a choice member does nothing anyway
             line, _sb_sym = _sb_equivalent(t, image, a)
+            severity = None
+            same_file = ""
+            if a.name.endswith("KEY_FILE"):
+                forced = img.config.get(a.name).value
+                if isinstance(forced, str) and _base(forced) == _base(a.value_without_comment.strip('"')):
+                    severity = Severity.INFO
+                    same_file = "; it names the same key file, so the line is dead but harmless"
             forced_at = _forced_origin(t, img, a, d)
             origin = (f" (from {_rel(t, forced_at)})" if forced_at is not None
                       else " (from sysbuild's own default)")
             msg = (f"{a.full_name}={a.value_without_comment} in {rel} does not count in a sysbuild build: "
-                   f"{d.detail}{origin}")
+                   f"{d.detail}{origin}{same_file}")
             if line.startswith("SB_CONFIG_"):
                 fix = f"set {line} in sysbuild.conf and delete this line"
             else:
                 fix = f"{line} in sysbuild.conf, and delete this line"
-            yield hit(a.span, msg, fix=fix, image=image, anchor=a.full_name,
+            yield hit(a.span, msg, fix=fix, image=image, anchor=a.full_name, severity=severity,
                       related=[forced_at] if forced_at is not None else [])
+
+
+def _base(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _sb_spans(t) -> set:
@@ -176,7 +191,7 @@ def _forced_origin(t, img, a, d):
     spans = _sb_spans(t)
     for fa in reversed(v.assignments):
         if fa.span in spans:
-            return fa.span
+            return fa.span if dfu.in_project(fa.span) else None
     return None
 
 
@@ -238,6 +253,12 @@ def mode_mismatch(t):
         return
     if t.build_system == "zephyr" and t.sysbuild is None:
         return                       # MCUboot is built separately; its configuration is not here
+    if t.app.framework == "zephyr" and not t.sdk.exact:
+        return                       # which modes sysbuild forces depends on the Zephyr release
+    layout = {t.app_mode, mcu_mode} & {"direct-xip", "direct-xip-revert", "ram-load"}
+    f = dfu.facts(t)
+    if not layout and f.image_group is None and not app.config.enabled("DFU_TARGET_MCUBOOT"):
+        return                       # nothing in the application acts on the mode
     app_set = None
     for sym in APP_MODES:
         if app.config.enabled(sym):
@@ -317,14 +338,25 @@ def chain_incomplete(t):
                   f"(CONFIG_{grp_sym}, {_rel(t, grp.span) or grp.how}) needs: uploads fail or the group drops out",
                   fix="delete this line", image="app", anchor=a.full_name,
                   related=[grp.span] if grp.span is not None else [])
-    # no transport
-    if not f.transports and not dfu.other_transport_assignments(t) and grp.how == "set here":
+    # no transport (an overlay fragment of the app that this build does not read may add one)
+    if not f.transports and not dfu.other_transport_assignments(t) and grp.how == "set here" \
+            and not _transport_in_any_fragment(t):
         names = "MCUMGR_SMP_BT/UART/SHELL" if t.kconfig_range[1] < (2, 4, 0) else "MCUMGR_TRANSPORT_BT/UART/SHELL/UDP"
         yield hit(grp_at, f"CONFIG_{grp_sym} is enabled but no MCUmgr transport is ({names}): nothing can reach "
                   "image management, so no update can be uploaded (unless the application registers its own SMP "
                   "transport in code)", fix=f"enable the transport the updates come over, e.g. "
                   f"CONFIG_{dfu.TRANSPORTS['bt'][0 if t.kconfig_range[1] < (2, 4, 0) else 1]}=y, in "
                   f"{dfu.app_conf_file(t)}", image="app", anchor=grp_sym, severity=Severity.WARNING)
+
+
+def _transport_in_any_fragment(t) -> bool:
+    names = {n for pair in dfu.TRANSPORTS.values() for n in pair} | {"NCS_SAMPLE_MCUMGR_BT_OTA_DFU"}
+    for frag in (t.files.fragments if t.files is not None else []):
+        for a in frag.assignments:
+            if a.prefix == "CONFIG_" and (a.name in names or a.name.startswith("MCUMGR_TRANSPORT_")) \
+                    and a.value_without_comment[:1] == "y":
+                return True
+    return False
 
 
 # ------------------------------------------------------------------ DFU505
@@ -497,7 +529,8 @@ def netcore_update(t):
     if multi and t.pm_static is not None and t.uses_pm:
         parts = t.pm_static.partitions
         missing = [p for p in ("mcuboot_primary_1", "mcuboot_secondary_1") if p not in parts]
-        if missing:
+        if missing and _other_board_layout_has(t, missing):
+            missing = []             # a revision-specific pm_static_<board>_<rev>.yml may be the one built
             sec = parts.get("mcuboot_secondary")
             span = sec.span if sec is not None else Span(t.pm_static.path, 1, 1)
             mw = dfu.where(t, "mcuboot", "NRF53_MULTI_IMAGE_UPDATE")
@@ -508,3 +541,15 @@ def netcore_update(t):
                       "network-core image size) and mcuboot_secondary_1 (same size, after mcuboot_secondary) to "
                       f"{t.pm_static.path.name}, copied from a build's partitions.yml", image="mcuboot",
                       anchor="mcuboot_primary_1", related=[mw.span] if mw.span is not None else [])
+
+
+def _other_board_layout_has(t, names) -> bool:
+    if t.files is None or t.pm_static is None:
+        return False
+    for pm in t.files.pm:
+        if pm.path == t.pm_static.path:
+            continue
+        n = pm.path.name
+        if any(n.startswith(f"pm_static_{s}_") for s in t.stems) and all(x in pm.partitions for x in names):
+            return True
+    return False

@@ -40,17 +40,34 @@ IMAGE_TEXT = {"app": "the application", "mcuboot": "MCUboot"}
 #: NOR erase unit: every JEDEC SPI/QSPI NOR part PM and MCUboot are used with erases 4 KiB sectors
 NOR_ERASE = 0x1000
 
-#: Settings MCUboot's own board fragments make (sdk-mcuboot boot/zephyr/boards/<board>.conf); they
-#: apply while MCUboot's configuration directory is its own (not replaced by child_image/mcuboot/
-#: or sysbuild/mcuboot/), before the fragments an app appends (child_image/mcuboot.conf,
-#: sysbuild/mcuboot.conf). (board file stem, symbol, value, first NCS version, source)
+#: Settings MCUboot's own board fragments make (sdk-mcuboot boot/zephyr/boards/<board>.conf), read per
+#: sdk-mcuboot tag. They apply while MCUboot's configuration directory is its own (not replaced by
+#: child_image/mcuboot/ or sysbuild/mcuboot/), before the fragments an app appends
+#: (child_image/mcuboot.conf, sysbuild/mcuboot.conf). (board file stem, first NCS, first NCS without,
+#: values, source)
 MCUBOOT_BOARD_FRAGMENTS = (
-    ("nrf52840dk_nrf52840", "NORDIC_QSPI_NOR", "n", (2, 1, 0),
-     "sdk-mcuboot boot/zephyr/boards/nrf52840dk_nrf52840.conf (v1.9.99-ncs2 = NCS 2.1 and later)"),
-    ("nrf7002dk_nrf5340_cpuapp", "SPI_NOR", "n", (3, 1, 0),
-     "sdk-mcuboot boot/zephyr/boards/nrf7002dk_nrf5340_cpuapp.conf (ncs-v3.1.0 and later)"),
-    ("nrf9161dk_nrf9161_0_7_0", "SPI_NOR", "n", (2, 6, 0),
-     "sdk-mcuboot boot/zephyr/boards/nrf9161dk_nrf9161_0_7_0.conf"),
+    ("nrf52840dk_nrf52840", (2, 1, 0), None, {"NORDIC_QSPI_NOR": "n"},
+     "sdk-mcuboot boot/zephyr/boards/nrf52840dk_nrf52840.conf, v1.9.99-ncs2 (NCS 2.1) and later"),
+    ("nrf7002dk_nrf5340_cpuapp", (3, 0, 0), None, {"SPI_NOR": "n"},
+     "sdk-mcuboot boot/zephyr/boards/nrf7002dk_nrf5340_cpuapp.conf, v2.1.0-ncs5 (NCS 3.0) and later"),
+    ("nrf9161dk_nrf9161_0_7_0", (2, 9, 0), None, {"SPI_NOR": "n"},
+     "sdk-mcuboot boot/zephyr/boards/nrf9161dk_nrf9161_0_7_0.conf, v2.1.0-ncs3 (NCS 2.9) and later"),
+    ("thingy91x_nrf9151", (2, 6, 0), (3, 1, 0),
+     {"SPI": "y", "SPI_NOR": "y", "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096, "MULTITHREADING": "y"},
+     "sdk-mcuboot boot/zephyr/boards/thingy91x_nrf9151.conf, v2.0.99-ncs1..v2.1.0-ncs5 (NCS 2.6-3.0)"),
+    ("thingy91x_nrf9151", (3, 1, 0), None,
+     {"SPI": "y", "SPI_NOR": "y", "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096},
+     "sdk-mcuboot boot/zephyr/boards/thingy91x_nrf9151.conf, ncs-v3.1.0 and later"),
+    ("thingy53_nrf5340_cpuapp", (1, 7, 0), None,
+     {"MAIN_STACK_SIZE": 10240, "NORDIC_QSPI_NOR": "y", "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096,
+      "MULTITHREADING": "y", "SPI": "n"},
+     "sdk-mcuboot boot/zephyr/boards/thingy53_nrf5340_cpuapp.conf, v1.7.99-ncs3 (NCS 1.7) and later"),
+    ("bl5340_dvk_nrf5340_cpuapp", (2, 7, 0), None,
+     {"MULTITHREADING": "y", "NORDIC_QSPI_NOR": "y", "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096},
+     "sdk-mcuboot boot/zephyr/boards/bl5340_dvk_nrf5340_cpuapp.conf, v2.1.0-ncs1 (NCS 2.7) and later"),
+    ("pinnacle_100_dvk_nrf52840", (2, 7, 0), None,
+     {"MULTITHREADING": "y", "NORDIC_QSPI_NOR": "y", "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096},
+     "sdk-mcuboot boot/zephyr/boards/pinnacle_100_dvk_nrf52840.conf, v2.1.0-ncs1 (NCS 2.7) and later"),
 )
 
 #: Highest SCK an nRF SPI(M) instance supports, in Hz, by SoC family and bus label (nRF product
@@ -363,6 +380,27 @@ def _ext_nodes(t) -> list:
     return out
 
 
+def _mcuboot_board_value(t, sym: str) -> tuple:
+    """(value, source, certain) that MCUboot's own board fragment gives `sym` in this build, or
+    (None, "", True) when none does. `certain` is False when only part of the version range has it."""
+    img = _image(t, "mcuboot")
+    if img is None or img.replaces_defaults is not None:
+        return None, "", True
+    stems = _mcuboot_stems(t)
+    low, high = _range(t)
+    for stem, since, until, values, src in MCUBOOT_BOARD_FRAGMENTS:
+        if stem not in stems or sym not in values:
+            continue
+        if high < since or (until is not None and low >= until):
+            continue
+        return values[sym], src, low >= since and (until is None or high < until)
+    return None, "", True
+
+
+def _user_set(cfg, sym: str) -> bool:
+    return cfg is not None and cfg.get(sym).origin in ("fragment", "forced", "select")
+
+
 def _driver_state(t, name: str, sym: str) -> tuple[Optional[bool], str, Optional[Span]]:
     """Whether the image builds the driver `sym`: True, False, or None when it depends on Kconfig
     dfulint does not see (FLASH enabled by other subsystems, defaults of NCS modules); why; and the
@@ -390,11 +428,12 @@ def _driver_state(t, name: str, sym: str) -> tuple[Optional[bool], str, Optional
             return False, (f"CONFIG_{sym}=y at {_where(t, a.span)} does not take effect ({d.detail})"), a.span
         return True, f"CONFIG_{sym}=y at {_where(t, a.span)}", a.span
     # left to defaults
-    if name == "mcuboot" and img.replaces_defaults is None:
-        stems = _mcuboot_stems(t)
-        for stem, s, val, since, src in MCUBOOT_BOARD_FRAGMENTS:
-            if s == sym and stem in stems and _always_at_least(t, *since):
-                return val == "y", f"MCUboot's own board fragment sets CONFIG_{sym}={val} ({src})", None
+    if name == "mcuboot":
+        val, src, certain = _mcuboot_board_value(t, sym)
+        if val is not None:
+            if not certain:
+                return None, f"MCUboot's own board fragment may set CONFIG_{sym}={val} ({src})", None
+            return val == "y", f"MCUboot's own board fragment sets CONFIG_{sym}={val} ({src})", None
     flash = cfg.get("FLASH")
     if flash.origin in ("fragment", "forced") and flash.value != "y":
         span = flash.assignments[-1].span if flash.assignments else None
@@ -417,6 +456,12 @@ def _driver_state(t, name: str, sym: str) -> tuple[Optional[bool], str, Optional
 # DFU301-DFU303: the chosen node
 # --------------------------------------------------------------------------------------------
 
+def _config_dir_elsewhere(t) -> bool:
+    """NCS applications that keep each board's files in configuration/<board>/ (built with
+    -DAPPLICATION_CONFIG_DIR): the app folder's own overlays are not this board's."""
+    return bool(getattr(t, "config_dirs", None))
+
+
 def _chosen_snippet(ref: str) -> str:
     return f"/ {{ chosen {{ nordic,pm-ext-flash = &{ref}; }}; }};"
 
@@ -433,8 +478,8 @@ def _node_text_for(t, other_name: str, node) -> str:
       "An image that opens the external secondary slot has no `nordic,pm-ext-flash` chosen node")
 def chosen_missing(t):
     sec = _secondary_external(t)
-    if sec is None:
-        return
+    if sec is None or not t.board:
+        return          # without a board, board-specific overlays cannot be told apart
     why, why_at = _why_external(t, sec)
     related = [why_at] if why_at is not None else []
     app_ext, mcu_ext = _ext(t, "app"), _ext(t, "mcuboot")
@@ -444,7 +489,7 @@ def chosen_missing(t):
             ref = _chosen_ref(e)
             break
     ref_text = ref or "<flash node label>"
-    if app_ext is None:
+    if app_ext is None and not _config_dir_elsewhere(t):
         span, rel, exists = _overlay_target(t, "app")
         other = f"; MCUboot's devicetree chooses &{_chosen_ref(mcu_ext)}" if mcu_ext is not None else ""
         yield hit(span, f"{why}, but the application's devicetree (the overlays this build applies to it: "
@@ -491,8 +536,9 @@ def chosen_missing(t):
                       severity=Severity.WARNING)
     else:
         how = "by its label" if _always_before(t, 2, 1) else "by its devicetree node"
+        what = f"an enabled {_label(app_node)} node" if app_node is not None else "the external flash node"
         yield hit(span, f"{why}, but MCUboot's devicetree (overlays: {layers}) has neither a "
-                  f"`nordic,pm-ext-flash` chosen node nor an enabled {_label(app_node)} node: Partition Manager "
+                  f"`nordic,pm-ext-flash` chosen node nor {what}: Partition Manager "
                   f"names the secondary's device {how}, which MCUboot does not have, so at boot MCUboot cannot "
                   "open the slot ('Failed reading sectors' / 'Cannot upgrade') and keeps the old image",
                   fix=fix, image="mcuboot", anchor="nordic,pm-ext-flash", related=related)
@@ -676,21 +722,19 @@ def switch_ignored(t):
         want = a.value_without_comment == "y"
         if want == val:
             continue
-        lost = want and sec_region is not None and sec_region != "external_flash"
-        sev = Severity.ERROR if lost else None
         effect = ""
-        if lost:
-            effect = (f"; Partition Manager therefore places mcuboot_secondary in {sec_region} next to the "
-                      "application, which loses half of the internal flash")
+        if want and sec_region is not None and sec_region != "external_flash":
+            effect = (f"; unless a pm_static file pins it, Partition Manager therefore places mcuboot_secondary "
+                      f"in {sec_region} next to the application, which loses half of the internal flash")
         elif want and sec_region == "external_flash":
-            effect = ("; the secondary still lands in external flash only because the pm_static file pins it "
-                      "there (the image builds with the switch off)")
+            effect = ("; the secondary still lands in external flash only because a pm_static file pins it "
+                      "there, while both images build with the switch off")
         yield hit(a.span, f"{a.full_name}={a.value_without_comment} in {_rel(t, a.span.path)} is ignored: "
                   f"sysbuild forces CONFIG_{SWITCH}={'y' if val else 'n'} into the application and MCUboot "
                   f"from {how}{effect}",
                   fix=(f"set SB_CONFIG_{SWITCH}={'y' if want else 'n'} in {sbrel}"
                        + ("" if sbexists else " (create it)") + " and delete this line"),
-                  image=name, anchor=a.full_name, severity=sev, related=[sb_at] if sb_at else [])
+                  image=name, anchor=a.full_name, related=[sb_at] if sb_at else [])
 
 
 @rule("DFU305", "ext-secondary-placement-mismatch", Severity.WARNING,
@@ -733,8 +777,10 @@ def placement_mismatch(t):
     if static_ext:
         msg = (f"{_rel(t, t.pm_static.path)} places mcuboot_secondary in external_flash while the build has "
                f"the external-secondary switch off ({how}): the pinned partition wins for the slot itself, but "
-               "every dynamic placement (a board without this pm_static file, nRF53's mcuboot_secondary_1) and "
-               "the images' Kconfig follow the switch")
+               "whatever follows the switch does not match it: dynamic placement on boards without this file, "
+               "nRF53's simultaneous network-core update (SB_CONFIG_MCUBOOT_NRF53_MULTI_IMAGE_UPDATE is selected "
+               "by the switch), TF-M's partitioning of the secondary, and the logical external-flash address "
+               "programming tools use (NCS 3.2)")
         fix = fix_on
     else:
         msg = (f"{_rel(t, t.pm_static.path)} pins mcuboot_secondary in {region} while the external-secondary "
@@ -910,6 +956,10 @@ def mcuboot_multithreading(t):
     v = mcu.config.get("MULTITHREADING")
     if v.value == "y":
         return
+    if v.origin not in ("fragment", "forced"):
+        bval, _, certain = _mcuboot_board_value(t, "MULTITHREADING")
+        if bval == "y" or (bval is not None and not certain):
+            return
     span = v.assignments[-1].span if v.origin in ("fragment", "forced") and v.assignments else None
     target, rel, exists = _conf_target(t, "mcuboot")
     certain = _always_at_least(t, 2, 5) and _always_before(t, 3, 1)
@@ -932,11 +982,12 @@ def mcuboot_multithreading(t):
               image="mcuboot", anchor="CONFIG_MULTITHREADING", severity=sev)
 
 
-MCUBOOT_STACK = 10240
+MCUBOOT_STACK = 10240          # MCUboot's own prj.conf, and NCS's nRF52/nRF53 MCUboot configurations
+MCUBOOT_STACK_FLOOR = 4096     # the smallest stack seen in a working NCS MCUboot with an SPI NOR
 
 
 @rule("DFU310", "mcuboot-nor-stack-small", Severity.WARNING,
-      "MCUboot's main stack is smaller than NCS uses with a NOR driver built in")
+      "MCUboot's main stack is smaller than any working NCS configuration with a NOR driver uses")
 def mcuboot_stack(t):
     if not _ncs_pm(t) or not t.mcuboot_enabled:
         return
@@ -957,13 +1008,13 @@ def mcuboot_stack(t):
                "CONFIG_MAIN_STACK_SIZE, so Zephyr's default of 1024 applies")
     else:
         return
-    if not isinstance(size, int) or size >= MCUBOOT_STACK:
+    if not isinstance(size, int) or size >= MCUBOOT_STACK_FLOOR:
         return
     target, rel, exists = _conf_target(t, "mcuboot")
-    yield hit(span or target, f"MCUboot runs signature checks and the {sym.replace('_', ' ').lower()} driver on its "
-              f"main stack, but {how}: NCS's MCUboot configurations with a NOR driver use 10240 (MCUboot's "
-              "prj.conf and the nRF52/nRF53 samples), 16384 (nRF91 samples) or 20480 (nRF54L external-flash "
-              "samples); a smaller stack overflows (MPU fault at boot, or a hang in the first update)",
+    yield hit(span or target, f"MCUboot runs image validation and the {sym} driver on its main stack, but {how}: "
+              "NCS's MCUboot configurations with a NOR driver use 10240 (MCUboot's prj.conf, nRF52/nRF53 "
+              "samples), 16384 (nRF91 samples) or 20480 (nRF54L external-flash samples), and none below 4096; "
+              "a stack this small overflows (MPU fault at boot, or a crash during the first swap)",
               fix=f"set CONFIG_MAIN_STACK_SIZE={MCUBOOT_STACK}" + (" there" if span else f" ({_add_to(rel, exists)} it)"),
               image="mcuboot", anchor="CONFIG_MAIN_STACK_SIZE")
 
@@ -978,11 +1029,20 @@ def _matter(t) -> bool:
     return bool((cfg is not None and cfg.get("CHIP").value == "y") or (sb is not None and sb.get("MATTER").value == "y"))
 
 
-def _page_value(t, name: str, e) -> tuple[int, Optional[Span], str]:
+def _page_value(t, name: str, e) -> tuple:
+    """(page size or None when it cannot be told, line that sets it, how) for an image's NOR."""
     sym = PAGE_SYM.get(_compat(e.node) if e.node is not None else e.compatible, "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE")
-    span = _assigned_span(_cfg(t, name), sym)
-    how = f"CONFIG_{sym}={e.page_size} at {_where(t, span)}" if span else f"CONFIG_{sym} default {e.page_size}"
-    return e.page_size, span, how
+    cfg = _cfg(t, name)
+    span = _assigned_span(cfg, sym)
+    if span is not None:
+        return e.page_size, span, f"CONFIG_{sym}={e.page_size} at {_where(t, span)}"
+    if name == "mcuboot":
+        val, src, certain = _mcuboot_board_value(t, sym)
+        if val is not None:
+            if not certain:
+                return None, None, ""
+            return int(val), None, f"CONFIG_{sym}={val} in MCUboot's own board fragment ({src})"
+    return e.page_size, None, f"CONFIG_{sym} default {e.page_size}"
 
 
 @rule("DFU311", "nor-page-size-mismatch", Severity.WARNING,
@@ -997,13 +1057,17 @@ def page_mismatch(t):
         return
     pa, sa, ha = _page_value(t, "app", a)
     pm, sm, hm = _page_value(t, "mcuboot", m)
-    if pa == pm:
+    if pa is None or pm is None or pa == pm:
         return
     if sa is None and _matter(t):
         return      # Matter's Kconfig.defaults (sdk-connectedhomeip) give the application its page size
     sym = PAGE_SYM[_compat(m.node)]
     if sm is not None:
         where, image, fix = sm, "mcuboot", f"use the same value in both images (CONFIG_{sym}={pa} in the application)"
+    elif hm and "board fragment" in hm:
+        target, rel, exists = _conf_target(t, "app")
+        where, image = target, "app"
+        fix = f"{_add_to(rel, exists)} `CONFIG_{sym}={pm}` so that the application uses MCUboot's page size"
     elif sa is not None:
         target, rel, exists = _conf_target(t, "mcuboot")
         where, image = target, "mcuboot"
@@ -1035,9 +1099,12 @@ def page_incompatible(t):
     dev = t.flash.devices.get(pri.region) if pri is not None else None
     if pri is None or dev is None or pri.region == "external_flash" or dev.page_size <= 0:
         return
-    page = e.page_size
-    if page == dev.page_size or page <= 0:
+    img_name = "mcuboot" if _ext(t, "mcuboot") is not None else "app"
+    page, span, how = _page_value(t, img_name, e)
+    if page is None or page == dev.page_size or page <= 0:
         return
+    if img_name == "mcuboot" and _driver_state(t, "mcuboot", DRIVER[compat])[0] is False:
+        return          # no driver at all: DFU306 says so
     p_geom = mb.SlotGeom(pri.size, dev.page_size, dev.write_block, pri.name)
     try:
         now = mb.analyse(p_geom, mb.SlotGeom(sec.size, page, 1, sec.name), t.boot_params)
@@ -1053,10 +1120,9 @@ def page_incompatible(t):
         return
     r = caused[0]
     sym = PAGE_SYM[compat]
-    img_name = "mcuboot" if _ext(t, "mcuboot") is not None else "app"
-    span = _assigned_span(_cfg(t, img_name), sym)
     target, rel, exists = _conf_target(t, "mcuboot")
-    how = f"CONFIG_{sym}={page} at {_where(t, span)}" if span else f"CONFIG_{sym} is left at its default {page}"
+    if span is None and "board fragment" not in how:
+        how = f"CONFIG_{sym} is left at its default {page}"
     outcome = ("no image boots at all" if not now.boots else "every update is refused and the old image keeps "
                "running")
     log = f" MCUboot logs \"{r.log_line}\"." if r.log_line else ""
@@ -1205,8 +1271,11 @@ def jedec_mismatch(t):
 def partition_unaligned(t):
     if not _ncs_pm(t):
         return
-    e = _ext(t, "mcuboot") or _ext(t, "app")
-    page = e.page_size if e is not None else NOR_ERASE
+    e = _ext(t, "mcuboot")
+    page = NOR_ERASE
+    if e is not None and e.node is not None and _compat(e.node) in DRIVER and \
+            _driver_state(t, "mcuboot", DRIVER[_compat(e.node)])[0] is not False:
+        page = e.page_size
     parts = _ext_partitions(t)
     spanned = {n for p, _, _ in parts for n in p.names("span")}
     for p, start, end in parts:

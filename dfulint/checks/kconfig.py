@@ -10,7 +10,7 @@ def _type_of(a) -> tuple[str, bool]:
     """(type, known): the catalogue's type for the symbol, else what the value looks like."""
     from dfulint.model.kconfig import symbol
 
-    info = symbol(a.name)
+    info = symbol(a.full_name)
     if info is not None and info.type:
         return info.type, True
     return guess_type(a.raw), False
@@ -36,9 +36,17 @@ def inline_comment(t):
                 continue
             typ, known = _type_of(a)
             value = a.value_without_comment
-            new_line = f"{a.prefix}{a.name}={value}"
-            edits = _line_edit(a, new_line)
+            if typ == "string" and not a.raw.startswith('"'):
+                escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+                new_line = f'{a.prefix}{a.name}="{escaped}"'
+            else:
+                new_line = f"{a.prefix}{a.name}={value}"
+            # the comment keeps its words, on its own line above the assignment
+            edits = _line_edit(a, f"{comment}\n{new_line}") if value else []
             fix = f"move the comment to its own line above: `{comment}` then `{new_line}`"
+            if not value:
+                fix = f"the line assigns only a comment: write the value after `{a.full_name}=` and the comment " \
+                      "on its own line"
             if typ in ("int", "hex"):
                 yield hit(a.span, f"{a.full_name}={a.raw}: Kconfig reads the whole text '{a.raw}' as the "
                           f"{typ} value, rejects it and Zephyr aborts the build ('Aborting due to Kconfig warnings')",
@@ -55,8 +63,7 @@ def inline_comment(t):
                 else:
                     yield hit(a.span, f"{a.full_name}={a.raw}: a string value must be quoted; Kconfig rejects "
                               "this 'malformed string literal' and aborts the build",
-                              fix=f'write `{a.prefix}{a.name}="{value}"` and put the comment on its own line',
-                              anchor=a.full_name)
+                              fix=fix, anchor=a.full_name, edits=edits)
             else:
                 yield hit(a.span, f"{a.full_name}={a.raw}: inline comments are not Kconfig syntax; the text after "
                           "'=' is taken as the value", fix=fix, anchor=a.full_name,
@@ -151,7 +158,7 @@ def unset_non_bool(t):
         for a in frag.assignments:
             if not a.unset:
                 continue
-            info = symbol(a.name)
+            info = symbol(a.full_name)
             if info is not None and info.type in ("int", "hex", "string"):
                 yield hit(a.span, f"`# {a.full_name} is not set` is ignored for the {info.type} symbol {a.name}: "
                           "its default stays in effect", fix=f"assign the value you want: `{a.full_name}=...`",
@@ -167,8 +174,14 @@ def invalid_value(t):
         for a in frag.assignments:
             if a.unset or a.inline_comment is not None:
                 continue  # DFU401 reports values spoiled by comments
-            info = symbol(a.name)
+            info = symbol(a.full_name)
             if info is None or info.type not in ("bool", "tristate", "int", "hex", "string"):
+                why = _invalid_for_every_type(a.raw)
+                if why:
+                    yield hit(a.span, f"{a.full_name}: {why}, which no Kconfig type accepts; Kconfig ignores the "
+                              "assignment and Zephyr aborts the build",
+                              fix=f"write the value (y/n, a number, or a \"quoted\" string) after `{a.full_name}=`",
+                              anchor=a.full_name)
                 continue
             _, err = interpret(a.raw, info.type)
             if err:
@@ -180,6 +193,15 @@ def invalid_value(t):
                 yield hit(a.span, f"{a.full_name}={a.raw} is read as '{a.raw[0]}' (Kconfig looks at the first "
                           "character only)", fix=f"write `{a.full_name}={a.raw[0]}`", anchor=a.full_name,
                           severity=Severity.WARNING)
+
+
+def _invalid_for_every_type(raw: str) -> str:
+    """Why a value is rejected whatever the symbol's type ('' when some type takes it)."""
+    if raw == "":
+        return "the value is empty"
+    if raw.startswith('"') and all(interpret(raw, typ)[1] for typ in ("string", "bool", "int", "hex")):
+        return f"the string {raw[:40]} has no closing quote"
+    return ""
 
 
 def _status(name: str, image: str, t) -> tuple[str, object]:

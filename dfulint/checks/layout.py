@@ -29,6 +29,10 @@ SECURE_NAMES = {
     "tfm_otp_nv_counters", "spm", "b0", "b0n", "s0", "s0_pad", "s0_image", "s1", "s1_pad",
     "s1_image", "provision", "secure_storage", "tfm_extra",
 }
+# NSIB slots and the image containers that start after a pad: Partition Manager packs them
+# without page alignment in its own layouts (s1_pad follows s0 at e.g. 0x14200).
+PM_PACKED = {"s0", "s1", "s0_pad", "s1_pad", "s0_image", "s1_image", "b0", "b0n", "provision",
+             "mcuboot_primary_app", "tfm_nonsecure", "spm_app", "tfm"}
 NOR_ERASE = 0x1000            # every SPI/QSPI NOR erases 4 KiB sectors
 VECTOR_ALIGN = 0x200
 
@@ -190,6 +194,14 @@ def layout_applies(t) -> bool:
     return not addrs or any(a >= dev.base for a in addrs)
 
 
+def tfm_unmodelled(t) -> bool:
+    """A TrustZone (TF-M) build whose TF-M partitions are neither pinned nor read from a build:
+    Partition Manager places them, dfulint does not, so dynamic sizes are upper bounds."""
+    if t.flash.origin == "build" or not _ns_build(t) or not t.uses_pm:
+        return False
+    return not any(p.name.startswith("tfm") for p in t.flash.partitions)
+
+
 def pm_owns_layout(t) -> bool:
     """Partition Manager decides the flash layout of this build."""
     if t.app.framework != "ncs" or not t.uses_pm:
@@ -305,6 +317,8 @@ def partition_misaligned(t):
         for p in tops:
             if not (p.static or t.flash.origin == "dts"):
                 continue
+            if p.name in PM_PACKED or (is_container(p) and members_of(t, p) <= {"app", "tfm"}):
+                continue   # placed back to back by Partition Manager's own templates, by design
             start_bad = (p.address - t.flash.devices[region].base) % unit != 0
             end_bad = (p.end - t.flash.devices[region].base) % unit != 0
             if not start_bad and not end_bad:
@@ -347,8 +361,8 @@ def _ns_build(t) -> bool:
     return bool(names & {"tfm", "tfm_secure", "tfm_nonsecure", "spm"})
 
 
-@rule("DFU104", "protection-boundary-misaligned", Severity.ERROR,
-      "A secure/non-secure boundary (nRF91, nRF53) or MCUboot's protected area is not on an SPU/FPROTECT block")
+@rule("DFU104", "spu-boundary-misaligned", Severity.ERROR,
+      "A secure/non-secure flash boundary of a TrustZone build (nRF91, nRF53) is not on an SPU region boundary")
 def protection_misaligned(t):
     soc = t.soc
     if soc is None or not t.uses_pm or soc.family not in ("nrf91", "nrf53"):
@@ -387,22 +401,6 @@ def protection_misaligned(t):
                                       f"{p.name} starts there", anchor=target.name, evidence=evidence(t))
             if prev is None or p.end >= prev.end:
                 prev = p
-    # MCUboot write-protects mcuboot..mcuboot_primary with FPROTECT before it starts the app
-    if t.mcuboot_enabled:
-        prim = t.flash.get("mcuboot_primary")
-        boot = t.flash.get("mcuboot")
-        if prim is not None and boot is not None and prim.static and prim.region == "flash_primary" \
-                and (prim.address - base) % block and "mcuboot_primary" not in reported:
-            lo = prim.address - (prim.address - base) % block
-            yield hit(partition_span(t, prim, "address"),
-                      f"mcuboot_primary starts at {hx(prim.address)}, not on a {kib(block)} FPROTECT block of "
-                      f"{soc.name}: before it starts the application MCUboot write-protects its own area in whole "
-                      f"blocks; sdk-mcuboot versions that protect exactly mcuboot..mcuboot_primary stop with "
-                      f"\"Protect mcuboot flash failed, cancel startup.\" and boot nothing, later ones round up and "
-                      f"also lock the first {sz(lo + block - prim.address)} of the primary slot",
-                      fix=f"start mcuboot_pad and mcuboot_primary at {hx(lo + block)} (or {hx(lo)}), as Partition "
-                          f"Manager does with its EMPTY_ filler after mcuboot",
-                      anchor="mcuboot_primary", severity=Severity.WARNING, evidence=evidence(t))
 
 
 # ------------------------------------------------------------------ DFU105
@@ -426,8 +424,8 @@ def container_mismatch(t):
         written = []
         for n in members:
             m = st.get(n)
-            if m is None or m.int("address") is None or m.int("size") is None or "span" in m.fields:
-                continue
+            if n == "app" or m is None or m.int("address") is None or m.int("size") is None or "span" in m.fields:
+                continue   # Partition Manager ignores a static `app` entry: app fills the gap
             if (m.str("region") or "flash_primary") != region:
                 continue
             written.append((n, m.int("address"), m.int("size")))
@@ -450,6 +448,7 @@ def container_mismatch(t):
             yield hit(part.at("address"), msg, fix=f"set {name}'s address to {hx(lo)} and its size to {hx(hi - lo)}",
                       anchor=name, severity=sev)
             continue
+        complete = complete and "app" not in members
         if not complete or addr + size >= hi:
             continue   # a container larger than its parts only leaves room unused
         msg = (f"{name} is {sz(size)} ({hx(addr)}-{hx(addr + size)}) but the partitions it spans reach {hx(hi)} "
@@ -461,6 +460,27 @@ def container_mismatch(t):
             msg += ": Partition Manager copies static containers as written and never checks them"
         yield hit(part.at("size"), msg, fix=f"set {name}'s size to {hx(hi - lo)}, or shrink {names} to end at "
                                           f"{hx(addr + size)}", anchor=name)
+    yield from _primary_app_check(st)
+
+
+def _primary_app_check(st):
+    """mcuboot_primary = mcuboot_pad + mcuboot_primary_app, as MCUboot's pm.yml builds it."""
+    prim, pad, papp = st.get("mcuboot_primary"), st.get("mcuboot_pad"), st.get("mcuboot_primary_app")
+    if prim is None or pad is None or papp is None:
+        return
+    pa, ps = prim.int("address"), prim.int("size")
+    da, ds = pad.int("address"), pad.int("size")
+    aa, az = papp.int("address"), papp.int("size")
+    if None in (pa, ps, da, ds, aa, az) or da != pa:
+        return
+    want_a, want_z = da + ds, pa + ps - (da + ds)
+    if aa == want_a and az == want_z:
+        return
+    span = papp.at("address") if aa != want_a else papp.at("size")
+    yield hit(span, f"mcuboot_primary_app is {hx(aa)}+{hx(az)} but mcuboot_primary ({hx(pa)}+{hx(ps)}) minus "
+              f"mcuboot_pad ({hx(ds)}) leaves {hx(want_a)}+{hx(want_z)}: the two containers describe different "
+              f"slots (typically one was resized and the other not); Partition Manager copies both as written",
+              fix=f"set mcuboot_primary_app to address {hx(want_a)}, size {hx(want_z)}", anchor="mcuboot_primary_app")
 
 
 # ------------------------------------------------------------------ DFU106
@@ -514,6 +534,9 @@ def primary_not_pinned(t):
         return
     equal = prim.size == sec.size
     why = _explain_dynamic_size(t, prim)
+    if tfm_unmodelled(t):
+        why += (", less the TF-M storage partitions Partition Manager also places in this non-secure build "
+                "(not modelled by dfulint, so the primary ends up somewhat smaller)")
     on = "external flash" if sec.region == "external_flash" else sec.region
     msg = (f"mcuboot_secondary is pinned here ({sz(sec.size)} in {on}) but mcuboot_primary is not: Partition Manager "
            f"gives the dynamic primary the free space of {prim.region}, {sz(prim.size)} = {why}, never the "
@@ -597,10 +620,28 @@ def _overlay_partitions(t) -> Iterable[tuple]:
             if dp.size is None or not usable(span) or span.path not in layers:
                 continue
             flash = img.dt.node(dp.flash_node)
-            comps = flash.compatibles() if flash is not None else []
-            if comps and not set(comps) & PM_FLASH_COMPATIBLES:
+            comps = list(flash.compatibles()) if flash is not None else []
+            parent = img.dt.parent_of(flash) if flash is not None else None
+            if parent is not None:
+                comps += [c for c in parent.compatibles() if c == "zephyr,sim-flash"]
+            if comps and (not set(comps) & PM_FLASH_COMPATIBLES or "zephyr,sim-flash" in comps):
                 continue   # a flash simulator or other device Partition Manager does not manage
             yield name, dp
+
+
+def _mapped_partitions(t) -> bool:
+    """The project's overlays use `zephyr,mapped-partition`, the partition format of NCS's move from
+    Partition Manager to devicetree partitioning (NCS 3.3+)."""
+    for name in ("app", "mcuboot"):
+        img = t.images.get(name)
+        if img is None or img.dt is None:
+            continue
+        layers = {layer.path for layer in img.dts_layers}
+        for node in img.dt.nodes():
+            if "zephyr,mapped-partition" in node.compatibles() and \
+                    any(usable(sp) and sp.path in layers for sp in node.spans):
+                return True
+    return False
 
 
 @rule("DFU109", "dts-partitions-ignored", Severity.WARNING,
@@ -610,7 +651,7 @@ def dts_partitions_ignored(t):
         return
     by_file: dict[Path, list] = {}
     found = list(_overlay_partitions(t))
-    if any("zephyr,mapped-partition" in (dp.node.compatibles() if dp.node is not None else []) for _, dp in found):
+    if _mapped_partitions(t):
         return   # partitions in the format of NCS's devicetree partitioning: the project left Partition Manager
     for image, dp in found:
         lst = by_file.setdefault(dp.reg_span.path, [])

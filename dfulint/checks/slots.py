@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Optional
 
 from dfulint.checks import hit, rule
-from dfulint.checks.layout import VECTOR_ALIGN, evidence, hx, kib, partition_span, pm_static_target, sz, usable
+from dfulint.checks.layout import (VECTOR_ALIGN, evidence, hx, kib, partition_span, pm_static_target, sz,
+                                   tfm_unmodelled, usable)
 from dfulint.core import Severity, Span
 
 COMPAT_CODES = ("sector-count-incompatible", "page-size-mismatch", "slots-not-compatible",
@@ -196,8 +197,14 @@ def slot_sectors_incompatible(t):
             continue
         fix, span = _size_fix(t, b)
         related = [s for s in (partition_span(t, pri) if span != partition_span(t, pri) else None,) if usable(s)]
-        yield hit(span, head + _msg(r), fix=fix, image="mcuboot", anchor=sec.name,
-                  severity=_sev(r), evidence=evidence(t), related=related)
+        sev = _sev(r)
+        text = head + _msg(r)
+        if tfm_unmodelled(t) and not (pri.static and sec.static):
+            sev = Severity.WARNING
+            text += (" (The dynamic slot size is an upper bound: TF-M's partitions in this non-secure build are "
+                     "not modelled; pin the layout or pass --build-dir to confirm.)")
+        yield hit(span, text, fix=fix, image="mcuboot", anchor=sec.name,
+                  severity=sev, evidence=evidence(t), related=related)
 
 
 # ------------------------------------------------------------------ DFU202

@@ -97,16 +97,23 @@ def where(t, image: str, sym: str, depth: int = 0) -> Where:
     v = cfg.get(sym)
     if v.assignments and v.origin in ("fragment", "forced"):
         a = v.assignments[-1]
+        if not in_project(a.span):
+            return Where(None, f"the board's default ({a.span.path})", sym)
         return Where(a.span, "forced by sysbuild" if v.origin == "forced" else "set here", sym)
     m = re.match(r"(?:.*; )?(selected|implied) by ([A-Z0-9_]+)", v.note or "")
     if m and depth < 3:
         w = where(t, image, m.group(2), depth + 1)
         if w.span is not None:
             return Where(w.span, f"{m.group(1)} by {m.group(2)}", w.symbol)
-    if v.assignments:
+    if v.assignments and in_project(v.assignments[-1].span):
         a = v.assignments[-1]
         return Where(a.span, v.origin, sym)
     return Where(None, v.note or v.origin, sym)
+
+
+def in_project(span: Optional[Span]) -> bool:
+    """False for spans that name SDK files dfulint knows as data (a board's Kconfig.sysbuild)."""
+    return span is not None and not str(span.path).startswith("<")
 
 
 def user_assignment(img, sym: str):

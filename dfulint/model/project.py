@@ -95,6 +95,9 @@ class Target:
     # SB symbol -> (True/False/None if undecidable, Span of the `config` line, why): defaults that the
     # app's own Kconfig.sysbuild or the board's gives symbols sysbuild forces into images
     sysbuild_defaults: dict = field(default_factory=dict)
+    # configuration/<board>/ folders of NCS applications built with -DAPPLICATION_CONFIG_DIR: the
+    # board's prj.conf and overlays live there, not in the app folder
+    config_dirs: list = field(default_factory=list)
     files: "AppFiles" = None                 # every configuration file of the app, parsed once
 
     @property
@@ -187,8 +190,10 @@ def _sysbuild_forcing(t: Target) -> None:
             return sb.enabled(sym), where(sym)
 
         ext, ext_at = sb_bool("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY")
+        # NRF:sysbuild/image_configurations: only forced while sysbuild runs the Partition Manager
+        pm_off = sb.get("PARTITION_MANAGER").value == "n"
         for image in (app, mcu):
-            if image is not None and boot:
+            if image is not None and boot and not pm_off:
                 image.forced.append(synthetic("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY", "y" if ext else "n", ext_at))
         # NRF:sysbuild/CMakeLists.txt@804b0d189e L482-488: the override goes into MCUboot (an appended
         # fragment) and is forced into the app unless MCUboot runs single-app; never forced to n
@@ -626,6 +631,7 @@ def _flash_map(t: Target) -> None:
         ext_secondary=ext_secondary,
         ext_flash_size=ext.size_bytes if ext else None,
         ext_page_size=ext.page_size if ext else 4096,
+        extra_dynamic=_netcore_slots(t, mcu, ext_secondary),
     )
     t.flash = place(inp)
     # the devices as MCUboot's driver sees them
@@ -640,6 +646,32 @@ def _flash_map(t: Target) -> None:
             compatible=ext.compatible if ext else "",
             source=(ext.page_source if ext else "no nordic,pm-ext-flash chosen node"),
             span=(ext.node.props["size"].span if ext and ext.node and "size" in ext.node.props else None))
+
+
+def _netcore_slots(t: Target, mcu, ext_secondary: bool) -> list:
+    """MCUboot's pm.yml adds mcuboot_secondary_1 (the nRF5340 network core's update slot) when
+    CONFIG_NRF53_MULTI_IMAGE_UPDATE is on; it takes flash from the application slots. Also taken
+    as on when MCUboot's own fragments ask for two images with PCD (board-level sysbuild defaults
+    that turn on the network-core update are not modelled)."""
+    if t.soc is None or t.soc.name != "nrf5340_cpuapp" or mcu is None or mcu.config is None or not t.mcuboot_enabled:
+        return []
+    cfg = mcu.config
+    multi = cfg.enabled("NRF53_MULTI_IMAGE_UPDATE")
+    sb = t.sysbuild.config if t.sysbuild is not None else None
+    if not multi and sb is not None:
+        multi = sb.enabled("MCUBOOT_NRF53_MULTI_IMAGE_UPDATE") or sb.enabled("NETCORE_APP_UPDATE")
+    if not multi and cfg.enabled("PCD_APP"):
+        own = set(mcu.conf_paths)
+        for a in cfg.get("UPDATEABLE_IMAGE_NUMBER").assignments:
+            if a.span.path in own and a.value_without_comment.strip().isdigit() and int(a.value_without_comment) > 1:
+                multi = True
+    if not multi:
+        return []
+    size = _sized(cfg, "NRF53_RAM_FLASH_SIZE", 0x40000, "mcuboot")
+    if ext_secondary:
+        return [{"name": "mcuboot_secondary_1", "size": size, "region": "external_flash"}]
+    return [{"name": "mcuboot_secondary_1", "size": size,
+             "placement": {"after": ["mcuboot_secondary"], "align": {"start": t.soc.fprotect_block}}}]
 
 
 def _build_flash_map(t: Target, dev) -> Optional[FlashMap]:
@@ -734,6 +766,15 @@ def _slots(t: Target) -> None:
                 break
 
 
+# CONFIG_BOOT_MAX_IMG_SECTORS set by MCUboot's own boards/<board>.conf, which applies while the
+# project does not replace MCUboot's configuration directory (semantics.md §1.6, sdk-mcuboot
+# boot/zephyr/boards/*.conf; thingy91x value as noted in knowledge/boards.yaml)
+MCUBOOT_BOARD_MAX_IMG_SECTORS = {
+    "thingy53_nrf5340_cpuapp": 2048,
+    "thingy91x_nrf9151": 512,
+}
+
+
 def _analyse(t: Target) -> None:
     from dfulint.model import mcuboot as mb
 
@@ -754,6 +795,11 @@ def _analyse(t: Target) -> None:
     sec = geom(t.slots["secondary"]) if "secondary" in t.slots else None
     scr = geom(t.slots["scratch"]) if "scratch" in t.slots else None
     m = (cfg.int("BOOT_MAX_IMG_SECTORS") if cfg is not None else None) or 128
+    if cfg is not None and mcu is not None and mcu.replaces_defaults is None and \
+            cfg.get("BOOT_MAX_IMG_SECTORS").origin == "default":
+        bname = getattr(mcu, "board", None) or t.board or ""
+        binfo = knowledge.board(bname) if bname else None
+        m = MCUBOOT_BOARD_MAX_IMG_SECTORS.get(binfo.name if binfo is not None else bname, m)
     if cfg is not None and cfg.enabled("BOOT_MAX_IMG_SECTORS_AUTO"):
         # MCUboot's CMake sizes the table from the devicetree slots (no Partition Manager)
         m = max([-(-g.size // g.page_size) for g in (pri, sec, scr) if g is not None] + [1])
@@ -792,6 +838,8 @@ def build_target(app: App, board: Optional[str]) -> Target:
     if board and board not in stems:
         stems = stems + [board]
     t = Target(app=app, board=board, board_info=binfo, soc=soc, soc_source=soc_src, stems=stems)
+    t.config_dirs = [app.root / "configuration" / s for s in stems
+                     if (app.root / "configuration" / s / "prj.conf").is_file()]
 
     app_img = img_mod.app_layers(app.root, stems, app.sdk.version)
     if app.is_mcuboot:

@@ -13,6 +13,7 @@ Two things the sysbuild image of a Target needs that the fragments alone do not 
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 from dfulint.core import Span
@@ -49,13 +50,61 @@ def _fact(t, name: str):
     raise KeyError(name)
 
 
+def _board_kconfig(t):
+    """The board's own Kconfig.sysbuild defaults from knowledge/board_sysbuild.yaml, or None."""
+    import yaml
+
+    from dfulint.sources.kconfig_defaults import parse_kconfig_defaults_text
+
+    names = {n.lower() for n in _board_names(t)}
+    if not names:
+        return None
+    try:
+        data = _board_table()
+    except (OSError, yaml.YAMLError):
+        return None
+    for entry in data:
+        prefixes = [str(p).lower() for p in entry.get("boards") or []]
+        if any(n == p or n.startswith(p + "_") or n.startswith(p) for n in names for p in prefixes):
+            board_dir = prefixes[0].split("_")[0] if prefixes else "board"
+            return parse_kconfig_defaults_text(str(entry.get("kconfig") or ""),
+                                               Path(f"<sdk-nrf>/boards/nordic/{board_dir}/Kconfig.sysbuild"))
+    return None
+
+
+_BOARD_TABLE = None
+
+
+def _board_table() -> list:
+    global _BOARD_TABLE
+    if _BOARD_TABLE is None:
+        import yaml
+        path = Path(__file__).resolve().parent.parent / "knowledge" / "board_sysbuild.yaml"
+        with open(path, encoding="utf-8") as f:
+            data = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+        _BOARD_TABLE = list(data.get("boards") or [])
+    return _BOARD_TABLE
+
+
+class _Defaults:
+    """Kconfig defaults in the order Kconfig meets them: the app's file, then the board's."""
+
+    def __init__(self, files: list):
+        self.path = files[0].path
+        self.defaults = []
+        self.declared = set()
+        for f in files:
+            self.defaults.extend(f.defaults)
+            self.declared |= set(getattr(f, "declared", set()))
+
+
 def _defaults_fragment(t, sb_cfg, kfile) -> tuple[Fragment, list[str]]:
-    """Assignments for the defaults of Kconfig.sysbuild that apply with the current values."""
+    """Assignments for the Kconfig.sysbuild defaults that apply with the current values."""
     from dfulint.model.kconfig import eval_condition, symbol
 
     local: dict[str, str] = {}
     undecided: set[str] = set()
-    file_syms = {d.symbol for d in kfile.defaults if not d.choice}
+    file_syms = {d.symbol for d in kfile.defaults if not d.choice} | set(kfile.declared)
     decided: set[str] = set()
     out: list[Assignment] = []
     notes: list[str] = []
@@ -115,12 +164,17 @@ def evaluate_sysbuild(t, facts: dict) -> None:
         return evaluate(frags, "sysbuild", version, family, sb.forced, facts)
 
     sb.config = run(None)
+    files = []
     path = t.app.root / "Kconfig.sysbuild"
-    if not path.is_file():
+    if path.is_file():
+        files.append(parse_kconfig_defaults(path))
+    board = _board_kconfig(t)
+    if board is not None:
+        files.append(board)
+    files = [f for f in files if f.defaults]
+    if not files:
         return
-    kfile = parse_kconfig_defaults(path)
-    if not kfile.defaults:
-        return
+    kfile = _Defaults(files)
     seen = None
     notes: list[str] = []
     for _ in range(_ROUNDS):
@@ -131,14 +185,24 @@ def evaluate_sysbuild(t, facts: dict) -> None:
         seen = key
         sb.config = run(frag)
     for a in (frag.assignments if seen else []):
-        sb.notes.append(f"Kconfig.sysbuild:{a.span.line} gives SB_CONFIG_{a.symbol} the default {a.raw}")
+        where = f"{t.app.rel(a.span.path)}:{a.span.line}"
+        sb.notes.append(f"{where} gives SB_CONFIG_{a.symbol} the default {a.raw}")
     sb.notes.extend(notes)
 
 
-def _where(sb_cfg, sym: str, fallback: Span) -> Span:
-    v = sb_cfg.get(sym)
-    if v.assignments:
-        return v.assignments[-1].span
+def _where(t, sym: str, fallback: Span) -> Span:
+    """The sysbuild line a value comes from, following `select`s; `fallback` for a default."""
+    from dfulint.model.dfu import where
+
+    w = where(t, "sysbuild", sym)
+    return w.span if w.span is not None else fallback
+
+
+def _mode_at(t, fallback: Span) -> Span:
+    sb = t.sysbuild.config
+    for name, v in sb.values.items():
+        if name.startswith("MCUBOOT_MODE_") and v.value == "y":
+            return _where(t, name, fallback)
     return fallback
 
 
@@ -153,7 +217,7 @@ def extra_forcing(t) -> None:
 
     fallback = Span(t.app.root / "sysbuild.conf", 1, 1)
     app, mcu = t.images.get("app"), t.images.get("mcuboot")
-    ver = t.kconfig_version
+    ver = t.sdk.version if t.app.framework == "ncs" else t._map(t.sdk.version)
 
     def defined(sym: str) -> bool:
         return status_in(sym, "sysbuild", ver)[0] == "ok"
@@ -161,23 +225,33 @@ def extra_forcing(t) -> None:
     # Zephyr: image encryption (share/sysbuild/images/bootloader/CMakeLists.txt)
     if defined("BOOT_ENCRYPTION"):
         enc = sb.enabled("BOOT_ENCRYPTION")
-        at = _where(sb, "BOOT_ENCRYPTION", fallback)
+        at = _where(t, "BOOT_ENCRYPTION", fallback)
         if mcu is not None:
             mcu.forced.append(synthetic("BOOT_ENCRYPT_IMAGE", "y" if enc else "n", at))
         key = sb.str("BOOT_ENCRYPTION_KEY_FILE") if enc else None
         if key is not None:
-            kat = _where(sb, "BOOT_ENCRYPTION_KEY_FILE", at)
+            kat = _where(t, "BOOT_ENCRYPTION_KEY_FILE", at)
             if mcu is not None:
                 mcu.forced.append(synthetic("BOOT_ENCRYPTION_KEY_FILE", f'"{key}"', kat))
             if app is not None:
                 app.forced.append(synthetic("MCUBOOT_ENCRYPTION_KEY_FILE", f'"{key}"', kat))
+    # the mode choice: sysbuild writes every mode symbol, so the ones outside MCUboot's choice
+    # (SINGLE_APPLICATION_SLOT) and the revert flag are forced too (Zephyr
+    # share/sysbuild/image_configurations/BOOTLOADER_image_default.cmake; NCS documents the same)
+    if mcu is not None and (t.app.framework == "ncs" or (t.sdk.exact and t.sdk.version >= (4, 1, 0))):
+        if not sb.enabled("MCUBOOT_MODE_SINGLE_APP") and status_in("SINGLE_APPLICATION_SLOT", "mcuboot", ver)[0] == "ok":
+            mcu.forced.append(synthetic("SINGLE_APPLICATION_SLOT", "n", _mode_at(t, fallback)))
+        if status_in("BOOT_DIRECT_XIP_REVERT", "mcuboot", ver)[0] == "ok" and (
+                sb.enabled("MCUBOOT_MODE_DIRECT_XIP") or sb.enabled("MCUBOOT_MODE_DIRECT_XIP_WITH_REVERT")):
+            rev = sb.enabled("MCUBOOT_MODE_DIRECT_XIP_WITH_REVERT")
+            mcu.forced.append(synthetic("BOOT_DIRECT_XIP_REVERT", "y" if rev else "n", _mode_at(t, fallback)))
     if t.app.framework != "ncs":
         return
     # sdk-nrf: number of updateable images
     n = sb.int("MCUBOOT_UPDATEABLE_IMAGES")
     if n is not None:
         extra = sb.int("MCUBOOT_ADDITIONAL_UPDATEABLE_IMAGES") or 0
-        at = _where(sb, "MCUBOOT_UPDATEABLE_IMAGES", fallback)
+        at = _where(t, "MCUBOOT_UPDATEABLE_IMAGES", fallback)
         if mcu is not None:
             mcu.forced.append(synthetic("UPDATEABLE_IMAGE_NUMBER", str(n + extra), at))
         if app is not None and sb.enabled("MCUBOOT_APP_SYNC_UPDATEABLE_IMAGES"):
@@ -186,10 +260,10 @@ def extra_forcing(t) -> None:
     # not in every release, so only the `on` direction is modelled)
     if sb.enabled("MCUBOOT_HARDWARE_DOWNGRADE_PREVENTION") and mcu is not None:
         mcu.forced.append(synthetic("MCUBOOT_HW_DOWNGRADE_PREVENTION", "y",
-                                    _where(sb, "MCUBOOT_HARDWARE_DOWNGRADE_PREVENTION", fallback)))
+                                    _where(t, "MCUBOOT_HARDWARE_DOWNGRADE_PREVENTION", fallback)))
     # sdk-nrf: nRF5340 simultaneous multi-image update
     if sb.enabled("MCUBOOT_NRF53_MULTI_IMAGE_UPDATE") and mcu is not None:
-        at = _where(sb, "MCUBOOT_NRF53_MULTI_IMAGE_UPDATE", fallback)
+        at = _where(t, "MCUBOOT_NRF53_MULTI_IMAGE_UPDATE", fallback)
         mcu.forced.append(synthetic("NRF53_MULTI_IMAGE_UPDATE", "y", at))
         mcu.forced.append(synthetic("BOOT_IMAGE_ACCESS_HOOKS", "y", at))
         if not sb.enabled("MCUBOOT_MODE_OVERWRITE_ONLY"):

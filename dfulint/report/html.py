@@ -284,10 +284,16 @@ def view(result) -> dict:
     targets = []
     n = 0
     for a in result.apps:
-        for t in a.targets:
+        shown: set = set()
+        for k, t in enumerate(a.targets):
             n += 1
             tid = f"t{n}"
             fs = _for_target(result.findings, a, t)
+            if k == len(a.targets) - 1:
+                # a finding that names no checked board still belongs to the app: show it last
+                fs += [f for f in result.findings if f.app == a.app.root and id(f) not in shown
+                       and not any(f is g for g in fs)]
+            shown.update(id(f) for f in fs)
             supp = [s for s in result.suppressed if _for_target([s.finding], a, t)]
             items = [_finding(f, result, f"{tid}-f{i + 1}") for i, f in enumerate(fs)]
             hot: dict[str, list] = {}

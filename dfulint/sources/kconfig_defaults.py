@@ -27,7 +27,7 @@ from typing import Optional
 from dfulint.core import Span
 from dfulint.sources import Problem, read_text
 
-_ENTRY = re.compile(r"(config|menuconfig|choice)\b\s*([A-Za-z0-9_]*)")
+_ENTRY = re.compile(r"(config|menuconfig|configdefault|choice)\b\s*([A-Za-z0-9_]*)")
 _DEFAULT = re.compile(r"default\s+(.+?)(?:\s+if\s+(.+))?$")
 _SOURCE = re.compile(r'(?:o|r|or)?source\s+"([^"]*)"')
 
@@ -47,6 +47,7 @@ class KconfigDefaults:
     path: Path
     defaults: list[KconfigDefault] = field(default_factory=list)
     sources_sdk: bool = False          # the file sources share/sysbuild/Kconfig
+    declared: set = field(default_factory=set)   # every symbol a config/menuconfig entry defines here
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -88,16 +89,23 @@ def _join(conds: list[str]) -> Optional[str]:
 
 def parse_kconfig_defaults(path: Path) -> KconfigDefaults:
     """Read the defaults of one Kconfig file. Never raises on user input."""
-    out = KconfigDefaults(path)
     text = read_text(path)
     if text.problem:
+        out = KconfigDefaults(path)
         out.problems.append(text.problem)
         return out
+    return parse_kconfig_defaults_text(text.text or "", path)
+
+
+def parse_kconfig_defaults_text(text: str, path: Path) -> KconfigDefaults:
+    """The same for Kconfig text that is not a project file (a board's Kconfig.sysbuild from the SDK,
+    kept in dfulint's knowledge); `path` names it in spans."""
+    out = KconfigDefaults(path)
     blocks: list[Optional[str]] = []        # conditions of enclosing if/menu blocks (None for a plain menu)
     entry: Optional[tuple[str, str]] = None  # ("config"|"choice", name) of the entry being read
     in_choice: Optional[str] = None
     menu_pending = False                      # a `menu` whose `depends on` may follow
-    for no, line in _logical_lines(text.text or ""):
+    for no, line in _logical_lines(text):
         if not line:
             continue
         word = line.split(None, 1)[0]
@@ -135,13 +143,15 @@ def parse_kconfig_defaults(path: Path) -> KconfigDefaults:
             entry = None
             continue
         m = _ENTRY.match(line)
-        if m and word in ("config", "menuconfig", "choice"):
+        if m and word in ("config", "menuconfig", "configdefault", "choice"):
             menu_pending = False
             if word == "choice":
                 in_choice = m.group(2) or ""
                 entry = ("choice", in_choice)
             else:
                 entry = ("config", m.group(2)) if m.group(2) else None
+                if m.group(2) and word != "configdefault":
+                    out.declared.add(m.group(2))
             continue
         if word == "default" and entry is not None:
             m = _DEFAULT.match(line)
