@@ -390,6 +390,14 @@ def load(path: Path, _chain: tuple = ()) -> Settings:
 
 # ------------------------------------------------------------------ discovery
 
+def _mentions_dfulint(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return b"dfulint" in fh.read(MAX_CONFIG_BYTES)
+    except OSError:
+        return False
+
+
 class Resolver:
     """Finds and caches the configuration of each app; command-line values override it."""
 
@@ -418,7 +426,9 @@ class Resolver:
             for name in FILE_NAMES:
                 cand = d / name
                 if cand.is_file():
-                    if name == "pyproject.toml" and _read(cand) is None:
+                    # a pyproject.toml counts only with a [tool.dfulint] table; one that never
+                    # mentions dfulint is not parsed at all (it may belong to another tool's world)
+                    if name == "pyproject.toml" and (not _mentions_dfulint(cand) or _read(cand) is None):
                         continue
                     hit = cand
                     break

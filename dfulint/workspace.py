@@ -132,6 +132,8 @@ def _app_files(root: Path, limit: int = 4000) -> list[Path]:
             dirnames[:] = []
             continue
         for f in sorted(filenames):
+            if f.startswith("."):       # .checkpatch.conf, .clang-format...: never a build input
+                continue
             files.append(d / f)
             if len(files) >= limit:
                 return files
@@ -354,6 +356,10 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
     cm = read_text(root / "CMakeLists.txt").text if (root / "CMakeLists.txt").is_file() else ""
     app.is_mcuboot = bool(cm and (re.search(r"project\s*\(\s*mcuboot\b", cm, re.I) or
                                   re.search(r"get_filename_component\s*\(\s*MCUBOOT_DIR\b", cm)))
+    # an image configuration folder found on its own: sysbuild/mcuboot/, child_image/mcuboot/, or
+    # a per-board images/mcuboot/ (nrf_desktop's configuration/<board>/images/mcuboot/)
+    if root.name == "mcuboot" and root.parent.name in ("images", "sysbuild", "child_image"):
+        app.is_mcuboot = True
     app.scenarios = _scenarios(root)
 
     # framework and version
@@ -414,8 +420,9 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
         app.sdk = SdkVersion((2, 9, 0), "sysbuild files: NCS 2.7 or later assumed", False,
                              (2, 7, 0), (99, 0, 0))
     elif has_child and has_sysbuild:
+        # NCS 2.4-2.6 samples carried sysbuild files too, for the then optional sysbuild build
         app.sdk = SdkVersion((2, 9, 0), "sysbuild files beside child_image/: NCS 2.7 or later assumed", False,
-                             (2, 7, 0), (99, 0, 0))
+                             (2, 4, 0), (99, 0, 0))
     elif re.search(r"^CONFIG_MCUMGR_(SMP_BT|CMD_IMG_MGMT|CMD_OS_MGMT)=", conf_text, re.M):
         app.sdk = SdkVersion((2, 3, 0), "old MCUmgr symbol names: NCS 2.3 or earlier assumed", False,
                              (1, 4, 0), (2, 3, 99))

@@ -252,3 +252,15 @@ def test_readme_examples_are_valid(tmp_path: Path):
     assert s.boards == ("nrf9160dk/nrf9160/ns",) and s.sdk_version == "2.6.1"
     assert {p.pattern for p in s.per_path} == {"vendor/**", "prj_legacy.conf"}
     assert s.per_path[1].matches(app / "prj_legacy.conf")
+
+
+def test_a_broken_pyproject_of_another_tool_is_not_our_business(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project\nname = 'broken'\n")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "prj.conf").write_text("CONFIG_GPIO=y\n")
+    res = run(["check", str(app), "--board", "nrf52840dk/nrf52840"])
+    assert res.exit_code == 0, res.output
+    (tmp_path / "pyproject.toml").write_text("[project\nname = 'broken'\n[tool.dfulint]\n")
+    res = run(["check", str(app), "--board", "nrf52840dk/nrf52840"])
+    assert res.exit_code == 2 and f"{(tmp_path / 'pyproject.toml').resolve()}:1:" in res.output

@@ -157,3 +157,24 @@ def test_report_zoom(report: Path, tmp_path: Path):
     ARTIFACTS.mkdir(exist_ok=True)
     res = _browser(report.as_uri() + "#zoom=8", tmp_path, "--window-size=1100,700", f"--screenshot={shot}")
     assert res.returncode == 0 and shot.is_file()
+
+
+def test_sector_lines_and_ticks_appear_on_zoom(tmp_path: Path):
+    """nRF52840: 256 sectors of 4 KiB are 3.75 px wide at 1x, too thin to draw; at 2x the script
+    draws them, and the address axis gets twice as many labels."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "prj.conf").write_text("CONFIG_BOOTLOADER_MCUBOOT=y\n")
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(cli, ["check", str(app), "--board", "nrf52840dk/nrf52840", "--format", f"html:{out}"],
+                             catch_exceptions=False)
+    assert res.exit_code in (0, 1), res.output
+    static = re.findall(r'<svg class="flashmap".*?</svg>', out.read_text(), re.S)[0]
+    assert '<path class="sectors off" d=""' in static
+    assert static.count('class="tick"') == 9
+    res = _browser(out.as_uri() + "#zoom=2", tmp_path, "--dump-dom")
+    assert res.returncode == 0 and _console(res.stderr) == [], _console(res.stderr)
+    svg = re.findall(r'<svg class="flashmap".*?</svg>', res.stdout, re.S)[0]
+    d = re.search(r'<path class="sectors" d="([^"]+)"', svg)
+    assert d and d.group(1).count("M") == 255
+    assert svg.count('class="tick"') == 17

@@ -246,6 +246,13 @@ def test_dfu404_malformed_lines(tmp_path):
     assert "sysbuild/<image>.conf" in fixes[4]
 
 
+def test_dfu404_not_on_sysbuild_fragments_under_other_names(tmp_path):
+    app = make(tmp_path, {"prj.conf": PRJ, "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n",
+                          "kmu.sysbuild.conf": "# signing keys in KMU\nSB_CONFIG_MCUBOOT_SIGNATURE_USING_KMU=y\n",
+                          ".checkpatch.conf": "--strict\n--ignore BRACES\n"})
+    assert only(lint(app, sdk="2.9.0"), "DFU404") == []
+
+
 def test_dfu404_byte_order_mark(tmp_path):
     app = make(tmp_path, {"prj.conf": b"\xef\xbb\xbfCONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_BT=y\n"})
     (f,) = only(lint(app), "DFU404")
@@ -371,6 +378,24 @@ def test_dfu601_not_when_carried_over_or_in_child_image_builds(tmp_path):
     assert only(lint(moved, sdk="2.7.0"), "DFU601") == []
     child = make(tmp_path / "b", {"prj.conf": PRJ, "child_image/mcuboot.conf": "CONFIG_BOOT_MAX_IMG_SECTORS=256\n"})
     assert only(lint(child, sdk="2.6.0"), "DFU601") == []
+
+
+def test_dfu601_compares_per_image(tmp_path):
+    app = sysbuild_app(tmp_path, {"child_image/hci_ipc.conf": "CONFIG_BT_MAX_CONN=4\n",
+                                  "sysbuild/mcuboot.conf": "CONFIG_BT_MAX_CONN=4\n"})
+    (f,) = only(lint(app, sdk="2.7.0", board="nrf5340dk/nrf5340/cpuapp"), "DFU601")
+    assert f["image"] == "hci_ipc" and "sysbuild/hci_ipc.conf" in f["fix"]
+
+
+def test_dfu601_is_a_conditional_warning_when_the_version_is_a_guess(tmp_path):
+    # NCS 2.4-2.6 samples carried child_image/ and sysbuild files side by side
+    app = make(tmp_path, {"prj.conf": PRJ, "Kconfig.sysbuild": 'source "${ZEPHYR_BASE}/share/sysbuild/Kconfig"\n',
+                          "child_image/mcuboot.conf": "CONFIG_BOOT_MAX_IMG_SECTORS=256\n"})
+    (f,) = only(lint(app, sdk=""), "DFU601")
+    assert f["severity"] == "warning"
+    assert f["message"].startswith("if this project is built with sysbuild")
+    (f,) = only(lint(app, sdk="2.7.0"), "DFU601")
+    assert f["severity"] == "error" and not f["message"].startswith("if ")
 
 
 def test_dfu602_board_overlay_shadows_dfu_settings(tmp_path):

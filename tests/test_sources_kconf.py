@@ -137,6 +137,21 @@ def test_sysbuild_prefix(tmp_path):
     assert "prj.conf" in p.fix and "SB_CONFIG_BOOT_MAX_IMG_SECTORS=256" in p.fix
 
 
+def test_a_file_of_sb_config_lines_is_marked_as_a_sysbuild_fragment(tmp_path):
+    f = frag_of(tmp_path, "# KMU keys\nSB_CONFIG_MCUBOOT_SIGNATURE_USING_KMU=y\n# SB_CONFIG_X is not set\n",
+                "kmu.sysbuild.conf")
+    assert f.sysbuild_like
+    assert f.assignments == [] and malformed_lines(f) == [2]       # the prefix asked for is kept
+    sb = parse_fragment(tmp_path / "kmu.sysbuild.conf", "SB_CONFIG_")
+    assert [a.full_name for a in sb.assignments] == ["SB_CONFIG_MCUBOOT_SIGNATURE_USING_KMU", "SB_CONFIG_X"]
+    assert not sb.sysbuild_like
+    # one stray SB_CONFIG_ line among image settings is a mistake, not a sysbuild fragment
+    f = frag_of(tmp_path, "CONFIG_BT=y\nSB_CONFIG_BOOTLOADER_MCUBOOT=y\n", "prj2.conf")
+    assert not f.sysbuild_like and malformed_lines(f) == [2]
+    f = frag_of(tmp_path, "SB_CONFIG_BOOTLOADER_MCUBOOT=y\nBT=y\n", "prj3.conf")
+    assert not f.sysbuild_like
+
+
 def test_get_returns_the_last_assignment(tmp_path):
     f = frag_of(tmp_path, "CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE=2048\nCONFIG_BT=y\n"
                           "CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE=4096\n")

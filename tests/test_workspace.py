@@ -99,6 +99,19 @@ def test_app_files_include_image_configs_but_not_nested_apps(tmp_path):
     assert not any(r.startswith(("tests/", "build/", ".vscode/", "src/")) for r in got)
 
 
+def test_dotfiles_are_not_app_files(tmp_path):
+    root = app_tree(tmp_path, {".checkpatch.conf": "--strict\n", ".clang-format": "x\n"})
+    assert {p.name for p in describe_app(root).files} == {"CMakeLists.txt", "prj.conf"}
+
+
+@pytest.mark.parametrize("rel", ["configuration/nrf52840dk_nrf52840/images/mcuboot", "sysbuild/mcuboot",
+                                 "child_image/mcuboot"])
+def test_an_image_configuration_folder_checked_alone_is_mcuboot(tmp_path, rel):
+    tree(tmp_path, {f"{rel}/prj.conf": "CONFIG_BOOT_MAX_IMG_SECTORS=256\n"})
+    assert describe_app(tmp_path / rel).is_mcuboot
+    assert not describe_app(app_tree(tmp_path / "app", {})).is_mcuboot
+
+
 # ------------------------------------------------------------------ SDK version
 
 def test_version_strings():
@@ -215,7 +228,7 @@ def test_zephyr_base_points_at_the_workspace(tmp_path, monkeypatch):
     ({"child_image/mcuboot.conf": "CONFIG_BOOT_MAX_IMG_SECTORS=256\n"}, "", (2, 6, 0), (1, 4, 0), (2, 9, 99),
      "child_image"),
     ({"child_image/mcuboot.conf": "", "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n"}, "", (2, 9, 0),
-     (2, 7, 0), None, "sysbuild"),
+     (2, 4, 0), None, "sysbuild"),
     ({"pm_static.yml": "mcuboot:\n  address: 0x0\n  size: 0xc000\n"},
      "CONFIG_MCUMGR=y\nCONFIG_MCUMGR_SMP_BT=y\n", (2, 3, 0), (1, 4, 0), (2, 3, 99), "child_image"),
     ({"pm_static.yml": "mcuboot:\n  address: 0x0\n  size: 0xc000\n"},

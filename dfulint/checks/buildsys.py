@@ -24,39 +24,65 @@ def child_image_ignored(t):
     child_files = [p for p in app.files if app.rel(p).startswith("child_image/")]
     if not child_files:
         return
-    sys_values = {}
+    # what sysbuild/ already carries, per image: sysbuild/<image>.conf and sysbuild/<image>/...
+    carried: dict[str, dict[str, str]] = {}
+    sb_conf: dict[str, str] = {}
     for frag in t.files.fragments:
-        if app.rel(frag.path).startswith("sysbuild/"):
-            for a in frag.assignments:
-                sys_values.setdefault(app.rel(frag.path), {})[a.name] = a.value_without_comment
-    all_sys = {k: v for d in sys_values.values() for k, v in d.items()}
+        rel = app.rel(frag.path)
+        if rel == "sysbuild.conf":
+            sb_conf.update({a.name: a.value_without_comment for a in frag.assignments})
+        elif rel.startswith("sysbuild/"):
+            carried.setdefault(_image_of(rel), {}).update(
+                {a.name: a.value_without_comment for a in frag.assignments})
     frags = {f.path: f for f in t.files.fragments}
     why = "NCS 3.0 removed child images" if t.sdk.at_least(3, 0) else "sysbuild ignores child_image/ without a warning"
+    # with both child_image/ and sysbuild files and no known SDK version, the project may still be
+    # built the child-image way (NCS 2.4-2.6 samples carried both): say so, as a warning
+    guess = not t.sdk.exact and t.sdk.range[0] < (2, 7, 0)
+    cond = (f"if this project is built with sysbuild (the default from NCS 2.7; the SDK version is a guess: "
+            f"{t.sdk.source}), " if guess else "")
+    sev = Severity.WARNING if guess else None
     for p in child_files:
         rel = app.rel(p)
         dest = _sysbuild_dest(rel)
+        image = _image_of(rel)
         frag = frags.get(p)
         if frag is None or not frag.assignments:
             if p.suffix in (".overlay", ".conf"):
-                yield hit(Span(p, 1, 1), f"{rel} is not read by this sysbuild build ({why})",
+                yield hit(Span(p, 1, 1), f"{cond}{rel} is not read by this sysbuild build ({why})",
                           fix=f"move it to {dest}" + (" (and check that it holds everything MCUboot needs)"
                                                        if dest.endswith("prj.conf") else ""),
-                          severity=Severity.WARNING, anchor=rel)
+                          severity=Severity.WARNING, anchor=rel, image=image)
             continue
+        here_all = carried.get(image, {})
         for a in frag.assignments:
-            here = all_sys.get(a.name)
-            if here == a.value_without_comment:
-                continue
-            if here is None:
-                msg = (f"{a.full_name}={a.value_without_comment} in {rel} is ignored by sysbuild ({why}); "
-                       f"nothing in sysbuild/ sets it")
-            else:
-                msg = (f"{a.full_name}={a.value_without_comment} in {rel} is ignored by sysbuild ({why}); "
-                       f"sysbuild/ sets {here} instead")
-            fix = f"move `{a.full_name}={a.value_without_comment}` to {dest}"
+            value = a.value_without_comment
             if a.name == "PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY":
-                fix = f"set SB_CONFIG_PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY={a.value_without_comment} in sysbuild.conf"
-            yield hit(a.span, msg, fix=fix, image="mcuboot" if "mcuboot" in rel else "", anchor=a.full_name)
+                if sb_conf.get(a.name) == value:
+                    continue
+                fix = f"set SB_CONFIG_PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY={value} in sysbuild.conf"
+            else:
+                fix = f"move `{a.full_name}={value}` to {dest}"
+            here = here_all.get(a.name)
+            if here == value:
+                continue
+            msg = f"{cond}{a.full_name}={value} in {rel} is ignored by sysbuild ({why}); " + (
+                f"nothing in sysbuild/ sets it for {image}" if here is None else f"sysbuild/ sets {here} instead")
+            yield hit(a.span, msg, fix=fix, image=image, anchor=a.full_name, severity=sev)
+
+
+def _image_of(rel: str) -> str:
+    """The image a child_image/ or sysbuild/ path configures: child_image/mcuboot.conf -> mcuboot."""
+    parts = Path(rel).parts
+    if len(parts) < 2:
+        return ""
+    name = parts[1]
+    if len(parts) == 2:
+        for ext in (".conf", ".overlay"):
+            if name.endswith(ext):
+                name = name[: -len(ext)]
+        name = name.split("_", 1)[0] if name.startswith("mcuboot_") else name   # mcuboot_<buildtype>.conf
+    return name
 
 
 DFU_DT_PROPS = ("nordic,pm-ext-flash", "zephyr,code-partition")

@@ -142,6 +142,8 @@ def sysbuild_overrides(t):
                 continue                  # DFU601: the whole file is not read
             if image == "app" and a.name == "BOOTLOADER_MCUBOOT" and sb_off and a.value_without_comment[:1] == "y":
                 continue                  # DFU502
+            if a.name in ("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY", "PM_OVERRIDE_EXTERNAL_DRIVER_CHECK"):
+                continue                  # DFU304 and the external-flash rules report these
             info = symbol(a.name, image, t.kconfig_version)
             if info is not None and info.choice and a.value_without_comment[:1] == "n":
                 continue                  # `=n` on a choice member does nothing anyway
@@ -313,13 +315,20 @@ def chain_incomplete(t):
         return
     f = dfu.facts(t)
     grp = f.image_group
-    if grp is None:
-        return
     cfg = app.config
-    grp_sym = next(n for n in dfu.IMG_GROUP if cfg.enabled(n))
+    if grp is not None:
+        grp_sym = next(n for n in dfu.IMG_GROUP if cfg.enabled(n))
+    else:
+        # asked for in a fragment but dropped by Kconfig (DFU409 reports the line itself)
+        req = [a for a in (dfu.user_assignment(app, n) for n in dfu.IMG_GROUP)
+               if a is not None and a.value_without_comment[:1] == "y"]
+        if not req:
+            return
+        grp_sym = req[-1].name
+        grp = dfu.Where(req[-1].span, "set here, but dropped by Kconfig", grp_sym)
     grp_at = grp.span or dfu.mcuboot_on(t).span
     # MCUboot missing altogether
-    if not t.mcuboot_enabled:
+    if not t.mcuboot_enabled and f.image_group is not None:
         sb_explicit = t.sysbuild is not None and dfu.user_assignment(app, "BOOTLOADER_MCUBOOT") is not None
         if not sb_explicit and not getattr(t.app, "is_mcuboot", False):
             if t.sysbuild is not None:
@@ -453,7 +462,8 @@ def image_count_mismatch(t):
         return
     mcu_n = mcu.config.int("UPDATEABLE_IMAGE_NUMBER")
     app_sym = "UPDATEABLE_IMAGE_NUMBER"
-    if app.config.enabled("MCUMGR_GRP_IMG") and app.config.int("MCUMGR_GRP_IMG_UPDATABLE_IMAGE_NUMBER") is not None:
+    if app.config.enabled("MCUMGR_GRP_IMG") and app.config.int("MCUMGR_GRP_IMG_UPDATABLE_IMAGE_NUMBER") is not None \
+            and dfu.where(t, "app", "MCUMGR_GRP_IMG_UPDATABLE_IMAGE_NUMBER").how == "set here":
         app_sym = "MCUMGR_GRP_IMG_UPDATABLE_IMAGE_NUMBER"
     app_n = app.config.int(app_sym)
     if mcu_n is None or app_n is None or mcu_n == app_n:
@@ -531,6 +541,7 @@ def netcore_update(t):
         missing = [p for p in ("mcuboot_primary_1", "mcuboot_secondary_1") if p not in parts]
         if missing and _other_board_layout_has(t, missing):
             missing = []             # a revision-specific pm_static_<board>_<rev>.yml may be the one built
+        if missing:
             sec = parts.get("mcuboot_secondary")
             span = sec.span if sec is not None else Span(t.pm_static.path, 1, 1)
             mw = dfu.where(t, "mcuboot", "NRF53_MULTI_IMAGE_UPDATE")

@@ -410,30 +410,32 @@ def _driver_state(t, name: str, sym: str) -> tuple[Optional[bool], str, Optional
     if cfg is None:
         return None, "no configuration", None
     v = cfg.get(sym)
-    a = _last_user_assignment(img, sym)
-    forced = v.origin == "forced" and v.assignments
-    if v.origin == "select" or v.value == "y":
-        how = f"CONFIG_{sym} is selected" if v.origin == "select" else f"CONFIG_{sym}=y"
-        return True, how, (v.assignments[-1].span if v.assignments and v.origin in ("fragment", "forced") else None)
-    if forced or (a is not None and a.value_without_comment == "n" and v.origin == "fragment"):
+    if v.origin == "select":
+        return True, f"CONFIG_{sym} is selected", None
+    if v.origin == "forced" and v.assignments:
         span = v.assignments[-1].span
-        return False, f"CONFIG_{sym}=n at {_where(t, span)}", span
-    if a is not None and a.value_without_comment == "y":
+        return v.value == "y", f"CONFIG_{sym}={v.value or 'n'} (forced, {_where(t, span)})", span
+    a = _last_user_assignment(img, sym)
+    if a is not None:
+        if a.value_without_comment != "y":
+            return False, f"CONFIG_{sym}=n at {_where(t, a.span)}", a.span
         drops = [d for d in cfg.dropped if getattr(d.assignment, "name", "") == sym]
-        if drops:
+        if v.value != "y" and drops:
             d = drops[-1]
             # a dependency on something dfulint cannot see (FLASH enabled elsewhere) is not proof
             if "FLASH" in d.detail and "DT_HAS" not in d.detail and "HAS_HW" not in d.detail:
                 return None, f"CONFIG_{sym}=y at {_where(t, a.span)} (dependency not visible here)", a.span
-            return False, (f"CONFIG_{sym}=y at {_where(t, a.span)} does not take effect ({d.detail})"), a.span
+            return False, f"CONFIG_{sym}=y at {_where(t, a.span)} does not take effect ({d.detail})", a.span
         return True, f"CONFIG_{sym}=y at {_where(t, a.span)}", a.span
-    # left to defaults
+    # left to MCUboot's own board fragment and to defaults
     if name == "mcuboot":
         val, src, certain = _mcuboot_board_value(t, sym)
         if val is not None:
             if not certain:
                 return None, f"MCUboot's own board fragment may set CONFIG_{sym}={val} ({src})", None
             return val == "y", f"MCUboot's own board fragment sets CONFIG_{sym}={val} ({src})", None
+    if v.value == "y":
+        return True, f"CONFIG_{sym} defaults to y", None
     flash = cfg.get("FLASH")
     if flash.origin in ("fragment", "forced") and flash.value != "y":
         span = flash.assignments[-1].span if flash.assignments else None
@@ -637,7 +639,7 @@ def node_disabled(t):
                 other = "mcuboot" if name == "app" else "app"
                 oimg = _image(t, other)
                 onode = oimg.dt.node(ref) if oimg is not None and oimg.dt is not None and ref != "?" else None
-                if onode is None or not onode.known or cspan is None:
+                if onode is None or not _from_project_only(onode) or cspan is None:
                     continue            # the board may define it; dfulint's board facts are partial
                 yield hit(cspan, f"{IMAGE_TEXT[name]}'s `nordic,pm-ext-flash` points at &{ref}, but no file "
                           f"{IMAGE_TEXT[name]}'s devicetree is built from defines that label (it is defined at "
@@ -696,7 +698,7 @@ def _sb_switch(t) -> tuple[Optional[bool], Optional[Span], str]:
         if val is None:
             return None, span, f"a default in {why} that dfulint cannot decide"
         return val, span, f"SB_CONFIG_{SWITCH} defaults to {'y' if val else 'n'} ({why})"
-    return bool(v.value == "y"), None, f"SB_CONFIG_{SWITCH} is not set in sysbuild.conf (n)"
+    return bool(v.value == "y"), None, f"SB_CONFIG_{SWITCH}=n (not set in sysbuild.conf)"
 
 
 @rule("DFU304", "ext-secondary-switch-ignored", Severity.WARNING,
@@ -1053,80 +1055,105 @@ def page_mismatch(t):
     a, m = _ext(t, "app"), _ext(t, "mcuboot")
     if a is None or m is None or a.node is None or m.node is None or _compat(a.node) != _compat(m.node):
         return
-    if _compat(m.node) not in NOR_COMPATS:
+    compat = _compat(m.node)
+    if compat not in NOR_COMPATS:
         return
+    if any(_driver_state(t, n, DRIVER[compat])[0] is False for n in IMAGES):
+        return              # an image without the driver has no page at all (DFU306)
     pa, sa, ha = _page_value(t, "app", a)
     pm, sm, hm = _page_value(t, "mcuboot", m)
     if pa is None or pm is None or pa == pm:
         return
     if sa is None and _matter(t):
         return      # Matter's Kconfig.defaults (sdk-connectedhomeip) give the application its page size
-    sym = PAGE_SYM[_compat(m.node)]
-    if sm is not None:
-        where, image, fix = sm, "mcuboot", f"use the same value in both images (CONFIG_{sym}={pa} in the application)"
-    elif hm and "board fragment" in hm:
-        target, rel, exists = _conf_target(t, "app")
-        where, image = target, "app"
-        fix = f"{_add_to(rel, exists)} `CONFIG_{sym}={pm}` so that the application uses MCUboot's page size"
-    elif sa is not None:
-        target, rel, exists = _conf_target(t, "mcuboot")
-        where, image = target, "mcuboot"
-        fix = f"{_add_to(rel, exists)} `CONFIG_{sym}={pa}` so that MCUboot uses the application's page size"
+    sym = PAGE_SYM[compat]
+    pri = (t.slots or {}).get("primary")
+    dev = t.flash.devices.get(pri.region) if pri is not None else None
+    good = dev.page_size if dev is not None and pri.region != "external_flash" else None
+    if good is not None and good != pm and _page_incompatibility(t) is not None:
+        return              # DFU312 reports MCUboot's page, with the slot laws' verdict
+    if good is None or good == pm:
+        # MCUboot's page is the one the slot laws need (or the only reference there is): mend the application
+        want, image = pm, "app"
     else:
-        return
+        want, image = good, "mcuboot"
+    if image == "app":
+        if sa is not None:
+            where, fix = sa, f"set CONFIG_{sym}={want} there, as MCUboot uses"
+        else:
+            where, rel, exists = _conf_target(t, "app")
+            fix = f"{_add_to(rel, exists)} `CONFIG_{sym}={want}`, the page MCUboot uses"
+    else:
+        also = "" if pa == want else f", and the same in the application"
+        if sm is not None:
+            where, fix = sm, f"set CONFIG_{sym}={want} there (the internal flash's page){also}"
+        else:
+            where, rel, exists = _conf_target(t, "mcuboot")
+            fix = f"{_add_to(rel, exists)} `CONFIG_{sym}={want}` (the internal flash's page){also}"
+    related = [s for s in (sa, sm) if s is not None and s != where]
     yield hit(where, f"MCUboot lays out the external flash in {pm}-byte pages ({hm}) but the application in "
-              f"{pa}-byte pages ({ha}): MCUboot counts and erases the secondary slot in its pages, the application "
-              "erases it in its own while receiving an update; with different sizes uploads erase more or less "
-              "than the slot and the two images disagree on where the trailer lies",
-              fix=fix, image=image, anchor=f"CONFIG_{sym}", related=[s for s in (sa,) if s])
+              f"{pa}-byte pages ({ha}): MCUboot counts, swaps and erases the secondary slot in its pages, while "
+              "the application erases it in its own as an update arrives; with different pages the application "
+              "erases past the slot (or the flash map refuses the erase and the upload fails) and the two images "
+              "disagree on where the trailer's sector starts",
+              fix=fix, image=image, anchor=f"CONFIG_{sym}", related=related)
 
 
-@rule("DFU312", "nor-page-size-incompatible", Severity.ERROR,
-      "MCUboot's external-flash page size makes the secondary slot incompatible with the internal primary")
-def page_incompatible(t):
+def _page_incompatibility(t):
+    """When MCUboot's layout page for the external secondary breaks the slot laws while the internal
+    page would not: (reason, analysis, page, span, how, device, NOR node, secondary); else None."""
     from dfulint.model import mcuboot as mb
 
     sec = _secondary_external(t)
     if sec is None or t.boot_params is None or t.mode is None:
-        return
+        return None
     e = _ext(t, "mcuboot") or _ext(t, "app")
     if e is None or e.node is None:
-        return
+        return None
     compat = _compat(e.node)
     if compat not in NOR_COMPATS:
-        return
+        return None
     pri = (t.slots or {}).get("primary")
     dev = t.flash.devices.get(pri.region) if pri is not None else None
     if pri is None or dev is None or pri.region == "external_flash" or dev.page_size <= 0:
-        return
+        return None
     img_name = "mcuboot" if _ext(t, "mcuboot") is not None else "app"
     page, span, how = _page_value(t, img_name, e)
     if page is None or page == dev.page_size or page <= 0:
-        return
+        return None
     if img_name == "mcuboot" and _driver_state(t, "mcuboot", DRIVER[compat])[0] is False:
-        return          # no driver at all: DFU306 says so
+        return None         # no driver at all: DFU306 says so
     p_geom = mb.SlotGeom(pri.size, dev.page_size, dev.write_block, pri.name)
     try:
         now = mb.analyse(p_geom, mb.SlotGeom(sec.size, page, 1, sec.name), t.boot_params)
         fixed = mb.analyse(p_geom, mb.SlotGeom(sec.size, dev.page_size, 1, sec.name), t.boot_params)
     except (ValueError, ZeroDivisionError):
-        return
+        return None
     bad = [r for r in now.reasons if r.outcome in ("bricks", "refuses")]
     if not bad or (not now.boots and not fixed.boots):
-        return
+        return None
     fixed_codes = {r.code for r in fixed.reasons if r.outcome in ("bricks", "refuses")}
     caused = [r for r in bad if r.code not in fixed_codes]
     if not caused:
+        return None
+    return caused[0], now, page, span, how, dev, e.node, sec
+
+
+@rule("DFU312", "nor-page-size-incompatible", Severity.ERROR,
+      "MCUboot's external-flash page size makes the secondary slot incompatible with the internal primary")
+def page_incompatible(t):
+    found = _page_incompatibility(t)
+    if found is None:
         return
-    r = caused[0]
-    sym = PAGE_SYM[compat]
+    r, now, page, span, how, dev, node, sec = found
+    sym = PAGE_SYM[_compat(node)]
     target, rel, exists = _conf_target(t, "mcuboot")
     if span is None and "board fragment" not in how:
         how = f"CONFIG_{sym} is left at its default {page}"
     outcome = ("no image boots at all" if not now.boots else "every update is refused and the old image keeps "
                "running")
     log = f" MCUboot logs \"{r.log_line}\"." if r.log_line else ""
-    yield hit(span or target, f"MCUboot sees the secondary slot on {_label(e.node)} in {page}-byte pages ({how}) "
+    yield hit(span or target, f"MCUboot sees the secondary slot on {_label(node)} in {page}-byte pages ({how}) "
               f"against {dev.page_size}-byte pages in the internal primary: {now.secondary_sectors} sectors against "
               f"{now.primary_sectors} in {t.mode}, so {outcome}.{log} With {dev.page_size}-byte pages the slots "
               "are compatible",
@@ -1139,16 +1166,14 @@ def page_incompatible(t):
 # DFU313-DFU316: chip size, JEDEC ID and partitions
 # --------------------------------------------------------------------------------------------
 
+def _chosen_in(t, name: str, node) -> bool:
+    n = _ext_node(t, name)
+    return n is not None and _same_node(n, node)
+
+
 def _chip_nodes(t) -> list:
-    """Distinct external NOR nodes (first image that has each), with the image name."""
-    out, seen = [], []
-    for name, dt, node in _ext_nodes(t):
-        if any(_same_node(node, n) and _prop_value(node.props.get("size")) == _prop_value(n.props.get("size"))
-               for n in seen):
-            continue
-        seen.append(node)
-        out.append((name, dt, node))
-    return out
+    """External NOR nodes of every image; rules report each written property once."""
+    return list(_ext_nodes(t))
 
 
 def _ext_partitions(t) -> list:
@@ -1169,11 +1194,13 @@ def _ext_partitions(t) -> list:
 @rule("DFU313", "nor-size-in-bytes", Severity.ERROR,
       "The NOR node's `size` is written in bytes; the binding wants bits")
 def size_in_bytes(t):
+    seen = set()
     for name, dt, node in _chip_nodes(t):
         sp = node.props.get("size")
         where = _prop_span(node, "size")
-        if sp is None or where is None:
+        if sp is None or where is None or where in seen:
             continue
+        seen.add(where)
         bits = sp.as_int()
         if not bits:
             continue
@@ -1222,11 +1249,16 @@ def partition_beyond(t):
 @rule("DFU315", "nor-jedec-id-mismatch", Severity.ERROR,
       "The NOR node's `jedec-id` is malformed or names a chip of another size than `size`")
 def jedec_mismatch(t):
+    seen = set()
     for name, dt, node in _chip_nodes(t):
         jp = node.props.get("jedec-id")
         where = _prop_span(node, "jedec-id")
         if jp is None:
             continue
+        key = (where, _prop_span(node, "size"))
+        if key in seen:
+            continue
+        seen.add(key)
         jid = jp.as_bytes()
         if jid is None:
             continue
@@ -1300,21 +1332,28 @@ def partition_unaligned(t):
 # --------------------------------------------------------------------------------------------
 
 def _hygiene_nodes(t) -> list:
-    """(image, devicetree, flash node, bus node) for the external NORs, each once."""
-    out, seen = [], set()
-    for name, dt, node in _ext_nodes(t):
-        bus = _bus(dt, node)
-        key = (node.path, bus.path if bus is not None else "")
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append((name, dt, node, bus))
-    return out
+    """(image, devicetree, flash node, bus node) for the external NOR of every image. The same node
+    is usually written twice (the application's overlay and MCUboot's): each file is reported."""
+    return [(name, dt, node, _bus(dt, node)) for name, dt, node in _ext_nodes(t)]
+
+
+class _Once:
+    """Reports each place once, whichever image's devicetree reaches it first."""
+
+    def __init__(self):
+        self.seen = set()
+
+    def __call__(self, span) -> bool:
+        if span is None or span in self.seen:
+            return False
+        self.seen.add(span)
+        return True
 
 
 @rule("DFU317", "dts-legacy-pin-properties", Severity.ERROR,
       "`sck-pin`/`mosi-pin`/`miso-pin`/`csn-pins` on the external flash bus where pinctrl is required, or the reverse")
 def legacy_pins(t):
+    once = _Once()
     for name, dt, node, bus in _hygiene_nodes(t):
         if bus is None:
             continue
@@ -1324,6 +1363,8 @@ def legacy_pins(t):
         lab = bus.label or bus.name
         if legacy:
             first = legacy[0][1]
+            if not once(first):
+                continue
             names = ", ".join(p for p, _ in legacy)
             if _always_at_least(t, 2, 0):
                 if _from_project_only(bus) and not has_pinctrl:
@@ -1344,7 +1385,7 @@ def legacy_pins(t):
                           f"`pinctrl-0` on &{lab}", image="", anchor=bus.path, severity=Severity.WARNING)
         elif has_pinctrl and _always_before(t, 2, 0) and _from_project_only(bus):
             where = _prop_span(bus, "pinctrl-0")
-            if where is None:
+            if not once(where):
                 continue
             yield hit(where, f"`pinctrl-0` on {_label(bus)}: pinctrl for nRF buses arrived in NCS 2.0; on "
                       f"{_ver(t)} the bus needs sck-pin/mosi-pin/miso-pin and has no pins",
@@ -1355,23 +1396,26 @@ def legacy_pins(t):
 @rule("DFU318", "nor-label-property", Severity.INFO,
       "`label` on the external flash where it is deprecated, or missing where Partition Manager needs it")
 def label_property(t):
+    once = _Once()
     for name, dt, node, bus in _hygiene_nodes(t):
         if t.app.framework == "ncs" and _always_at_least(t, 2, 1) or \
                 t.app.framework == "zephyr" and _always_at_least(t, 3, 2):
             for n in (node, bus):
                 where = _prop_span(n, "label") if n is not None else None
-                if where is None:
+                if not once(where):
                     continue
                 yield hit(where, f"`label` on {_label(n)}: from NCS 2.1 Partition Manager no longer names devices "
                           "after it, and Zephyr 3.2 (NCS 2.2) deprecates the property ('label' is marked as "
                           "deprecated) in favour of node labels and DEVICE_DT_GET", fix="delete the `label` line",
                           image="", anchor=f"{n.path}:label")
         elif t.app.framework == "ncs" and _always_at_least(t, 1, 7) and _always_before(t, 2, 1) and \
-                _from_project_only(node) and "label" not in node.props and node is _ext_node(t, "app"):
+                _from_project_only(node) and "label" not in node.props and _chosen_in(t, name, node):
             sec = _secondary_external(t)
             if sec is None:
                 continue
             where = _node_span(node)
+            if not once(where):
+                continue
             yield hit(where, f"{_label(node)} has no `label` property, but on {_ver(t)} Partition Manager names the "
                       "external_flash device after the chosen node's label: without it the region has no "
                       "device and no image can open the secondary slot",
@@ -1382,6 +1426,7 @@ def label_property(t):
 @rule("DFU319", "nor-cs-gpios-missing", Severity.ERROR,
       "The SPI bus of the external flash has no chip-select GPIO for the flash's `reg`")
 def cs_gpios(t):
+    once = _Once()
     for name, dt, node, bus in _hygiene_nodes(t):
         if bus is None or _compat(node) != SPI_NOR:
             continue
@@ -1392,7 +1437,7 @@ def cs_gpios(t):
         if cs is not None:
             n = len(cs.refs())
             where = _prop_span(bus, "cs-gpios") or _prop_span(node, "reg")
-            if reg is None or n == 0 or reg < n or where is None:
+            if reg is None or n == 0 or reg < n or not once(where):
                 continue
             yield hit(where, f"{_label(node)} has `reg = <{reg}>`, chip select #{reg} of {_label(bus)}, but "
                       f"`cs-gpios` lists {n} pin{'s' if n != 1 else ''}: the flash is never selected, its JEDEC ID "
@@ -1403,7 +1448,7 @@ def cs_gpios(t):
         if not _from_project_only(bus):
             continue                    # a board bus: its cs-gpios may come from the board devicetree
         where = _node_span(bus)
-        if where is None:
+        if not once(where):
             continue
         yield hit(where, f"{_label(bus)} carries the SPI NOR {_label(node)} but has no `cs-gpios`: nRF SPI(M) "
                   "drivers select devices only through cs-gpios, so the flash is never selected and is not ready",
@@ -1434,6 +1479,7 @@ def _spim_max(t, bus) -> Optional[int]:
 @rule("DFU320", "nor-frequency", Severity.ERROR,
       "The external flash has no `spi-max-frequency`/`sck-frequency`, or asks for more than its bus supports")
 def frequency(t):
+    once = _Once()
     for name, dt, node, bus in _hygiene_nodes(t):
         compat = _compat(node)
         if compat == SPI_NOR:
@@ -1447,6 +1493,8 @@ def frequency(t):
             if not _from_project_only(node):
                 continue
             where = _node_span(node)
+            if not once(where):
+                continue
             yield hit(where, f"{_label(node)} has no `{prop}`: the {compat} binding requires it, so the "
                       "devicetree build stops ('... is marked as required')",
                       fix=f"add `{prop} = <8000000>;` (or the highest clock the chip and the bus support)",
@@ -1454,7 +1502,7 @@ def frequency(t):
             continue
         hz = p.as_int()
         where = _prop_span(node, prop)
-        if hz is None or limit is None or where is None or hz <= limit:
+        if hz is None or limit is None or hz <= limit or not once(where):
             continue
         bus_txt = _label(bus) if bus is not None else "the bus"
         yield hit(where, f"`{prop} = <{hz}>` on {_label(node)} is above the {limit // 1_000_000} MHz that "

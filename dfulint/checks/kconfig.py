@@ -131,6 +131,8 @@ def repeated(t):
       "A line in a Kconfig fragment is neither an assignment nor a comment")
 def malformed(t):
     for frag in t.files.fragments:
+        if getattr(frag, "sysbuild_like", False):
+            continue        # a sysbuild fragment under another name (kmu.sysbuild.conf): not an image's
         for p in frag.problems:
             if p.kind == "malformed-line":
                 yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)

@@ -238,10 +238,13 @@ def partition_overlap(t):
                     break
                 if _overlap_allowed(t, a, b):
                     continue
-                first, second = (a, b) if (a.address, a.name) <= (b.address, b.name) else (b, a)
-                # point at the one the user wrote, preferring the later start
-                target = second if second.static or not first.static else first
-                other = first if target is second else second
+                nested = contains(a, b) or contains(b, a)
+                if nested:
+                    outer, inner = (a, b) if contains(a, b) else (b, a)
+                    target, other = (inner, outer) if inner.static or not outer.static else (outer, inner)
+                else:
+                    first, second = (a, b) if a.address <= b.address else (b, a)
+                    target, other = (second, first) if second.static or not first.static else (first, second)
                 lo, hi = max(a.address, b.address), min(a.end, b.end)
                 filler = other.name.startswith("EMPTY_") or target.name.startswith("EMPTY_")
                 msg = (f"{target.name} ({hx(target.address)}-{hx(target.end)}, {origin_text(t, target)}) overlaps "
@@ -255,11 +258,17 @@ def partition_overlap(t):
                     msg += (": Partition Manager does not check overlaps, so both are built as written and writing "
                             "one (an update, settings, a file system) erases or overwrites the other")
                     sev = None
-                if target is second:
-                    fix = (f"start {target.name} at {hx(first.end)} (where {first.name} ends) and shorten it to "
-                           f"{sz(max(target.end - first.end, 0))}, or shrink {first.name} to {sz(second.address - first.address)}")
+                if nested and outer.address == inner.address:
+                    fix = (f"put them side by side: {inner.name} at {hx(inner.address)} ({sz(inner.size)}) and "
+                           f"{outer.name} at {hx(inner.end)} with size {hx(outer.end - inner.end)}")
+                elif nested:
+                    fix = (f"shrink {outer.name} to {sz(inner.address - outer.address)} so it ends where "
+                           f"{inner.name} starts" + (f", and move what followed it after {hx(inner.end)}"
+                                                     if outer.end > inner.end else ""))
                 else:
-                    fix = f"shrink {target.name} to {sz(max(second.address - target.address, 0))} so it ends where {second.name} starts"
+                    fix = (f"start {second.name} at {hx(first.end)} (where {first.name} ends) and shorten it to "
+                           f"{sz(second.end - first.end)}, or shrink {first.name} to "
+                           f"{sz(second.address - first.address)}")
                 related = [s for s in (partition_span(t, other, "address"),) if usable(s)]
                 yield hit(partition_span(t, target, "address"), msg, fix=fix, anchor=target.name,
                           severity=sev, related=related, evidence=evidence(t))
@@ -363,11 +372,11 @@ def _ns_build(t) -> bool:
 
 @rule("DFU104", "spu-boundary-misaligned", Severity.ERROR,
       "A secure/non-secure flash boundary of a TrustZone build (nRF91, nRF53) is not on an SPU region boundary")
-def protection_misaligned(t):
+def spu_boundary_misaligned(t):
     soc = t.soc
-    if soc is None or not t.uses_pm or soc.family not in ("nrf91", "nrf53"):
+    if soc is None or not t.uses_pm or soc.family not in ("nrf91", "nrf53") or not _ns_build(t):
         return
-    block = soc.fprotect_block
+    block = soc.fprotect_block          # = CONFIG_NRF_SPU_FLASH_REGION_SIZE on these SoCs
     if not block or block <= soc.page_size:
         return
     parts = flash_parts(t).get("flash_primary", [])
@@ -375,32 +384,42 @@ def protection_misaligned(t):
         return
     base = t.flash.devices["flash_primary"].base
     reported: set[str] = set()
-    # TrustZone boundaries: every switch between secure and non-secure partitions
-    if _ns_build(t):
-        leaves = [p for p in parts if not is_container(p) and not p.name.startswith("EMPTY_")
-                  and p.name not in ("mcuboot_primary_app",)]
-        leaves.sort(key=lambda p: (p.address, p.size))
-        prev = None
-        for p in leaves:
-            if prev is not None and p.address >= prev.end:
-                if (prev.name in SECURE_NAMES) != (p.name in SECURE_NAMES) and (p.address - base) % block:
-                    boundary = p.address
-                    lo = boundary - (boundary - base) % block
-                    side = "non-secure" if p.name not in SECURE_NAMES else "secure"
-                    target = p
-                    both = (p.static and prev.static) or t.flash.origin == "build"
-                    if target.name not in reported and both:
-                        reported.add(target.name)
-                        tfm = "tfm_nonsecure" if t.flash.get("tfm_nonsecure") else p.name
-                        yield hit(partition_span(t, target, "address" if target is p else "size"),
-                                  f"{p.name} starts the {side} area at {hx(boundary)}, which is not on a "
-                                  f"{kib(block)} SPU region boundary of {soc.name}: the SPU can only switch security "
-                                  f"in whole regions, so the TF-M build stops ('TF-M non-secure address start is not "
-                                  f"aligned on SPU region size' for {tfm}) or the boundary region ends up on the wrong side",
-                                  fix=f"move the boundary to {hx(lo)} or {hx(lo + block)}: resize {prev.name} so that "
-                                      f"{p.name} starts there", anchor=target.name, evidence=evidence(t))
-            if prev is None or p.end >= prev.end:
-                prev = p
+
+    def off(addr: int) -> int:
+        return (addr - base) % block
+
+    # the non-secure image start TF-M checks at build time (PM_TFM_NONSECURE_ADDRESS)
+    ns = t.flash.get("tfm_nonsecure") or t.flash.get("spm_app")
+    if ns is not None and (ns.static or t.flash.origin == "build") and off(ns.address):
+        lo = ns.address - off(ns.address)
+        reported.add(ns.name)
+        yield hit(partition_span(t, ns, "address"),
+                  f"{ns.name} starts the non-secure image at {hx(ns.address)}, which is not on a {kib(block)} SPU "
+                  f"region boundary of {soc.name}: the SPU assigns security in whole regions, and the TF-M build "
+                  f"stops with 'TF-M non-secure address start is not aligned on SPU region size'",
+                  fix=f"start {ns.name} (and the app it spans) at {hx(lo + block)} or {hx(lo)}, growing or shrinking "
+                      f"the secure partition before it (tfm) to match", anchor=ns.name, evidence=evidence(t))
+    # every other switch between secure and non-secure partitions written in the file
+    leaves = [p for p in parts if not is_container(p) and not p.name.startswith("EMPTY_")]
+    leaves.sort(key=lambda p: (p.address, p.size))
+    prev = None
+    for p in leaves:
+        if prev is not None and p.address >= prev.end and p.name not in reported \
+                and (prev.name in SECURE_NAMES) != (p.name in SECURE_NAMES) and off(p.address) \
+                and ((p.static and prev.static) or t.flash.origin == "build") and p.name != "app":
+            lo = p.address - off(p.address)
+            side = "non-secure" if p.name not in SECURE_NAMES else "secure"
+            reported.add(p.name)
+            yield hit(partition_span(t, p, "address"),
+                      f"{p.name} starts a {side} area at {hx(p.address)} right after the "
+                      f"{'secure' if side == 'non-secure' else 'non-secure'} {prev.name}, but not on a {kib(block)} "
+                      f"SPU region boundary of {soc.name}: the region holding the boundary gets one security "
+                      f"attribute, so either {prev.name} or {p.name} is partly unreachable from its side",
+                      fix=f"move the boundary to {hx(lo)} or {hx(lo + block)}: resize {prev.name} so that {p.name} "
+                          f"starts there", anchor=p.name, evidence=evidence(t),
+                      related=[s for s in (partition_span(t, prev, "size"),) if usable(s)])
+        if prev is None or p.end >= prev.end:
+            prev = p
 
 
 # ------------------------------------------------------------------ DFU105
@@ -524,7 +543,7 @@ def _explain_dynamic_size(t, prim) -> str:
       "pm_static pins mcuboot_secondary but not mcuboot_primary, so the primary's size floats")
 def primary_not_pinned(t):
     if t.pm_static is None or not t.uses_pm or not t.mcuboot_enabled or t.flash.origin == "build" \
-            or not layout_applies(t):
+            or not layout_applies(t) or t.flash.errors:
         return
     st = t.pm_static.partitions
     if "mcuboot_secondary" not in st or "mcuboot_primary" in st:
@@ -532,7 +551,11 @@ def primary_not_pinned(t):
     prim, sec = t.flash.get("mcuboot_primary"), t.flash.get("mcuboot_secondary")
     if prim is None or sec is None:
         return
-    equal = prim.size == sec.size
+    compat = ("sector-count-incompatible", "page-size-mismatch", "slots-not-compatible", "non-compatible-sectors")
+    if t.boot is not None:
+        equal = not any(r.code in compat for r in t.boot.reasons)
+    else:
+        equal = prim.size == sec.size
     why = _explain_dynamic_size(t, prim)
     if tfm_unmodelled(t):
         why += (", less the TF-M storage partitions Partition Manager also places in this non-secure build "
@@ -542,7 +565,7 @@ def primary_not_pinned(t):
            f"gives the dynamic primary the free space of {prim.region}, {sz(prim.size)} = {why}, never the "
            f"secondary's size (share_size only applies while both are dynamic), and reports no difference")
     if equal:
-        msg += ("; they match today, but any change of CONFIG_PM_PARTITION_SIZE_MCUBOOT, settings or another "
+        msg += ("; the slots are compatible today, but any change of CONFIG_PM_PARTITION_SIZE_MCUBOOT, settings or another "
                 "partition moves the primary and breaks updates for devices in the field")
         sev = Severity.INFO
     else:

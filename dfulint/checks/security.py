@@ -145,7 +145,7 @@ def default_signing_key(t):
         return
     span = k.where.span if k.where.how == "set here" else None
     if span is not None:
-        how = f"{k.symbol}={k.value!r} is set here"
+        how = f'{k.symbol}="{k.value}" is set here'
     else:
         on = dfu.mcuboot_on(t)
         span = on.span
@@ -298,8 +298,17 @@ def default_encryption_key(t):
         return
     span = k.where.span if k.where.how in ("set here",) and k.where.span is not None else None
     if span is None:
-        span = k.where.span or dfu.mcuboot_on(t).span
-        how = f"encryption is on and {k.symbol} is left at its default {k.file}"
+        on = None
+        if t.sysbuild is not None and t.sysbuild.config is not None:
+            on = dfu.where(t, "sysbuild", "BOOT_ENCRYPTION").span
+        else:
+            for sym in ("BOOT_ENCRYPT_IMAGE", "BOOT_ENCRYPT_EC256", "BOOT_ENCRYPT_RSA", "BOOT_ENCRYPT_X25519"):
+                w = dfu.where(t, "mcuboot", sym)
+                if w.span is not None and w.how == "set here":
+                    on = w.span
+                    break
+        span = on or k.where.span or dfu.mcuboot_on(t).span
+        how = f"encryption is switched on here and {k.symbol} is left at its default {k.file}"
     else:
         how = f"{k.symbol} is set to {k.file} here"
     if t.sysbuild is not None:

@@ -31,12 +31,8 @@ def _ext_unknown(t, p) -> bool:
     ext = t.ext.get("mcuboot")
     if ext is None or ext.node is None:
         return True
-    mcu = t.images.get("mcuboot")
-    cfg = mcu.config if mcu is not None else None
-    sym = ("NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE" if ext.compatible == "nordic,qspi-nor"
-           else "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE")
     # no value: the driver that defines the layout page is off in MCUboot
-    return cfg is not None and cfg.get(sym).value is None
+    return not getattr(ext, "page_known", True)
 
 
 def _compressed(t) -> bool:
@@ -57,6 +53,8 @@ def _boot(t):
         return None          # MCUboot does not run on the nRF5340 network core
     if any(_ext_unknown(t, t.slots.get(r)) for r in ("primary", "secondary", "scratch")):
         return None
+    if t.flash.errors and not all(p.static for p in t.slots.values()):
+        return None          # Partition Manager stops first (DFU108); dynamic sizes are only a guess
     return b
 
 
@@ -401,7 +399,7 @@ def mcuboot_pad_mismatch(t):
     if header is None or header == pad.size:
         return
     sbv = sb.get("PM_MCUBOOT_PAD")
-    sb_assign = [a for a in sbv.assignments if a.span.path.name.startswith("sysbuild")]
+    sb_assign = [a for a in sbv.assignments if usable(a.span)]
     sb_where = (f"SB_CONFIG_PM_MCUBOOT_PAD={hx(header)} at {t.app.rel(sb_assign[-1].span.path)}:"
                 f"{sb_assign[-1].span.line}" if sb_assign else f"SB_CONFIG_PM_MCUBOOT_PAD default {hx(header)}")
     if pad.static:

@@ -1476,7 +1476,7 @@ def eval_condition(text: Optional[str], lookup) -> Optional[bool]:
         return True
     try:
         ast = _parse(str(text))
-    except (_ExprError, RecursionError):
+    except (_ExprError, RecursionError, IndexError, ValueError):
         return None
 
     def atom(node):

@@ -66,6 +66,7 @@ class ExtFlash:
     size_bytes: Optional[int]
     page_size: int               # the image's driver layout page
     page_source: str
+    page_known: bool = True      # False when the driver's page option has no value in this image
 
 
 @dataclass
@@ -444,11 +445,14 @@ def _secure_board(board: Optional[str]) -> Optional[str]:
         return board
     b = knowledge.board(board)
     name = b.name if b is not None else board
+    rev = getattr(b, "revision", "") if b is not None else ""
+    if b is None and "@" in name:
+        name, _, rev = name.partition("@")
     if name.endswith("_ns"):
-        return name[:-3]
-    if "/ns" in name:
-        return name.replace("/ns", "")
-    return name
+        name = name[:-3]
+    elif "/ns" in name:
+        name = name.replace("/ns", "")
+    return f"{name}@{rev}" if rev else name     # the board revision (its extra nodes) stays
 
 
 def _repo_root(root: Path) -> Path:
@@ -479,17 +483,27 @@ def _ext_flash(t: Target, image: Image) -> Optional[ExtFlash]:
         bits = sp.as_int() if sp is not None else None
         size = bits // 8 if bits else None
     cfg = image.config
-    if compat == "nordic,qspi-nor":
-        page = cfg.int("NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None
-        v = cfg.get("NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None
-        src = _value_source(v, "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE", image.name, t.app)
-        page = page or 4096
-    else:
-        page = cfg.int("SPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None
-        v = cfg.get("SPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None
-        src = _value_source(v, "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE", image.name, t.app)
-        page = page or 65536
-    return ExtFlash(node, prop, compat, size, page, src)
+    sym = "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE" if compat == "nordic,qspi-nor" else "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE"
+    page = cfg.int(sym) if cfg else None
+    v = cfg.get(sym) if cfg else None
+    src = _value_source(v, sym, image.name, t.app)
+    known = page is not None
+    board_value = _mcuboot_board_default(t, image, sym)
+    if board_value is not None:
+        page, src, known = board_value, f"CONFIG_{sym}={board_value} (MCUboot's own board configuration)", True
+    page = page or (4096 if compat == "nordic,qspi-nor" else 65536)
+    return ExtFlash(node, prop, compat, size, page, src, known)
+
+
+def _mcuboot_board_default(t: Target, image: Image, sym: str) -> Optional[int]:
+    """A value MCUboot's own boards/<board>.conf sets, when the project leaves it to MCUboot."""
+    if image is None or image.name != "mcuboot" or image.replaces_defaults is not None or image.config is None:
+        return None
+    if image.config.get(sym).origin not in ("default", "unset"):
+        return None
+    bname = getattr(image, "board", None) or t.board or ""
+    binfo = knowledge.board(bname) if bname else None
+    return MCUBOOT_BOARD_DEFAULTS.get(binfo.name if binfo is not None else bname, {}).get(sym)
 
 
 def _value_source(v, sym: str, image: str, app: Optional[App] = None) -> str:
@@ -719,10 +733,12 @@ def _dts_flash_map(t: Target, dev) -> None:
             if region not in fm.devices:
                 sp = flash_node.props.get("size")
                 bits = sp.as_int() if sp is not None else None
-                cfg = app.config
-                page = (cfg.int("SPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None) or 65536
-                if "nordic,qspi-nor" in flash_node.compatibles():
-                    page = (cfg.int("NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE") if cfg else None) or 65536
+                # the layout page MCUboot's driver reports decides its sectors
+                mcu = t.images.get("mcuboot")
+                cfgs = [c for c in ((mcu.config if mcu is not None else None), app.config) if c is not None]
+                sym = ("NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE" if "nordic,qspi-nor" in flash_node.compatibles()
+                       else "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE")
+                page = next((c.int(sym) for c in cfgs if c.int(sym)), None) or 65536
                 fm.devices[region] = FlashDevice(region, 0, (bits or 0) // 8, page, 1, node=dp.flash_node,
                                                  compatible=flash_node.compatibles()[0])
         fm.partitions.append(Partition(dp.name if not dp.label else dp.label, dp.address + (dev.base if dev and region == "flash_primary" else 0),
@@ -766,13 +782,29 @@ def _slots(t: Target) -> None:
                 break
 
 
-# CONFIG_BOOT_MAX_IMG_SECTORS set by MCUboot's own boards/<board>.conf, which applies while the
-# project does not replace MCUboot's configuration directory (semantics.md §1.6, sdk-mcuboot
-# boot/zephyr/boards/*.conf; thingy91x value as noted in knowledge/boards.yaml)
-MCUBOOT_BOARD_MAX_IMG_SECTORS = {
-    "thingy53_nrf5340_cpuapp": 2048,
-    "thingy91x_nrf9151": 512,
+# Values MCUboot's own boards/<board>.conf sets, which apply while the project does not replace
+# MCUboot's configuration directory (semantics.md §1.6: sdk-mcuboot boot/zephyr/boards/
+# thingy53_nrf5340_cpuapp.conf; thingy91x_nrf9151.conf as noted in knowledge/boards.yaml)
+MCUBOOT_BOARD_DEFAULTS = {
+    "thingy53_nrf5340_cpuapp": {"BOOT_MAX_IMG_SECTORS": 2048, "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096},
+    "thingy91x_nrf9151": {"BOOT_MAX_IMG_SECTORS": 512, "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096},
 }
+
+
+# The MCUboot release a Zephyr release carries, by release dates (Zephyr's west.yml pins an MCUboot
+# commit; MCUboot v2.1.0 2024-05, v2.2.0 2025-06, v2.3.0 2025-12: research/semantics.md §0).
+ZEPHYR_MCUBOOT = [((4, 4, 0), (2, 3, 0)), ((4, 2, 0), (2, 2, 0)), ((3, 7, 0), (2, 1, 0)),
+                  ((3, 5, 0), (2, 0, 0)), ((3, 3, 0), (1, 10, 0)), ((3, 0, 0), (1, 9, 0)),
+                  ((2, 7, 0), (1, 8, 0))]
+
+
+def _upstream_mcuboot(t: Target) -> Optional[tuple]:
+    if not t.sdk.exact:
+        return None          # unknown Zephyr release: the newest MCUboot behaviour is assumed
+    for zephyr, mcuboot in ZEPHYR_MCUBOOT:
+        if tuple(t.sdk.version) >= zephyr:
+            return mcuboot
+    return (1, 7, 0)
 
 
 def _analyse(t: Target) -> None:
@@ -795,11 +827,7 @@ def _analyse(t: Target) -> None:
     sec = geom(t.slots["secondary"]) if "secondary" in t.slots else None
     scr = geom(t.slots["scratch"]) if "scratch" in t.slots else None
     m = (cfg.int("BOOT_MAX_IMG_SECTORS") if cfg is not None else None) or 128
-    if cfg is not None and mcu is not None and mcu.replaces_defaults is None and \
-            cfg.get("BOOT_MAX_IMG_SECTORS").origin == "default":
-        bname = getattr(mcu, "board", None) or t.board or ""
-        binfo = knowledge.board(bname) if bname else None
-        m = MCUBOOT_BOARD_MAX_IMG_SECTORS.get(binfo.name if binfo is not None else bname, m)
+    m = _mcuboot_board_default(t, mcu, "BOOT_MAX_IMG_SECTORS") or m
     if cfg is not None and cfg.enabled("BOOT_MAX_IMG_SECTORS_AUTO"):
         # MCUboot's CMake sizes the table from the devicetree slots (no Partition Manager)
         m = max([-(-g.size // g.page_size) for g in (pri, sec, scr) if g is not None] + [1])
@@ -809,7 +837,7 @@ def _analyse(t: Target) -> None:
         validate_primary=cfg.enabled("BOOT_VALIDATE_SLOT0") if cfg is not None else True,
         encrypted=cfg.enabled("BOOT_ENCRYPT_IMAGE") if cfg is not None else False,
         ncs_version=t.sdk.version if t.app.framework == "ncs" else None,
-        upstream_version=None)
+        upstream_version=_upstream_mcuboot(t) if t.app.framework != "ncs" else None)
     t.boot_params = params
     t.boot = mb.analyse(pri, sec, params, scr)
 
@@ -924,6 +952,10 @@ def build_target(app: App, board: Optional[str]) -> Target:
 
 
 def build_targets(app: App) -> list[Target]:
+    if not app.is_mcuboot and app.root.name == "mcuboot" and app.root.parent.name == "images":
+        # an image configuration folder (nrf_desktop's configuration/<board>/images/mcuboot, passed to
+        # sysbuild as MCUboot's APPLICATION_CONFIG_DIR): its files configure the bootloader image
+        app.is_mcuboot = True
     files = parse_app_files(app)
     targets = []
     for b in app.boards or [None]:

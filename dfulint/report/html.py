@@ -78,25 +78,21 @@ class Shape:
 
 
 def _ticks(dev, scale: float) -> list[dict]:
-    """Address ticks: a power-of-two step giving about 8 labels at 1x, and finer ones (each with the
-    spacing it has among its neighbours, `gap` px at 1x) that the zoom shows once they have room."""
+    """Address ticks at a power-of-two step giving at most about 8 labels (the zoom script draws
+    finer ones when there is room)."""
     if dev.size <= 0:
         return []
     step = 1
     while dev.size // step > 8:
         step *= 2
-    fine = max(step // 64, dev.page_size or 1, 1)
     out = []
     a = 0
     while a <= dev.size:
-        g = step
-        while a % g and g > fine:
-            g //= 2
-        out.append({"x": PAD_X + a * scale, "label": hx(dev.base + a), "gap": g * scale,
+        out.append({"x": PAD_X + a * scale, "label": hx(dev.base + a),
                     "anchor": "start" if a == 0 else "end" if a == dev.size else "middle"})
-        a += fine
+        a += step
     if out and out[-1]["label"] != hx(dev.end):
-        out.append({"x": PAD_X + dev.size * scale, "label": hx(dev.end), "gap": step * scale, "anchor": "end"})
+        out.append({"x": PAD_X + dev.size * scale, "label": hx(dev.end), "anchor": "end"})
     return out
 
 
@@ -207,7 +203,8 @@ def device_picture(t, dev, hot: dict[str, list], links: dict[str, str], uid: str
     sectors = dev.size // dev.page_size if dev.page_size else 0
     sector_px = dev.page_size * scale if dev.page_size else 0
     sector_path = ""
-    if 1 < sectors <= MAX_SECTOR_LINES:
+    if 1 < sectors <= MAX_SECTOR_LINES and sector_px >= MIN_SECTOR_PX:
+        # visible at 1x; for smaller sectors the zoom script draws the lines once they are wide enough
         sector_path = " ".join(f"M{PAD_X + k * sector_px:.2f} {bar_top}v{bar_h}" for k in range(1, sectors))
     dev_hot = hot.get(dev.name, [])
     return {
@@ -216,7 +213,9 @@ def device_picture(t, dev, hot: dict[str, list], links: dict[str, str], uid: str
         "base": hx(dev.base), "end": hx(dev.end), "size": kib(dev.size), "size_hex": hx(dev.size),
         "page": kib(dev.page_size) if dev.page_size else "?", "write_block": dev.write_block,
         "source": dev.source, "sectors": sectors, "sector_px": sector_px, "sector_path": sector_path,
-        "sector_note": "" if sector_path or sectors <= 1 else f"{sectors} sectors: too many to draw",
+        "sector_note": "" if sectors <= MAX_SECTOR_LINES else f"{sectors} sectors: too many to draw",
+        "draw_sectors": 1 < sectors <= MAX_SECTOR_LINES,
+        "base_addr": dev.base, "size_bytes": dev.size,
         "width": BAR_W + 2 * PAD_X, "height": height, "bar_top": bar_top, "bar_h": bar_h,
         "ticks": _ticks(dev, scale), "shapes": shapes, "hot": dev_hot,
         "legend": sorted({s.role for s in shapes if not s.free}, key=list(ROLE_STYLE).index),
@@ -249,15 +248,14 @@ def _frame(f, context: int = 2, max_lines: int = 14) -> list[dict]:
     return out
 
 
-def _finding(f, result, fid: str) -> dict:
-    root = result.root or Path.cwd()
+def _finding(f, fid: str) -> dict:
     return {
         "id": fid, "code": f.code, "name": f.name, "severity": f.severity.label, "message": f.message,
         "fix": f.fix, "image": f.image, "anchor": f.anchor, "board": f.board, "evidence": f.evidence,
-        "where": f"{display_path(f.span.path, root)}:{f.span.line}:{f.span.col}",
+        "where": f"{display_path(f.span.path)}:{f.span.line}:{f.span.col}",
         "url": docs.url(f.code), "frame": _frame(f),
         "device": docs.section(f.code, "What happens on the device"),
-        "related": [f"{display_path(s.path, root)}:{s.line}" for s in f.related],
+        "related": [f"{display_path(s.path)}:{s.line}" for s in f.related],
         "fixable": bool(f.edits),
     }
 
@@ -280,7 +278,6 @@ def _for_target(items: list, a, t) -> list:
 
 
 def view(result) -> dict:
-    root = result.root or Path.cwd()
     targets = []
     n = 0
     for a in result.apps:
@@ -295,7 +292,7 @@ def view(result) -> dict:
                        and not any(f is g for g in fs)]
             shown.update(id(f) for f in fs)
             supp = [s for s in result.suppressed if _for_target([s.finding], a, t)]
-            items = [_finding(f, result, f"{tid}-f{i + 1}") for i, f in enumerate(fs)]
+            items = [_finding(f, f"{tid}-f{i + 1}") for i, f in enumerate(fs)]
             hot: dict[str, list] = {}
             links: dict[str, str] = {}
             for f, it in zip(fs, items):
@@ -308,7 +305,7 @@ def view(result) -> dict:
             mb = d.get("mcuboot")
             targets.append({
                 "id": tid,
-                "app": display_path(a.app.root, root),
+                "app": display_path(a.app.root),
                 "board": t.board or "(no board)",
                 "soc": d.get("soc") or "unknown SoC",
                 "sdk": f"{'NCS' if a.app.framework == 'ncs' else 'Zephyr'} {a.app.sdk}",
@@ -318,7 +315,7 @@ def view(result) -> dict:
                 "counts": _counts(fs),
                 "findings": items,
                 "suppressed": [{"code": s.finding.code, "name": s.finding.name,
-                                "where": f"{display_path(s.finding.span.path, root)}:{s.finding.span.line}",
+                                "where": f"{display_path(s.finding.span.path)}:{s.finding.span.line}",
                                 "kind": s.kind, "reason": s.reason, "message": s.finding.message} for s in supp],
                 "devices": pictures,
                 "orphans": [f"{p['name']} on unknown device {p['device']}" for p in d["partitions"]

@@ -80,6 +80,7 @@ class Fragment:
     assignments: list[Assignment] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     readable: bool = True
+    sysbuild_like: bool = False    # read as an image fragment, but every setting is an SB_CONFIG_ line
 
     def get(self, name: str) -> Optional[Assignment]:
         """The last assignment to `name` in this fragment (the one Kconfig keeps)."""
@@ -91,7 +92,22 @@ class Fragment:
 
 
 def parse_fragment(path: Path, prefix: str = "CONFIG_") -> Fragment:
-    """Read one fragment. `prefix` is CONFIG_ for images, SB_CONFIG_ for sysbuild.conf."""
+    """Read one fragment. `prefix` is CONFIG_ for images, SB_CONFIG_ for sysbuild.conf.
+
+    A file read as an image fragment whose settings are all SB_CONFIG_ lines is a sysbuild fragment
+    under another name (`kmu.sysbuild.conf`, passed as SB_EXTRA_CONF_FILE): its lines are still
+    problems for an image's Kconfig, and `Fragment.sysbuild_like` says so."""
+    frag = _parse_fragment(path, prefix)
+    if prefix == "CONFIG_" and not frag.assignments and frag.problems:
+        sb_line = re.compile(r"\s*(SB_CONFIG_[^=]+=|# SB_CONFIG_[^ ]+ is not set)", re.ASCII)
+        text = read_text(path).text or ""
+        lines = [ln for ln in _NEWLINE.split(text) if ln.strip() and not ln.lstrip().startswith("#")
+                 or ln.startswith("# SB_CONFIG_")]
+        frag.sysbuild_like = bool(lines) and all(sb_line.match(ln) for ln in lines)
+    return frag
+
+
+def _parse_fragment(path: Path, prefix: str) -> Fragment:
     text = read_text(path)
     frag = Fragment(path)
     if text.problem:

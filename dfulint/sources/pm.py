@@ -7,6 +7,7 @@ at their line (Partition Manager dies on them with a Python TypeError).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -50,19 +51,45 @@ def nesting_bound(text: str) -> int:
     return line_bound + openers
 
 
+# deeper flow nesting than this is refused before parsing: the pure-Python scanner slows down
+# with every open flow level, and its composer would give up at about this depth anyway
+FLOW_DEPTH_LIMIT = 300
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+def flow_depth_bound(text: str) -> int:
+    """The deepest `[`/`{` nesting, counting brackets inside quotes too (an estimate)."""
+    brackets = _NOT_BRACKETS.sub("", text)
+    depth = deepest = 0
+    for c in brackets:
+        if c in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif depth:
+            depth -= 1
+    return deepest
+
+
+def _loader(text: str):
+    bound = nesting_bound(text)
+    if _CLoader is not None and bound <= C_NESTING_LIMIT:
+        return _CLoader
+    if flow_depth_bound(text) > FLOW_DEPTH_LIMIT:
+        raise RecursionError("flow collections nest too deeply")
+    return yaml.SafeLoader
+
+
 def compose_yaml(text: str) -> Optional[yaml.Node]:
     """yaml.compose, safe on hostile input: raises yaml.YAMLError or RecursionError, never crashes."""
-    if _CLoader is not None and nesting_bound(text) <= C_NESTING_LIMIT:
-        return yaml.compose(text, Loader=_CLoader)
-    return yaml.compose(text, Loader=yaml.SafeLoader)
+    return yaml.compose(text, Loader=_loader(text))
 
 
 def load_yaml(text: str) -> Any:
     """yaml.safe_load with the same protection (aliases become shared objects, never copies).
     Returns None for text that does not load."""
-    loader = _CLoader if _CLoader is not None and nesting_bound(text) <= C_NESTING_LIMIT else yaml.SafeLoader
     try:
-        return yaml.load(text, Loader=loader)
+        return yaml.load(text, Loader=_loader(text))
     except (yaml.YAMLError, RecursionError, ValueError, TypeError):
         return None
 

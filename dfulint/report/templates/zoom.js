@@ -4,7 +4,53 @@
   // now fit move inside their partition; sector boundaries appear once a sector is 4 px wide.
   var LEVELS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
+  var SVGNS = "http://www.w3.org/2000/svg";
+
   function num(el, name) { return parseFloat(el.getAttribute(name)); }
+
+  function svgEl(name, attrs, text) {
+    var el = document.createElementNS(SVGNS, name);
+    for (var key in attrs) { el.setAttribute(key, attrs[key]); }
+    if (text) { el.textContent = text; }
+    return el;
+  }
+
+  // address ticks: a power-of-two step with at most 8 intervals per screen width at 1x, denser
+  // as the picture grows
+  function axis(svg, k) {
+    var g = svg.querySelector("g.axis");
+    var size = num(svg, "data-size");
+    if (!g || !(size > 0)) { return; }
+    var pad = num(svg, "data-pad") || 12;
+    var inner = num(svg, "data-width") - 2 * pad;
+    var base = num(svg, "data-base") || 0;
+    var top = num(svg, "data-bar-top");
+    var step = 1;
+    while (size / step > 8 * k) { step *= 2; }
+    while (g.firstChild) { g.removeChild(g.firstChild); }
+    var ticks = [];
+    for (var a = 0; a <= size; a += step) { ticks.push(a); }
+    if (ticks[ticks.length - 1] !== size) { ticks.push(size); }
+    for (var i = 0; i < ticks.length; i++) {
+      var x = pad + ticks[i] / size * inner * k;
+      var anchor = i === 0 ? "start" : (ticks[i] === size ? "end" : "middle");
+      g.appendChild(svgEl("line", {x1: x, x2: x, y1: top - 5, y2: top}));
+      g.appendChild(svgEl("text", {"class": "tick", x: x, y: top - 8, "text-anchor": anchor},
+                          "0x" + (base + ticks[i]).toString(16)));
+    }
+  }
+
+  function sectorLines(svg, path) {
+    if (path.getAttribute("d")) { return; }
+    var pad = num(svg, "data-pad") || 12;
+    var n = num(svg, "data-sectors");
+    var px = num(svg, "data-sector-px");
+    var top = num(svg, "data-bar-top");
+    var h = num(svg, "data-bar-h");
+    var d = [];
+    for (var i = 1; i < n; i++) { d.push("M" + (pad + i * px).toFixed(2) + " " + top + "v" + h); }
+    path.setAttribute("d", d.join(" "));
+  }
 
   function place(svg, k) {
     var pad = num(svg, "data-pad") || 12;
@@ -31,14 +77,13 @@
       var fits = num(labels[j], "data-w") * k >= num(labels[j], "data-need");
       labels[j].classList.toggle("off", labels[j].tagName === "text" ? !fits : fits);
     }
-    var ticks = svg.querySelectorAll("g.tk");
-    for (var t = 0; t < ticks.length; t++) {
-      ticks[t].classList.toggle("off", num(ticks[t], "data-gap") * k < 75);
-    }
+    axis(svg, k);
     var sectors = svg.querySelector("path.sectors");
     if (sectors) {
+      var visible = num(svg, "data-sector-px") * k >= 4;
+      if (visible) { sectorLines(svg, sectors); }
       sectors.setAttribute("transform", "translate(" + pad + " 0) scale(" + k + " 1) translate(" + (-pad) + " 0)");
-      sectors.classList.toggle("off", num(svg, "data-sector-px") * k < 4);
+      sectors.classList.toggle("off", !visible);
     }
   }
 
