@@ -237,19 +237,57 @@ def _workspace_version(ws: Path) -> Optional[tuple[int, int, int]]:
 _BOARD_STEM_SKIP = {"app", "prj", "mcuboot", "overlay", "sysbuild", "pm_static"}
 
 
+_OTHER_CORE = re.compile(r"_(cpunet|cpurad|cpuppr|cpuflpr)(?=_|$)")
+
+
+def _twister_boards(text: str) -> list[str]:
+    """Board names a sample.yaml/testcase.yaml allows or integrates, in any of its spellings."""
+    data = load_yaml(text)
+    names: list[str] = []
+    if isinstance(data, dict):
+        scopes = [data.get("common")]
+        tests = data.get("tests")
+        if isinstance(tests, dict):
+            scopes += list(tests.values())
+        for sc in scopes:
+            if not isinstance(sc, dict):
+                continue
+            for key in ("platform_allow", "integration_platforms"):
+                v = sc.get(key)
+                items = v if isinstance(v, list) else [v] if isinstance(v, str) else []
+                for item in items:
+                    if isinstance(item, str):
+                        names += item.split()
+        return names
+    for m in re.finditer(r"(?:platform_allow|integration_platforms)\s*:\s*(\[[^\]]*\]|(?:\s*-\s*\S+)+|[^\n]+)", text):
+        names += re.findall(r"[A-Za-z0-9_@./-]+", m.group(1))
+    return names
+
+
 def _stems_from_files(app: App) -> dict[str, str]:
     from dfulint import knowledge
 
     found: dict[str, str] = {}
 
-    def add(stem: str, why: str) -> None:
+    def resolve(stem: str):
+        b = knowledge.board(stem)
+        if b is not None:
+            return b.name
+        return stem if stem in app.custom_boards else None
+
+    def add(stem: str, why: str, app_core: bool = False) -> None:
+        """`app_core`: the file belongs to another image (a network-core image, say), so a board of
+        another core names the application core's board of the same kit."""
         stem = stem.strip()
         if not stem or stem in _BOARD_STEM_SKIP:
             return
-        b = knowledge.board(stem)
-        if b is None and stem not in app.custom_boards:
+        name = resolve(stem)
+        if name is None:
             return
-        name = b.name if b else stem
+        if app_core and _OTHER_CORE.search(name):
+            name = resolve(_OTHER_CORE.sub("_cpuapp", name, count=1))
+            if name is None:
+                return
         found.setdefault(name, why)
 
     for p in app.files:
@@ -259,17 +297,22 @@ def _stems_from_files(app: App) -> dict[str, str]:
         if name.startswith("pm_static_") and name.endswith((".yml", ".yaml")):
             add(name[len("pm_static_"):].rsplit(".", 1)[0], rel)
         elif len(parts) >= 2 and parts[-2] == "boards" and name.endswith((".overlay", ".conf")):
-            add(name.rsplit(".", 1)[0], rel)
+            # sysbuild/<image>/boards/, child_image/<image>/boards/: images other than MCUboot may run
+            # on another core (ipc_radio, hci_ipc on the nRF5340 network core)
+            other_image = parts[0] in ("sysbuild", "child_image") and len(parts) >= 4 and parts[1] != "mcuboot"
+            add(name.rsplit(".", 1)[0], rel, app_core=other_image)
         elif name.startswith("prj_") and name.endswith(".conf"):
             add(name[4:-5], rel)
     for fname in ("sample.yaml", "testcase.yaml"):
         t = read_text(app.root / fname).text if (app.root / fname).is_file() else None
         if not t:
             continue
-        for m in re.finditer(r"(?:platform_allow|integration_platforms)\s*:\s*(\[[^\]]*\]|(?:\s*-\s*\S+)+|[^\n]+)", t):
-            for tok in re.findall(r"[A-Za-z0-9_@./-]+", m.group(1)):
-                add(tok, fname)
+        for tok in _twister_boards(t):
+            add(tok, fname)
     for name, path in app.custom_boards.items():
+        # a custom board's other cores (its _cpunet DTS) are targets of other images, not of this app
+        if _OTHER_CORE.search(name) and _OTHER_CORE.sub("_cpuapp", name, count=1) in app.custom_boards:
+            continue
         found.setdefault(name, app.rel(path))
     return found
 

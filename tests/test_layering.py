@@ -198,6 +198,36 @@ def test_sysbuild_mcuboot_overlay_replaces_overlay_discovery(tmp_path):
     assert dts(t, "mcuboot") == ["sysbuild/mcuboot/app.overlay"]
 
 
+def test_sysbuild_config_dir_soc_fragments_come_before_board_fragments(tmp_path):
+    root = make(tmp_path, {
+        "prj.conf": APP_PRJ, "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n",
+        "sysbuild/mcuboot/prj.conf": "CONFIG_MAIN_STACK_SIZE=10240\n",
+        "sysbuild/mcuboot/socs/nrf54l15_cpuapp.conf": "CONFIG_BOOT_MAX_IMG_SECTORS=256\n",
+        "sysbuild/mcuboot/socs/nrf54l10_cpuapp.conf": "CONFIG_BOOT_MAX_IMG_SECTORS=128\n",
+        "sysbuild/mcuboot/boards/nrf54l15dk_nrf54l15_cpuapp.conf": "CONFIG_BOOT_MAX_IMG_SECTORS=512\n",
+        "sysbuild/mcuboot/socs/nrf54l15_cpuapp.overlay": "/ { };\n",
+        "sysbuild/mcuboot/app.overlay": "/ { };\n",
+    })
+    t = target(root, "2.9.0", "nrf54l15dk/nrf54l15/cpuapp")
+    assert conf(t, "mcuboot") == [("sysbuild/mcuboot/prj.conf", "base"),
+                                  ("sysbuild/mcuboot/socs/nrf54l15_cpuapp.conf", "soc"),
+                                  ("sysbuild/mcuboot/boards/nrf54l15dk_nrf54l15_cpuapp.conf", "board")]
+    assert value(t, "mcuboot", "BOOT_MAX_IMG_SECTORS") == 512
+    # a SoC overlay counts as found: app.overlay is skipped
+    assert dts(t, "mcuboot") == ["sysbuild/mcuboot/socs/nrf54l15_cpuapp.overlay"]
+
+
+def test_app_soc_files_from_ncs_2_7(tmp_path):
+    root = make(tmp_path, {"prj.conf": APP_PRJ, "socs/nrf52840.conf": "CONFIG_MAIN_STACK_SIZE=4096\n",
+                           "socs/nrf52840.overlay": "/ { };\n", f"boards/{BOARD}.overlay": "/ { };\n"})
+    t = target(root, "2.7.0")
+    assert conf(t, "app") == [("prj.conf", "base"), ("socs/nrf52840.conf", "soc")]
+    assert dts(t, "app") == ["socs/nrf52840.overlay", f"boards/{BOARD}.overlay"]
+    old = target(root, "2.5.0")
+    assert conf(old, "app") == [("prj.conf", "base")]
+    assert dts(old, "app") == [f"boards/{BOARD}.overlay"]
+
+
 def test_sysbuild_forces_bootloader_and_mode(tmp_path):
     root = make(tmp_path, {
         "prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=n\nCONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_SCRATCH=y\n",

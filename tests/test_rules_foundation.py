@@ -433,7 +433,7 @@ def test_dfu604_replacing_mcuboots_configuration(tmp_path):
 def test_dfu604_sysbuild_config_dir_without_prj_conf_is_an_error(tmp_path):
     app = sysbuild_app(tmp_path, {f"sysbuild/mcuboot/boards/{BOARD}.conf": "CONFIG_BOOT_MAX_IMG_SECTORS=256\n"})
     (f,) = only(lint(app, sdk="2.8.0"), "DFU604")
-    assert f["severity"] == "error" and "Kconfig defaults only" in f["message"]
+    assert f["severity"] == "error" and "prj.conf is required" in f["message"]
 
 
 def test_dfu604_warns_when_nrf54l_loses_its_sector_count(tmp_path):

@@ -217,7 +217,7 @@ def test_huge_file_is_not_read(tmp_path):
         fh.write(b"CONFIG_BT=y\n" * (MAX_FILE_BYTES // 12 + 10))
     start = time.perf_counter()
     f = parse_fragment(p)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 2.0       # the size is checked before reading
     assert not f.readable and f.assignments == []
     assert f.problems[0].kind == "too-large"
 

@@ -189,7 +189,7 @@ def billion_laughs(levels: int = 12) -> str:
 def test_billion_laughs_stays_fast_and_small(tmp_path):
     start = time.perf_counter()
     pm = pm_of(tmp_path, billion_laughs())
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 5.0       # milliseconds; expanding it would take minutes
     part = pm.partitions["mcuboot_primary"]
     assert part.int("size") == 0x1000
     # aliases are shared, never copied: the expansion would hold 9**12 strings
@@ -231,7 +231,7 @@ def test_deep_nesting_is_a_problem_not_a_crash(tmp_path, text):
                          cwd=Path(__file__).resolve().parent.parent)
     assert res.returncode == 0, res.stderr[-2000:]
     seconds = float(res.stdout.split()[0])
-    assert seconds < 3.0
+    assert seconds < 10.0          # hundreds of milliseconds on an idle machine
 
 
 def test_nesting_bound_is_an_upper_bound(tmp_path):

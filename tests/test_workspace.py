@@ -281,7 +281,11 @@ def test_framework_zephyr_for_non_nordic_board(tmp_path):
     ("sysbuild/mcuboot/boards/nrf52840dk_nrf52840.overlay", "nrf52840dk_nrf52840"),
     ("child_image/mcuboot/boards/bl653_dvk.conf", "bl653_dvk_nrf52833"),
     ("child_image/mcuboot/boards/nrf52dk_nrf52832.overlay", "nrf52dk_nrf52832"),
-    ("child_image/hci_ipc/boards/nrf5340dk_nrf5340_cpunet.conf", "nrf5340dk_nrf5340_cpunet"),
+    # a network-core image's board file names the kit; the app runs on its application core
+    ("child_image/hci_ipc/boards/nrf5340dk_nrf5340_cpunet.conf", "nrf5340dk_nrf5340_cpuapp"),
+    ("sysbuild/ipc_radio/boards/nrf5340dk_nrf5340_cpunet.overlay", "nrf5340dk_nrf5340_cpuapp"),
+    ("sysbuild/b0/boards/nrf52840dk_nrf52840.conf", "nrf52840dk_nrf52840"),
+    ("boards/nrf5340dk_nrf5340_cpunet.conf", "nrf5340dk_nrf5340_cpunet"),          # a network-core app
     ("prj_nrf52840dk_nrf52840.conf", "nrf52840dk_nrf52840"),
 ])
 def test_board_from_each_file_kind(tmp_path, rel, board):
@@ -296,6 +300,7 @@ def test_board_from_each_file_kind(tmp_path, rel, board):
                     "    integration_platforms:\n      - nrf52840dk/nrf52840\n"),
     ("testcase.yaml", "tests:\n  app.dfu:\n    platform_allow: [nrf52840dk_nrf52840]\n"),
     ("sample.yaml", "common:\n  platform_allow: nrf52840dk_nrf52840\ntests:\n  app.dfu: {}\n"),
+    ("sample.yaml", "tests:\n  a:\n    platform_allow: [nrf52840dk_nrf52840\n"),       # broken YAML: read as text
 ])
 def test_board_from_twister_files_in_both_name_forms(tmp_path, fname, text):
     app = describe_app(app_tree(tmp_path, {fname: text}))
@@ -334,6 +339,20 @@ def test_custom_board_in_the_repository(tmp_path):
     assert app.custom_boards["widget"] == repo / "boards/acme/widget/widget.dts"
     assert app.boards == ["widget"]
     assert app.board_sources["widget"] == "boards/widget.overlay"
+
+
+def test_folded_platform_list(tmp_path):
+    app = describe_app(app_tree(tmp_path, {"sample.yaml": "tests:\n  a:\n    platform_allow: nrf52dk_nrf52832 "
+                                                          "nrf52840dk_nrf52840\n      nrf5340dk_nrf5340_cpuapp_ns\n"}))
+    assert app.boards == ["nrf52840dk_nrf52840", "nrf52dk_nrf52832", "nrf5340dk_nrf5340_cpuapp_ns"]
+
+
+def test_custom_board_other_cores_are_not_app_targets(tmp_path):
+    root = app_tree(tmp_path, {f"boards/acme/kit/kit_nrf5340_{core}.dts": "/dts-v1/;\n/ { };\n"
+                               for core in ("cpuapp", "cpuapp_ns", "cpunet")})
+    app = describe_app(root)
+    assert set(app.custom_boards) == {"kit_nrf5340_cpuapp", "kit_nrf5340_cpuapp_ns", "kit_nrf5340_cpunet"}
+    assert app.boards == ["kit_nrf5340_cpuapp", "kit_nrf5340_cpuapp_ns"]
 
 
 def test_custom_board_inside_the_app_is_a_board_on_its_own(tmp_path):

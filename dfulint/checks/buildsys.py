@@ -175,7 +175,9 @@ def replaces_defaults(t):
                       fix=f"add {rel}/prj.conf for the default build, or always build with the FILE_SUFFIX")
             return
         yield hit(span, f"{rel}/ exists, so MCUboot's own prj.conf and board files are no longer used, but it has no "
-                  "prj.conf: MCUboot is built from Kconfig defaults only", image="mcuboot", anchor=rel,
+                  "prj.conf: depending on the Zephyr version, configuration stops because prj.conf is required, "
+                  "or MCUboot is built from Kconfig defaults and board fragments only",
+                  image="mcuboot", anchor=rel,
                   fix=f"add {rel}/prj.conf with MCUboot's full configuration, or use sysbuild/mcuboot.conf to append "
                   "settings instead", severity=Severity.ERROR)
         return

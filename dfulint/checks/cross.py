@@ -539,6 +539,8 @@ def netcore_update(t):
     if multi and t.pm_static is not None and t.uses_pm:
         parts = t.pm_static.partitions
         missing = [p for p in ("mcuboot_primary_1", "mcuboot_secondary_1") if p not in parts]
+        if not ({"mcuboot_primary", "mcuboot_secondary"} & set(parts)):
+            missing = []             # the slots are placed dynamically, and the network-core ones with them
         if missing and _other_board_layout_has(t, missing):
             missing = []             # a revision-specific pm_static_<board>_<rev>.yml may be the one built
         if missing:

@@ -684,20 +684,17 @@ SWITCH = "PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY"
 
 
 def _sb_switch(t) -> tuple[Optional[bool], Optional[Span], str]:
-    """SB_CONFIG_PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY as sysbuild uses it: (value, where, how)."""
+    """SB_CONFIG_PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY as sysbuild uses it: (value, where, how). The
+    sysbuild model already holds the defaults of the app's and the board's Kconfig.sysbuild."""
     if t.sysbuild is None or t.sysbuild.config is None:
         return None, None, ""
     sb = t.sysbuild.config
     v = sb.get(SWITCH)
-    if v.origin == "fragment" and v.assignments:
+    if v.origin in ("fragment", "forced") and v.assignments:
         a = v.assignments[-1]
         return v.value == "y", a.span, f"SB_CONFIG_{SWITCH}={v.value} ({_where(t, a.span)})"
-    d = (getattr(t, "sysbuild_defaults", None) or {}).get(SWITCH)
-    if d is not None:
-        val, span, why = d
-        if val is None:
-            return None, span, f"a default in {why} that dfulint cannot decide"
-        return val, span, f"SB_CONFIG_{SWITCH} defaults to {'y' if val else 'n'} ({why})"
+    if any(SWITCH in n and "cannot tell" in n for n in getattr(t.sysbuild, "notes", [])):
+        return None, None, ""
     return bool(v.value == "y"), None, f"SB_CONFIG_{SWITCH}=n (not set in sysbuild.conf)"
 
 
@@ -708,35 +705,39 @@ def switch_ignored(t):
         return
     if not _maybe_at_least(t, 2, 7):
         return
-    val, sb_at, how = _sb_switch(t)
-    if val is None:
-        return
     sec = (t.slots or {}).get("secondary")
     sec_region = sec.region if sec is not None else None
     sbspan, sbrel, sbexists = _conf_target(t, "sysbuild")
+    val, sb_at, how = _sb_switch(t)
     for name in IMAGES:
         img = _image(t, name)
-        if img is None:
+        if img is None or img.config is None:
             continue
         a = _last_user_assignment(img, SWITCH)
-        if a is None:
-            continue
-        want = a.value_without_comment == "y"
-        if want == val:
-            continue
-        effect = ""
-        if want and sec_region is not None and sec_region != "external_flash":
-            effect = (f"; unless a pm_static file pins it, Partition Manager therefore places mcuboot_secondary "
-                      f"in {sec_region} next to the application, which loses half of the internal flash")
-        elif want and sec_region == "external_flash":
-            effect = ("; the secondary still lands in external flash only because a pm_static file pins it "
-                      "there, while both images build with the switch off")
-        yield hit(a.span, f"{a.full_name}={a.value_without_comment} in {_rel(t, a.span.path)} is ignored: "
-                  f"sysbuild forces CONFIG_{SWITCH}={'y' if val else 'n'} into the application and MCUboot "
-                  f"from {how}{effect}",
-                  fix=(f"set SB_CONFIG_{SWITCH}={'y' if want else 'n'} in {sbrel}"
-                       + ("" if sbexists else " (create it)") + " and delete this line"),
-                  image=name, anchor=a.full_name, related=[sb_at] if sb_at else [])
+        if a is not None and val is not None and (a.value_without_comment == "y") != val:
+            want = a.value_without_comment == "y"
+            effect = ""
+            if want and sec_region is not None and sec_region != "external_flash":
+                effect = (f"; unless a pm_static file pins it, Partition Manager therefore places mcuboot_secondary "
+                          f"in {sec_region} next to the application, which loses half of the internal flash")
+            elif want and sec_region == "external_flash":
+                effect = ("; the secondary still lands in external flash only because a pm_static file pins it "
+                          "there, while both images build with the switch off")
+            yield hit(a.span, f"{a.full_name}={a.value_without_comment} in {_rel(t, a.span.path)} is ignored: "
+                      f"sysbuild forces CONFIG_{SWITCH}={'y' if val else 'n'} into the application and MCUboot "
+                      f"from {how}{effect}",
+                      fix=(f"set SB_CONFIG_{SWITCH}={'y' if want else 'n'} in {sbrel}"
+                           + ("" if sbexists else " (create it)") + " and delete this line"),
+                      image=name, anchor=a.full_name, related=[sb_at] if sb_at else [])
+        # the driver-check override: sysbuild forces it to y (never to n) when SB_CONFIG_ sets it
+        o = _last_user_assignment(img, "PM_OVERRIDE_EXTERNAL_DRIVER_CHECK")
+        ov = img.config.get("PM_OVERRIDE_EXTERNAL_DRIVER_CHECK")
+        if o is not None and o.value_without_comment != "y" and ov.origin == "forced" and ov.value == "y":
+            at = ov.assignments[-1].span if ov.assignments else None
+            yield hit(o.span, f"{o.full_name}={o.value_without_comment} in {_rel(t, o.span.path)} is ignored: "
+                      "SB_CONFIG_PM_OVERRIDE_EXTERNAL_DRIVER_CHECK=y makes sysbuild set it to y in this image",
+                      fix=f"delete this line, or SB_CONFIG_PM_OVERRIDE_EXTERNAL_DRIVER_CHECK from {sbrel}",
+                      image=name, anchor=o.full_name, related=[at] if at else [])
 
 
 @rule("DFU305", "ext-secondary-placement-mismatch", Severity.WARNING,
@@ -1298,33 +1299,33 @@ def jedec_mismatch(t):
                   related=[s for s in (where,) if s and s != span])
 
 
-@rule("DFU316", "ext-partition-unaligned", Severity.WARNING,
-      "A partition in external flash is not aligned to the NOR erase unit or to MCUboot's layout page")
-def partition_unaligned(t):
+@rule("DFU316", "nor-slot-page-unaligned", Severity.WARNING,
+      "An MCUboot slot in external flash is not aligned to the layout page MCUboot uses there")
+def slot_page_unaligned(t):
     if not _ncs_pm(t):
         return
     e = _ext(t, "mcuboot")
-    page = NOR_ERASE
-    if e is not None and e.node is not None and _compat(e.node) in DRIVER and \
-            _driver_state(t, "mcuboot", DRIVER[_compat(e.node)])[0] is not False:
-        page = e.page_size
-    parts = _ext_partitions(t)
-    spanned = {n for p, _, _ in parts for n in p.names("span")}
-    for p, start, end in parts:
-        if p.name == "external_flash" or p.name in spanned:
-            continue                # the placeholder, and pieces of a container erased as one
+    if e is None or e.node is None or _compat(e.node) not in DRIVER:
+        return
+    if _driver_state(t, "mcuboot", DRIVER[_compat(e.node)])[0] is False:
+        return
+    page, span, how = _page_value(t, "mcuboot", e)
+    if page is None or page <= NOR_ERASE:
+        return              # 4 KiB erase-sector alignment is DFU103's
+    for p, start, end in _ext_partitions(t):
+        if not p.name.startswith("mcuboot_secondary"):
+            continue
         size = end - start
-        unit, what = NOR_ERASE, "the NOR's 4 KiB erase sector"
-        if p.name.startswith("mcuboot_secondary") and page > NOR_ERASE:
-            unit, what = page, f"MCUboot's {page}-byte layout page"
-        bad = [(k, v) for k, v in (("address", start), ("size", size)) if v % unit]
+        bad = [(k, v) for k, v in (("address", start), ("size", size)) if v % page]
         if not bad:
             continue
         key, val = bad[0]
-        yield hit(p.at(key), f"{p.name} {key} {_hex(val)} in external flash is not a multiple of {what} "
-                  f"({_hex(unit)}): erasing its first or last sector also erases the neighbouring partition, or "
-                  "the flash map refuses the erase and the update fails",
-                  fix=f"align {p.name}'s address and size to {_hex(unit)}", image="", anchor=p.name)
+        yield hit(p.at(key), f"{p.name} {key} {_hex(val)} is not a multiple of the {page}-byte layout page MCUboot "
+                  f"uses on {_label(e.node)} ({how}): MCUboot counts the page that starts before the slot as none "
+                  "of its sectors and the one that runs past its end as a whole sector, and erasing that sector "
+                  "erases the neighbouring data, or the flash map refuses it and the swap stops",
+                  fix=f"align {p.name} to {_hex(page)}, or give MCUboot the 4 KiB page the internal slot uses "
+                  f"(CONFIG_{PAGE_SYM[_compat(e.node)]}=4096)", image="mcuboot", anchor=p.name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1530,13 +1531,21 @@ def pm_device_name(t):
         expected.append("DT_CHOSEN(nordic_pm_ext_flash)")
     if not expected:
         return
+    stale = []
     for p in t.pm_static.partitions.values():
         if (p.str("region") or "") != "external_flash":
             continue
         dev = p.str("device")
-        if dev is None or dev in expected:
-            continue
-        yield hit(p.at("device"), f"{p.name} has `device: {dev}`, but on {_ver(t)} Partition Manager gives "
-                  f"external_flash partitions the device {' or '.join(repr(x) for x in expected)} of the region; "
-                  "the key in pm_static is ignored (a leftover from another NCS version or another board)",
-                  fix=f"write `device: {expected[-1]}` or delete the key", image="", anchor=p.name)
+        if dev is not None and dev not in expected:
+            stale.append((p, dev))
+    if not stale:
+        return
+    p, dev = stale[0]
+    others = [q.name for q, _ in stale[1:]]
+    more = f" (and {len(others)} more: {', '.join(others)})" if others else ""
+    yield hit(p.at("device"), f"{p.name} has `device: {dev}`{more}, but on {_ver(t)} Partition Manager gives "
+              f"external_flash partitions the device {' or '.join(repr(x) for x in expected)} of the region; "
+              "the key in pm_static is ignored (a leftover from another NCS version or another board)",
+              fix=f"write `device: {expected[-1]}` or delete the key"
+              + (" in every external partition" if others else ""), image="", anchor=p.name,
+              related=[q.at("device") for q, _ in stale[1:]])

@@ -33,7 +33,10 @@ SECURE_NAMES = {
 # without page alignment in its own layouts (s1_pad follows s0 at e.g. 0x14200).
 PM_PACKED = {"s0", "s1", "s0_pad", "s1_pad", "s0_image", "s1_image", "b0", "b0n", "provision",
              "mcuboot_primary_app", "tfm_nonsecure", "spm_app", "tfm"}
-NOR_ERASE = 0x1000            # every SPI/QSPI NOR erases 4 KiB sectors
+NOR_ERASE = 0x1000
+# The part a container always starts with (MCUboot's and NSIB's pm.yml templates)
+FIRST_PART = {"mcuboot_primary": "mcuboot_pad", "tfm_secure": "mcuboot_pad",
+              "mcuboot_secondary": "mcuboot_secondary_pad", "s0": "s0_pad", "s1": "s1_pad"}            # every SPI/QSPI NOR erases 4 KiB sectors
 VECTOR_ALIGN = 0x200
 
 
@@ -202,6 +205,17 @@ def tfm_unmodelled(t) -> bool:
     return not any(p.name.startswith("tfm") for p in t.flash.partitions)
 
 
+def ext_geometry_unknown(t, p) -> bool:
+    """A Partition Manager slot on external flash whose page layout MCUboot's image does not define:
+    no chosen or undefined node, or its driver is off (the external-flash rules report that)."""
+    if not (t.uses_pm and p is not None and p.region == "external_flash"):
+        return False
+    ext = t.ext.get("mcuboot")
+    if ext is None or ext.node is None:
+        return True
+    return not getattr(ext, "page_known", True)
+
+
 def pm_owns_layout(t) -> bool:
     """Partition Manager decides the flash layout of this build."""
     if t.app.framework != "ncs" or not t.uses_pm:
@@ -282,6 +296,8 @@ def past_device_end(t):
     for region, parts in flash_parts(t).items():
         if not device_size_known(t, region):
             continue
+        if region == "external_flash" and t.uses_pm:
+            continue   # Partition Manager's external region against the chosen chip: DFU314 reports it
         dev = t.flash.devices[region]
         for p in parts:
             if p.address >= dev.base and p.end <= dev.end:
@@ -363,9 +379,10 @@ def partition_misaligned(t):
 def _ns_build(t) -> bool:
     if getattr(t.board_info, "ns", False):
         return True
-    b = (t.board or "").replace("/", "_")
-    if b.endswith("_ns"):
+    if (t.board or "").replace("/", "_").endswith("_ns"):
         return True
+    if t.board_info is not None:
+        return False        # a known secure-only board: TF-M partitions in its file are not used
     names = {p.name for p in t.flash.partitions}
     return bool(names & {"tfm", "tfm_secure", "tfm_nonsecure", "spm"})
 
@@ -395,8 +412,10 @@ def spu_boundary_misaligned(t):
         reported.add(ns.name)
         yield hit(partition_span(t, ns, "address"),
                   f"{ns.name} starts the non-secure image at {hx(ns.address)}, which is not on a {kib(block)} SPU "
-                  f"region boundary of {soc.name}: the SPU assigns security in whole regions, and the TF-M build "
-                  f"stops with 'TF-M non-secure address start is not aligned on SPU region size'",
+                  f"region boundary of {soc.name}: the SPU assigns security in whole regions, so the region "
+                  f"holding the boundary puts the end of TF-M on the non-secure side or the start of the "
+                  f"application on the secure side; NCS's TF-M build checks this and stops with 'TF-M non-secure "
+                  f"address start is not aligned on SPU region size'",
                   fix=f"start {ns.name} (and the app it spans) at {hx(lo + block)} or {hx(lo)}, growing or shrinking "
                       f"the secure partition before it (tfm) to match", anchor=ns.name, evidence=evidence(t))
     # every other switch between secure and non-secure partitions written in the file
@@ -453,9 +472,13 @@ def container_mismatch(t):
         lo = min(a for _, a, _ in written)
         hi = max(a + z for _, a, z in written)
         complete = len(written) == len(members)
+        # span lists are not in address order; a few containers have a known first part
+        first = next((w for w in written if w[0] == FIRST_PART.get(name)), None)
+        if first is not None:
+            lo = first[1]
         names = " + ".join(n for n, _, _ in sorted(written, key=lambda w: w[1]))
         where = ", ".join(f"{n} {hx(a)}-{hx(a + z)}" for n, a, z in sorted(written, key=lambda w: w[1]))
-        if addr != lo and (complete or addr > lo):
+        if addr != lo and (complete or first is not None or addr > lo):
             msg = f"{name} starts at {hx(addr)} but the partitions it spans start at {hx(lo)} ({where})"
             if name in ("mcuboot_primary", "mcuboot_secondary"):
                 msg += (f": MCUboot looks for the image header at {hx(addr)}, the start of the slot, while the "
@@ -552,7 +575,7 @@ def primary_not_pinned(t):
     if prim is None or sec is None:
         return
     compat = ("sector-count-incompatible", "page-size-mismatch", "slots-not-compatible", "non-compatible-sectors")
-    if t.boot is not None:
+    if t.boot is not None and not ext_geometry_unknown(t, sec):
         equal = not any(r.code in compat for r in t.boot.reasons)
     else:
         equal = prim.size == sec.size

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Optional
 
 from dfulint.checks import hit, rule
-from dfulint.checks.layout import (VECTOR_ALIGN, evidence, hx, kib, partition_span, pm_static_target, sz,
-                                   tfm_unmodelled, usable)
+from dfulint.checks.layout import (VECTOR_ALIGN, evidence, ext_geometry_unknown, hx, kib, partition_span,
+                                   pm_static_target, sz, tfm_unmodelled, usable)
 from dfulint.core import Severity, Span
 
 COMPAT_CODES = ("sector-count-incompatible", "page-size-mismatch", "slots-not-compatible",
@@ -24,15 +24,7 @@ ROLE_OF_CODE = {"primary-too-many-sectors": "primary", "secondary-too-many-secto
 # ------------------------------------------------------------------ shared helpers
 
 def _ext_unknown(t, p) -> bool:
-    """A Partition Manager slot on external flash MCUboot's devicetree does not describe: its
-    page layout is a guess (the missing flash is reported by the external-flash rules)."""
-    if not (t.uses_pm and p is not None and p.region == "external_flash"):
-        return False
-    ext = t.ext.get("mcuboot")
-    if ext is None or ext.node is None:
-        return True
-    # no value: the driver that defines the layout page is off in MCUboot
-    return not getattr(ext, "page_known", True)
+    return ext_geometry_unknown(t, p)
 
 
 def _compressed(t) -> bool:
@@ -179,6 +171,8 @@ def slot_sectors_incompatible(t):
         if _compressed(t) and b.mode == "overwrite-only" and sec.size <= pri.size and r.code != "non-compatible-sectors":
             continue   # compressed updates: MCUboot skips the final size check and takes a smaller secondary
         head = f"{_head(r)}{_slot_text(t, 'primary')} and {_slot_text(t, 'secondary')} under {_mode_text(t)}: "
+        if r.code == "page-size-mismatch" and t.uses_pm and "external_flash" in (pri.region, sec.region):
+            continue   # the NOR layout page of Partition Manager's external region: DFU312 reports it
         if r.code == "page-size-mismatch" or r.code == "non-compatible-sectors":
             ext = sec if t.flash.devices.get(sec.region) and sec.region != pri.region else pri
             sym = _page_symbol(t, ext)
@@ -305,6 +299,18 @@ def running_image_rejected(t):
         limit = r.numbers.get("running_image_limit")
         ref = r.numbers.get("primary_only_limit")
         target = sec if sec is not None and sec.size < (pri.size if pri else 0) else pri
+        dp = t.flash.devices.get(pri.region) if pri is not None else None
+        ds = t.flash.devices.get(sec.region) if sec is not None else None
+        sym = _page_symbol(t, sec) if dp is not None and ds is not None and ds.page_size != dp.page_size else None
+        if sym is not None:
+            span, rel, exists = mcuboot_setting(t, sym)
+            fix = (f"{'change' if exists else 'add'} CONFIG_{sym}={dp.page_size} in {rel} (MCUboot) and the same in "
+                   f"the application, so the secondary has {kib(dp.page_size)} sectors like the primary"
+                   + (f"; otherwise keep the application at most {sz(limit)}" if limit else ""))
+            yield hit(span, f"{_head(r)}{_slot_text(t, 'primary')}, {_slot_text(t, 'secondary')}: {_msg(r)}",
+                      fix=fix, image="mcuboot", anchor=sec.name, severity=_sev(r), evidence=evidence(t),
+                      related=[x for x in (partition_span(t, sec),) if usable(x)])
+            continue
         if sec is not None and sec.size < pri.size:
             fix = (f"give {sec.name} the primary's size ({sz(pri.size)}"
                    + (f", or {sz(pri.size - t.flash.devices[pri.region].page_size)} for swap-move"

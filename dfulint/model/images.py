@@ -50,12 +50,30 @@ def _board_files(d: Path, stems: list[str], ext: str) -> list[Path]:
     return [d / f"{s}{ext}" for s in reversed(stems) if (d / f"{s}{ext}").is_file()]
 
 
-def _overlay_discovery(d: Path, stems: list[str], board_dir_name: str = "boards") -> tuple[list[Path], str]:
-    """Zephyr's DTC overlay discovery when DTC_OVERLAY_FILE is unset: the first of
-    boards/<board>.overlay (with its revision file), <BOARD>.overlay, app.overlay."""
-    board = _board_files(d / board_dir_name, stems, ".overlay")
+def soc_stems(stems: list[str]) -> list[str]:
+    """Stems of socs/<soc>.conf|.overlay files for a board, most specific first: the SoC and the
+    target's qualifiers (`nrf54l15dk/nrf54l15/cpuapp` -> nrf54l15_cpuapp, nrf54l15)."""
+    from dfulint import knowledge
+
+    b = knowledge.board(stems[0]) if stems else None
+    if b is None or "/" not in b.target:
+        return []
+    parts = b.target.split("/")[1:]
+    return ["_".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+def _soc_files(d: Path, stems: list[str], ext: str) -> list[Path]:
+    """HWMv2 config dirs (Zephyr 3.7+, NCS 2.7+) take socs/<soc>_<qualifiers> files before boards/."""
+    return _board_files(d / "socs", soc_stems(stems), ext)
+
+
+def _overlay_discovery(d: Path, stems: list[str], board_dir_name: str = "boards",
+                       socs: bool = False) -> tuple[list[Path], str]:
+    """Zephyr's DTC overlay discovery when DTC_OVERLAY_FILE is unset: socs/<soc>.overlay and
+    boards/<board>.overlay (with its revision file) together, else <BOARD>.overlay, else app.overlay."""
+    board = (_soc_files(d, stems, ".overlay") if socs else []) + _board_files(d / board_dir_name, stems, ".overlay")
     if board:
-        return board, "board overlay (Zephyr then skips app.overlay)"
+        return board, "SoC/board overlay (Zephyr then skips app.overlay)"
     top = _board_files(d, stems, ".overlay")
     if top:
         return top, "<board>.overlay in the config dir"
@@ -77,9 +95,13 @@ def app_layers(root: Path, stems: list[str], sdk: tuple) -> Image:
         base = root / "prj.conf"
     if base is not None:
         img.conf_layers.append(Layer(base, "base", "application configuration"))
+    hwmv2 = sdk >= (2, 7, 0)
+    if hwmv2:
+        for p in _soc_files(root, stems, ".conf"):
+            img.conf_layers.append(Layer(p, "soc", "SoC fragment, appended after prj.conf"))
     for p in _board_files(root / "boards", stems, ".conf"):
         img.conf_layers.append(Layer(p, "board", "board fragment, appended after prj.conf"))
-    overlays, why = _overlay_discovery(root, stems)
+    overlays, why = _overlay_discovery(root, stems, socs=hwmv2)
     for p in overlays:
         img.dts_layers.append(Layer(p, "overlay", why))
     return img
@@ -114,6 +136,8 @@ def mcuboot_layers(root: Path, stems: list[str], build_system: str) -> Image:
             base = sdir / "prj.conf"
             if base.is_file():
                 img.conf_layers.append(Layer(base, "base", "MCUboot's prj.conf (sysbuild/mcuboot/ is its config dir)"))
+                for p in _soc_files(sdir, stems, ".conf"):
+                    img.conf_layers.append(Layer(p, "soc", "MCUboot SoC fragment"))
                 for p in _board_files(sdir / "boards", stems, ".conf"):
                     img.conf_layers.append(Layer(p, "board", "MCUboot board fragment"))
         for p in _existing(root, ["sysbuild/mcuboot.conf"]):
@@ -122,7 +146,7 @@ def mcuboot_layers(root: Path, stems: list[str], build_system: str) -> Image:
         if ov.is_file():
             img.dts_layers.append(Layer(ov, "overlay", "sysbuild/mcuboot.overlay (replaces overlay discovery)"))
         elif sdir.is_dir():
-            overlays, why = _overlay_discovery(sdir, stems)
+            overlays, why = _overlay_discovery(sdir, stems, socs=True)
             for p in overlays:
                 img.dts_layers.append(Layer(p, "overlay", "sysbuild/mcuboot/: " + why))
     else:  # plain Zephyr with sysbuild (SB_CONFIG_BOOTLOADER_MCUBOOT): same files as sysbuild

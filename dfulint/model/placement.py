@@ -772,7 +772,6 @@ def _solve_complex(ctx: _Ctx, start: int, total: int, reqs: dict[str, _Req], sys
 
     # sizes: fixed ones, then share_size (static sources first, then the sharers of `app`)
     size: dict[str, int] = {n: r.size for n, r in leaves.items() if r.size is not None}
-    all_names = dict(leaves)
     sharers: dict[str, int] = {}
     roots: dict[str, str] = {}
     for n, r in list(leaves.items()) + [(c, reqs[c]) for c in flat]:
@@ -853,8 +852,8 @@ def _solve_complex(ctx: _Ctx, start: int, total: int, reqs: dict[str, _Req], sys
             ctx.fail("End of last partition is after last valid address")
     unplaced = [n for n in leaves if n not in seq and n in reqs]
     for n in unplaced:
-        ctx.note(f"'{n}' has no placement left (its anchor is not a dynamic partition), so PM counts its "
-                 "size but never places it")
+        ctx.note(f"'{n}' has no placement PM can resolve (no before/after, or its anchor is pinned in "
+                 f"{label}), so PM counts its size but never places it")
     if unplaced and not any(m.startswith(("Error when inspecting", "End of last")) for m, _ in ctx.errors):
         ctx.fail("End of last partition is after last valid address")
 
@@ -874,7 +873,7 @@ def _solve_complex(ctx: _Ctx, start: int, total: int, reqs: dict[str, _Req], sys
         ctx.placed[c] = (lo, length, region)
         ctx.spans_of[c] = [m for m in written.get(c, []) if m in flat or m in ctx.placed or m == DP]
 
-    _describe(ctx, seq, lay, leaves, flat, reqs, statics, gap_lo, gap_size)
+    _describe(ctx, seq, lay, leaves, flat, statics, gap_lo, gap_size)
     for n, v in size.items():
         if n in seq and v < 0:
             ctx.note(f"'{n}' gets a negative size ({_hex(v)}): the partitions do not fit in "
@@ -901,7 +900,7 @@ def _note_static_app(ctx: _Ctx, statics: list[_Static], addr: int, size: int) ->
 
 
 def _describe(ctx: _Ctx, seq: list[str], lay: _Layout, leaves: dict[str, _Req], flat: dict[str, list[str]],
-              reqs: dict[str, _Req], statics: list[_Static], gap_lo: int, gap_size: int) -> None:
+              statics: list[_Static], gap_lo: int, gap_size: int) -> None:
     """The `source` text of each dynamic partition of flash_primary."""
     addr, size, dyn = lay.addr, lay.size, lay.dynamic
     label = ctx.static_label
@@ -997,7 +996,6 @@ def _solve_ext(ctx: _Ctx, reqs: dict[str, _Req], system: dict[str, _Req], static
     inp = ctx.inp
     base = _int(inp.ext_flash_base)
     size = inp.ext_flash_size if isinstance(inp.ext_flash_size, int) and inp.ext_flash_size >= 0 else None
-    label = ctx.static_label
     sizes: dict[str, int] = {}
     for n, r in reqs.items():
         if r.share:
@@ -1007,7 +1005,7 @@ def _solve_ext(ctx: _Ctx, reqs: dict[str, _Req], system: dict[str, _Req], static
                 gone = src if src not in system else root
                 ctx.fail(f"'{n}' takes share_size from '{gone}', which is not a dynamic partition: "
                          f"Partition Manager stops with a Python KeyError ('{gone}')",
-                         _static_span(statics, gone))
+                         _static_span(ctx.statics, gone))
                 if gone in static_sizes:
                     sizes[n] = static_sizes[gone]
                     ctx.note(f"dfulint sizes '{n}' like the pinned '{gone}' ({_hex(sizes[n])}) to keep checking")

@@ -93,9 +93,6 @@ class Target:
     slots: dict[str, Partition] = field(default_factory=dict)
     pm_disabled: bool = False                # sysbuild turns Partition Manager off (SB_CONFIG_PARTITION_MANAGER=n)
     problems: list[Problem] = field(default_factory=list)
-    # SB symbol -> (True/False/None if undecidable, Span of the `config` line, why): defaults that the
-    # app's own Kconfig.sysbuild or the board's gives symbols sysbuild forces into images
-    sysbuild_defaults: dict = field(default_factory=dict)
     # configuration/<board>/ folders of NCS applications built with -DAPPLICATION_CONFIG_DIR: the
     # board's prj.conf and overlays live there, not in the app folder
     config_dirs: list = field(default_factory=list)
@@ -181,13 +178,8 @@ def _sysbuild_forcing(t: Target) -> None:
     boot = sb.enabled("BOOTLOADER_MCUBOOT")
     app.forced.append(synthetic("BOOTLOADER_MCUBOOT", "y" if boot else "n", where("BOOTLOADER_MCUBOOT")))
     if t.app.framework == "ncs":
-        t.sysbuild_defaults = _sysbuild_kconfig_defaults(t)
-
+        # (the app's and the board's Kconfig.sysbuild defaults are already in sb: model/sysbuild.py)
         def sb_bool(sym: str) -> tuple[bool, Span]:
-            v = sb.get(sym)
-            d = t.sysbuild_defaults.get(sym)
-            if v.origin not in ("fragment", "forced") and d is not None and d[0] is not None:
-                return d[0], d[1]
             return sb.enabled(sym), where(sym)
 
         ext, ext_at = sb_bool("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY")
@@ -222,151 +214,6 @@ def _sysbuild_forcing(t: Target) -> None:
         for typ in ("NONE", "RSA", "ECDSA_P256", "ED25519"):
             if sb.enabled("BOOT_SIGNATURE_TYPE_" + typ):
                 mcu.forced.append(synthetic("BOOT_SIGNATURE_TYPE_" + typ, "y", where("BOOT_SIGNATURE_TYPE_" + typ)))
-
-
-# Boards whose own Kconfig.sysbuild gives these SB symbols a default (sdk-nrf boards/nordic/*/Kconfig.sysbuild)
-_BOARD_SB_DEFAULTS = {
-    "thingy91x_nrf9151": ({"PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY": True, "PM_OVERRIDE_EXTERNAL_DRIVER_CHECK": True},
-                          "sdk-nrf boards/nordic/thingy91x/Kconfig.sysbuild (NCS 2.7+): default y if "
-                          "BOOTLOADER_MCUBOOT for BOARD_THINGY91X_NRF9151[_NS]"),
-}
-_SB_DEFAULTED = ("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY", "PM_OVERRIDE_EXTERNAL_DRIVER_CHECK")
-_KCONFIG_TOKEN = re.compile(r"\s*(\|\||&&|!|\(|\)|[A-Za-z0-9_]+)")
-
-
-def _sysbuild_kconfig_defaults(t: Target) -> dict:
-    """Defaults of the SB symbols sysbuild forces into images, as the app's own Kconfig.sysbuild
-    (`config PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY` / `default y if BOARD_X || SOC_Y`) or the board's
-    gives them. A condition dfulint cannot decide gives None."""
-    from dfulint.sources import read_text
-
-    out: dict = {}
-    binfo = t.board_info
-    if binfo is not None and t.sysbuild is not None and t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT"):
-        for prefix, (vals, why) in _BOARD_SB_DEFAULTS.items():
-            if binfo.name.startswith(prefix):
-                for sym, val in vals.items():
-                    out[sym] = (val, Span(t.app.root / "sysbuild.conf", 1, 1), why)
-    path = t.app.root / "Kconfig.sysbuild"
-    if not path.is_file():
-        return out
-    text = read_text(path)
-    if text.problem is not None:
-        return out
-    current = None
-    decided: set = set()
-    conds: list = []            # enclosing `if` blocks: True, False or None (undecidable)
-    for n, line in enumerate(text.lines, 1):
-        body = line.split("#", 1)[0].strip()
-        if body.startswith("if ") or body == "if":
-            conds.append(_sb_condition(t, body[3:].strip()) if body != "if" else None)
-            current = None
-            continue
-        if body == "endif":
-            if conds:
-                conds.pop()
-            current = None
-            continue
-        m = re.match(r"(?:menu)?config\s+([A-Za-z0-9_]+)$", body)
-        if m:
-            current = m.group(1) if m.group(1) in _SB_DEFAULTED else None
-            continue
-        if current is None or current in decided:
-            continue
-        m = re.match(r"default\s+(y|n)(?:\s+if\s+(.+))?$", body)
-        if m:
-            cond = _sb_condition(t, m.group(2)) if m.group(2) else True
-            for c in conds:
-                cond = False if (cond is False or c is False) else (None if (cond is None or c is None) else True)
-            if cond is False:
-                continue
-            # the first default whose condition holds wins (the app's Kconfig.sysbuild is read before the
-            # board's and sdk-nrf's); an undecidable one leaves the value open
-            out[current] = ((m.group(1) == "y") if cond else None, Span(path, n, 1), f"Kconfig.sysbuild:{n}")
-            decided.add(current)
-        elif body and not re.match(r"(bool|tristate|int|hex|string|prompt|depends|select|imply|help|range)\b",
-                                   body):
-            current = None
-    return out
-
-
-def _sb_condition(t: Target, text: str) -> Optional[bool]:
-    """Three-valued value of a Kconfig condition over BOARD_*, SOC_* and SB symbols; None if unknown."""
-    toks = []
-    pos = 0
-    while pos < len(text):
-        m = _KCONFIG_TOKEN.match(text, pos)
-        if not m or not m.group(1):
-            return None
-        toks.append(m.group(1))
-        pos = m.end()
-        if pos < len(text) and not text[pos:].strip():
-            break
-    binfo, soc = t.board_info, t.soc
-    boards = set()
-    if binfo is not None:
-        boards = {"BOARD_" + binfo.board_name.upper(),
-                  "BOARD_" + knowledge.normalize_board(binfo.target).upper(), "BOARD_" + binfo.name.upper()}
-
-    def atom(name: str) -> Optional[bool]:
-        if name in ("y", "n"):
-            return name == "y"
-        if name.startswith("BOARD_"):
-            return (name in boards) if binfo is not None else None
-        if name.startswith("SOC_"):
-            if soc is None:
-                return None
-            fam = soc.family.upper()
-            return name in ("SOC_SERIES_" + fam, "SOC_SERIES_" + fam + "X", "SOC_" + soc.name.upper(),
-                            "SOC_" + soc.name.upper().split("_")[0])
-        sb = t.sysbuild.config if t.sysbuild is not None else None
-        v = sb.get(name) if sb is not None else None
-        if v is None or v.value is None:
-            return None
-        return v.value == "y"
-
-    i = 0
-
-    def parse_or():
-        nonlocal i
-        v = parse_and()
-        while i < len(toks) and toks[i] == "||":
-            i += 1
-            w = parse_and()
-            v = True if (v is True or w is True) else (None if (v is None or w is None) else False)
-        return v
-
-    def parse_and():
-        nonlocal i
-        v = parse_not()
-        while i < len(toks) and toks[i] == "&&":
-            i += 1
-            w = parse_not()
-            v = False if (v is False or w is False) else (None if (v is None or w is None) else True)
-        return v
-
-    def parse_not():
-        nonlocal i
-        if i < len(toks) and toks[i] == "!":
-            i += 1
-            v = parse_not()
-            return None if v is None else not v
-        if i < len(toks) and toks[i] == "(":
-            i += 1
-            v = parse_or()
-            if i < len(toks) and toks[i] == ")":
-                i += 1
-            return v
-        if i < len(toks):
-            i += 1
-            return atom(toks[i - 1])
-        return None
-
-    try:
-        v = parse_or()
-    except RecursionError:
-        return None
-    return v if i == len(toks) else None
 
 
 def _evaluate(t: Target, image: Image, facts: dict) -> None:
@@ -826,6 +673,8 @@ def _analyse(t: Target) -> None:
         return
     sec = geom(t.slots["secondary"]) if "secondary" in t.slots else None
     scr = geom(t.slots["scratch"]) if "scratch" in t.slots else None
+    if any(g is not None and (g.size <= 0 or g.page_size <= 0 or g.write_block <= 0) for g in (pri, sec, scr)):
+        return               # an empty or negative slot: the layout rules report it, MCUboot's laws do not apply
     m = (cfg.int("BOOT_MAX_IMG_SECTORS") if cfg is not None else None) or 128
     m = _mcuboot_board_default(t, mcu, "BOOT_MAX_IMG_SECTORS") or m
     if cfg is not None and cfg.enabled("BOOT_MAX_IMG_SECTORS_AUTO"):
