@@ -380,6 +380,44 @@ def test_dfu601_not_when_carried_over_or_in_child_image_builds(tmp_path):
     assert only(lint(child, sdk="2.6.0"), "DFU601") == []
 
 
+@pytest.mark.parametrize("line, sb", [
+    ('CONFIG_BOOT_SIGNATURE_KEY_FILE="/keys/priv.pem"', 'SB_CONFIG_BOOT_SIGNATURE_KEY_FILE="/keys/priv.pem"'),
+    ("CONFIG_BOOT_UPGRADE_ONLY=y", "SB_CONFIG_MCUBOOT_MODE_OVERWRITE_ONLY=y"),
+    ("CONFIG_BOOT_SIGNATURE_TYPE_ED25519=y", "SB_CONFIG_BOOT_SIGNATURE_TYPE_ED25519=y"),
+    ("CONFIG_BOOT_ENCRYPT_IMAGE=y", "SB_CONFIG_BOOT_ENCRYPTION=y"),
+])
+def test_dfu601_settings_sysbuild_forces_move_to_sysbuild_conf(tmp_path, line, sb):
+    app = sysbuild_app(tmp_path / "a", {"child_image/mcuboot.conf": line + "\n"})
+    (f,) = only(lint(app, sdk="2.8.0"), "DFU601")
+    assert f"set {sb} in sysbuild.conf" in f["fix"]
+    carried = make(tmp_path / "b", {"prj.conf": PRJ, "sysbuild.conf": f"SB_CONFIG_BOOTLOADER_MCUBOOT=y\n{sb}\n",
+                                    "child_image/mcuboot.conf": line + "\n"})
+    assert only(lint(carried, sdk="2.8.0"), "DFU601") == []
+
+
+def test_dfu601_fix_moves_each_setting(tmp_path):
+    app = sysbuild_app(tmp_path, {"child_image/mcuboot.conf": "# MCUboot\nCONFIG_BOOT_MAX_IMG_SECTORS=256\n"
+                                                              "CONFIG_BOOT_UPGRADE_ONLY=y\nCONFIG_LOG=y\n",
+                                  "sysbuild/mcuboot.conf": "CONFIG_LOG=y\n"})
+    res = CliRunner().invoke(cli, ["check", str(app), "--isolated", "--sdk-version", "2.8.0", "--board", BOARD,
+                                   "--select", "DFU601", "--fix"])
+    assert res.exit_code == 0, res.output
+    assert (app / "child_image/mcuboot.conf").read_text() == "# MCUboot\nCONFIG_LOG=y\n"   # carried already
+    assert (app / "sysbuild/mcuboot.conf").read_text() == "CONFIG_LOG=y\nCONFIG_BOOT_MAX_IMG_SECTORS=256\n"
+    assert (app / "sysbuild.conf").read_text().endswith("SB_CONFIG_MCUBOOT_MODE_OVERWRITE_ONLY=y\n")
+    assert only(lint(app, sdk="2.8.0"), "DFU601") == []
+
+
+def test_dfu601_has_no_edits_when_the_version_is_a_guess(tmp_path):
+    from dfulint import engine
+
+    app = make(tmp_path, {"prj.conf": PRJ, "Kconfig.sysbuild": "", "child_image/mcuboot.conf":
+                          "CONFIG_BOOT_MAX_IMG_SECTORS=256\n"})
+    result = engine.run([app], engine.Options(select={"DFU601"}, boards=(BOARD,)))
+    (f,) = result.findings
+    assert f.edits == []
+
+
 def test_dfu601_compares_per_image(tmp_path):
     app = sysbuild_app(tmp_path, {"child_image/hci_ipc.conf": "CONFIG_BT_MAX_CONN=4\n",
                                   "sysbuild/mcuboot.conf": "CONFIG_BT_MAX_CONN=4\n"})
@@ -545,6 +583,24 @@ def test_every_rule_has_a_page(code):
         assert docs.section(code, heading), f"{path.name}: section '{heading}' missing or empty"
     # the first line after the title names the default severity
     assert r.severity.label in text.split("## What it checks")[0]
+
+
+@pytest.mark.parametrize("code", ["DFU401", "DFU402", "DFU403", "DFU405", "DFU601"])
+def test_fixable_foundation_rules_carry_exact_edits(code):
+    from dfulint import engine
+    from dfulint.sources import read_text
+
+    rule = load_all()[code]
+    assert rule.fixable
+    (bad,) = (ROOT / "fixtures" / "rules").glob(f"{code}-*/bad")
+    result = engine.run([bad], engine.Options(select={code}))
+    assert result.findings
+    for f in result.findings:
+        assert f.edits, f.message
+        for e in f.edits:
+            if e.line:          # the lines an edit replaces are the file's lines, verbatim
+                lines = read_text(e.path).lines
+                assert "\n".join(lines[e.line - 1:e.end_line]) == e.expect
 
 
 def test_foundation_rule_severities():

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dfulint.checks import hit, rule
-from dfulint.core import Severity, Span
+from dfulint.core import Edit, Severity, Span
 
 
 def _sysbuild_dest(rel: str) -> str:
@@ -57,10 +57,14 @@ def child_image_ignored(t):
         here_all = carried.get(image, {})
         for a in frag.assignments:
             value = a.value_without_comment
-            if a.name == "PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY":
-                if sb_conf.get(a.name) == value:
+            sb = _sysbuild_owned(a.name, value) if image == "mcuboot" or a.name in _SB_SAME else None
+            if sb is not None:
+                sb_name, sb_value = sb
+                if sb_value is not None and sb_conf.get(sb_name) == sb_value:
                     continue
-                fix = f"set SB_CONFIG_PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY={value} in sysbuild.conf"
+                fix = (f"set SB_CONFIG_{sb_name}={sb_value} in sysbuild.conf (sysbuild forces this setting into "
+                       "the image, so sysbuild/mcuboot.conf cannot change it)" if sb_value is not None else
+                       f"choose it in sysbuild.conf with an SB_CONFIG_{sb_name}* option (sysbuild forces the choice)")
             else:
                 fix = f"move `{a.full_name}={value}` to {dest}"
             here = here_all.get(a.name)
@@ -68,7 +72,62 @@ def child_image_ignored(t):
                 continue
             msg = f"{cond}{a.full_name}={value} in {rel} is ignored by sysbuild ({why}); " + (
                 f"nothing in sysbuild/ sets it for {image}" if here is None else f"sysbuild/ sets {here} instead")
-            yield hit(a.span, msg, fix=fix, image=image, anchor=a.full_name, severity=sev)
+            edits = []
+            if not guess and here is None:
+                if sb is not None and sb[1] is not None:
+                    edits = _move_edits(a, app.root / "sysbuild.conf", f"SB_CONFIG_{sb[0]}={sb[1]}")
+                elif sb is None and (dest == f"sysbuild/{image}.conf" or dest == f"sysbuild/{image}/prj.conf"):
+                    edits = _move_edits(a, app.root / dest, f"{a.prefix}{a.name}={value}")
+            yield hit(a.span, msg, fix=fix, image=image, anchor=a.full_name, severity=sev, edits=edits)
+
+
+def _move_edits(a, dest: Path, line: str) -> list[Edit]:
+    """Delete the assignment's line and append `line` to `dest` (created when missing)."""
+    from dfulint.sources import read_text
+
+    lines = read_text(a.span.path).lines
+    if not (0 < a.span.line <= len(lines)):
+        return []
+    current = read_text(dest).text if dest.is_file() else ""
+    if current is None:                 # unreadable: leave both files alone
+        return []
+    return [Edit(a.span.path, a.span.line, a.span.line, lines[a.span.line - 1], None),
+            Edit(dest, 0, 0, current, line)]
+
+
+# settings sysbuild forces into the images from sysbuild.conf (research/semantics.md §3.2):
+# image symbol -> the SB_CONFIG_ symbol that carries it with the same value
+_SB_SAME = {"PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY": "PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY"}
+_SB_MCUBOOT_SAME = {
+    "BOOT_SIGNATURE_KEY_FILE": "BOOT_SIGNATURE_KEY_FILE",
+    "BOOT_ENCRYPTION_KEY_FILE": "BOOT_ENCRYPTION_KEY_FILE",
+    "BOOT_ENCRYPT_IMAGE": "BOOT_ENCRYPTION",
+    "UPDATEABLE_IMAGE_NUMBER": "MCUBOOT_UPDATEABLE_IMAGES",
+}
+# MCUboot choice members -> the sysbuild choice member that selects them
+_SB_MCUBOOT_CHOICE = {
+    "BOOT_UPGRADE_ONLY": "MCUBOOT_MODE_OVERWRITE_ONLY",
+    "BOOT_SWAP_USING_MOVE": "MCUBOOT_MODE_SWAP_USING_MOVE",
+    "BOOT_SWAP_USING_SCRATCH": "MCUBOOT_MODE_SWAP_SCRATCH",
+    "BOOT_SWAP_USING_OFFSET": "MCUBOOT_MODE_SWAP_USING_OFFSET",
+    "BOOT_DIRECT_XIP": "MCUBOOT_MODE_DIRECT_XIP",
+    "BOOT_RAM_LOAD": "MCUBOOT_MODE_RAM_LOAD",
+    "SINGLE_APPLICATION_SLOT": "MCUBOOT_MODE_SINGLE_APP",
+}
+
+
+def _sysbuild_owned(name: str, value: str):
+    """(SB symbol, value to write) when sysbuild, not sysbuild/mcuboot.conf, decides `name`;
+    value None when only the choice can be named. None when the setting is the image's own."""
+    if name in _SB_SAME:
+        return _SB_SAME[name], value
+    if name in _SB_MCUBOOT_SAME:
+        return _SB_MCUBOOT_SAME[name], value
+    if name.startswith("BOOT_SIGNATURE_TYPE_") and not name.startswith("BOOT_SIGNATURE_TYPE_RSA_LEN"):
+        return (name, "y") if value == "y" else ("BOOT_SIGNATURE_TYPE_", None)
+    if name in _SB_MCUBOOT_CHOICE:
+        return (_SB_MCUBOOT_CHOICE[name], "y") if value == "y" else ("MCUBOOT_MODE_", None)
+    return None
 
 
 def _image_of(rel: str) -> str:
