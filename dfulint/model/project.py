@@ -755,6 +755,14 @@ def build_target(app: App, board: Optional[str]) -> Target:
     img_mod.load_fragments(mcu)
     if not app.is_mcuboot:
         t.images["mcuboot"] = mcu
+    if scen is not None:
+        # -D values from the scenario's extra_args: command-line values win over the fragments
+        by_image = {"app": app_img, "mcuboot": mcu, "sysbuild": t.sysbuild}
+        for image, sym, value, line in scen.get("args", []):
+            target = by_image.get(image)
+            if target is not None:
+                prefix = "SB_CONFIG_" if image == "sysbuild" else "CONFIG_"
+                target.forced.append(synthetic(sym, value, Span(scen["path"], line, 1), prefix))
 
     facts = {"soc": getattr(soc, "name", None), "partition_manager": t.uses_pm,
              "board": binfo.name if binfo is not None else board,
