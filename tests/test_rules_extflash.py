@@ -360,7 +360,7 @@ def test_310_replaced_config_without_stack(tmp_path):
     assert where(f, "DFU310") == {("child_image/mcuboot/prj.conf", 1)} and "1024" in f[0]["message"]
 
 
-@pytest.mark.parametrize("size,hits", [("2048", 1), ("4096", 0), ("10240", 0)])
+@pytest.mark.parametrize("size,hits", [("1024", 1), ("2048", 0), ("10240", 0)])
 def test_310_explicit_values(tmp_path, size, hits):
     app = spi54(tmp_path, mcuboot=MCU54 + f"CONFIG_MAIN_STACK_SIZE={size}\n")
     assert len(check(app, "3.0.0", NRF54L, select="DFU310")) == hits

@@ -986,11 +986,12 @@ def mcuboot_multithreading(t):
 
 
 MCUBOOT_STACK = 10240          # MCUboot's own prj.conf, and NCS's nRF52/nRF53 MCUboot configurations
-MCUBOOT_STACK_FLOOR = 4096     # the smallest stack seen in a working NCS MCUboot with an SPI NOR
+MCUBOOT_STACK_FLOOR = 2048     # the smallest stack in an NCS MCUboot configuration with an SPI NOR
+#                                (sdk-nrf applications/asset_tracker_v2 child_image/mcuboot/boards/nrf9160dk_*.conf, v2.5.0)
 
 
 @rule("DFU310", "mcuboot-nor-stack-small", Severity.WARNING,
-      "MCUboot's main stack is smaller than any working NCS configuration with a NOR driver uses")
+      "MCUboot's main stack is smaller than any NCS configuration with a NOR driver uses")
 def mcuboot_stack(t):
     if not _ncs_pm(t) or not t.mcuboot_enabled:
         return
@@ -1016,8 +1017,9 @@ def mcuboot_stack(t):
     target, rel, exists = _conf_target(t, "mcuboot")
     yield hit(span or target, f"MCUboot runs image validation and the {sym} driver on its main stack, but {how}: "
               "NCS's MCUboot configurations with a NOR driver use 10240 (MCUboot's prj.conf, nRF52/nRF53 "
-              "samples), 16384 (nRF91 samples) or 20480 (nRF54L external-flash samples), and none below 4096; "
-              "a stack this small overflows (MPU fault at boot, or a crash during the first swap)",
+              "samples), 16384 (nRF91 samples) or 20480 (nRF54L external-flash samples), and none below 2048 "
+              "(asset_tracker_v2 on nRF91, with hardware crypto); a stack this small overflows (MPU fault at "
+              "boot, or a crash during the first swap)",
               fix=f"set CONFIG_MAIN_STACK_SIZE={MCUBOOT_STACK}" + (" there" if span else f" ({_add_to(rel, exists)} it)"),
               image="mcuboot", anchor="CONFIG_MAIN_STACK_SIZE")
 
@@ -1092,12 +1094,22 @@ def page_mismatch(t):
             where, rel, exists = _conf_target(t, "mcuboot")
             fix = f"{_add_to(rel, exists)} `CONFIG_{sym}={want}` (the internal flash's page){also}"
     related = [s for s in (sa, sm) if s is not None and s != where]
+    sec = _secondary_external(t)
+    big = max(pa, pm)
+    edges = [v for v in ((sec.address, sec.end) if sec is not None else ()) if v % big]
+    if edges:
+        effect = (f"the secondary slot ({_hex(sec.address)}..{_hex(sec.end)}) does not end on a {big}-byte page, so "
+                  "the image with the larger page erases past the slot (or the flash map refuses the erase: the "
+                  "upload or the swap fails at the slot's last page)")
+        sev = None
+    else:
+        effect = (f"harmless while the secondary slot stays aligned to {big} bytes, but a slot resized off that "
+                  "boundary makes the image with the larger page erase past it")
+        sev = Severity.INFO
     yield hit(where, f"MCUboot lays out the external flash in {pm}-byte pages ({hm}) but the application in "
               f"{pa}-byte pages ({ha}): MCUboot counts, swaps and erases the secondary slot in its pages, while "
-              "the application erases it in its own as an update arrives; with different pages the application "
-              "erases past the slot (or the flash map refuses the erase and the upload fails) and the two images "
-              "disagree on where the trailer's sector starts",
-              fix=fix, image=image, anchor=f"CONFIG_{sym}", related=related)
+              f"the application erases it in its own as an update arrives; {effect}",
+              fix=fix, image=image, anchor=f"CONFIG_{sym}", related=related, severity=sev)
 
 
 def _page_incompatibility(t):
