@@ -83,6 +83,10 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
     """
     from dfulint import config, engine
 
+    if sdk_version is not None:
+        from dfulint.workspace import parse_version
+        if parse_version(sdk_version) is None:
+            raise click.BadParameter(f"{sdk_version!r} is not a version such as 2.5.0", param_hint="--sdk-version")
     try:
         paths = list(paths) or [Path(".")]
         overrides = config.Overrides(select=_codes(select, "--select"), ignore=_codes(ignore, "--ignore") or set(),

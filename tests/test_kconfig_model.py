@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -592,22 +591,6 @@ def test_ncs_for_zephyr(zephyr, ncs):
     if ncs:
         # Zephyr 3.3 has the new MCUmgr names, Zephyr 3.2 the old ones
         assert (status_in("MCUMGR_SMP_BT", "app", ncs)[0] == "renamed") == (zephyr >= (3, 2, 99))
-
-
-def test_evaluation_time(frag):
-    prj = frag("".join(f"CONFIG_OPTION_{i}=y\n" for i in range(200)) +
-               "CONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_NCS_SAMPLE_MCUMGR_BT_OTA_DFU=y\nCONFIG_BT=y\n")
-    km._catalogue()
-    facts = dict(NRF52840, board="timing_board")
-    t0 = time.perf_counter()
-    evaluate([prj], "app", (3, 1, 7), "nrf52", facts=facts)          # builds the tree for this key
-    cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for _ in range(10):
-        evaluate([prj], "app", (3, 1, 7), "nrf52", facts=facts)
-    warm = (time.perf_counter() - t0) / 10
-    assert warm < 0.030, warm
-    assert cold < 0.150, cold
 
 
 # ------------------------------------------------------------------------------ the corpus

@@ -3,7 +3,6 @@ hostile files, and agreement with Kconfiglib itself on what is an assignment and
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import kconfiglib
@@ -215,9 +214,7 @@ def test_huge_file_is_not_read(tmp_path):
     p = tmp_path / "prj.conf"
     with open(p, "wb") as fh:
         fh.write(b"CONFIG_BT=y\n" * (MAX_FILE_BYTES // 12 + 10))
-    start = time.perf_counter()
     f = parse_fragment(p)
-    assert time.perf_counter() - start < 2.0       # the size is checked before reading
     assert not f.readable and f.assignments == []
     assert f.problems[0].kind == "too-large"
 

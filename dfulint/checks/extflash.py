@@ -397,10 +397,6 @@ def _mcuboot_board_value(t, sym: str) -> tuple:
     return None, "", True
 
 
-def _user_set(cfg, sym: str) -> bool:
-    return cfg is not None and cfg.get(sym).origin in ("fragment", "forced", "select")
-
-
 def _driver_state(t, name: str, sym: str) -> tuple[Optional[bool], str, Optional[Span]]:
     """Whether the image builds the driver `sym`: True, False, or None when it depends on Kconfig
     dfulint does not see (FLASH enabled by other subsystems, defaults of NCS modules); why; and the
@@ -468,7 +464,7 @@ def _chosen_snippet(ref: str) -> str:
     return f"/ {{ chosen {{ nordic,pm-ext-flash = &{ref}; }}; }};"
 
 
-def _node_text_for(t, other_name: str, node) -> str:
+def _node_text_for(t, node) -> str:
     """How the other image defines the node, for a fix text."""
     sp = _node_span(node)
     if sp is None:
@@ -518,7 +514,7 @@ def chosen_missing(t):
                     break
     node_ok = node_in_mcu is not None and node_in_mcu.known and node_in_mcu.okay() and \
         mcu.dt.enabled_path(node_in_mcu)
-    extra = _node_text_for(t, "app", app_node) if (app_node is not None and not node_ok) else ""
+    extra = _node_text_for(t, app_node) if (app_node is not None and not node_ok) else ""
     fix = f"{_add_to(rel, exists)} `{_chosen_snippet(ref_text)}`{extra}"
     if _always_at_least(t, 2, 2):
         yield hit(span, f"{why}, but MCUboot's devicetree (its overlays in this build: {layers}) has no "
@@ -655,9 +651,8 @@ def node_disabled(t):
             yield hit(where, f"the external flash {_label(node)} is disabled{src} in {IMAGE_TEXT[name]}'s "
                       f"devicetree: its driver never starts, so {IMAGE_TEXT[name]} cannot "
                       f"{'write updates to' if name == 'app' else 'read or swap'} the secondary slot",
-                      fix=f"{_add_to(orel, oexists) if not _prop_span(node, 'status') else 'write'} "
-                      f"`&{node.label or ref} {{ status = \"okay\"; }};`"
-                      + (f" in {orel}" if _prop_span(node, "status") else ""),
+                      fix=(f"write `status = \"okay\";` there" if _prop_span(node, "status") else
+                           f"{_add_to(orel, oexists)} `&{node.label or ref} {{ status = \"okay\"; }};`"),
                       image=name, anchor=node.path)
             continue
         if not node.known:

@@ -131,7 +131,7 @@ class Target:
         return self.images.get(name)
 
 
-SYSBUILD_CONF = re.compile(r"sysbuild([_-].*)?\.conf$")
+SYSBUILD_CONF = re.compile(r"(^|.*[._-])sysbuild([_-].*)?\.conf$")
 
 
 @dataclass
