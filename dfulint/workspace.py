@@ -384,6 +384,7 @@ def _scenarios(root: Path) -> list:
             extra_dtc = listed("extra_dtc_overlay_files")
             extra_conf = listed("extra_conf_files") + listed("extra_overlay_confs")
             args = []   # (image, symbol, value, line): -D values given on the build's command line
+            sb_conf = None
             for arg in listed("extra_args"):
                 m = re.match(r"^(?:-D)?SB_CONFIG_([A-Za-z0-9_]+)=(.*)$", arg) or \
                     re.match(r"^(?:-D)?(?:([A-Za-z0-9]+(?:_[a-z0-9]+)*)_)?CONFIG_([A-Za-z0-9_]+)=(.*)$", arg)
@@ -395,13 +396,17 @@ def _scenarios(root: Path) -> list:
                     line = next((i for i, ln in enumerate(text.splitlines(), 1) if arg in ln), 1)
                     args.append((image, sym, value.strip('"\''), line))
                     continue
+                m = re.match(r"^(?:-D)?SB_CONF_FILE=(.*)$", arg)
+                if m:
+                    sb_conf = m.group(1).strip('"\'')
+                    continue
                 m = re.match(r"^(?:-D)?EXTRA_(CONF_FILE|DTC_OVERLAY_FILE)=(.*)$", arg)
                 if m:
                     files = [f for f in re.split(r"[;\s]+", m.group(2).strip('"\'')) if f]
                     (extra_conf if m.group(1) == "CONF_FILE" else extra_dtc).extend(files)
-            if extra_dtc or extra_conf or args:
+            if extra_dtc or extra_conf or args or sb_conf:
                 out.append({"name": str(name), "boards": boards, "extra_dtc": extra_dtc, "extra_conf": extra_conf,
-                            "args": args, "path": p})
+                            "args": args, "path": p, "sb_conf": sb_conf})
     return out
 
 

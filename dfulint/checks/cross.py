@@ -155,6 +155,9 @@ def sysbuild_overrides(t):
                 if isinstance(forced, str) and _base(forced) == _base(a.value_without_comment.strip('"')):
                     severity = Severity.INFO
                     same_file = "; it names the same key file, so the line is dead but harmless"
+            if any(f.name == a.name and f.span.path.name in ("sample.yaml", "testcase.yaml")
+                   for f in img.forced + (t.sysbuild.forced if t.sysbuild is not None else [])):
+                continue                  # a test scenario's -D value: overriding the file is its purpose
             forced_at = _forced_origin(t, img, a, d)
             origin = (f" (from {_rel(t, forced_at)})" if forced_at is not None
                       else " (from sysbuild's own default)")

@@ -295,3 +295,32 @@ def dropped(t):
                 yield hit(a.span, f"{a.full_name} is not user-configurable (it has no prompt): {d.detail}",
                           fix="delete this line; set the option that selects it instead",
                           image=name, anchor=a.full_name, severity=Severity.ERROR)
+
+
+@rule("DFU411", "conf-undefined-symbol", Severity.ERROR,
+      "A symbol assigned in an image's fragments is defined nowhere in the west workspace's Kconfig")
+def undefined_symbol(t):
+    seen = set()
+    for key, img in t.images.items():
+        name = img.name
+        defined = t.kconfig_defined(name)
+        if defined is None:
+            continue
+        for frag in img.fragments:
+            for a in frag.assignments:
+                if a.symbol != a.symbol.strip() or not a.name:
+                    continue      # DFU405 reports names with spaces
+                if defined.defines(a.name):
+                    continue
+                if _status(a.name, name, t)[0] in ("other-image", "renamed", "removed", "not-yet"):
+                    continue      # DFU406 / DFU408 say more
+                where = (a.span.path, a.span.line, name)
+                if where in seen:
+                    continue
+                seen.add(where)
+                tree = "MCUboot's" if name == "mcuboot" else "the application's"
+                yield hit(a.span, f"{a.full_name} is not defined anywhere in {tree} Kconfig in the west workspace "
+                          f"{t.app.west_root}; Kconfig warns about the assignment to an undefined symbol and Zephyr "
+                          "aborts the build", image=name, anchor=a.full_name, evidence="workspace",
+                          fix=f"check the spelling of {a.name}, or delete the line; if the symbol belongs to a "
+                              "module of your own, define it in the app's Kconfig")

@@ -247,7 +247,7 @@ def serial_recovery(t):
     tail = (f"; and {open_to}, so anyone with the port can install firmware of their own" if open_to
             else " (images must still carry a valid signature)")
     if open_to:
-        severity = Severity.ERROR
+        severity = Severity.WARNING   # needs the port in hand: a hardening issue, not a remote one
     yield hit(span, f"MCUboot serial recovery is enabled: anyone with access to {port} can upload images, erase "
               f"slots and reset the device through MCUboot's SMP server, which has no authentication{entry}{tail}",
               fix=f"enter recovery only by the button (CONFIG_BOOT_SERIAL_ENTRANCE_GPIO, no CONFIG_BOOT_SERIAL_WAIT_FOR_DFU),"

@@ -130,6 +130,12 @@ class Target:
     def image(self, name: str) -> Optional[Image]:
         return self.images.get(name)
 
+    def kconfig_defined(self, image: str):
+        """The Kconfig symbols the west workspace defines for an image (dfulint.west.Symbols), or
+        None without a workspace that tells."""
+        from dfulint import west
+        return west.defined_for(self.app, image)
+
 
 SYSBUILD_CONF = re.compile(r"(^|.*[._-])sysbuild([_-].*)?\.conf$")
 
@@ -245,8 +251,31 @@ def _devicetree(t: Target, image: Image) -> None:
     if image.name == "mcuboot" and getattr(image, "board", None) and image.board != t.board:
         binfo = knowledge.board(image.board) or binfo
     base = getattr(binfo, "nodes", ()) if binfo is not None else ()
+    ws_dts = _workspace_board_dts(t, image) if board_dts is None else None
+    if ws_dts is not None:
+        # the workspace's own board DTS replaces the bundled board nodes; it is not one of the
+        # app's files, so its reading problems are not reported against the app
+        image.dt = build_tree([ws_dts] + files, ())
+        image.dt.evidence = "workspace"
+        return
     image.dt = build_tree(files, base)
     _board_chosen(image.dt, binfo)
+
+
+def _workspace_board_dts(t: Target, image: Image):
+    """The board DTS of this image's board in the west workspace, parsed with its include
+    folders, or None when there is no workspace or it does not have the board."""
+    if not t.app.west_root:
+        return None
+    from dfulint import west
+    from dfulint.sources.dts import parse_dts
+
+    board = getattr(image, "board", None) if image.name == "mcuboot" else None
+    path = west.board_dts(t.app.west_root, board or t.board)
+    if path is None:
+        return None
+    return parse_dts(path, include_dirs=west.dts_include_dirs(t.app.west_root),
+                     allowed_roots=[t.app.west_root])
 
 
 def _board_chosen(dt, binfo) -> None:
@@ -732,8 +761,11 @@ def build_target(app: App, board: Optional[str]) -> Target:
             app.build_system == "sysbuild":
         sb = img_mod.Image("sysbuild")
         p = app.root / "sysbuild.conf"
+        why = "sysbuild configuration"
+        if scen is not None and scen.get("sb_conf") and (app.root / scen["sb_conf"]).is_file():
+            p, why = app.root / scen["sb_conf"], f"SB_CONF_FILE of sample.yaml scenario {scen['name']}"
         if p.is_file():
-            sb.conf_layers.append(img_mod.Layer(p, "base", "sysbuild configuration"))
+            sb.conf_layers.append(img_mod.Layer(p, "base", why))
         from dfulint.sources.kconf import parse_fragment
         sb.fragments = [parse_fragment(layer.path, "SB_CONFIG_") for layer in sb.conf_layers]
         t.sysbuild = sb
