@@ -45,31 +45,6 @@ NOR_ERASE = 0x1000
 #: child_image/mcuboot/ or sysbuild/mcuboot/), before the fragments an app appends
 #: (child_image/mcuboot.conf, sysbuild/mcuboot.conf). (board file stem, first NCS, first NCS without,
 #: values, source)
-MCUBOOT_BOARD_FRAGMENTS = (
-    ("nrf52840dk_nrf52840", (2, 1, 0), None, {"NORDIC_QSPI_NOR": "n"},
-     "sdk-mcuboot boot/zephyr/boards/nrf52840dk_nrf52840.conf, v1.9.99-ncs2 (NCS 2.1) and later"),
-    ("nrf7002dk_nrf5340_cpuapp", (3, 0, 0), None, {"SPI_NOR": "n"},
-     "sdk-mcuboot boot/zephyr/boards/nrf7002dk_nrf5340_cpuapp.conf, v2.1.0-ncs5 (NCS 3.0) and later"),
-    ("nrf9161dk_nrf9161_0_7_0", (2, 9, 0), None, {"SPI_NOR": "n"},
-     "sdk-mcuboot boot/zephyr/boards/nrf9161dk_nrf9161_0_7_0.conf, v2.1.0-ncs3 (NCS 2.9) and later"),
-    ("thingy91x_nrf9151", (2, 6, 0), (3, 1, 0),
-     {"SPI": "y", "SPI_NOR": "y", "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096, "MULTITHREADING": "y"},
-     "sdk-mcuboot boot/zephyr/boards/thingy91x_nrf9151.conf, v2.0.99-ncs1..v2.1.0-ncs5 (NCS 2.6-3.0)"),
-    ("thingy91x_nrf9151", (3, 1, 0), None,
-     {"SPI": "y", "SPI_NOR": "y", "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096},
-     "sdk-mcuboot boot/zephyr/boards/thingy91x_nrf9151.conf, ncs-v3.1.0 and later"),
-    ("thingy53_nrf5340_cpuapp", (1, 7, 0), None,
-     {"MAIN_STACK_SIZE": 10240, "NORDIC_QSPI_NOR": "y", "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096,
-      "MULTITHREADING": "y", "SPI": "n"},
-     "sdk-mcuboot boot/zephyr/boards/thingy53_nrf5340_cpuapp.conf, v1.7.99-ncs3 (NCS 1.7) and later"),
-    ("bl5340_dvk_nrf5340_cpuapp", (2, 7, 0), None,
-     {"MULTITHREADING": "y", "NORDIC_QSPI_NOR": "y", "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096},
-     "sdk-mcuboot boot/zephyr/boards/bl5340_dvk_nrf5340_cpuapp.conf, v2.1.0-ncs1 (NCS 2.7) and later"),
-    ("pinnacle_100_dvk_nrf52840", (2, 7, 0), None,
-     {"MULTITHREADING": "y", "NORDIC_QSPI_NOR": "y", "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096},
-     "sdk-mcuboot boot/zephyr/boards/pinnacle_100_dvk_nrf52840.conf, v2.1.0-ncs1 (NCS 2.7) and later"),
-)
-
 #: Highest SCK an nRF SPI(M) instance supports, in Hz, by SoC family and bus label (nRF product
 #: specifications: SPIM3 of the nRF52840, SPIM4 of the nRF5340 and SPIM00 of the nRF54L run at
 #: 32 MHz, every other SPIM/SPI instance at 8 MHz). QSPI: nRF52840 32 MHz, nRF5340 96 MHz.
@@ -386,15 +361,10 @@ def _mcuboot_board_value(t, sym: str) -> tuple:
     img = _image(t, "mcuboot")
     if img is None or img.replaces_defaults is not None:
         return None, "", True
-    stems = _mcuboot_stems(t)
+    from dfulint import knowledge
+
     low, high = _range(t)
-    for stem, since, until, values, src in MCUBOOT_BOARD_FRAGMENTS:
-        if stem not in stems or sym not in values:
-            continue
-        if high < since or (until is not None and low >= until):
-            continue
-        return values[sym], src, low >= since and (until is None or high < until)
-    return None, "", True
+    return knowledge.mcuboot_board_value(_mcuboot_stems(t), sym, low, high)
 
 
 def _driver_state(t, name: str, sym: str) -> tuple[Optional[bool], str, Optional[Span]]:

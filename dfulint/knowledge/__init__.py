@@ -19,6 +19,7 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
@@ -759,3 +760,50 @@ def _human_size(n: int) -> str:
     if n >= 1 << 10 and n % (1 << 10) == 0:
         return f"{n >> 10} KiB"
     return f"{n} B"
+
+
+# ------------------------------------------------------------------ MCUboot's own board fragments
+
+@dataclass(frozen=True)
+class McubootBoardFragment:
+    board: str
+    since: tuple
+    until: Optional[tuple]
+    values: dict
+    source: str
+
+    def __hash__(self) -> int:
+        return hash((self.board, self.since, self.until))
+
+
+def _v3(text) -> Optional[tuple]:
+    if text is None:
+        return None
+    parts = [int(x) for x in str(text).split(".")[:3]]
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+@lru_cache(maxsize=1)
+def mcuboot_board_fragments() -> tuple:
+    """The values MCUboot's own boards/<board>.conf files set, per NCS version range."""
+    data = load_table(_HERE / "mcuboot_boards.yaml") or {}
+    out = []
+    for row in data.get("fragments") or []:
+        out.append(McubootBoardFragment(str(row["board"]), _v3(row.get("since")) or (0, 0, 0),
+                                        _v3(row.get("until")), dict(row.get("values") or {}),
+                                        str(row.get("source", ""))))
+    return tuple(out)
+
+
+def mcuboot_board_value(stems: Iterable[str], sym: str, low: tuple, high: tuple):
+    """(value, source, certain) MCUboot's own board fragment gives `sym` for a board known by its
+    file stems, for a project on NCS versions low..high; (None, "", True) when none does.
+    `certain` is False when only part of the version range has the fragment."""
+    stems = set(stems)
+    for frag in mcuboot_board_fragments():
+        if frag.board not in stems or sym not in frag.values:
+            continue
+        if high < frag.since or (frag.until is not None and low >= frag.until):
+            continue
+        return frag.values[sym], frag.source, low >= frag.since and (frag.until is None or high < frag.until)
+    return None, "", True

@@ -378,8 +378,10 @@ def _mcuboot_board_default(t: Target, image: Image, sym: str) -> Optional[int]:
     if image.config.get(sym).origin not in ("default", "unset"):
         return None
     bname = getattr(image, "board", None) or t.board or ""
-    binfo = knowledge.board(bname) if bname else None
-    return MCUBOOT_BOARD_DEFAULTS.get(binfo.name if binfo is not None else bname, {}).get(sym)
+    stems = knowledge.board_file_stems(bname) if bname else []
+    low, high = t.sdk.range
+    value, _src, certain = knowledge.mcuboot_board_value(stems + [bname], sym, low, high)
+    return value if isinstance(value, int) and certain else None
 
 
 def _value_source(v, sym: str, image: str, app: Optional[App] = None) -> str:
@@ -657,14 +659,6 @@ def _slots(t: Target) -> None:
                 t.slots[role] = p
                 break
 
-
-# Values MCUboot's own boards/<board>.conf sets, which apply while the project does not replace
-# MCUboot's configuration directory (semantics.md §1.6: sdk-mcuboot boot/zephyr/boards/
-# thingy53_nrf5340_cpuapp.conf; thingy91x_nrf9151.conf as noted in knowledge/boards.yaml)
-MCUBOOT_BOARD_DEFAULTS = {
-    "thingy53_nrf5340_cpuapp": {"BOOT_MAX_IMG_SECTORS": 2048, "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096},
-    "thingy91x_nrf9151": {"BOOT_MAX_IMG_SECTORS": 512, "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE": 4096},
-}
 
 
 # The MCUboot release a Zephyr release carries, by release dates (Zephyr's west.yml pins an MCUboot
