@@ -28,6 +28,7 @@ from typing import Iterable, Optional
 from dfulint import knowledge
 from dfulint.checks import hit, rule
 from dfulint.core import Severity, Span
+from dfulint.units import sz
 
 SPI_NOR = "jedec,spi-nor"
 QSPI_NOR = "nordic,qspi-nor"
@@ -94,14 +95,7 @@ def _hex(n: Optional[int]) -> str:
     return "?" if n is None else f"0x{n:x}"
 
 
-def _size(n: Optional[int]) -> str:
-    if n is None:
-        return "?"
-    if n >= 1 << 20 and n % (1 << 20) == 0:
-        return f"0x{n:x} ({n >> 20} MiB)"
-    if n >= 1 << 10 and n % (1 << 10) == 0:
-        return f"0x{n:x} ({n >> 10} KiB)"
-    return f"0x{n:x} ({n} B)"
+_size = sz
 
 
 def _is_file_span(span) -> bool:

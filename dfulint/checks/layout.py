@@ -13,6 +13,7 @@ from typing import Iterable, Optional
 
 from dfulint.checks import hit, rule
 from dfulint.core import Severity, Span
+from dfulint.units import hx, kib, sz  # noqa: F401  (re-exported for the slot rules)
 
 # Regions that are not flash (nothing here is erased in pages or holds an image).
 NON_FLASH_PREFIXES = ("sram", "otp", "bootconf", "ram_flash", "pcd_sram")
@@ -41,22 +42,6 @@ VECTOR_ALIGN = 0x200
 
 
 # ------------------------------------------------------------------ small helpers
-
-def kib(n: int) -> str:
-    if n % 1024 == 0:
-        return f"{n // 1024} KiB"
-    return f"{n / 1024:.1f} KiB"
-
-
-def sz(n: int) -> str:
-    """0x72000 (456 KiB)."""
-    if n < 0:
-        return f"-{sz(-n)}"
-    return f"0x{n:x} ({kib(n)})"
-
-
-def hx(n: int) -> str:
-    return f"0x{n:x}" if n >= 0 else f"-0x{-n:x}"
 
 
 def usable(span: Optional[Span]) -> bool:

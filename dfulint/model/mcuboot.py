@@ -41,6 +41,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from dfulint.units import kib, sz
+
 MODES = ("swap-move", "swap-offset", "swap-scratch", "overwrite-only", "direct-xip",
          "direct-xip-revert", "ram-load", "single-app", "firmware-loader")
 
@@ -277,21 +279,8 @@ def _u32(n: int) -> int:
     return n % _U32
 
 
-def _kib(n: int) -> str:
-    if n % 1024 == 0:
-        return f"{n // 1024} KiB"
-    return f"{n / 1024:.2f} KiB"
-
-
-def _sz(n: int) -> str:
-    """``0x72000 (456 KiB)``."""
-    if n < 0:
-        return f"-{_sz(-n)}"
-    return f"{n:#x} ({_kib(n)})"
-
-
 def _bound_text(b: int) -> str:
-    return "no limit (the bound wraps around)" if b >= 1 << 31 else _sz(b)
+    return "no limit (the bound wraps around)" if b >= 1 << 31 else sz(b)
 
 
 def sector_count(size: int, page_size: int) -> int:
@@ -564,8 +553,8 @@ def _analyse_single_slot(ctx: _Ctx):
     bound = p.size - ctx.t
     ctx.add("no-compatibility-check", "note",
             f"{ctx.mode} has a single application slot: MCUboot compares no slots and never reads "
-            f"the sector table; the image must fit the primary {_sz(p.size)} minus the "
-            f"{ctx.t}-byte trailer, i.e. at most {_sz(max(bound, 0))}.",
+            f"the sector table; the image must fit the primary {sz(p.size)} minus the "
+            f"{ctx.t}-byte trailer, i.e. at most {sz(max(bound, 0))}.",
             primary_size=p.size, trailer_size=ctx.t, bound=bound)
     _running_check(ctx, bound if ctx.beh.size_bound != "none" else None, None)
     ok = bound > 0
@@ -582,15 +571,15 @@ def _analyse_no_check(ctx: _Ctx):
     if s is None:
         ctx.add("no-secondary-slot", "note",
                 f"{ctx.mode} needs a secondary slot but none was given; only the primary "
-                f"{_sz(p.size)} was checked.", primary_size=p.size)
+                f"{sz(p.size)} was checked.", primary_size=p.size)
         _running_check(ctx, b_p if ctx.beh.size_bound != "none" else None, None)
         return None, None, b_p, False
     b_s = overwrite_bound(s.size, ma)
     bound = min(b_p, b_s)
     extra = ""
     if p.size != s.size:
-        extra = (f"; the slots differ ({_sz(p.size)} vs {_sz(s.size)}), so the image built for "
-                 f"the smaller one limits the application to {_sz(bound)}")
+        extra = (f"; the slots differ ({sz(p.size)} vs {sz(s.size)}), so the image built for "
+                 f"the smaller one limits the application to {sz(bound)}")
     ctx.add("no-compatibility-check", "note",
             f"{ctx.mode} has no slot-compatibility check and does not read the sector table: "
             f"each slot's image is validated on its own against the slot size minus "
@@ -628,7 +617,7 @@ def _analyse_swap_family(ctx: _Ctx):
         follow = (LOG_PRIMARY_INVALID[3:] if ctx.params.validate_primary
                   else "Bad image magic 0x0")
         ctx.add("primary-too-many-sectors", "bricks",
-                f"The primary slot {_sz(p.size)} has {ctx.n_p} sectors of {_sz(p.page_size)} but "
+                f"The primary slot {sz(p.size)} has {ctx.n_p} sectors of {sz(p.page_size)} but "
                 f"BOOT_MAX_IMG_SECTORS is {m}: MCUboot cannot read its sector table, never reads "
                 f"the primary header (\"{follow}\" follows) and boots nothing, even with no update "
                 f"pending; set BOOT_MAX_IMG_SECTORS >= {ctx.needed}.",
@@ -641,13 +630,13 @@ def _analyse_swap_family(ctx: _Ctx):
     if s is None:
         ctx.add("no-secondary-slot", "note",
                 f"{mode} needs a secondary slot but none was given; only the primary "
-                f"{_sz(p.size)} ({ctx.n_p} sectors) was checked.", primary_sectors=ctx.n_p)
+                f"{sz(p.size)} ({ctx.n_p} sectors) was checked.", primary_sectors=ctx.n_p)
         return None, None, None, False
 
     if ctx.n_s > m:
         if ctx.beh.secondary_read_failure_bricks:
             ctx.add("secondary-too-many-sectors", "bricks",
-                    f"The secondary slot {_sz(s.size)} has {ctx.n_s} sectors of {_sz(s.page_size)} "
+                    f"The secondary slot {sz(s.size)} has {ctx.n_s} sectors of {sz(s.page_size)} "
                     f"but BOOT_MAX_IMG_SECTORS is {m}; {ctx.beh.basis} stops at that failure "
                     f"before reading the primary header and boots nothing; set "
                     f"BOOT_MAX_IMG_SECTORS >= {ctx.needed}.",
@@ -658,7 +647,7 @@ def _analyse_swap_family(ctx: _Ctx):
             ctx.boots = False
             return None, None, None, False
         ctx.add("secondary-too-many-sectors", "refuses",
-                f"The secondary slot {_sz(s.size)} has {ctx.n_s} sectors of {_sz(s.page_size)} "
+                f"The secondary slot {sz(s.size)} has {ctx.n_s} sectors of {sz(s.page_size)} "
                 f"but BOOT_MAX_IMG_SECTORS is {m}: MCUboot counts the secondary as 0 sectors and "
                 f"refuses every update while the old image keeps booting; set "
                 f"BOOT_MAX_IMG_SECTORS >= {ctx.needed}.",
@@ -669,7 +658,7 @@ def _analyse_swap_family(ctx: _Ctx):
     if ctx.scratch is not None and ctx.n_c > m:
         c = ctx.scratch
         ctx.add("scratch-too-many-sectors", "bricks",
-                f"The scratch area {_sz(c.size)} has {ctx.n_c} sectors of {_sz(c.page_size)} but "
+                f"The scratch area {sz(c.size)} has {ctx.n_c} sectors of {sz(c.page_size)} but "
                 f"BOOT_MAX_IMG_SECTORS is {m}: MCUboot reports that like a primary failure, never "
                 f"reads the primary header and boots nothing; set BOOT_MAX_IMG_SECTORS >= "
                 f"{ctx.needed} or use larger scratch pages.",
@@ -733,15 +722,15 @@ def _move(ctx: _Ctx):
     layout_ok = sp == ss
     ctx.compatible = counts_ok and layout_ok
 
-    fix_sizes = (f"make the slots equal (both {_sz(p.size)}) or the secondary one page smaller "
-                 f"({_sz(p.size - sp)}), the layout swap-move prefers")
+    fix_sizes = (f"make the slots equal (both {sz(p.size)}) or the secondary one page smaller "
+                 f"({sz(p.size - sp)}), the layout swap-move prefers")
     if not layout_ok:
-        ctx.compat_fix = (f"give the secondary {_kib(sp)} layout pages (for an SPI NOR: "
+        ctx.compat_fix = (f"give the secondary {kib(sp)} layout pages (for an SPI NOR: "
                           f"CONFIG_SPI_NOR_FLASH_LAYOUT_PAGE_SIZE={sp} in MCUboot and the "
                           f"application) and {fix_sizes}")
         ctx.add("page-size-mismatch", "refuses",
                 f"Swap-move needs both slots to use the same sector size, but the primary has "
-                f"{_kib(sp)} pages ({n_p} sectors) and the secondary {_kib(ss)} pages ({n_s} "
+                f"{kib(sp)} pages ({n_p} sectors) and the secondary {kib(ss)} pages ({n_s} "
                 f"sectors){_hidden_note(ctx)}: every update is refused; {ctx.compat_fix}.",
                 count_log if not counts_ok else LOG_SECTOR_LAYOUT,
                 primary_sectors=n_p, secondary_sectors=n_s, secondary_sectors_seen=n_seen,
@@ -751,13 +740,13 @@ def _move(ctx: _Ctx):
         if hidden and _move_counts_ok(rule, n_p, n_s, t, sp):
             ctx.compat_fix = f"set BOOT_MAX_IMG_SECTORS >= {ctx.needed}"
         else:
-            ctx.compat_fix = fix_sizes if rule != "equal" else f"make both slots {_sz(p.size)}"
+            ctx.compat_fix = fix_sizes if rule != "equal" else f"make both slots {sz(p.size)}"
         need = "as many sectors as the secondary" if rule == "equal" else \
             "as many sectors as the secondary or one more"
         ctx.add("sector-count-incompatible", "refuses",
-                f"Swap-move needs the primary to have {need}, but the primary {_sz(p.size)} has "
-                f"{n_p} and the secondary {_sz(s.size)} has {n_seen}{_hidden_note(ctx)} sectors "
-                f"of {_kib(sp)}: every update is refused and the old image keeps booting; "
+                f"Swap-move needs the primary to have {need}, but the primary {sz(p.size)} has "
+                f"{n_p} and the secondary {sz(s.size)} has {n_seen}{_hidden_note(ctx)} sectors "
+                f"of {kib(sp)}: every update is refused and the old image keeps booting; "
                 f"{ctx.compat_fix}.",
                 count_log,
                 primary_sectors=n_p, secondary_sectors=n_s, secondary_sectors_seen=n_seen,
@@ -799,15 +788,15 @@ def _offset(ctx: _Ctx):
     counts_ok = n_seen - n_p in (0, 1)
     layout_ok = sp == ss
     ctx.compatible = counts_ok and layout_ok
-    fix_sizes = (f"make the secondary one page larger than the primary ({_sz(p.size + sp)}), the "
-                 f"layout swap-offset prefers, or equal to it ({_sz(p.size)})")
+    fix_sizes = (f"make the secondary one page larger than the primary ({sz(p.size + sp)}), the "
+                 f"layout swap-offset prefers, or equal to it ({sz(p.size)})")
     if not layout_ok:
-        ctx.compat_fix = (f"give the secondary {_kib(sp)} layout pages (for an SPI NOR: "
+        ctx.compat_fix = (f"give the secondary {kib(sp)} layout pages (for an SPI NOR: "
                           f"CONFIG_SPI_NOR_FLASH_LAYOUT_PAGE_SIZE={sp} in MCUboot and the "
                           f"application) and {fix_sizes}")
         ctx.add("page-size-mismatch", "refuses",
                 f"Swap-offset needs both slots to use the same sector size, but the primary has "
-                f"{_kib(sp)} pages ({n_p} sectors) and the secondary {_kib(ss)} pages ({n_s} "
+                f"{kib(sp)} pages ({n_p} sectors) and the secondary {kib(ss)} pages ({n_s} "
                 f"sectors){_hidden_note(ctx)}: every update is refused; {ctx.compat_fix}.",
                 LOG_SECTOR_AMOUNT if not counts_ok else LOG_SECTOR_LAYOUT,
                 primary_sectors=n_p, secondary_sectors=n_s, secondary_sectors_seen=n_seen,
@@ -820,8 +809,8 @@ def _offset(ctx: _Ctx):
             ctx.compat_fix = fix_sizes
         ctx.add("sector-count-incompatible", "refuses",
                 f"Swap-offset needs the secondary to have as many sectors as the primary or one "
-                f"more, but the primary {_sz(p.size)} has {n_p} and the secondary {_sz(s.size)} "
-                f"has {n_seen}{_hidden_note(ctx)} sectors of {_kib(sp)}: every update is refused "
+                f"more, but the primary {sz(p.size)} has {n_p} and the secondary {sz(s.size)} "
+                f"has {n_seen}{_hidden_note(ctx)} sectors of {kib(sp)}: every update is refused "
                 f"and the old image keeps booting; {ctx.compat_fix}.",
                 LOG_SECTOR_AMOUNT,
                 primary_sectors=n_p, secondary_sectors=n_s, secondary_sectors_seen=n_seen,
@@ -873,7 +862,7 @@ def _scratch(ctx: _Ctx):
     if c is None:
         ctx.add("no-scratch-area", "note",
                 f"Swap-scratch needs a scratch partition but none was given; the scratch laws "
-                f"(size at least {_sz(big)}, a multiple of it) were not checked.",
+                f"(size at least {sz(big)}, a multiple of it) were not checked.",
                 largest_page=big)
     status, completed = _walk(n_p, sp, n_seen, ss, c.size if c is not None else None, False)
     _compat_reasons(ctx, status, overwrite=False)
@@ -903,31 +892,31 @@ def _scratch(ctx: _Ctx):
         if chunk % ss != 0:
             safe = (chunk // ss) * ss
             v = ctx.running
-            fix = (f"make the scratch a multiple of {_kib(ss)} (e.g. "
-                   f"{_sz(_align_up(c.size, ss))})")
-            base = (f"Swap-scratch moves {_sz(chunk)} per step (the scratch {_sz(c.size)} in "
-                    f"whole {_kib(sp)} primary pages), not a multiple of the secondary's "
-                    f"{_kib(ss)} pages, so a swap of more than {_sz(safe)} (update or running "
-                    f"image, rounded up to {_kib(ss)}) erases secondary pages that still hold "
+            fix = (f"make the scratch a multiple of {kib(ss)} (e.g. "
+                   f"{sz(_align_up(c.size, ss))})")
+            base = (f"Swap-scratch moves {sz(chunk)} per step (the scratch {sz(c.size)} in "
+                    f"whole {kib(sp)} primary pages), not a multiple of the secondary's "
+                    f"{kib(ss)} pages, so a swap of more than {sz(safe)} (update or running "
+                    f"image, rounded up to {kib(ss)}) erases secondary pages that still hold "
                     f"unswapped data and the upgrade boot ends with no bootable image (a reset "
                     f"then reverts)")
             if v is not None and v > safe:
                 ctx.add("scratch-chunk-misaligned", "bricks",
-                        f"{base}; the running image ({_sz(v)}) already exceeds that, so every "
+                        f"{base}; the running image ({sz(v)}) already exceeds that, so every "
                         f"upgrade breaks; {fix}.",
                         scratch_size=c.size, chunk=chunk, safe_swap_size=safe,
                         running_image_size=v, secondary_page_size=ss)
                 max_image, upgrade = None, False
             elif v is None and safe <= REAL_APP_MIN_SIZE:
                 ctx.add("scratch-chunk-misaligned", "bricks",
-                        f"{base}; no real application fits in {_sz(safe)}, so every upgrade "
+                        f"{base}; no real application fits in {sz(safe)}, so every upgrade "
                         f"breaks; {fix}.",
                         scratch_size=c.size, chunk=chunk, safe_swap_size=safe,
                         secondary_page_size=ss)
                 max_image, upgrade = None, False
             else:
                 ctx.add("scratch-chunk-misaligned", "risk",
-                        f"{base}; keep every update and running image at most {_sz(safe)} or "
+                        f"{base}; keep every update and running image at most {sz(safe)} or "
                         f"{fix}.",
                         scratch_size=c.size, chunk=chunk, safe_swap_size=safe,
                         secondary_page_size=ss)
@@ -950,10 +939,10 @@ def _compat_reasons(ctx: _Ctx, status: str, overwrite: bool) -> None:
     ctx.compatible = False
     if status == "non-compatible":
         ctx.compat_fix = (f"use page sizes that are multiples of each other (e.g. "
-                          f"{_kib(min(sp, ss))} on both)")
+                          f"{kib(min(sp, ss))} on both)")
         ctx.add("non-compatible-sectors", "refuses",
-                f"{name} needs sector sizes that nest, but the primary's {_kib(sp)} and the "
-                f"secondary's {_kib(ss)} pages are not multiples of each other: every update is "
+                f"{name} needs sector sizes that nest, but the primary's {kib(sp)} and the "
+                f"secondary's {kib(ss)} pages are not multiples of each other: every update is "
                 f"refused; {ctx.compat_fix}.",
                 LOG_NON_COMPATIBLE_SECTORS,
                 primary_page_size=sp, secondary_page_size=ss,
@@ -961,10 +950,10 @@ def _compat_reasons(ctx: _Ctx, status: str, overwrite: bool) -> None:
         return
     if status == "not-fit":
         big = max(sp, ss)
-        ctx.compat_fix = f"make the scratch at least {_sz(big)} and a multiple of {_kib(big)}"
+        ctx.compat_fix = f"make the scratch at least {sz(big)} and a multiple of {kib(big)}"
         ctx.add("scratch-too-small", "refuses",
-                f"The scratch area {_sz(c.size)} is smaller than the largest sector group "
-                f"{_sz(big)} MCUboot swaps through it: every update is refused; "
+                f"The scratch area {sz(c.size)} is smaller than the largest sector group "
+                f"{sz(big)} MCUboot swaps through it: every update is refused; "
                 f"{ctx.compat_fix}.",
                 LOG_SCRATCH_FIT,
                 scratch_size=c.size, largest_page=big, primary_page_size=sp,
@@ -975,14 +964,14 @@ def _compat_reasons(ctx: _Ctx, status: str, overwrite: bool) -> None:
     if n_seen != n_s and n_s == expected:
         ctx.compat_fix = f"set BOOT_MAX_IMG_SECTORS >= {ctx.needed}"
     elif sp == ss:
-        ctx.compat_fix = f"make both slots {_sz(p.size)}"
+        ctx.compat_fix = f"make both slots {sz(p.size)}"
     else:
-        ctx.compat_fix = (f"make the secondary {expected} pages of {_kib(ss)} "
-                          f"({_sz(expected * ss)})")
+        ctx.compat_fix = (f"make the secondary {expected} pages of {kib(ss)} "
+                          f"({sz(expected * ss)})")
     deterministic = sp == ss and abs(n_p - n_seen) == 1
     head = (f"{name} needs the secondary's sectors to cover the primary exactly: the primary's "
-            f"{n_p} sectors of {_kib(sp)} need {expected} secondary sectors of {_kib(ss)}, but "
-            f"the secondary {_sz(s.size)} has {n_seen}{_hidden_note(ctx)}")
+            f"{n_p} sectors of {kib(sp)} need {expected} secondary sectors of {kib(ss)}, but "
+            f"the secondary {sz(s.size)} has {n_seen}{_hidden_note(ctx)}")
     if deterministic:
         ctx.add("slots-not-compatible", "refuses",
                 f"{head}: every update is refused; {ctx.compat_fix}.",
@@ -1025,11 +1014,11 @@ def _overwrite(ctx: _Ctx):
     # Law 7: a larger secondary lets through updates the primary cannot hold.
     if ctx.compatible and b_s > b_p > 0:
         ctx.add("overwrite-secondary-larger", "risk",
-                f"The secondary {_sz(s.size)} is larger than the primary {_sz(p.size)}: "
-                f"overwrite-only accepts updates up to {_sz(b_s)} but the primary holds only "
-                f"{_sz(b_p)}, so an update between those sizes is copied truncated, the "
+                f"The secondary {sz(s.size)} is larger than the primary {sz(p.size)}: "
+                f"overwrite-only accepts updates up to {sz(b_s)} but the primary holds only "
+                f"{sz(b_p)}, so an update between those sizes is copied truncated, the "
                 f"secondary is erased and neither image boots; keep every update at most "
-                f"{_sz(b_p)} or make the secondary no larger than the primary.",
+                f"{sz(b_p)} or make the secondary no larger than the primary.",
                 LOG_PRIMARY_INVALID,
                 primary_size=p.size, secondary_size=s.size, accepted_image_size=b_s,
                 max_image_size=b_p)
@@ -1048,11 +1037,11 @@ def _partial_page(ctx: _Ctx) -> None:
         lo = g.size - rest
         hi = lo + g.page_size
         ctx.add("partial-last-page", "risk",
-                f"The {label} slot {_sz(g.size)} ends {_sz(rest)} into a {_kib(g.page_size)} page, "
+                f"The {label} slot {sz(g.size)} ends {sz(rest)} into a {kib(g.page_size)} page, "
                 f"which {ctx.mode} erases whole during an upgrade: the flash map refuses the "
                 f"erase past the partition end, which MCUboot ignores with asserts off but which "
                 f"trips an assertion with CONFIG_ASSERT=y; make the {label} a multiple of "
-                f"{_kib(g.page_size)} ({_sz(lo)} or {_sz(hi)}).",
+                f"{kib(g.page_size)} ({sz(lo)} or {sz(hi)}).",
                 None,
                 slot=label, size=g.size, page_size=g.page_size, overhang=rest)
 
@@ -1096,7 +1085,7 @@ def _running_check(ctx: _Ctx, running: Optional[int], reference: Optional[int]) 
     if v is not None:
         if v > running:
             ctx.add("running-image-too-large", "bricks",
-                    f"The running image {_sz(v)} is larger than the {_sz(running)} allowed in the "
+                    f"The running image {sz(v)} is larger than the {sz(running)} allowed in the "
                     f"primary, so it fails validation on every boot and nothing boots ({why}); "
                     f"{fix}.",
                     LOG_PRIMARY_INVALID, running_image_size=v, **nums)
@@ -1104,7 +1093,7 @@ def _running_check(ctx: _Ctx, running: Optional[int], reference: Optional[int]) 
         return
     if running <= REAL_APP_MIN_SIZE:
         ctx.add("running-image-too-large", "bricks",
-                f"Only {_sz(running)} is allowed in the primary, less than any real application "
+                f"Only {sz(running)} is allowed in the primary, less than any real application "
                 f"with MCUboot and a radio stack, so the image fails validation on every boot and "
                 f"nothing boots ({why}); {fix}.",
                 LOG_PRIMARY_INVALID, **nums)
@@ -1112,7 +1101,7 @@ def _running_check(ctx: _Ctx, running: Optional[int], reference: Optional[int]) 
         return
     if depends and reference is not None and running < reference - ctx.primary.page_size:
         ctx.add("running-image-too-large", "risk",
-                f"A running image larger than {_sz(running)} fails validation on every boot and "
-                f"nothing boots, although the primary alone would allow {_sz(reference)} "
+                f"A running image larger than {sz(running)} fails validation on every boot and "
+                f"nothing boots, although the primary alone would allow {sz(reference)} "
                 f"({why}); {fix}.",
                 LOG_PRIMARY_INVALID, primary_only_limit=reference, **nums)

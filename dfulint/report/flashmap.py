@@ -4,16 +4,8 @@ from __future__ import annotations
 import json
 
 from dfulint.report import display_path
+from dfulint.units import hx, kib
 
-
-def kib(n: int) -> str:
-    if n % 1024 == 0:
-        return f"{n // 1024} KiB"
-    return f"{n / 1024:.1f} KiB"
-
-
-def hx(n) -> str:
-    return f"0x{n:x}" if isinstance(n, int) else "-"
 
 
 def target_dict(t) -> dict:
