@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from dfulint.cli import cli
+from helpers import make_app
 from dfulint.model.kconfig import eval_condition
 from dfulint.model.project import build_targets
 from dfulint.sources import read_text
@@ -35,14 +36,7 @@ CONFIG_MCUMGR_TRANSPORT_BT_AUTHEN=y
 """
 
 
-def make(root: Path, files: dict) -> Path:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    (root / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.20.0)\n"
-                                         "find_package(Zephyr REQUIRED HINTS $ENV{ZEPHYR_BASE})\nproject(t)\n")
-    return root
+make = make_app
 
 
 def check(app: Path, sdk: str, board=NRF52840, select="DFU5") -> list[dict]:

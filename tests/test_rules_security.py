@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from dfulint.cli import cli
+from helpers import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "seed_bl653_dvk"
@@ -32,14 +33,7 @@ CONFIG_MCUMGR_TRANSPORT_BT=y
 """
 
 
-def make(root: Path, files: dict) -> Path:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    (root / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.20.0)\n"
-                                         "find_package(Zephyr REQUIRED HINTS $ENV{ZEPHYR_BASE})\nproject(t)\n")
-    return root
+make = make_app
 
 
 def check(app: Path, sdk=None, board=NRF52840, select="DFU7", extra=()) -> list[dict]:
