@@ -247,10 +247,18 @@ def test_every_board_name_is_its_normalized_target_and_has_a_known_soc():
     for b in k.boards():
         assert b.name == k.normalize_board(b.target), b.name
         assert k.soc(b.soc) is not None, b.name
-        assert k.board(b.name) == b
-        assert k.board(b.target) == b
+        same = lambda x: (x.name, x.target, x.soc)   # noqa: E731 (default revisions add nodes)
+        assert same(k.board(b.name)) == same(b)
+        assert same(k.board(b.target)) == same(b)
         for a in b.aliases:
-            assert k.board(a) == b, a
+            assert same(k.board(a)) == same(b), a
+
+
+def test_a_board_without_revision_gets_its_default_revision():
+    b = k.board("nrf9160dk/nrf9160/ns")
+    assert b.revision == "0.14.0" and b.node("mx25r64") is not None
+    assert k.board_file_stems("nrf9160dk_nrf9160") == ["nrf9160dk_nrf9160_0_14_0", "nrf9160dk_nrf9160"]
+    assert k.board("nrf9160dk@0.7.0/nrf9160").node("mx25r64") is None
 
 
 def test_normalize_board():
@@ -270,7 +278,7 @@ def test_split_board():
 
 
 def test_revision_adds_the_nrf9160dk_external_flash():
-    old = k.board("nrf9160dk/nrf9160/ns")
+    old = k.board("nrf9160dk@0.7.0/nrf9160/ns")
     new = k.board("nrf9160dk@0.14.0/nrf9160/ns")
     later = k.board("nrf9160dk@0.15.0/nrf9160")
     earlier = k.board("nrf9160dk@0.9.0/nrf9160/ns")

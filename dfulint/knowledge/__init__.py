@@ -265,7 +265,7 @@ def _resolve_like(rows: dict[str, dict], name: str, seen: tuple = ()) -> dict:
         raise ValueError(f"boards.yaml: {name}: bad 'like: {parent}'")
     base = _resolve_like(rows, parent, seen + (name,))
     merged = dict(row)
-    for key in ("nodes", "chosen", "notes", "source", "revisions"):
+    for key in ("nodes", "chosen", "notes", "source", "revisions", "default_revision"):
         if key not in merged and key in base:
             merged[key] = base[key]
     return merged
@@ -617,6 +617,11 @@ def board(name: str) -> Optional[Board]:
                 rev = m.group(2).replace("_", ".")
     if base is None:
         return None
+    if not rev:
+        # no revision given: the build uses the board's default revision, with its nodes
+        default = _tables().board_rows.get(base, {}).get("default_revision")
+        if default:
+            return _board_with_revision(base, str(default))
     return _board_with_revision(base, rev)
 
 
