@@ -381,7 +381,8 @@ def _mcuboot_board_default(t: Target, image: Image, sym: str) -> Optional[int]:
     stems = knowledge.board_file_stems(bname) if bname else []
     low, high = t.sdk.range
     value, _src, certain = knowledge.mcuboot_board_value(stems + [bname], sym, low, high)
-    return value if isinstance(value, int) and certain else None
+    # when the version is a guess, MCUboot's own board value is assumed (it avoids false alarms)
+    return value if isinstance(value, int) else None
 
 
 def _value_source(v, sym: str, image: str, app: Optional[App] = None) -> str:
