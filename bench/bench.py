@@ -39,6 +39,10 @@ def main() -> int:
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     args = ap.parse_args()
     py = sys.executable
+    import os
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("note: PYTHONDONTWRITEBYTECODE is set, so every run compiles dfulint's modules from source;\n"
+              "      an installed dfulint has its bytecode cached (run with PYTHONDONTWRITEBYTECODE= to compare)")
     base = series([py, "-c", "pass"], args.runs)
     seed = series([py, "-m", "dfulint", "check", str(SEED), "--format", "json"], args.runs)
     print(f"python -c pass              {fmt(base)}")
