@@ -63,6 +63,18 @@ class App:
     build_dir: Optional[Path] = None
     west_root: Optional[Path] = None   # a west workspace (.west/ above the app) or ZEPHYR_BASE's parent
     is_mcuboot: bool = False           # the folder is MCUboot's own Zephyr application
+    # for a per-board configuration folder (configuration/<board>, passed to the build as
+    # APPLICATION_CONFIG_DIR): the application's source folder, which keeps Kconfig.sysbuild and
+    # the sysbuild/<image> folders the configuration folder does not have
+    source_dir: Optional[Path] = None
+
+    def sysbuild_path(self, rel: str) -> Path:
+        """A sysbuild input (sysbuild.conf, Kconfig.sysbuild, sysbuild/...) as the build finds it:
+        in the configuration folder, else in the application's source folder."""
+        p = self.root / rel
+        if self.source_dir is not None and not p.exists() and (self.source_dir / rel).exists():
+            return self.source_dir / rel
+        return p
     scenarios: list = field(default_factory=list)   # sample.yaml/testcase.yaml scenarios with extra files
 
     def scenario_for(self, stems: list[str]) -> Optional[dict]:
@@ -419,6 +431,8 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
     app = App(root=root, files=_app_files(root))
     names = {app.rel(p) for p in app.files}
     cm = read_text(root / "CMakeLists.txt").text if (root / "CMakeLists.txt").is_file() else ""
+    if root.parent.name == "configuration" and (root.parent.parent / "CMakeLists.txt").is_file():
+        app.source_dir = root.parent.parent
     app.is_mcuboot = bool(cm and (re.search(r"project\s*\(\s*mcuboot\b", cm, re.I) or
                                   re.search(r"get_filename_component\s*\(\s*MCUBOOT_DIR\b", cm)))
     # an image configuration folder found on its own: sysbuild/mcuboot/, child_image/mcuboot/, or
@@ -438,7 +452,8 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
         wv = _workspace_version(app.west_root)
         if wv:
             framework, version, detail = "ncs", wv, f"west workspace {app.west_root}: nrf/VERSION"
-    has_sysbuild = any(n == "sysbuild.conf" or n == "Kconfig.sysbuild" or n.startswith("sysbuild" + os.sep)
+    has_sysbuild = any(app.sysbuild_path(n).exists() for n in ("sysbuild.conf", "Kconfig.sysbuild", "sysbuild")) or \
+        any(n == "sysbuild.conf" or n == "Kconfig.sysbuild" or n.startswith("sysbuild" + os.sep)
                        for n in names)
     has_child = any(n.startswith("child_image" + os.sep) for n in names)
     has_pm = any(os.path.basename(n).startswith("pm_static") for n in names)
@@ -454,6 +469,11 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
             if name not in app.boards:
                 app.boards.append(name)
         app.board_sources = {b: "--board" for b in app.boards}
+    elif root.parent.name == "configuration" and knowledge.board(root.name) is not None:
+        # an app's per-board configuration folder (APPLICATION_CONFIG_DIR=configuration/<board>):
+        # the folder is named after the board it configures
+        app.boards = [knowledge.board(root.name).name]
+        app.board_sources = {app.boards[0]: f"configuration/{root.name}"}
     else:
         found = _stems_from_files(app)
         app.boards = sorted(found)

@@ -291,7 +291,8 @@ def dropped(t):
                 yield hit(a.span, f"{a.full_name}={a.value_without_comment} does not take effect: {d.detail}",
                           fix="enable the dependency in the same image, or delete this line",
                           image=name, anchor=a.full_name)
-            elif d.reason == "no-prompt":
+            elif d.reason == "no-prompt" and t.sdk.exact:
+                # prompts come and go between releases: only said when the version is known
                 yield hit(a.span, f"{a.full_name} is not user-configurable (it has no prompt): {d.detail}",
                           fix="delete this line; set the option that selects it instead",
                           image=name, anchor=a.full_name, severity=Severity.ERROR)

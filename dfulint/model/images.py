@@ -107,8 +107,10 @@ def app_layers(root: Path, stems: list[str], sdk: tuple) -> Image:
     return img
 
 
-def mcuboot_layers(root: Path, stems: list[str], build_system: str) -> Image:
+def mcuboot_layers(root: Path, stems: list[str], build_system: str, lookup=None) -> Image:
+    """MCUboot's inputs. `lookup(rel)` finds a sysbuild input (default: below `root`)."""
     img = Image("mcuboot")
+    lookup = lookup or (lambda rel: root / rel)
     if build_system == "child_image":
         cdir = root / "child_image" / "mcuboot"
         prj = cdir / "prj.conf"
@@ -129,7 +131,7 @@ def mcuboot_layers(root: Path, stems: list[str], build_system: str) -> Image:
         for p in _board_files(cdir / "boards", stems, ".overlay"):
             img.dts_layers.append(Layer(p, "overlay", "MCUboot board overlay"))
     elif build_system == "sysbuild":
-        sdir = root / "sysbuild" / "mcuboot"
+        sdir = lookup("sysbuild/mcuboot")
         if sdir.is_dir():
             img.replaces_defaults = sdir
             img.notes.append("sysbuild/mcuboot/ replaces MCUboot's own configuration directory")
@@ -140,9 +142,9 @@ def mcuboot_layers(root: Path, stems: list[str], build_system: str) -> Image:
                     img.conf_layers.append(Layer(p, "soc", "MCUboot SoC fragment"))
                 for p in _board_files(sdir / "boards", stems, ".conf"):
                     img.conf_layers.append(Layer(p, "board", "MCUboot board fragment"))
-        for p in _existing(root, ["sysbuild/mcuboot.conf"]):
+        for p in [x for x in [lookup("sysbuild/mcuboot.conf")] if x.is_file()]:
             img.conf_layers.append(Layer(p, "extra", "appended to MCUboot's configuration"))
-        ov = root / "sysbuild" / "mcuboot.overlay"
+        ov = lookup("sysbuild/mcuboot.overlay")
         if ov.is_file():
             img.dts_layers.append(Layer(ov, "overlay", "sysbuild/mcuboot.overlay (replaces overlay discovery)"))
         elif sdir.is_dir():
@@ -150,7 +152,7 @@ def mcuboot_layers(root: Path, stems: list[str], build_system: str) -> Image:
             for p in overlays:
                 img.dts_layers.append(Layer(p, "overlay", "sysbuild/mcuboot/: " + why))
     else:  # plain Zephyr with sysbuild (SB_CONFIG_BOOTLOADER_MCUBOOT): same files as sysbuild
-        return mcuboot_layers(root, stems, "sysbuild")
+        return mcuboot_layers(root, stems, "sysbuild", lookup)
     return img
 
 

@@ -172,7 +172,7 @@ def parse_app_files(app: App) -> AppFiles:
 def _sysbuild_forcing(t: Target) -> None:
     """Settings sysbuild writes into each image's .config.sysbuild (loaded last)."""
     sb = t.sysbuild.config
-    sb_path = t.app.root / "sysbuild.conf"
+    sb_path = t.app.sysbuild_path("sysbuild.conf")
 
     def where(sym: str) -> Span:
         v = sb.get(sym)
@@ -752,10 +752,10 @@ def build_target(app: App, board: Optional[str]) -> Target:
         for rel in scen.get("extra_conf", []):
             if (app.root / rel).is_file():
                 app_img.conf_layers.append(img_mod.Layer(app.root / rel, "extra", f"sample.yaml scenario {scen['name']}"))
-    if app.build_system in ("sysbuild", "zephyr") and (app.root / "sysbuild.conf").is_file() or \
+    if app.build_system in ("sysbuild", "zephyr") and app.sysbuild_path("sysbuild.conf").is_file() or \
             app.build_system == "sysbuild":
         sb = img_mod.Image("sysbuild")
-        p = app.root / "sysbuild.conf"
+        p = app.sysbuild_path("sysbuild.conf")
         why = "sysbuild configuration"
         if scen is not None and scen.get("sb_conf") and (app.root / scen["sb_conf"]).is_file():
             p, why = app.root / scen["sb_conf"], f"SB_CONF_FILE of sample.yaml scenario {scen['name']}"
@@ -771,7 +771,7 @@ def build_target(app: App, board: Optional[str]) -> Target:
     mcu_stems = knowledge.board_file_stems(mcu_board) if mcu_board else []
     if mcu_board and mcu_board not in mcu_stems:
         mcu_stems.append(mcu_board)
-    mcu = img_mod.mcuboot_layers(app.root, mcu_stems, app.build_system)
+    mcu = img_mod.mcuboot_layers(app.root, mcu_stems, app.build_system, app.sysbuild_path)
     mcu.board = mcu_board
     if scen is not None:
         for rel in scen.get("extra_dtc", []):

@@ -165,7 +165,7 @@ def evaluate_sysbuild(t, facts: dict) -> None:
 
     sb.config = run(None)
     files = []
-    path = t.app.root / "Kconfig.sysbuild"
+    path = t.app.sysbuild_path("Kconfig.sysbuild")
     if path.is_file():
         files.append(parse_kconfig_defaults(path))
     board = _board_kconfig(t)
@@ -215,7 +215,7 @@ def extra_forcing(t) -> None:
         return
     from dfulint.model.kconfig import status_in
 
-    fallback = Span(t.app.root / "sysbuild.conf", 1, 1)
+    fallback = Span(t.app.sysbuild_path("sysbuild.conf"), 1, 1)
     app, mcu = t.images.get("app"), t.images.get("mcuboot")
     ver = t.sdk.version if t.app.framework == "ncs" else t._map(t.sdk.version)
 
