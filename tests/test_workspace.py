@@ -384,3 +384,24 @@ def test_build_directory_is_found_next_to_the_app(tmp_path):
     root3 = app_tree(tmp_path / "c", {"build/CMakeCache.txt": ""})
     assert describe_app(root3).build_dir is None
     assert describe_app(root3, build_dir=tmp_path / "x").build_dir == tmp_path / "x"
+
+
+def test_a_per_board_configuration_folder_is_checked_with_its_board_and_the_apps_sysbuild(tmp_path):
+    from dfulint.model.project import build_targets
+
+    root = tmp_path / "app"
+    (root / "sysbuild").mkdir(parents=True)
+    (root / "CMakeLists.txt").write_text("find_package(Zephyr REQUIRED)\nproject(a)\n")
+    (root / "sysbuild.conf").write_text("SB_CONFIG_BOOTLOADER_MCUBOOT=y\n")
+    (root / "sysbuild" / "mcuboot.conf").write_text("CONFIG_BOOT_MAX_IMG_SECTORS=256\n")
+    cfg = root / "configuration" / "nrf52840dk_nrf52840"
+    cfg.mkdir(parents=True)
+    (cfg / "prj.conf").write_text("CONFIG_BOOTLOADER_MCUBOOT=y\n")
+    app = describe_app(cfg, sdk_version="2.9.0")
+    assert app.boards == ["nrf52840dk_nrf52840"]
+    assert app.source_dir == root and app.build_system == "sysbuild"
+    assert app.sysbuild_path("sysbuild.conf") == root / "sysbuild.conf"
+    (t,) = build_targets(app)
+    assert root / "sysbuild" / "mcuboot.conf" in t.images["mcuboot"].conf_paths
+    assert t.images["mcuboot"].config.int("BOOT_MAX_IMG_SECTORS") == 256
+    assert t.mcuboot_enabled
