@@ -154,6 +154,8 @@ def check_app(root: Path, opts: Options, result: Result) -> None:
                 f.code, f.name = r.code, r.name
                 f.severity = opts.severities.get(code) or f.severity or r.severity
                 f.app, f.board = app.root, t.board or ""
+                if app.build_dir is not None and _inside(f.span.path, app.build_dir):
+                    f.evidence = "build"      # the value comes from the build's own output
                 key = (f.code, f.span.path, f.span.line, f.span.col, f.message, f.image)
                 if key in seen:
                     first = seen[key]
@@ -201,6 +203,14 @@ def _roots(paths: list[Path]) -> list[Path]:
     if folders:
         out.extend(find_apps(folders))
     return list(dict.fromkeys(out))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except (ValueError, OSError):
+        return False
 
 
 def _sort_key(f: Finding):

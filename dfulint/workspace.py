@@ -534,7 +534,8 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
     else:
         for cand in ("build",):
             d = root / cand
-            if (d / "zephyr" / ".config").is_file() or (d / "partitions.yml").is_file():
+            if any((d / rel).is_file() for rel in ("zephyr/.config", "partitions.yml", "zephyr/zephyr.dts",
+                                                   "mcuboot/zephyr/zephyr.dts")):
                 app.build_dir = d
                 break
     return app

@@ -355,3 +355,33 @@ def test_plain_zephyr_uses_the_sysbuild_layout_for_mcuboot(tmp_path):
     mcu = mcuboot_layers(tmp_path, [BOARD], "zephyr")
     assert [layer.path.name for layer in mcu.conf_layers] == ["mcuboot.conf"]
     assert [layer.path.name for layer in mcu.dts_layers] == ["mcuboot.overlay"]
+
+
+def test_a_build_directorys_zephyr_dts_is_the_images_devicetree(tmp_path):
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from dfulint.cli import cli
+
+    app = tmp_path / "seed"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "seed_bl653_dvk", app)
+    final = app / "build" / "mcuboot" / "zephyr" / "zephyr.dts"
+    final.parent.mkdir(parents=True)
+    final.write_text(
+        "/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n"
+        "\tchosen { nordic,pm-ext-flash = &is25; };\n"
+        "\tsoc {\n\t\t#address-cells = <1>;\n\t\t#size-cells = <1>;\n"
+        "\t\tspi1: spi@40004000 {\n\t\t\tcompatible = \"nordic,nrf-spim\";\n\t\t\treg = <0x40004000 0x1000>;\n"
+        "\t\t\t#address-cells = <1>;\n\t\t\t#size-cells = <0>;\n\t\t\tcs-gpios = <&gpio0 23 1>;\n"
+        "\t\t\tis25: is25@0 {\n\t\t\t\tcompatible = \"jedec,spi-nor\";\n\t\t\t\treg = <0>;\n"
+        "\t\t\t\tlabel = \"IS25\";\n\t\t\t\tsize = <8388608>;\n\t\t\t\tjedec-id = [9d 40 14];\n"
+        "\t\t\t\tspi-max-frequency = <8000000>;\n\t\t\t};\n\t\t};\n\t\tgpio0: gpio@50000000 { reg = <0x50000000 0x200>; };\n"
+        "\t};\n};\n")
+    res = CliRunner().invoke(cli, ["check", str(app), "--format", "json"])
+    findings = json.loads(res.output)["findings"]
+    sizes = [f for f in findings if f["code"] == "DFU302" and "size" in f["message"]]
+    assert sizes and sizes[0]["path"] == "build/mcuboot/zephyr/zephyr.dts"
+    assert sizes[0]["evidence"] == "build"
+    assert "8388608" in sizes[0]["message"] and "4194304" in sizes[0]["message"]

@@ -251,6 +251,12 @@ def _devicetree(t: Target, image: Image) -> None:
     if image.name == "mcuboot" and getattr(image, "board", None) and image.board != t.board:
         binfo = knowledge.board(image.board) or binfo
     base = getattr(binfo, "nodes", ()) if binfo is not None else ()
+    final = _build_dts(t, image)
+    if final is not None:
+        # a build directory's zephyr.dts is the merged devicetree itself: a fact, not a prediction
+        image.dt = final
+        image.dt.evidence = "build"
+        return
     ws_dts = _workspace_board_dts(t, image) if board_dts is None else None
     if ws_dts is not None:
         # the workspace's own board DTS replaces the bundled board nodes; it is not one of the
@@ -260,6 +266,27 @@ def _devicetree(t: Target, image: Image) -> None:
         return
     image.dt = build_tree(files, base)
     _board_chosen(image.dt, binfo)
+
+
+def _build_dts(t: Target, image: Image):
+    """The final devicetree of this image from the build directory, if there is one."""
+    bd = t.app.build_dir
+    if bd is None:
+        return None
+    if image.name == "mcuboot":
+        cands = [bd / "mcuboot" / "zephyr" / "zephyr.dts"]
+    else:   # sysbuild names the app's build folder after the app; child images build it at the top
+        cands = [bd / t.app.root.name / "zephyr" / "zephyr.dts", bd / "zephyr" / "zephyr.dts"]
+    from dfulint.model.devicetree import DeviceTree, parse_final_dts
+
+    for path in cands:
+        if path.is_file():
+            tree = parse_final_dts(path)
+            if isinstance(tree, DeviceTree):
+                return tree
+            t.problems.append(tree)
+            return None
+    return None
 
 
 def _workspace_board_dts(t: Target, image: Image):
