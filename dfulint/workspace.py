@@ -535,7 +535,7 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
         for cand in ("build",):
             d = root / cand
             if any((d / rel).is_file() for rel in ("zephyr/.config", "partitions.yml", "zephyr/zephyr.dts",
-                                                   "mcuboot/zephyr/zephyr.dts")):
+                                                   "mcuboot/zephyr/zephyr.dts", "mcuboot/zephyr/.config")):
                 app.build_dir = d
                 break
     return app

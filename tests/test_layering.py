@@ -385,3 +385,23 @@ def test_a_build_directorys_zephyr_dts_is_the_images_devicetree(tmp_path):
     assert sizes and sizes[0]["path"] == "build/mcuboot/zephyr/zephyr.dts"
     assert sizes[0]["evidence"] == "build"
     assert "8388608" in sizes[0]["message"] and "4194304" in sizes[0]["message"]
+
+
+def test_a_build_directorys_mcuboot_config_decides_the_slot_analysis(tmp_path):
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from dfulint.cli import cli
+
+    app = tmp_path / "seed"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "seed_bl653_dvk", app)
+    cfg = app / "build" / "mcuboot" / "zephyr" / ".config"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text("CONFIG_BOOT_SWAP_USING_MOVE=y\nCONFIG_BOOT_MAX_IMG_SECTORS=64\n")
+    res = CliRunner().invoke(cli, ["map", str(app), "--format", "json"])
+    mcuboot = json.loads(res.output)["apps"][0]["mcuboot"]
+    assert mcuboot["max_img_sectors"] == 64 and "build/mcuboot/zephyr/.config" in mcuboot["mode_source"]
+    res = CliRunner().invoke(cli, ["check", str(app), "--format", "json", "--select", "DFU202"])
+    assert [f["code"] for f in json.loads(res.output)["findings"]] == ["DFU202"]

@@ -268,6 +268,26 @@ def _devicetree(t: Target, image: Image) -> None:
     _board_chosen(image.dt, binfo)
 
 
+def build_config(t: Target, image_name: str) -> Optional[dict]:
+    """The final Kconfig of an image from the build directory (`<image>/zephyr/.config`), as
+    name -> (raw value, Span); None when there is no build directory or no such file."""
+    bd = t.app.build_dir
+    if bd is None:
+        return None
+    if image_name == "mcuboot":
+        cands = [bd / "mcuboot" / "zephyr" / ".config"]
+    else:
+        cands = [bd / t.app.root.name / "zephyr" / ".config", bd / "zephyr" / ".config"]
+    from dfulint.sources.kconf import parse_fragment
+
+    for path in cands:
+        if path.is_file():
+            frag = parse_fragment(path)
+            t.problems.extend(p for p in frag.problems if p.kind != "malformed-line")
+            return {a.name: (a.value_without_comment, a.span) for a in frag.assignments}
+    return None
+
+
 def _build_dts(t: Target, image: Image):
     """The final devicetree of this image from the build directory, if there is one."""
     bd = t.app.build_dir
@@ -658,8 +678,16 @@ def _dts_flash_map(t: Target, dev) -> None:
 # ------------------------------------------------------------------ MCUboot's view
 
 def _modes(t: Target) -> None:
+    built = build_config(t, "mcuboot")
+    if built is not None:
+        for sym, mode in MCUBOOT_MODES:
+            v = built.get(sym)
+            if v is not None and v[0] == "y":
+                t.mode = mode
+                t.mode_source = f"CONFIG_{sym}=y ({t.app.rel(v[1].path)}:{v[1].line}, the build's MCUboot)"
+                break
     mcu = t.images.get("mcuboot")
-    if mcu is not None and mcu.config is not None:
+    if mcu is not None and mcu.config is not None and t.mode is None:
         for sym, mode in MCUBOOT_MODES:
             if mcu.config.enabled(sym):
                 t.mode = mode
@@ -731,6 +759,9 @@ def _analyse(t: Target) -> None:
     if cfg is not None and cfg.enabled("BOOT_MAX_IMG_SECTORS_AUTO"):
         # MCUboot's CMake sizes the table from the devicetree slots (no Partition Manager)
         m = max([-(-g.size // g.page_size) for g in (pri, sec, scr) if g is not None] + [1])
+    built = build_config(t, "mcuboot")
+    if built is not None and built.get("BOOT_MAX_IMG_SECTORS", ("",))[0].isdigit():
+        m = int(built["BOOT_MAX_IMG_SECTORS"][0])     # what the build really compiled in
     params = mb.BootParams(
         mode=t.mode, max_img_sectors=m,
         max_align=(cfg.int("BOOT_MAX_ALIGN") if cfg is not None else None) or 8,
