@@ -221,9 +221,9 @@ def run(paths: list[Path], opts: Options) -> Result:
     from dfulint import baseline as bl
     from dfulint.suppressions import Suppressed
 
-    from dfulint.sources import read_text
+    from dfulint.sources import clear_caches
 
-    read_text.cache_clear()      # a run reads the files as they are now (--fix, tests, editors)
+    clear_caches()      # a run reads the files as they are now (--fix, tests, editors)
     result = Result()
     base = None
     if opts.baseline is not None and opts.baseline[0] == "use":

@@ -211,7 +211,7 @@ class FixReport:
 
 def fix_until_stable(run: Callable[[], object], max_passes: int = 10) -> tuple[object, FixReport]:
     """Check, fix, and check again until nothing more can be fixed; returns the last result."""
-    from dfulint.sources import read_text
+    from dfulint.sources import clear_caches
 
     report = FixReport()
     result = run()
@@ -224,7 +224,7 @@ def fix_until_stable(run: Callable[[], object], max_passes: int = 10) -> tuple[o
         report.passes += 1
         report.files.update(written)
         report.fixed += sum(len(fp.findings) for fp in p.files if fp.path in written)
-        read_text.cache_clear()
+        clear_caches()
         result = run()
         if not written:
             break

@@ -12,7 +12,7 @@ from dfulint.cli import cli
 from helpers import make_app
 from dfulint.model.kconfig import eval_condition
 from dfulint.model.project import build_targets
-from dfulint.sources import read_text
+from dfulint.sources import clear_caches
 from dfulint.sources.kconfig_defaults import parse_kconfig_defaults, parse_kconfig_defaults_text
 from dfulint.workspace import describe_app
 
@@ -47,7 +47,7 @@ def check(app: Path, sdk: str, board=NRF52840, select="DFU5") -> list[dict]:
 
 
 def target(app: Path, sdk: str, board: str = "nrf52840dk/nrf52840"):
-    read_text.cache_clear()          # files are rewritten between runs
+    clear_caches()          # files are rewritten between runs
     return build_targets(describe_app(app.resolve(), [board], sdk))[0]
 
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from dfulint.checks import load_all
 from dfulint.cli import cli
 from dfulint.model.project import _secure_board, build_targets
-from dfulint.sources import read_text
+from dfulint.sources import clear_caches
 from dfulint.workspace import describe_app
 
 NRF52840 = ("--board", "nrf52840dk/nrf52840")
@@ -45,7 +45,7 @@ def make(root: Path, files: dict) -> Path:
 
 
 def check(app: Path, sdk: str, board=NRF52840, select: str = "DFU3") -> list[dict]:
-    read_text.cache_clear()
+    clear_caches()
     res = CliRunner().invoke(cli, ["check", str(app), "--format", "json", "--sdk-version", sdk, *board,
                                    "--select", select])
     assert res.exit_code in (0, 1), res.output
@@ -61,7 +61,7 @@ def where(findings, code):
 
 
 def target(app: Path, sdk: str, board: str = "nrf52840dk/nrf52840"):
-    read_text.cache_clear()
+    clear_caches()
     return build_targets(describe_app(app.resolve(), [board], sdk))[0]
 
 
@@ -155,7 +155,7 @@ def test_301_label_era_needs_only_the_node(tmp_path):
 
 def test_301_uncertain_version_is_a_warning(tmp_path):
     app = qspi_child(tmp_path, **{"child_image/mcuboot.overlay": None})
-    read_text.cache_clear()
+    clear_caches()
     res = CliRunner().invoke(cli, ["check", str(app), "--format", "json", *NRF52840, "--select", "DFU301"])
     f = json.loads(res.output)["findings"]
     assert [x["severity"] for x in f] == ["warning"] and "not certain" in f[0]["message"]
@@ -563,7 +563,7 @@ BROKEN = {
                                        ("3.0.0", NRF54L), ("2.9.0", ("--board", "unknown_board"))])
 def test_malformed_input_never_raises(tmp_path, sdk, board):
     app = make(tmp_path, BROKEN)
-    read_text.cache_clear()
+    clear_caches()
     res = CliRunner().invoke(cli, ["check", str(app), "--format", "json", "--sdk-version", sdk, *board,
                                    "--select", "DFU3"])
     assert res.exit_code in (0, 1), res.output

@@ -35,6 +35,24 @@ class Text:
         return self.text.splitlines() if self.text is not None else []
 
 
+_PARSED: dict = {}
+
+
+def parsed_once(kind: str, key: tuple, parse):
+    """The result of `parse()` for this file and these arguments, computed once per run: an app's
+    files are read by the app-wide checks and again by every board's images."""
+    k = (kind,) + key
+    if k not in _PARSED:
+        _PARSED[k] = parse()
+    return _PARSED[k]
+
+
+def clear_caches() -> None:
+    """Forget every file read and parsed: a run (or a --fix pass) sees the files as they are now."""
+    read_text.cache_clear()
+    _PARSED.clear()
+
+
 @lru_cache(maxsize=4096)
 def read_text(path: Path) -> Text:
     """Read a project file once, bounded, as UTF-8. Problems are returned, never raised."""

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence, Union
 
 from dfulint.core import Located, Span
-from dfulint.sources import Problem, read_text
+from dfulint.sources import Problem, parsed_once, read_text
 
 MAX_INCLUDE_DEPTH = 16       # nested includes (the top file is depth 0)
 MAX_INCLUDED_FILES = 256     # files read through includes in one parse
@@ -1455,6 +1455,11 @@ def parse_dts(path: Path, include_dirs: Sequence[Path] = (),
               allowed_roots: Sequence[Path] = ()) -> DtsFile:
     """Read a devicetree source file as written (see the module docstring). Never raises."""
     top = Path(os.path.abspath(path))
+    return parsed_once("dts", (top, tuple(include_dirs), tuple(allowed_roots)),
+                       lambda: _read_dts(top, include_dirs, allowed_roots))
+
+
+def _read_dts(top: Path, include_dirs: Sequence[Path], allowed_roots: Sequence[Path]) -> DtsFile:
     reader = _Reader(top, include_dirs, allowed_roots)
     try:
         reader.out.readable = reader.read(top, None, False)

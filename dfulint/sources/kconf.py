@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from dfulint.core import Span
-from dfulint.sources import Problem, read_text
+from dfulint.sources import Problem, parsed_once, read_text
 
 _STRING = re.compile(r'"((?:[^\\"]|\\.)*)"')
 _INLINE_COMMENT = re.compile(r"\s#")
@@ -97,6 +97,10 @@ def parse_fragment(path: Path, prefix: str = "CONFIG_") -> Fragment:
     A file read as an image fragment whose settings are all SB_CONFIG_ lines is a sysbuild fragment
     under another name (`kmu.sysbuild.conf`, passed as SB_EXTRA_CONF_FILE): its lines are still
     problems for an image's Kconfig, and `Fragment.sysbuild_like` says so."""
+    return parsed_once("conf", (path, prefix), lambda: _read_fragment(path, prefix))
+
+
+def _read_fragment(path: Path, prefix: str) -> Fragment:
     frag = _parse_fragment(path, prefix)
     if prefix == "CONFIG_" and not frag.assignments and frag.problems:
         sb_line = re.compile(r"\s*(SB_CONFIG_[^=]+=|# SB_CONFIG_[^ ]+ is not set)", re.ASCII)

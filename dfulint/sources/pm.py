@@ -15,7 +15,7 @@ from typing import Any, Optional
 import yaml
 
 from dfulint.core import Located, Span
-from dfulint.sources import Problem, read_text
+from dfulint.sources import Problem, parsed_once, read_text
 
 try:  # libyaml is much faster and keeps marks
     _CLoader = yaml.CSafeLoader
@@ -196,6 +196,10 @@ def _plain(path: Path, node: yaml.Node, depth: int = 0, memo: Optional[dict] = N
 
 
 def parse_pm(path: Path) -> PmFile:
+    return parsed_once("pm", (path,), lambda: _read_pm(path))
+
+
+def _read_pm(path: Path) -> PmFile:
     pm = PmFile(path)
     text = read_text(path)
     if text.problem:
