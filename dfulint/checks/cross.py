@@ -380,7 +380,7 @@ def bt_resources(t):
     if app is None or app.config is None:
         return
     f = dfu.facts(t)
-    bt = next((x for x in f.transports if x.kind == "bt"), None)
+    bt = f.transport("bt")
     if bt is None:
         return
     cfg = app.config

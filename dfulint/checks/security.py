@@ -91,7 +91,7 @@ def smp_bt_unauthenticated(t):
     if app is None or app.config is None:
         return
     f = dfu.facts(t)
-    bt = next((x for x in f.transports if x.kind == "bt"), None)
+    bt = f.transport("bt")
     if bt is None or f.image_group is None:
         return
     cfg = app.config

@@ -35,6 +35,12 @@ def _compressed(t) -> bool:
                 (cfg is not None and cfg.enabled("MCUBOOT_DECOMPRESS_IMAGES")))
 
 
+def _reasons(t, codes) -> list:
+    """The slot analysis' reasons of these kinds, when the 2xx rules apply to this target."""
+    b = _boot(t)
+    return [] if b is None else [r for r in b.reasons if r.code in codes]
+
+
 def _boot(t):
     """The slot analysis when the 2xx rules apply to this target, else None."""
     b = t.boot
@@ -289,13 +295,8 @@ def scratch_size(t):
 @rule("DFU204", "running-image-rejected", Severity.ERROR,
       "The slots make MCUboot reject the running image on every boot (nothing boots), or any image above a bound")
 def running_image_rejected(t):
-    b = _boot(t)
-    if b is None:
-        return
     pri, sec = t.slots.get("primary"), t.slots.get("secondary")
-    for r in b.reasons:
-        if r.code != "running-image-too-large":
-            continue
+    for r in _reasons(t, {"running-image-too-large"}):
         limit = r.numbers.get("running_image_limit")
         ref = r.numbers.get("primary_only_limit")
         target = sec if sec is not None and sec.size < (pri.size if pri else 0) else pri
@@ -314,7 +315,7 @@ def running_image_rejected(t):
         if sec is not None and sec.size < pri.size:
             fix = (f"give {sec.name} the primary's size ({sz(pri.size)}"
                    + (f", or {sz(pri.size - t.flash.devices[pri.region].page_size)} for swap-move"
-                      if b.mode == "swap-move" else "") + ") so the bound follows the primary"
+                      if t.boot.mode == "swap-move" else "") + ") so the bound follows the primary"
                    + (f" ({sz(ref)})" if ref else "")
                    + (f", or keep the application (header + image + TLVs) at most {sz(limit)}" if limit else ""))
         else:
@@ -330,14 +331,9 @@ def running_image_rejected(t):
 @rule("DFU205", "overwrite-secondary-larger", Severity.WARNING,
       "Overwrite-only with a secondary larger than the primary accepts updates that destroy both images")
 def overwrite_secondary_larger(t):
-    b = _boot(t)
-    if b is None:
-        return
     pri, sec = t.slots.get("primary"), t.slots.get("secondary")
-    for r in b.reasons:
-        if r.code != "overwrite-secondary-larger" or sec is None:
-            continue
-        if _compressed(t):
+    for r in _reasons(t, {"overwrite-secondary-larger"}):
+        if sec is None or _compressed(t):
             continue
         yield hit(partition_span(t, sec), f"{_slot_text(t, 'secondary')}: {_msg(r)}",
                   fix=f"make {sec.name} {sz(pri.size)} (the primary's size), or keep every update at most "
@@ -350,12 +346,7 @@ def overwrite_secondary_larger(t):
 @rule("DFU206", "slot-partial-page", Severity.WARNING,
       "A slot ends inside a flash page that swap-scratch / overwrite-only erase whole")
 def slot_partial_page(t):
-    b = _boot(t)
-    if b is None:
-        return
-    for r in b.reasons:
-        if r.code != "partial-last-page":
-            continue
+    for r in _reasons(t, {"partial-last-page"}):
         role = r.numbers.get("slot", "secondary")
         p = t.slots.get(role)
         if p is None:

@@ -70,6 +70,10 @@ class DfuFacts:
     encryption: Optional[Key] = None                      # None: images not encrypted
     mcuboot_on: Optional[Where] = None                    # where MCUboot is switched on
 
+    def transport(self, kind: str):
+        """The first transport of this kind ("bt", "uart", "shell", "udp"), or None."""
+        return next((x for x in self.transports if x.kind == kind), None)
+
 
 def eval_version(t) -> tuple:
     """The SDK version the model evaluated Kconfig for (plain Zephyr mapped onto NCS)."""

@@ -725,16 +725,7 @@ def _move(ctx: _Ctx):
     fix_sizes = (f"make the slots equal (both {sz(p.size)}) or the secondary one page smaller "
                  f"({sz(p.size - sp)}), the layout swap-move prefers")
     if not layout_ok:
-        ctx.compat_fix = (f"give the secondary {kib(sp)} layout pages (for an SPI NOR: "
-                          f"CONFIG_SPI_NOR_FLASH_LAYOUT_PAGE_SIZE={sp} in MCUboot and the "
-                          f"application) and {fix_sizes}")
-        ctx.add("page-size-mismatch", "refuses",
-                f"Swap-move needs both slots to use the same sector size, but the primary has "
-                f"{kib(sp)} pages ({n_p} sectors) and the secondary {kib(ss)} pages ({n_s} "
-                f"sectors){_hidden_note(ctx)}: every update is refused; {ctx.compat_fix}.",
-                count_log if not counts_ok else LOG_SECTOR_LAYOUT,
-                primary_sectors=n_p, secondary_sectors=n_s, secondary_sectors_seen=n_seen,
-                primary_page_size=sp, secondary_page_size=ss)
+        _page_size_mismatch(ctx, "Swap-move", fix_sizes, count_log if not counts_ok else LOG_SECTOR_LAYOUT)
     elif not counts_ok:
         hidden = n_seen != n_s
         if hidden and _move_counts_ok(rule, n_p, n_s, t, sp):
@@ -771,6 +762,20 @@ def _move(ctx: _Ctx):
     return _finish_swap(ctx, accepted, running, reference=b_pri)
 
 
+def _page_size_mismatch(ctx: _Ctx, mode: str, fix_sizes: str, log: str) -> None:
+    """Swap-move and swap-offset compare sectors one by one: different page sizes never match."""
+    sp, ss = ctx.primary.page_size, ctx.secondary.page_size
+    ctx.compat_fix = (f"give the secondary {kib(sp)} layout pages (for an SPI NOR: "
+                      f"CONFIG_SPI_NOR_FLASH_LAYOUT_PAGE_SIZE={sp} in MCUboot and the "
+                      f"application) and {fix_sizes}")
+    ctx.add("page-size-mismatch", "refuses",
+            f"{mode} needs both slots to use the same sector size, but the primary has "
+            f"{kib(sp)} pages ({ctx.n_p} sectors) and the secondary {kib(ss)} pages ({ctx.n_s} "
+            f"sectors){_hidden_note(ctx)}: every update is refused; {ctx.compat_fix}.",
+            log, primary_sectors=ctx.n_p, secondary_sectors=ctx.n_s, secondary_sectors_seen=ctx.n_s_seen,
+            primary_page_size=sp, secondary_page_size=ss)
+
+
 def _sector_off(size: int, page: int, t: int) -> int:
     """Start of the sector that holds the start of the trailer (the pre-2.2 move/offset
     bound); 0 when the slot is smaller than the trailer (MCUboot's lookup fails)."""
@@ -791,16 +796,7 @@ def _offset(ctx: _Ctx):
     fix_sizes = (f"make the secondary one page larger than the primary ({sz(p.size + sp)}), the "
                  f"layout swap-offset prefers, or equal to it ({sz(p.size)})")
     if not layout_ok:
-        ctx.compat_fix = (f"give the secondary {kib(sp)} layout pages (for an SPI NOR: "
-                          f"CONFIG_SPI_NOR_FLASH_LAYOUT_PAGE_SIZE={sp} in MCUboot and the "
-                          f"application) and {fix_sizes}")
-        ctx.add("page-size-mismatch", "refuses",
-                f"Swap-offset needs both slots to use the same sector size, but the primary has "
-                f"{kib(sp)} pages ({n_p} sectors) and the secondary {kib(ss)} pages ({n_s} "
-                f"sectors){_hidden_note(ctx)}: every update is refused; {ctx.compat_fix}.",
-                LOG_SECTOR_AMOUNT if not counts_ok else LOG_SECTOR_LAYOUT,
-                primary_sectors=n_p, secondary_sectors=n_s, secondary_sectors_seen=n_seen,
-                primary_page_size=sp, secondary_page_size=ss)
+        _page_size_mismatch(ctx, "Swap-offset", fix_sizes, LOG_SECTOR_AMOUNT if not counts_ok else LOG_SECTOR_LAYOUT)
     elif not counts_ok:
         hidden = n_seen != n_s
         if hidden and n_s - n_p in (0, 1):
