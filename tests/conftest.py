@@ -16,3 +16,17 @@ def _fresh_file_caches():
 
     clear_caches()
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_dir(tmp_path_factory):
+    """dfulint's cache lives in a folder of this test session (subprocesses inherit it)."""
+    import os
+
+    old = os.environ.get("DFULINT_CACHE_DIR")
+    os.environ["DFULINT_CACHE_DIR"] = str(tmp_path_factory.mktemp("dfulint-cache"))
+    yield
+    if old is None:
+        os.environ.pop("DFULINT_CACHE_DIR", None)
+    else:
+        os.environ["DFULINT_CACHE_DIR"] = old

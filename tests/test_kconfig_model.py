@@ -573,9 +573,9 @@ VERSIONS = [(1, 4, 0), (1, 5, 0), (1, 6, 0), (1, 7, 0), (1, 8, 0), (1, 9, 0), (2
 
 
 @pytest.mark.parametrize("image", ["app", "mcuboot", "sysbuild"])
-def test_generated_trees_parse_cleanly_at_every_version(image):
+def test_generated_trees_parse_cleanly_at_every_version(image, tmp_path):
     import kconfiglib
-    tmp = Path(km._tmpdir()) / f"sweep.{image}"
+    tmp = tmp_path / f"sweep.{image}"
     for sdk in VERSIONS:
         for family, facts in (("nrf52", NRF52840), ("nrf54l", NRF54L15), ("nrf53", NRF5340), (None, {})):
             tmp.write_text(km.generated_tree(image, sdk, family, facts))

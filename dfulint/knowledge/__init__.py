@@ -135,9 +135,8 @@ class JedecPart:
 # ------------------------------------------------------------------ loading
 
 def _cache_dir() -> Optional[Path]:
-    base = os.environ.get("DFULINT_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or \
-        os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "dfulint" if base else None
+    from dfulint.cache import cache_dir
+    return cache_dir()
 
 
 def load_table(path: Path) -> Any:
@@ -147,11 +146,11 @@ def load_table(path: Path) -> Any:
     everything else dfulint does for a small app, so the parsed data is kept as JSON in the
     user's cache directory, keyed by the YAML's content hash (a stale or broken cache is ignored).
     """
-    import hashlib
     import json
+    import zlib
 
     raw = path.read_bytes()
-    digest = hashlib.sha1(raw).hexdigest()[:16]
+    digest = f"{zlib.crc32(raw):08x}{len(raw):x}"
     cdir = _cache_dir()
     cfile = cdir / f"{path.stem}-{digest}.json" if cdir else None
     if cfile is not None:

@@ -683,18 +683,73 @@ class _Tree:
 
 _STATE = threading.RLock()
 _TREES: dict = {}
-_TMPDIR: Optional[str] = None
+_MEM_ROOT = "/<dfulint>"          # in-memory files: never a real path, whatever $srctree says
 
 
-def _tmpdir() -> str:
-    global _TMPDIR
-    if _TMPDIR is None or not os.path.isdir(_TMPDIR):
-        import atexit
-        import shutil
-        import tempfile
-        _TMPDIR = tempfile.mkdtemp(prefix="dfulint-kconfig-")
-        atexit.register(shutil.rmtree, _TMPDIR, True)
-    return _TMPDIR
+def _mem_kconfig_class():
+    """kconfiglib.Kconfig reading its Kconfig and .config text from memory, not from files.
+
+    Built on first use so that importing this module does not import kconfiglib. The parsed
+    tree pickles without its file handle and regex methods, which are rebuilt on load.
+    """
+    global _MEM_CLASS
+    if _MEM_CLASS is not None:
+        return _MEM_CLASS
+    import io
+
+    import kconfiglib
+
+    class MemKconfig(kconfiglib.Kconfig):
+        __slots__ = ("_mem",)
+
+        def __init__(self, name: str, text: str) -> None:
+            self._mem = {name: text}
+            super().__init__(name, warn=True, warn_to_stderr=False)
+
+        def _open(self, filename, mode):
+            if mode == "r" and filename in self._mem:
+                return io.StringIO(self._mem[filename])
+            return super()._open(filename, mode)
+
+        def load_text(self, text: str) -> None:
+            name = _MEM_ROOT + "/fragment.conf"
+            self._mem[name] = text
+            try:
+                self.load_config(name, replace=False)
+            finally:
+                self._mem.pop(name, None)
+
+        def __getstate__(self):
+            skip = ("_readline", "_set_match", "_unset_match")
+            state = {}
+            for cls in type(self).__mro__:
+                for slot in getattr(cls, "__slots__", ()):
+                    if slot not in skip and hasattr(self, slot):
+                        state[slot] = getattr(self, slot)
+            return state
+
+        def __setstate__(self, state):
+            for k, v in state.items():
+                setattr(self, k, v)
+            prefix = self.config_prefix
+            self._set_match = re.compile(re.escape(prefix) + r"([^=]+)=(.*)", re.ASCII).match
+            self._unset_match = re.compile(r"# {}([^ ]+) is not set".format(re.escape(prefix)),
+                                           re.ASCII).match
+            self._readline = None
+
+    MemKconfig.__module__ = __name__
+    MemKconfig.__qualname__ = MemKconfig.__name__ = "_MemKconfig"
+    _MEM_CLASS = MemKconfig
+    return MemKconfig
+
+
+_MEM_CLASS: Any = None
+
+
+def __getattr__(name: str) -> Any:   # lets pickle find the class that is built on first use
+    if name == "_MemKconfig":
+        return _mem_kconfig_class()
+    raise AttributeError(name)
 
 
 def _fmt_default(value: Any, typ: str) -> str:
@@ -829,42 +884,55 @@ def _generate(image: str, sdk: tuple, facts: dict) -> tuple[str, dict, dict]:
 _BY_TEXT: dict = {}
 
 
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """What a generated tree depends on besides its arguments: this code, the catalogue, kconfiglib."""
+    import kconfiglib
+
+    from dfulint.cache import file_fingerprint
+    return file_fingerprint([__file__, _KNOWLEDGE]) + "-" + ".".join(map(str, kconfiglib.VERSION))
+
+
 def _tree(image: str, sdk: tuple, facts: dict) -> _Tree:
     key = (image, sdk, tuple(sorted(facts.items())))
     t = _TREES.get(key)
     if t is not None:
         return t
+    from dfulint import cache
+    ckey = cache.key_of(_code_fingerprint(), key)
+    t = cache.load("kconfig-trees", ckey)
+    if not isinstance(t, _Tree) or (t.image, t.sdk, t.facts) != (image, sdk, facts):
+        t = _build_tree(image, sdk, facts)
+        cache.store("kconfig-trees", ckey, t)
+    if len(_TREES) > 64:
+        _TREES.clear()
+        _BY_TEXT.clear()
+    _TREES[key] = t
+    _BY_TEXT.setdefault((image, t.text), t)
+    return t
+
+
+def _build_tree(image: str, sdk: tuple, facts: dict) -> _Tree:
     import kconfiglib
     text, syms, chs = _generate(image, sdk, facts)
     same = _BY_TEXT.get((image, text))
     if same is not None:
         # other facts, same generated tree: share the parsed Kconfig
-        t = _Tree(same.kconf, image, same.ns, sdk, facts, syms, chs, text)
-        _TREES[key] = t
-        return t
-    path = os.path.join(_tmpdir(), f"Kconfig.{image}.{len(_TREES)}")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+        return _Tree(same.kconf, image, same.ns, sdk, facts, syms, chs, text)
+    mem = _mem_kconfig_class()
+    name = f"{_MEM_ROOT}/Kconfig.{image}"
     try:
-        kconf = kconfiglib.Kconfig(path, warn=True, warn_to_stderr=False)
+        kconf = mem(name, text)
     except kconfiglib.KconfigError:
         # a dependency loop through `select` in some corner of the catalogue: keep the values,
         # lose the reverse dependencies
         text = "\n".join(line for line in text.splitlines()
                          if not line.startswith(("\tselect ", "\timply "))) + "\n"
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-        kconf = kconfiglib.Kconfig(path, warn=True, warn_to_stderr=False)
+        kconf = mem(name, text)
     kconf.warn_assign_undef = False
     kconf.warn_assign_override = False
     kconf.warn_assign_redun = False
-    t = _Tree(kconf, image, "sysbuild" if image == "sysbuild" else "image", sdk, facts, syms, chs, text)
-    if len(_TREES) > 64:
-        _TREES.clear()
-        _BY_TEXT.clear()
-    _TREES[key] = t
-    _BY_TEXT[(image, text)] = t
-    return t
+    return _Tree(kconf, image, "sysbuild" if image == "sysbuild" else "image", sdk, facts, syms, chs, text)
 
 
 def generated_tree(image: str, sdk: Any, soc_family: Optional[str] = None, facts: Optional[dict] = None) -> str:
@@ -954,11 +1022,8 @@ def _load(tree: _Tree, assigns: list, origin: str, group: int, records: list) ->
         used.append(a)
     if not lines:
         return
-    path = os.path.join(_tmpdir(), f"fragment.{threading.get_ident()}.conf")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
     before = len(kconf.warnings)
-    kconf.load_config(path, replace=False)
+    kconf.load_text("\n".join(lines) + "\n")
     warns = kconf.warnings[before:]
     for a in used:
         sym = kconf.syms.get(a.symbol)

@@ -1,0 +1,114 @@
+"""dfulint's own on-disk cache: data derived only from dfulint's knowledge files and code.
+
+Nothing from a checked project is ever stored here, so a cache entry can only go stale when
+dfulint itself changes; every key includes a fingerprint of the files the entry was built from.
+Entries are pickles written and read by this module alone. A file that is not the user's own,
+or that others may write to, is never loaded; a missing, stale or broken entry is rebuilt.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import zlib
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+
+_MAX_ENTRIES = 400
+
+
+def cache_dir() -> Optional[Path]:
+    """$DFULINT_CACHE_DIR, else $XDG_CACHE_HOME/dfulint, else ~/.cache/dfulint; None to disable."""
+    explicit = os.environ.get("DFULINT_CACHE_DIR")
+    if explicit is not None:
+        return Path(explicit) if explicit.strip() and explicit.strip() != "0" else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "dfulint" if base else None
+
+
+def file_fingerprint(paths: Iterable[Any]) -> str:
+    """A short fingerprint of files' contents (a checksum, not a security measure)."""
+    crc, size = 0, 0
+    for p in paths:
+        try:
+            data = Path(p).read_bytes()
+        except OSError:
+            data = b"<missing>" + os.fsencode(str(p))
+        crc = zlib.crc32(data, crc)
+        size += len(data)
+    return f"{crc:08x}{size:x}"
+
+
+def key_of(*parts: Any) -> str:
+    """A file-name-safe key for a tuple of plain values."""
+    text = repr((sys.version_info[:2], parts)).encode("utf-8", "backslashreplace")
+    return f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}"
+
+
+def _trusted(path: Path) -> bool:
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    if hasattr(os, "getuid"):
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return False
+    return True
+
+
+def load(kind: str, key: str) -> Any:
+    """The cached object, or None."""
+    d = cache_dir()
+    if d is None:
+        return None
+    path = d / kind / f"{key}.pickle"
+    if not _trusted(path):
+        return None
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except Exception:  # a truncated or foreign entry is rebuilt, never fatal
+        return None
+
+
+def store(kind: str, key: str, obj: Any) -> None:
+    d = cache_dir()
+    if d is None:
+        return
+    folder = d / kind
+    try:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, folder / f"{key}.pickle")
+        _prune(folder)
+    except OSError:
+        pass
+
+
+def _prune(folder: Path) -> None:
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.endswith(".pickle")]
+        if len(entries) <= _MAX_ENTRIES:
+            return
+        entries.sort(key=lambda e: e.stat().st_mtime)
+        for e in entries[: len(entries) - _MAX_ENTRIES // 2]:
+            os.unlink(e.path)
+    except OSError:
+        pass
+
+
+def cached(kind: str, key: str, build: Callable[[], Any]) -> Any:
+    """load(kind, key), or build() stored under that key."""
+    obj = load(kind, key)
+    if obj is None:
+        obj = build()
+        if obj is not None:
+            store(kind, key, obj)
+    return obj

@@ -1,0 +1,114 @@
+"""dfulint's own cache: generated Kconfig trees survive the process, and a bad entry is never fatal."""
+import os
+import pickle
+
+import pytest
+
+from dfulint import cache
+from dfulint.model import kconfig as km
+from dfulint.sources.kconf import parse_fragment
+
+NRF52840 = {"soc": "nrf52840", "board": "nrf52840dk_nrf52840"}
+FRAGMENT = """\
+CONFIG_BOOTLOADER_MCUBOOT=y
+CONFIG_MCUMGR=y
+CONFIG_BOOT_MAX_IMG_SECTORS=abc
+CONFIG_MCUBOOT_IMG_MANAGER=y
+CONFIG_MCUMGR_TRANSPORT_BT=y
+CONFIG_BT=n
+CONFIG_NOT_A_REAL_SYMBOL=y
+"""
+
+
+@pytest.fixture
+def cdir(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    _evaluate.path = tmp_path / "prj.conf"
+    _evaluate.path.write_text(FRAGMENT)
+    monkeypatch.setenv("DFULINT_CACHE_DIR", str(d))
+    km._TREES.clear()
+    km._BY_TEXT.clear()
+    yield d
+    km._TREES.clear()
+    km._BY_TEXT.clear()
+
+
+def _summary(cfg):
+    return ({n: cfg.get(n).value for n in ("BOOTLOADER_MCUBOOT", "MCUMGR", "MCUBOOT_IMG_MANAGER",
+                                           "BOOT_MAX_IMG_SECTORS", "IMG_MANAGER")},
+            sorted((d.assignment.symbol, d.reason, d.detail) for d in cfg.dropped),
+            sorted(getattr(a, "symbol", "") for a in cfg.unknown))
+
+
+def _evaluate():
+    frag = parse_fragment(_evaluate.path)
+    return km.evaluate([frag], "app", (2, 6, 0), "nrf52", facts=NRF52840)
+
+
+def test_a_tree_from_the_cache_evaluates_exactly_like_a_fresh_one(cdir):
+    fresh = _summary(_evaluate())
+    entries = list((cdir / "kconfig-trees").glob("*.pickle"))
+    assert len(entries) == 1
+    km._TREES.clear()
+    km._BY_TEXT.clear()
+    built = []
+    orig = km._build_tree
+    km._build_tree = lambda *a: built.append(a) or orig(*a)
+    try:
+        again = _summary(_evaluate())
+    finally:
+        km._build_tree = orig
+    assert built == []               # loaded, not generated and parsed again
+    assert again == fresh
+    assert fresh[0]["BOOTLOADER_MCUBOOT"] == "y"
+    assert fresh[1] and fresh[1][0][1] == "dependency" and fresh[2] == ["NOT_A_REAL_SYMBOL"]
+
+
+def test_a_corrupt_entry_is_rebuilt(cdir):
+    fresh = _summary(_evaluate())
+    (entry,) = (cdir / "kconfig-trees").glob("*.pickle")
+    entry.write_bytes(b"\x80\x05not a pickle")
+    os.chmod(entry, 0o600)
+    km._TREES.clear()
+    km._BY_TEXT.clear()
+    assert _summary(_evaluate()) == fresh
+    assert isinstance(pickle.loads(entry.read_bytes()), km._Tree)   # rewritten
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_an_entry_others_can_write_is_not_loaded(cdir, monkeypatch):
+    cache.store("probe", "k", {"x": 1})
+    path = cdir / "probe" / "k.pickle"
+    assert cache.load("probe", "k") == {"x": 1}
+    os.chmod(path, 0o666)
+    assert cache.load("probe", "k") is None
+    os.chmod(path, 0o600)
+    assert cache.load("probe", "k") == {"x": 1}
+
+
+def test_the_cache_can_be_switched_off(cdir, monkeypatch):
+    monkeypatch.setenv("DFULINT_CACHE_DIR", "")
+    assert cache.cache_dir() is None
+    cache.store("probe", "k", 1)
+    assert cache.load("probe", "k") is None
+    assert cache.cached("probe", "k", lambda: 7) == 7
+    km._TREES.clear()
+    km._BY_TEXT.clear()
+    assert _summary(_evaluate())[0]["MCUMGR"] == "y"
+
+
+def test_keys_change_with_their_inputs(tmp_path):
+    a = tmp_path / "a"
+    a.write_text("one")
+    f1 = cache.file_fingerprint([a])
+    a.write_text("two")
+    assert cache.file_fingerprint([a]) != f1
+    assert cache.key_of("app", (2, 6, 0)) != cache.key_of("app", (2, 7, 0))
+    assert cache.key_of("app", (2, 6, 0)) == cache.key_of("app", (2, 6, 0))
+
+
+def test_the_cache_keeps_a_bounded_number_of_entries(cdir, monkeypatch):
+    monkeypatch.setattr(cache, "_MAX_ENTRIES", 10)
+    for i in range(25):
+        cache.store("probe", f"k{i}", i)
+    assert len(list((cdir / "probe").glob("*.pickle"))) <= 10
