@@ -10,7 +10,6 @@ reports only findings whose fingerprint is not in it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -94,6 +93,8 @@ def _anchor(f) -> str:
 
 
 def base_fingerprint(f, root: Path) -> str:
+    import hashlib   # only reports and baselines that show fingerprints pay for it
+
     key = "\x1f".join((f.code, rel_path(f.span.path, root), f.image or "", _anchor(f)))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 

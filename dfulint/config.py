@@ -17,10 +17,14 @@ from typing import Any, Optional
 
 from dfulint.core import Severity
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python < 3.11 only
-    import tomli as tomllib
+
+def _toml() -> Any:
+    """The TOML parser, imported when a configuration file is actually read."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python < 3.11 only
+        import tomli as tomllib
+    return tomllib
 
 FILE_NAMES = (".dfulint.toml", "dfulint.toml", "pyproject.toml")   # in this order within a folder
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -253,6 +257,7 @@ def _read(path: Path) -> Optional[_Raw]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ConfigError("configuration file is not valid UTF-8", path, line) from None
+    tomllib = _toml()
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -390,12 +395,23 @@ def load(path: Path, _chain: tuple = ()) -> Settings:
 
 # ------------------------------------------------------------------ discovery
 
+# `[tool.dfulint...]` or `tool.dfulint... =`; `[tool]` and `tool = {...}` leave the dfulint key
+# to a later line, so they count whenever the file names dfulint at all
+_TOOL_DFULINT = re.compile(rb"""(?m)^[ \t]*(?:\[[ \t]*)?["']?tool["']?[ \t]*\.[ \t]*["']?dfulint\b""")
+_TOOL_ALONE = re.compile(rb"""(?m)^[ \t]*(?:\[[ \t]*["']?tool["']?[ \t]*\]|["']?tool["']?[ \t]*=)""")
+
+
 def _mentions_dfulint(path: Path) -> bool:
+    """Whether a pyproject.toml can hold a dfulint table at all. Most cannot, and need no TOML
+    parse (an invalid pyproject.toml without one is not dfulint's to report)."""
     try:
         with open(path, "rb") as fh:
-            return b"dfulint" in fh.read(MAX_CONFIG_BYTES)
+            data = fh.read(MAX_CONFIG_BYTES)
     except OSError:
         return False
+    if b"dfulint" not in data:
+        return False
+    return _TOOL_DFULINT.search(data) is not None or _TOOL_ALONE.search(data) is not None
 
 
 class Resolver:

@@ -41,10 +41,19 @@ class Result:
     internal_errors: list[str] = field(default_factory=list)
     suppressed: list = field(default_factory=list)         # suppressions.Suppressed (inline and baseline)
     root: Optional[Path] = None                            # repository root: artifact paths, fingerprints
-    fingerprints: dict = field(default_factory=dict)       # id(finding) -> stable fingerprint
+    _fingerprints: Optional[dict] = field(default=None, repr=False)
     baseline_path: Optional[Path] = None
     baseline_written: Optional[int] = None                 # entries written by --baseline write
     baseline_fixed: list = field(default_factory=list)     # baseline entries no finding matches any more
+
+    @property
+    def fingerprints(self) -> dict:
+        """id(finding) -> stable fingerprint, of the findings and the suppressed ones (computed
+        when a report or the baseline first asks)."""
+        if self._fingerprints is None:
+            from dfulint import baseline as bl
+            self._fingerprints = bl.fingerprints(self.findings + [s.finding for s in self.suppressed], self.root)
+        return self._fingerprints
 
     def fingerprint(self, f: Finding) -> str:
         return self.fingerprints.get(id(f), "")
@@ -234,7 +243,6 @@ def run(paths: list[Path], opts: Options) -> Result:
     result.findings.sort(key=_sort_key)
     result.suppressed.sort(key=lambda s: _sort_key(s.finding))
     result.root = bl.repo_root([a.app.root for a in result.apps])
-    result.fingerprints = bl.fingerprints(result.findings + [s.finding for s in result.suppressed], result.root)
     if opts.baseline is not None:
         mode, path = opts.baseline
         result.baseline_path = path

@@ -62,6 +62,27 @@ def test_pyproject_without_table_is_skipped(mono: Path):
     assert s.ignore == {"DFU402"}
 
 
+@pytest.mark.parametrize("text", [
+    '[tool.dfulint]\nignore = ["DFU402"]\n',
+    '[ tool . "dfulint" ]\nignore = ["DFU402"]\n',
+    'tool.dfulint.ignore = ["DFU402"]\n',
+    '[tool]\ndfulint = { ignore = ["DFU402"] }\n',
+    'tool = { dfulint = { ignore = ["DFU402"] } }\n',
+])
+def test_every_toml_spelling_of_the_dfulint_table_is_read(mono: Path, text: str):
+    (mono / "products" / "pyproject.toml").write_text(text + '[project]\nname = "x"\n')
+    s = config.Resolver().settings(mono / "products" / "alpha")
+    assert s.ignore == {"DFU402"}
+
+
+def test_a_pyproject_that_only_names_dfulint_is_not_parsed(mono: Path, monkeypatch):
+    (mono / "products" / "pyproject.toml").write_text(
+        '[project]\nname = "dfulint-plugin"\n[tool.hatch]\nx = [1\n')   # broken, and not ours
+    monkeypatch.setattr(config, "_toml", lambda: pytest.fail("pyproject.toml parsed"))
+    s = config.Resolver().settings(mono / "products" / "alpha")
+    assert s.files == []
+
+
 def test_closest_config_wins_without_merging(mono: Path):
     (mono / ".dfulint.toml").write_text('ignore = ["DFU403"]\nfail-on = "error"\n')
     (mono / "products" / "beta" / ".dfulint.toml").write_text('ignore = ["DFU402"]\n')

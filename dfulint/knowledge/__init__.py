@@ -200,6 +200,18 @@ class _Tables:
 
 @functools.lru_cache(maxsize=1)
 def _tables() -> _Tables:
+    """The tables, from dfulint's cache when this code and the YAML files are unchanged."""
+    from dfulint import cache
+    files = [_HERE / "socs.yaml", _HERE / "boards.yaml", _HERE / "jedec.yaml", Path(__file__)]
+    key = cache.key_of("tables", cache.file_fingerprint(files))
+    t = cache.load("knowledge", key)
+    if not isinstance(t, _Tables):
+        t = _build_tables()
+        cache.store("knowledge", key, t)
+    return t
+
+
+def _build_tables() -> _Tables:
     t = _Tables()
     _load_socs(t, _yaml_load(_HERE / "socs.yaml") or {})
     _load_boards(t, _yaml_load(_HERE / "boards.yaml") or {})

@@ -204,6 +204,17 @@ def _entry(name: str, ns: str, raw: dict) -> _Entry:
 
 @lru_cache(maxsize=1)
 def _catalogue() -> _Catalogue:
+    """The symbol catalogue, from dfulint's cache when this code and the YAML are unchanged."""
+    from dfulint import cache
+    key = cache.key_of("catalogue", cache.file_fingerprint([__file__, _KNOWLEDGE]))
+    cat = cache.load("knowledge", key)
+    if not isinstance(cat, _Catalogue):
+        cat = _build_catalogue()
+        cache.store("knowledge", key, cat)
+    return cat
+
+
+def _build_catalogue() -> _Catalogue:
     from dfulint.knowledge import load_table
     data = load_table(Path(_KNOWLEDGE)) or {}
     sb = data.get("sysbuild") or {}

@@ -133,6 +133,8 @@ class Target:
     def kconfig_defined(self, image: str):
         """The Kconfig symbols the west workspace defines for an image (dfulint.west.Symbols), or
         None without a workspace that tells."""
+        if getattr(self.app, "west_root", None) is None:
+            return None
         from dfulint import west
         return west.defined_for(self.app, image)
 
