@@ -1,4 +1,4 @@
-from dfulint.cli import main
+from dfulint.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

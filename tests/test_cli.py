@@ -100,6 +100,47 @@ def test_pre_commit_style_invocation_in_a_subprocess(repo: Path):
     assert "apps/seed/pm_static.yml:" in proc.stdout
 
 
+def _dfulint(*args: str, cwd: Path, **kw) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "dfulint", *args], cwd=cwd, env=env, timeout=120, **kw)
+
+
+def test_the_command_writes_every_report_completely_before_it_exits(repo: Path):
+    proc = _dfulint("check", "apps/seed", "--format", "json:out.json", "--format", "sarif:out.sarif",
+                    "--format", "text", cwd=repo, capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads((repo / "out.json").read_text())
+    assert doc["summary"]["findings"] == len(doc["findings"]) > 0
+    assert json.loads((repo / "out.sarif").read_text())["runs"][0]["results"]
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("Found ")   # the summary line is there
+
+
+def test_exit_codes_of_the_command(repo: Path):
+    assert _dfulint("check", "apps/seed", "--select", "DFU101", cwd=repo, capture_output=True).returncode == 0
+    bad = _dfulint("check", "no/such/app", cwd=repo, capture_output=True, text=True)
+    assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_reader_that_stops_early_is_no_error(repo: Path):
+    """`dfulint check | head`: the pipe closes before dfulint writes; the exit code still tells
+    whether there are findings, and the report files are still written."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "dfulint", "check", "apps/seed", "--format", "text",
+                             "--format", "json:out.json"], cwd=repo, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()                       # gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1, err
+    assert err == ""
+    assert json.loads((repo / "out.json").read_text())["findings"]
+    for cmd in (["rules"], ["map", "apps/seed"]):
+        proc = subprocess.Popen([sys.executable, "-m", "dfulint", *cmd], cwd=repo, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) in (0, 1) and "internal error" not in err and "Traceback" not in err
+
+
 # ------------------------------------------------------------------ baseline
 
 def test_baseline_write_then_use(repo: Path):
