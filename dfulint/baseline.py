@@ -116,6 +116,7 @@ def fingerprints(findings: list, root: Path) -> dict[int, str]:
 
 @dataclass
 class Baseline:
+    """A baseline file: the fingerprints of accepted findings, each with its entry."""
     path: Path
     entries: dict[str, dict] = field(default_factory=dict)   # fingerprint -> entry
 

@@ -13,7 +13,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from dfulint.core import Severity
 
@@ -53,8 +53,7 @@ class ConfigError(Exception):
         super().__init__(f"{where}{message}")
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a value was set: a file and line, or a label like `--select` or `default`."""
 
     label: str
@@ -70,8 +69,7 @@ class Origin:
 DEFAULT = Origin("default")
 
 
-@dataclass(frozen=True)
-class PathIgnore:
+class PathIgnore(NamedTuple):
     """Rules to skip in files matching `pattern`, relative to `base` (the config file's folder)."""
 
     base: Path
@@ -175,6 +173,7 @@ def _glob_regex(pattern: str) -> re.Pattern:
 
 @dataclass
 class _Raw:
+    """The dfulint table of one configuration file, with the lines to locate its keys."""
     path: Path
     table: dict
     prefix: tuple            # ("tool", "dfulint") in pyproject.toml, () in .dfulint.toml

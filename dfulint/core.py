@@ -4,11 +4,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 
-@dataclass(frozen=True, order=True)
-class Span:
+class Span(NamedTuple):
     """A place in a file. `path` is absolute; lines and columns are 1-based."""
 
     path: Path
@@ -38,8 +37,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(NamedTuple):
     """A value together with the place it was written."""
 
     value: Any
@@ -64,6 +62,7 @@ class Edit:
 
 @dataclass
 class Finding:
+    """One problem found: rule code, message, where it is, severity, and how to fix it."""
     code: str
     message: str
     span: Span

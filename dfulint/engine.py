@@ -13,6 +13,7 @@ from dfulint.workspace import App, describe_app, find_apps
 
 @dataclass
 class Options:
+    """What a run checks and how: rule selection, severities, boards, SDK version, build directory."""
     select: Optional[set[str]] = None          # None: every rule
     ignore: set[str] = field(default_factory=set)
     severities: dict[str, Severity] = field(default_factory=dict)
@@ -29,6 +30,7 @@ class Options:
 
 @dataclass
 class AppResult:
+    """One checked app, its board targets and the options it was checked with."""
     app: App
     targets: list = field(default_factory=list)
     options: Optional[Options] = None
@@ -36,6 +38,7 @@ class AppResult:
 
 @dataclass
 class Result:
+    """Everything a run found, in report order, with what was suppressed and why."""
     findings: list[Finding] = field(default_factory=list)
     apps: list[AppResult] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)

@@ -21,6 +21,7 @@ from dfulint.core import Edit
 
 @dataclass
 class FilePlan:
+    """The edits --fix makes to one file, and the text before and after."""
     path: Path
     old: Optional[str]                  # current text; None when the file does not exist
     new: str
@@ -30,6 +31,7 @@ class FilePlan:
 
 @dataclass
 class Plan:
+    """Every file --fix changes, and the edits it skipped or left for a later pass."""
     files: list[FilePlan] = field(default_factory=list)
     skipped: list[tuple[Edit, str]] = field(default_factory=list)    # (edit, why)
     deferred: int = 0                   # edits overlapping one already planned: next pass
@@ -203,6 +205,7 @@ def write(p: Plan) -> list[Path]:
 
 @dataclass
 class FixReport:
+    """What --fix did over all its passes."""
     fixed: int = 0                   # findings mended
     files: set = field(default_factory=set)
     skipped: list = field(default_factory=list)

@@ -43,6 +43,7 @@ def _unused_marker(t):
 
 @dataclass
 class Directive:
+    """An inline `dfulint: ignore[...]` comment."""
     path: Path
     line: int                     # 1-based line the directive is written on
     col: int                      # 1-based column of `dfulint:`

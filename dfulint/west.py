@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 from dfulint.sources import read_text
 
@@ -98,8 +97,7 @@ def dts_include_dirs(west_root: Optional[Path]) -> list[Path]:
 
 # ------------------------------------------------------------------ Kconfig symbols
 
-@dataclass(frozen=True)
-class Symbols:
+class Symbols(NamedTuple):
     """Kconfig symbol names a set of Kconfig files defines."""
 
     names: frozenset = frozenset()
@@ -128,8 +126,8 @@ def _combined(patterns: tuple) -> Optional["re.Pattern"]:
         return None
 
 
-@dataclass(frozen=True)
-class WorkspaceSymbols:
+class WorkspaceSymbols(NamedTuple):
+    """The Kconfig symbols a west workspace defines: MCUboot's tree and the rest."""
     mcuboot: Symbols        # MCUboot's own application (bootloader/mcuboot/boot/zephyr)
     rest: Symbols           # Zephyr and every other module
 

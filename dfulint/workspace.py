@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 from dfulint.sources import read_text
 from dfulint.sources.pm import load_yaml
@@ -18,8 +18,8 @@ NCS_ONLY_SYMBOLS = re.compile(
     r"SECURE_BOOT|BUILD_S1|NETCORE_APP_UPDATE|MCUBOOT_NRF53|PM_EXTERNAL)", re.M)
 
 
-@dataclass(frozen=True)
-class SdkVersion:
+class SdkVersion(NamedTuple):
+    """The NCS version an app is built with, exact or a range, and how it was found."""
     version: tuple[int, int, int]     # the version the model is built for (best guess when not exact)
     source: str          # how it was found, shown to the user
     exact: bool          # from a manifest or the user, not guessed from conventions
@@ -50,6 +50,7 @@ def parse_version(text: str) -> Optional[tuple[int, int, int]]:
 
 @dataclass
 class App:
+    """An app folder: its files, framework, build system, SDK version and boards."""
     root: Path
     files: list[Path]                  # every file below the app (bounded), relative order stable
     framework: str = "ncs"             # "ncs" or "zephyr"

@@ -4,14 +4,13 @@ Rules never open files: they read the model (dfulint.model.project.Target) only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, NamedTuple, Optional
 
 from dfulint.core import Edit, Finding, Severity, Span
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
+    """One rule: its stable code and name, default severity, one-line summary and check function."""
     code: str
     name: str
     severity: Severity

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Iterable, NamedTuple, Optional, Union
 
 __all__ = [
     "Soc", "BoardNode", "Board", "JedecPart",
@@ -36,8 +36,8 @@ _HERE = Path(__file__).resolve().parent
 
 # ------------------------------------------------------------------ data classes
 
-@dataclass(frozen=True)
-class Soc:
+class Soc(NamedTuple):
+    """A system on chip: its internal flash geometry and what Partition Manager and MCUboot assume of it."""
     name: str              # "nrf52840", "nrf5340_cpuapp", "nrf54l15_cpuapp", ...
     family: str            # "nrf51", "nrf52", "nrf53", "nrf91", "nrf54l", "nrf54h"
     flash_base: int
@@ -62,6 +62,7 @@ class Soc:
 
 @dataclass(frozen=True)
 class BoardNode:
+    """A devicetree node a board defines, as dfulint knows it from the board's DTS."""
     path: str              # "/soc/qspi@40029000/mx25r6435f@0" (best effort)
     label: str             # "mx25r64"; "" for an unlabelled node
     compatible: str        # "nordic,qspi-nor"
@@ -89,6 +90,7 @@ class BoardNode:
 
 @dataclass(frozen=True)
 class Board:
+    """A board target: its SoC, its devicetree nodes, chosen entries and aliases."""
     name: str              # file-name form, "nrf52840dk_nrf52840"
     target: str            # HWMv2 form, "nrf52840dk/nrf52840"
     soc: str               # Soc.name
@@ -120,8 +122,8 @@ class Board:
                      if n.compatible in ("jedec,spi-nor", "nordic,qspi-nor", "jedec,mspi-nor"))
 
 
-@dataclass(frozen=True)
-class JedecPart:
+class JedecPart(NamedTuple):
+    """A NOR flash part known by its JEDEC ID: maker, part name and size."""
     id: bytes
     manufacturer: str
     part: str
@@ -424,7 +426,7 @@ def _soc_variant(name: str, variant: str) -> Optional[Soc]:
     over = (t.soc_rows[name].get("variants") or {}).get(variant) if variant else None
     if not over:
         return s
-    return replace(s, variant=variant, **{k: v for k, v in over.items() if k in Soc.__dataclass_fields__})
+    return s._replace(variant=variant, **{k: v for k, v in over.items() if k in Soc._fields})
 
 
 _PKG = re.compile(r"^[a-z]{4}$")               # qiaa, qkaa, sica, laca, caaa, ...
@@ -782,6 +784,7 @@ def _human_size(n: int) -> str:
 
 @dataclass(frozen=True)
 class McubootBoardFragment:
+    """Settings MCUboot's own tree adds for a board, in the NCS versions that have them."""
     board: str
     since: tuple
     until: Optional[tuple]

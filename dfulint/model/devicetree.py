@@ -33,6 +33,7 @@ def from_knowledge(span: Optional[Span]) -> bool:
 
 @dataclass(eq=False)
 class MergedNode:
+    """A devicetree node after every overlay of an image is applied, with each property's history."""
     path: str                                   # "/soc/spi@40004000/is25@0" or "&label"
     labels: set = field(default_factory=set)
     props: dict = field(default_factory=dict)   # name -> effective DtsProperty
@@ -422,6 +423,7 @@ def _apply_block(tree: DeviceTree, block: DtsNode, target: str, known: bool) -> 
 
 @dataclass
 class DtsPartition:
+    """A fixed-partitions child node: label, address and size, on which flash device."""
     label: Optional[str]
     name: str
     path: str

@@ -45,6 +45,7 @@ class Where:
 
 @dataclass
 class Transport:
+    """One way an image can receive an update (SMP over BLE, UART, USB, ...)."""
     kind: str                     # "bt", "uart", "shell", "udp"
     symbol: str                   # the name that is set (old or new)
     where: Where
@@ -52,6 +53,7 @@ class Transport:
 
 @dataclass
 class Key:
+    """A signing or encryption key setting of an image and where it comes from."""
     kind: str                     # "signing" or "encryption"
     image: str                    # "mcuboot", "sysbuild" or "app": the image whose setting decides
     symbol: str                   # full name: CONFIG_BOOT_SIGNATURE_KEY_FILE, SB_CONFIG_...
@@ -63,6 +65,7 @@ class Key:
 
 @dataclass
 class DfuFacts:
+    """What a target's update path looks like: transports, signing, encryption, MCUboot."""
     transports: list = field(default_factory=list)        # [Transport]
     image_group: Optional[Where] = None                   # MCUmgr image management enabled here
     signing: Optional[Key] = None

@@ -29,6 +29,7 @@ class FlashDevice:
 
 @dataclass
 class Partition:
+    """One partition of a flash map: name, address, size, region, and where it was defined."""
     name: str
     address: int                 # absolute, as Partition Manager / the devicetree writes it
     size: int
@@ -52,6 +53,7 @@ class Partition:
 
 @dataclass
 class FlashMap:
+    """A target's partitions per flash device, and how dfulint learned them."""
     devices: dict[str, FlashDevice] = field(default_factory=dict)
     partitions: list[Partition] = field(default_factory=list)
     origin: str = ""             # "build", "pm_static", "pm_dynamic", "dts", "none"

@@ -24,6 +24,7 @@ class Layer:
 
 @dataclass
 class Image:
+    """One image of a build (app, mcuboot, ...): its configuration and devicetree layers in build order."""
     name: str                                   # "app", "mcuboot", "sysbuild"
     conf_layers: list[Layer] = field(default_factory=list)
     dts_layers: list[Layer] = field(default_factory=list)

@@ -26,7 +26,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 _KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge" / "kconfig.yaml"
 _LATEST = (99, 99, 99)
@@ -36,8 +36,8 @@ _STRING_VALUE = re.compile(r'"((?:[^\\"]|\\.)*)"')
 # ---------------------------------------------------------------------------------------------
 # public data
 
-@dataclass(frozen=True)
-class SymbolInfo:
+class SymbolInfo(NamedTuple):
+    """What the catalogue knows of a Kconfig symbol in one image and SDK version."""
     name: str
     type: str
     images: frozenset
@@ -56,6 +56,7 @@ class SymbolInfo:
 
 @dataclass
 class Value:
+    """A symbol's effective value in an image, and the assignments that made it."""
     value: object                 # "y"/"n", int, str, or None when unset
     origin: str                   # "fragment", "forced", "default", "select", "unset"
     assignments: list = field(default_factory=list)
@@ -64,6 +65,7 @@ class Value:
 
 @dataclass
 class Dropped:
+    """An assignment that did not take effect, and why."""
     assignment: object
     reason: str                   # "dependency", "type", "no-prompt", "forced", "choice", "select", "range"
     detail: str
@@ -71,6 +73,7 @@ class Dropped:
 
 @dataclass
 class ImageConfig:
+    """One image's evaluated Kconfig: every value with its provenance, and what did not take."""
     image: str
     sdk: tuple = ()
     dropped: list = field(default_factory=list)
@@ -158,6 +161,7 @@ def _norm_sdk(sdk: Any) -> tuple:
 
 @dataclass
 class _Entry:
+    """One catalogue symbol as read from knowledge/kconfig.yaml."""
     name: str
     ns: str                       # "image" (CONFIG_) or "sysbuild" (SB_CONFIG_)
     raw: dict
@@ -185,6 +189,7 @@ class _Entry:
 
 @dataclass
 class _Catalogue:
+    """The whole symbol catalogue: image and sysbuild symbols, choices and facts."""
     image_syms: dict
     sb_syms: dict
     image_choices: dict
@@ -664,6 +669,7 @@ def _fact_values(soc_family: Optional[str], facts: Optional[dict]) -> dict:
 
 @dataclass
 class _SymMeta:
+    """What the generated tree says of one symbol: prompt, dependencies, defaults."""
     entry: Optional[_Entry]
     prompt: Any                    # True/False/condition (original text)
     deps: list                     # original dependency expressions (text)
@@ -674,6 +680,7 @@ class _SymMeta:
 
 @dataclass
 class _ChoiceMeta:
+    """What the generated tree says of one choice."""
     name: str
     deps: list
     default_notes: list
@@ -682,6 +689,7 @@ class _ChoiceMeta:
 
 @dataclass
 class _Tree:
+    """A generated Kconfig tree, parsed by kconfiglib, for one image, SDK version and set of facts."""
     kconf: Any
     image: str
     ns: str
@@ -956,6 +964,7 @@ def generated_tree(image: str, sdk: Any, soc_family: Optional[str] = None, facts
 
 @dataclass
 class _Rec:
+    """One assignment as kconfiglib's loader took it."""
     a: Any
     origin: str                    # "fragment" or "forced"
     index: int                     # load order
@@ -1254,8 +1263,8 @@ def _evaluate(fragments: list, img: str, image_name: str, sdk: tuple, forced: li
     return cfg
 
 
-@dataclass(frozen=True)
-class _Assumption:
+class _Assumption(NamedTuple):
+    """A value assumed for a symbol the fragments leave open (an unknown fact of the board)."""
     symbol: str
     raw: str = "y"
     unset: bool = False

@@ -39,7 +39,7 @@ area over the sector table (treated like the primary), and the NCS-with-NSIB sho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from dfulint.units import kib, sz
 
@@ -84,16 +84,16 @@ _COMPAT_CODES = ("sector-count-incompatible", "page-size-mismatch", "slots-not-c
                  "non-compatible-sectors", "scratch-too-small")
 
 
-@dataclass(frozen=True)
-class SlotGeom:
+class SlotGeom(NamedTuple):
+    """One slot as MCUboot sees it: size, sector size and write block."""
     size: int            # bytes
     page_size: int       # the flash driver's layout page (what MCUboot counts as a sector)
     write_block: int = 4 # write-block-size of that flash (nRF52/53/91: 4; nRF54L RRAM: 16)
     name: str = ""       # "mcuboot_primary", ...
 
 
-@dataclass(frozen=True)
-class BootParams:
+class BootParams(NamedTuple):
+    """The MCUboot settings the slot laws depend on."""
     mode: str                        # one of MODES
     max_img_sectors: int = 128       # BOOT_MAX_IMG_SECTORS as configured
     max_align: int = 8               # BOOT_MAX_ALIGN
@@ -112,6 +112,7 @@ class BootParams:
 
 @dataclass
 class Reason:
+    """Why a slot law fails, with MCUboot's own log line and the numbers behind it."""
     code: str        # stable machine key
     outcome: str     # "bricks", "refuses", "risk", "note"
     message: str     # one sentence with the numbers and, where it applies, what to change
@@ -121,6 +122,7 @@ class Reason:
 
 @dataclass
 class SlotAnalysis:
+    """The result of applying MCUboot's slot laws to a primary/secondary pair."""
     mode: str
     primary_sectors: int
     secondary_sectors: Optional[int]
@@ -155,8 +157,7 @@ class SlotAnalysis:
 # Per-version behaviour
 # --------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Behaviour:
+class Behaviour(NamedTuple):
     """Which variant of each version-dependent rule applies.
 
     ``move_counts``
@@ -424,6 +425,7 @@ def _scratch_adjust(usable: int, t: int, scratch_trailer: int, ends: tuple[int, 
 
 @dataclass
 class _Ctx:
+    """State shared by the steps of one computation."""
     params: BootParams
     beh: Behaviour
     primary: SlotGeom

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 from dfulint.core import Span
 from dfulint.model.flash import FlashDevice, FlashMap, Partition
@@ -72,8 +72,7 @@ KNOWN_MODES = {"swap-move", "swap-offset", "swap-scratch", "overwrite-only", "di
 # --------------------------------------------------------------------------- input
 
 
-@dataclass(frozen=True)
-class Sized:
+class Sized(NamedTuple):
     """A size or flag value with where it came from, for messages."""
 
     value: int
@@ -83,6 +82,7 @@ class Sized:
 
 @dataclass
 class PlacementInput:
+    """Everything Partition Manager's placement depends on for one flash region."""
     flash_base: int                  # internal flash base (0x01000000 on the nRF5340 network core)
     flash_size: int
     page_size: int
@@ -135,6 +135,7 @@ class _Req:
 
 @dataclass
 class _Static:
+    """A partition pinned in pm_static.yml."""
     name: str
     region: str
     address: Optional[int]
@@ -145,6 +146,7 @@ class _Static:
 
 @dataclass
 class _Ctx:
+    """State shared by the steps of one computation."""
     inp: PlacementInput
     static_label: str
     notes: list[str] = field(default_factory=list)
@@ -594,6 +596,7 @@ def _order(leaves: dict[str, _Req], flat: dict[str, list[str]], ctx: _Ctx,
 
 @dataclass
 class _Layout:
+    """Partitions placed in one region, in address order."""
     seq: list[str]
     addr: dict[str, int]
     size: dict[str, int]

@@ -71,6 +71,7 @@ class ExtFlash:
 
 @dataclass
 class Target:
+    """One board target of an app: its images, flash map, MCUboot analysis and facts."""
     app: App
     board: Optional[str]
     board_info: object                       # knowledge.Board or None

@@ -48,6 +48,7 @@ STORAGE_HINTS = ("storage", "settings", "nvs", "littlefs", "fcb", "lfs")
 
 @dataclass
 class Shape:
+    """One rectangle of the HTML flash map."""
     name: str
     role: str
     fill: str

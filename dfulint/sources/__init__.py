@@ -4,18 +4,16 @@ Readers never raise on user input: whatever cannot be read becomes a Problem wit
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from dfulint.core import Span
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Something a reader could not accept. `kind` selects the rule that reports it."""
 
     kind: str      # "unreadable", "encoding", "binary", "too-large", "syntax", "duplicate-key", ...
@@ -24,8 +22,8 @@ class Problem:
     fix: str = ""
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
+    """A file's text as read once per run, or the problem that stopped reading it."""
     path: Path
     text: Optional[str]
     problem: Optional[Problem]

@@ -41,7 +41,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, Union
+from typing import Iterator, NamedTuple, Optional, Sequence, Union
 
 from dfulint.core import Located, Span
 from dfulint.sources import Problem, parsed_once, read_text
@@ -83,6 +83,7 @@ class DtsValue:
 
 @dataclass
 class DtsProperty:
+    """A devicetree property as written, with the span of its name and value."""
     name: str
     values: list           # list[DtsValue]; empty for a boolean property
     span: Span             # the name (end_line/end_col: the end of the statement)
@@ -149,6 +150,7 @@ class DtsProperty:
 
 @dataclass(eq=False)
 class DtsNode:
+    """A devicetree node as written, or a `&label { ... }` reference to one."""
     name: str                          # "is25@0", "/", "chosen"; "" for a `&label { }` block
     ref: Optional[str] = None          # `&label { }`: the label; `&{/path} { }`: "/path"
     labels: list = field(default_factory=list)
@@ -187,6 +189,7 @@ class DtsNode:
 
 @dataclass
 class DtsInclude:
+    """An #include line of a devicetree file and what it resolved to."""
     name: str
     system: bool
     span: Span
@@ -195,6 +198,7 @@ class DtsInclude:
 
 @dataclass
 class DtsFile:
+    """A devicetree file as written: its nodes, includes, macros and problems."""
     path: Path
     roots: list = field(default_factory=list)        # list[DtsNode], include order
     includes: list = field(default_factory=list)     # list[DtsInclude], nested ones too
@@ -221,8 +225,8 @@ class DtsFile:
 _MASK64 = (1 << 64) - 1
 
 
-@dataclass(frozen=True)
-class _Macro:
+class _Macro(NamedTuple):
+    """A #define of a devicetree file."""
     params: Optional[tuple]    # None: object-like
     body: str
 

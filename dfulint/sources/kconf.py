@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from dfulint.core import Span
 from dfulint.sources import Problem, parsed_once, read_text
@@ -23,8 +23,8 @@ _STRING = re.compile(r'"((?:[^\\"]|\\.)*)"')
 _INLINE_COMMENT = re.compile(r"\s#")
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(NamedTuple):
+    """One `CONFIG_X=value` (or `# CONFIG_X is not set`) line of a fragment."""
     symbol: str            # name after the prefix, exactly as Kconfiglib sees it (may end in a space)
     raw: str               # text after '=' (after rstrip); "n" for "# ... is not set"
     span: Span             # where the value starts
@@ -76,6 +76,7 @@ class Assignment:
 
 @dataclass
 class Fragment:
+    """A Kconfig fragment file: its assignments in order, and its malformed lines."""
     path: Path
     assignments: list[Assignment] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from dfulint.core import Span
 from dfulint.sources import Problem, read_text
@@ -32,8 +32,8 @@ _DEFAULT = re.compile(r"default\s+(.+?)(?:\s+if\s+(.+))?$")
 _SOURCE = re.compile(r'(?:o|r|or)?source\s+"([^"]*)"')
 
 
-@dataclass(frozen=True)
-class KconfigDefault:
+class KconfigDefault(NamedTuple):
+    """A `default` of a Kconfig file in the app (Kconfig.sysbuild and friends)."""
     symbol: str                 # the config symbol, or for a choice the member it defaults to
     choice: Optional[str]       # the choice's name when this is a choice default
     value: str                  # the default's text: y, n, a number, a "string", a member name
@@ -44,6 +44,7 @@ class KconfigDefault:
 
 @dataclass
 class KconfigDefaults:
+    """The defaults a Kconfig file of the app declares."""
     path: Path
     defaults: list[KconfigDefault] = field(default_factory=list)
     sources_sdk: bool = False          # the file sources share/sysbuild/Kconfig

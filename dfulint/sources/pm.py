@@ -104,6 +104,7 @@ STR_TAG = "tag:yaml.org,2002:str"
 
 @dataclass
 class PmPartition:
+    """One partition of a pm_static.yml, with the span of each field."""
     name: str
     span: Span                                  # where the partition's name is written
     fields: dict[str, Located] = field(default_factory=dict)
@@ -137,6 +138,7 @@ class PmPartition:
 
 @dataclass
 class PmFile:
+    """A pm_static.yml file: its partitions and the problems found reading it."""
     path: Path
     partitions: dict[str, PmPartition] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
