@@ -171,8 +171,7 @@ def _glob_regex(pattern: str) -> re.Pattern:
 
 # ------------------------------------------------------------------ reading one file
 
-@dataclass
-class _Raw:
+class _Raw(NamedTuple):
     """The dfulint table of one configuration file, with the lines to locate its keys."""
     path: Path
     table: dict

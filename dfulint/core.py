@@ -44,8 +44,7 @@ class Located(NamedTuple):
     span: Span
 
 
-@dataclass
-class Edit:
+class Edit(NamedTuple):
     """A text edit for --fix: replace lines [line, end_line] (1-based, inclusive) of path with text.
 
     `expect` holds the exact current text of those lines; the fixer refuses the edit when the

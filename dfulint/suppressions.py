@@ -19,7 +19,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, NamedTuple, Optional
 
 from dfulint.checks import hit, rule
 from dfulint.core import Edit, Finding, Severity, Span
@@ -75,8 +75,7 @@ class Directive:
         return None
 
 
-@dataclass
-class Suppressed:
+class Suppressed(NamedTuple):
     """A finding kept out of the results, and why."""
 
     finding: Finding

@@ -782,8 +782,7 @@ def _human_size(n: int) -> str:
 
 # ------------------------------------------------------------------ MCUboot's own board fragments
 
-@dataclass(frozen=True)
-class McubootBoardFragment:
+class McubootBoardFragment(NamedTuple):
     """Settings MCUboot's own tree adds for a board, in the NCS versions that have them."""
     board: str
     since: tuple

@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence, Union
+from typing import Any, Iterable, NamedTuple, Optional, Sequence, Union
 
 from dfulint.core import Span
 from dfulint.sources import Problem, read_text
@@ -421,8 +421,7 @@ def _apply_block(tree: DeviceTree, block: DtsNode, target: str, known: bool) -> 
 # Partitions
 # --------------------------------------------------------------------------------------------
 
-@dataclass
-class DtsPartition:
+class DtsPartition(NamedTuple):
     """A fixed-partitions child node: label, address and size, on which flash device."""
     label: Optional[str]
     name: str

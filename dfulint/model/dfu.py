@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from dfulint.core import Span
 
@@ -34,8 +34,7 @@ _NOT_TRANSPORT = re.compile(r"_(AUTHEN|PERM|REASSEMBLY|CONN_PARAM|NETBUF|WORKQUE
                             r"DUMMY|SMP_REASSEMBLY|UART_ASYNC|RAW_UART|SHELL_MTU)")
 
 
-@dataclass
-class Where:
+class Where(NamedTuple):
     """The place a value comes from, for a finding: the line to edit and how it got its value."""
 
     span: Optional[Span]          # None: a default nobody wrote
@@ -43,16 +42,14 @@ class Where:
     symbol: str = ""              # the symbol whose line `span` is (may differ from the one asked about)
 
 
-@dataclass
-class Transport:
+class Transport(NamedTuple):
     """One way an image can receive an update (SMP over BLE, UART, USB, ...)."""
     kind: str                     # "bt", "uart", "shell", "udp"
     symbol: str                   # the name that is set (old or new)
     where: Where
 
 
-@dataclass
-class Key:
+class Key(NamedTuple):
     """A signing or encryption key setting of an image and where it comes from."""
     kind: str                     # "signing" or "encryption"
     image: str                    # "mcuboot", "sysbuild" or "app": the image whose setting decides

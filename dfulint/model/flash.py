@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from dfulint.core import Span
 
 
-@dataclass
-class FlashDevice:
+class FlashDevice(NamedTuple):
     """One flash device as an image's driver presents it."""
 
     name: str                    # "flash_primary" (internal), "external_flash", "ram_flash", ...

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from dfulint.core import Span
 from dfulint.sources.kconf import Assignment, Fragment, parse_fragment
 
 
-@dataclass
-class Layer:
+class Layer(NamedTuple):
     """One input file of an image, and why it is there."""
 
     path: Path

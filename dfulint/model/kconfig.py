@@ -159,8 +159,7 @@ def _norm_sdk(sdk: Any) -> tuple:
     return t if t is not None else _LATEST
 
 
-@dataclass
-class _Entry:
+class _Entry(NamedTuple):
     """One catalogue symbol as read from knowledge/kconfig.yaml."""
     name: str
     ns: str                       # "image" (CONFIG_) or "sysbuild" (SB_CONFIG_)
@@ -187,8 +186,7 @@ class _Entry:
         return True
 
 
-@dataclass
-class _Catalogue:
+class _Catalogue(NamedTuple):
     """The whole symbol catalogue: image and sysbuild symbols, choices and facts."""
     image_syms: dict
     sb_syms: dict
@@ -667,8 +665,7 @@ def _fact_values(soc_family: Optional[str], facts: Optional[dict]) -> dict:
 # ---------------------------------------------------------------------------------------------
 # generating the stub tree
 
-@dataclass
-class _SymMeta:
+class _SymMeta(NamedTuple):
     """What the generated tree says of one symbol: prompt, dependencies, defaults."""
     entry: Optional[_Entry]
     prompt: Any                    # True/False/condition (original text)
@@ -678,8 +675,7 @@ class _SymMeta:
     choice: Optional[str] = None
 
 
-@dataclass
-class _ChoiceMeta:
+class _ChoiceMeta(NamedTuple):
     """What the generated tree says of one choice."""
     name: str
     deps: list
@@ -687,8 +683,7 @@ class _ChoiceMeta:
     raw: dict
 
 
-@dataclass
-class _Tree:
+class _Tree(NamedTuple):
     """A generated Kconfig tree, parsed by kconfiglib, for one image, SDK version and set of facts."""
     kconf: Any
     image: str
@@ -962,8 +957,7 @@ def generated_tree(image: str, sdk: Any, soc_family: Optional[str] = None, facts
 # ---------------------------------------------------------------------------------------------
 # evaluation
 
-@dataclass
-class _Rec:
+class _Rec(NamedTuple):
     """One assignment as kconfiglib's loader took it."""
     a: Any
     origin: str                    # "fragment" or "forced"

@@ -120,8 +120,7 @@ class Reason:
     numbers: dict = field(default_factory=dict)
 
 
-@dataclass
-class SlotAnalysis:
+class SlotAnalysis(NamedTuple):
     """The result of applying MCUboot's slot laws to a primary/secondary pair."""
     mode: str
     primary_sectors: int

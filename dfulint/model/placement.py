@@ -133,8 +133,7 @@ class _Req:
         return self.span is not None
 
 
-@dataclass
-class _Static:
+class _Static(NamedTuple):
     """A partition pinned in pm_static.yml."""
     name: str
     region: str
@@ -594,8 +593,7 @@ def _order(leaves: dict[str, _Req], flat: dict[str, list[str]], ctx: _Ctx,
     return seq
 
 
-@dataclass
-class _Layout:
+class _Layout(NamedTuple):
     """Partitions placed in one region, in address order."""
     seq: list[str]
     addr: dict[str, int]

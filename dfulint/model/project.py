@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from dfulint import knowledge
 from dfulint.core import Span
@@ -56,8 +56,7 @@ SLOT_NAMES = {
 }
 
 
-@dataclass
-class ExtFlash:
+class ExtFlash(NamedTuple):
     """The external flash an image's devicetree chooses for Partition Manager."""
 
     node: object                 # MergedNode or None when the chosen label is undefined
