@@ -7,6 +7,7 @@ or that others may write to, is never loaded; a missing, stale or broken entry i
 """
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import sys
@@ -56,8 +57,8 @@ def _trusted(path: Path) -> bool:
     return True
 
 
-def load(kind: str, key: str) -> Any:
-    """The cached object, or None."""
+def load(kind: str, key: str, refs: Optional[Callable[[Any], Any]] = None) -> Any:
+    """The cached object, or None. `refs` resolves the references store() wrote with `ref_of`."""
     d = cache_dir()
     if d is None:
         return None
@@ -66,18 +67,27 @@ def load(kind: str, key: str) -> Any:
         return None
     try:
         with open(path, "rb") as f:
-            return pickle.load(f)
-    except Exception:  # a truncated or foreign entry is rebuilt, never fatal
+            unpickler = pickle.Unpickler(f)
+            if refs is not None:
+                unpickler.persistent_load = refs
+            return unpickler.load()
+    except Exception:  # a truncated or foreign entry, or a stale reference, is rebuilt, never fatal
         return None
 
 
-def store(kind: str, key: str, obj: Any) -> None:
+def store(kind: str, key: str, obj: Any, ref_of: Optional[Callable[[Any], Any]] = None) -> None:
+    """Keep `obj`. `ref_of(x)` may name an object that is stored elsewhere (None: store it here)."""
     d = cache_dir()
     if d is None:
         return
     folder = d / kind
     try:
-        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        buf = io.BytesIO()
+        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        if ref_of is not None:
+            pickler.persistent_id = ref_of
+        pickler.dump(obj)
+        data = buf.getvalue()
     except Exception:
         return
     try:

@@ -907,6 +907,22 @@ def _code_fingerprint() -> str:
     return file_fingerprint([__file__, _KNOWLEDGE]) + "-" + ".".join(map(str, kconfiglib.VERSION))
 
 
+def _catalogue_ref_of(obj: Any) -> Any:
+    """A cached tree names catalogue entries instead of holding copies of them."""
+    if isinstance(obj, _Entry):
+        cat = _catalogue()
+        table = cat.sb_syms if obj.ns == "sysbuild" else cat.image_syms
+        if table.get(obj.name) is obj:
+            return (obj.ns, obj.name)
+    return None
+
+
+def _catalogue_ref(ref: Any) -> _Entry:
+    ns, name = ref
+    cat = _catalogue()
+    return (cat.sb_syms if ns == "sysbuild" else cat.image_syms)[name]
+
+
 def _tree(image: str, sdk: tuple, facts: dict) -> _Tree:
     key = (image, sdk, tuple(sorted(facts.items())))
     t = _TREES.get(key)
@@ -914,10 +930,10 @@ def _tree(image: str, sdk: tuple, facts: dict) -> _Tree:
         return t
     from dfulint import cache
     ckey = cache.key_of(_code_fingerprint(), key)
-    t = cache.load("kconfig-trees", ckey)
+    t = cache.load("kconfig-trees", ckey, refs=_catalogue_ref)
     if not isinstance(t, _Tree) or (t.image, t.sdk, t.facts) != (image, sdk, facts):
         t = _build_tree(image, sdk, facts)
-        cache.store("kconfig-trees", ckey, t)
+        cache.store("kconfig-trees", ckey, t, ref_of=_catalogue_ref_of)
     if len(_TREES) > 64:
         _TREES.clear()
         _BY_TEXT.clear()
