@@ -294,15 +294,9 @@ def main() -> None:
 
 
 def entry() -> None:
-    """The `dfulint` command and `python -m dfulint`: main(), then a fast exit.
-
-    A lint run allocates many small objects and frees few, so the cyclic collector runs rarely;
-    and once every report is written and flushed the process ends without the interpreter's
-    teardown (which frees every object one by one and costs a fifth of a small app's run).
-    """
-    import gc
-
-    gc.set_threshold(50_000, 20, 20)
+    """main(), then a fast exit: once every report is written and flushed, the process ends
+    without the interpreter's teardown, which frees every object one by one and costs a fifth of
+    a small app's run. The `dfulint` command and `python -m dfulint` (dfulint/__main__.py)."""
     try:
         main()
         code = EXIT_CLEAN
