@@ -851,3 +851,37 @@ def test_corpus_parses_without_exceptions():
     assert total_syntax <= len(files) // 100
 
 
+
+
+def test_the_grammar_loads_without_the_grammar_package_init(monkeypatch):
+    import sys
+
+    import tree_sitter
+
+    from dfulint.sources import dts as dts_mod
+
+    monkeypatch.delitem(sys.modules, "tree_sitter_devicetree", raising=False)
+    direct = tree_sitter.Language(dts_mod._grammar())
+    assert "tree_sitter_devicetree" not in sys.modules          # the package __init__ did not run
+    import tree_sitter_devicetree
+    packaged = tree_sitter.Language(tree_sitter_devicetree.language())
+    assert (direct.abi_version, direct.node_kind_count, direct.field_count) == \
+        (packaged.abi_version, packaged.node_kind_count, packaged.field_count)
+    src = b"/ { chosen { nordic,pm-ext-flash = &mx25r64; }; };\n&spi1 { cs-gpios = <&gpio0 23 1>; };\n"
+    assert str(tree_sitter.Parser(direct).parse(src).root_node) == \
+        str(tree_sitter.Parser(packaged).parse(src).root_node)
+
+
+def test_the_grammar_falls_back_to_the_package_api(monkeypatch):
+    import importlib.util
+
+    import tree_sitter
+
+    from dfulint.sources import dts as dts_mod
+
+    def broken(*a, **k):
+        raise ImportError("no spec")
+
+    monkeypatch.setattr(importlib.util, "find_spec", broken)
+    lang = tree_sitter.Language(dts_mod._grammar())
+    assert tree_sitter.Parser(lang).parse(b"/ { };\n").root_node.type == "document"

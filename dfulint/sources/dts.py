@@ -953,12 +953,38 @@ def _lexical_problems(f: _FileCtx) -> list:
 _parser = None
 
 
+def _grammar() -> object:
+    """The devicetree grammar (a capsule for tree_sitter.Language).
+
+    The grammar package's __init__ imports importlib.resources (and with it tempfile, shutil,
+    random, bz2 and lzma) for query files dfulint never reads; its compiled `_binding` module is
+    loaded directly instead, and through the package's own API when that fails."""
+    try:
+        import importlib.machinery
+        import importlib.util
+
+        spec = importlib.util.find_spec("tree_sitter_devicetree")
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                path = os.path.join(folder, "_binding" + suffix)
+                if os.path.isfile(path):
+                    name = "tree_sitter_devicetree._binding"
+                    loader = importlib.machinery.ExtensionFileLoader(name, path)
+                    binding = importlib.util.module_from_spec(
+                        importlib.util.spec_from_file_location(name, path, loader=loader))
+                    loader.exec_module(binding)
+                    return binding.language()
+    except Exception:
+        pass
+    import tree_sitter_devicetree
+    return tree_sitter_devicetree.language()
+
+
 def _get_parser():
     global _parser
     if _parser is None:
         import tree_sitter
-        import tree_sitter_devicetree
-        _parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_devicetree.language()))
+        _parser = tree_sitter.Parser(tree_sitter.Language(_grammar()))
     return _parser
 
 
