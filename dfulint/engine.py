@@ -1,7 +1,6 @@
 """Runs the selected rules over every app and board, and orders what they find."""
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -156,6 +155,8 @@ def check_app(root: Path, opts: Options, result: Result) -> None:
             except Exception as exc:
                 if opts.debug:
                     raise
+                import traceback
+
                 tb = traceback.extract_tb(exc.__traceback__)[-1]
                 result.internal_errors.append(
                     f"{root} [{t.board}]: rule {code} failed: {type(exc).__name__}: {exc} "
