@@ -114,11 +114,12 @@ def _prune(folder: Path) -> None:
         pass
 
 
-def cached(kind: str, key: str, build: Callable[[], Any]) -> Any:
-    """load(kind, key), or build() stored under that key."""
-    obj = load(kind, key)
-    if obj is None:
+def cached(kind: str, key: str, build: Callable[[], Any], valid: Callable[[Any], bool] = lambda obj: True,
+           refs: Optional[Callable[[Any], Any]] = None, ref_of: Optional[Callable[[Any], Any]] = None) -> Any:
+    """The entry `key`, when there is one and `valid` accepts it; else build(), kept under `key`."""
+    obj = load(kind, key, refs)
+    if obj is None or not valid(obj):
         obj = build()
         if obj is not None:
-            store(kind, key, obj)
+            store(kind, key, obj, ref_of)
     return obj

@@ -206,11 +206,7 @@ def _tables() -> _Tables:
     from dfulint import cache
     files = [_HERE / "socs.yaml", _HERE / "boards.yaml", _HERE / "jedec.yaml", Path(__file__)]
     key = cache.key_of("tables", cache.file_fingerprint(files))
-    t = cache.load("knowledge", key)
-    if not isinstance(t, _Tables):
-        t = _build_tables()
-        cache.store("knowledge", key, t)
-    return t
+    return cache.cached("knowledge", key, _build_tables, lambda t: isinstance(t, _Tables))
 
 
 def _build_tables() -> _Tables:

@@ -210,11 +210,7 @@ def _catalogue() -> _Catalogue:
     """The symbol catalogue, from dfulint's cache when this code and the YAML are unchanged."""
     from dfulint import cache
     key = cache.key_of("catalogue", cache.file_fingerprint([__file__, _KNOWLEDGE]))
-    cat = cache.load("knowledge", key)
-    if not isinstance(cat, _Catalogue):
-        cat = _build_catalogue()
-        cache.store("knowledge", key, cat)
-    return cat
+    return cache.cached("knowledge", key, _build_catalogue, lambda c: isinstance(c, _Catalogue))
 
 
 def _build_catalogue() -> _Catalogue:
@@ -929,11 +925,10 @@ def _tree(image: str, sdk: tuple, facts: dict) -> _Tree:
     if t is not None:
         return t
     from dfulint import cache
-    ckey = cache.key_of(_code_fingerprint(), key)
-    t = cache.load("kconfig-trees", ckey, refs=_catalogue_ref)
-    if not isinstance(t, _Tree) or (t.image, t.sdk, t.facts) != (image, sdk, facts):
-        t = _build_tree(image, sdk, facts)
-        cache.store("kconfig-trees", ckey, t, ref_of=_catalogue_ref_of)
+    t = cache.cached("kconfig-trees", cache.key_of(_code_fingerprint(), key),
+                     lambda: _build_tree(image, sdk, facts),
+                     lambda t: isinstance(t, _Tree) and (t.image, t.sdk, t.facts) == (image, sdk, facts),
+                     refs=_catalogue_ref, ref_of=_catalogue_ref_of)
     if len(_TREES) > 64:
         _TREES.clear()
         _BY_TEXT.clear()
