@@ -11,7 +11,7 @@ from dfulint import __version__
 from dfulint.core import Severity
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-TEXT_FORMATS = ("text", "json", "sarif", "github", "junit", "html")
+TEXT_FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "html")
 
 
 def _severity(ctx, param, value):
@@ -58,7 +58,8 @@ def _codes(values, what):
 @click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path),
               help="An existing build directory whose outputs replace predictions.")
 @click.option("--format", "-f", "formats", multiple=True,
-              help="Output format: text, json, sarif, github, junit, html; FORMAT:FILE writes to a file. Repeatable.")
+              help="Output format: text, json, sarif, github, gitlab, junit, html; FORMAT:FILE writes to a file. "
+                   "Repeatable.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the (single) output format to this file.")
 @click.option("--select", multiple=True, help="Only these rules (codes, names or prefixes like DFU2).")

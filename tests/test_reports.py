@@ -155,6 +155,48 @@ def test_github_annotations(repo: Path):
     assert "title=DFU402 conf-conflicting-assignment (bl653_dvk_nrf52833)::" in dfu402
 
 
+def gitlab_of(repo: Path) -> list:
+    res = run_cli(["check", "apps/seed", "--format", "gitlab"], cwd=repo)
+    assert res.exit_code == 1, res.output
+    return json.loads(res.output)
+
+
+def test_gitlab_code_quality_report(repo: Path):
+    issues = gitlab_of(repo)
+    sarif = sarif_of(repo)["runs"][0]["results"]
+    assert len(issues) == len(sarif) > 0
+    assert len({i["fingerprint"] for i in issues}) == len(issues)        # GitLab keys issues on them
+    assert {i["fingerprint"] for i in issues} == {r["partialFingerprints"]["dfulint/v1"] for r in sarif}
+    for i in issues:
+        assert set(i) >= {"description", "check_name", "fingerprint", "severity", "location"}
+        assert i["severity"] in ("info", "minor", "major", "critical", "blocker")
+        assert (repo / i["location"]["path"]).is_file()                  # relative to the repository
+        assert isinstance(i["location"]["lines"]["begin"], int) and i["location"]["lines"]["begin"] >= 1
+    by_code = {i["check_name"].split("/")[1].split("-")[0]: i for i in issues}
+    dup = by_code["DFU402"]
+    assert dup["check_name"] == "dfulint/DFU402-conf-conflicting-assignment"
+    assert dup["severity"] == "major" and dup["location"]["path"] == "apps/seed/prj.conf"
+    prj = (repo / "apps" / "seed" / "prj.conf").read_text().splitlines()
+    assert prj[dup["location"]["lines"]["begin"] - 1].startswith("CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE")
+    assert by_code["DFU201"]["severity"] == "critical"
+    assert by_code["DFU701"]["categories"] == ["Security"]
+    assert "rules/DFU402" in dup["content"]["body"] and dup["content"]["body"].startswith("fix: ")
+
+
+def test_gitlab_fingerprints_survive_moved_lines(repo: Path):
+    before = {i["fingerprint"]: i["location"]["lines"]["begin"] for i in gitlab_of(repo)}
+    prj = repo / "apps" / "seed" / "prj.conf"
+    prj.write_text("# moved\n" + prj.read_text())
+    after = {i["fingerprint"]: i["location"]["lines"]["begin"] for i in gitlab_of(repo)}
+    assert set(before) == set(after)
+    assert any(after[k] == before[k] + 1 for k in before)
+
+
+def test_gitlab_report_of_a_clean_run_is_an_empty_list(repo: Path):
+    res = run_cli(["check", "apps/seed", "--format", "gitlab", "--select", "DFU101"], cwd=repo)
+    assert res.exit_code == 0 and json.loads(res.output) == []
+
+
 def test_github_is_the_default_inside_github_actions(repo: Path):
     res = run_cli(["check", "apps/seed"], cwd=repo, env={"GITHUB_ACTIONS": "true"})
     assert res.output.startswith("::")
