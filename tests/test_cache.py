@@ -115,3 +115,17 @@ def test_the_cache_keeps_a_bounded_number_of_entries(cdir, monkeypatch):
     for i in range(25):
         cache.store("probe", f"k{i}", i)
     assert len(list((cdir / "probe").glob("*.pickle"))) <= 10
+
+
+def test_an_unusable_cache_folder_costs_speed_not_correctness(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("DFULINT_CACHE_DIR", str(blocker))
+    _evaluate.path = tmp_path / "prj.conf"
+    _evaluate.path.write_text(FRAGMENT)
+    km._TREES.clear()
+    km._BY_TEXT.clear()
+    cache.store("probe", "k", 1)                       # nothing raised
+    assert cache.load("probe", "k") is None
+    assert _summary(_evaluate())[0]["MCUMGR"] == "y"
+    assert blocker.read_text().startswith("a file")
