@@ -21,6 +21,28 @@ def _severity(ctx, param, value):
         raise click.BadParameter(str(exc))
 
 
+def _reason(ctx, param, value):
+    """--add-ignore's REASON goes into one-line comments: refuse what would break them before any file is read."""
+    if value:
+        from dfulint.add_ignore import reason_problem
+
+        why = reason_problem(value)
+        if why:
+            raise click.BadParameter(why)
+    return value
+
+
+class _CheckCommand(click.Command):
+    """`check`, whose --add-ignore takes its reason only as `--add-ignore=REASON`: click would read
+    the word after a bare `--add-ignore` as the reason, and `check --add-ignore app/` would then
+    write comments into the current directory's apps with the reason "app/"."""
+
+    def parse_args(self, ctx, args):
+        cut = args.index("--") if "--" in args else len(args)
+        args = ["--add-ignore=" if a == "--add-ignore" else a for a in args[:cut]] + list(args[cut:])
+        return super().parse_args(ctx, args)
+
+
 def _fail(message: str) -> None:
     click.echo(f"dfulint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
@@ -51,7 +73,7 @@ def _codes(values, what):
     return codes
 
 
-@cli.command()
+@cli.command(cls=_CheckCommand)
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--board", "-b", "boards", multiple=True, help="Board to check (repeatable); either name form.")
 @click.option("--sdk-version", help="NCS version, e.g. 2.5.0 (default: detected).")
@@ -74,15 +96,24 @@ def _codes(values, what):
               help="Record the current findings in FILE, or report only findings not recorded there.")
 @click.option("--fix", is_flag=True, help="Apply the safe, exact edits findings carry; then report what remains.")
 @click.option("--diff", is_flag=True, help="Print the edits --fix would make as a unified diff; change nothing.")
+@click.option("--add-ignore", "add_ignore", default=None, metavar="[=REASON]", callback=_reason,
+              help="Write a `dfulint: ignore[...]` comment (with REASON) above every finding's line, so the "
+                   "next run is clean; then report what remains. Write the reason as --add-ignore=REASON.")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore, fail_on, config_file, isolated,
-          show_config, baseline, fix, diff, color, debug):
+          show_config, baseline, fix, diff, add_ignore, color, debug):
     """Check the apps at PATHS (default: the current directory).
 
     A PATH may be a file (a pm_static.yml, .conf or .overlay): its whole app is checked.
+    --add-ignore suppresses every current finding with a comment in its file (for adopting
+    dfulint on an existing product; --baseline keeps them in a separate file instead).
     """
     from dfulint import config, engine
+
+    if add_ignore is not None and (fix or diff or baseline):
+        other = "--fix" if fix else "--diff" if diff else "--baseline"
+        raise click.BadParameter(f"cannot be combined with {other}", param_hint="--add-ignore")
 
     if sdk_version is not None:
         from dfulint.workspace import parse_version
@@ -119,7 +150,12 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
                        + (f"; {len(p.skipped)} edit{'s' * (len(p.skipped) != 1)} skipped" if p.skipped else ""),
                        err=True)
             sys.exit(EXIT_FINDINGS if p.changes else EXIT_CLEAN)
-        if fix:
+        if add_ignore is not None:
+            from dfulint.add_ignore import add_ignores
+            result, added = add_ignores(lambda: engine.run(paths, opts), add_ignore)
+            for line in added.messages():
+                click.echo(line, err=True)
+        elif fix:
             from dfulint import fix as fixer
             result, rep = fixer.fix_until_stable(lambda: engine.run(paths, opts))
             click.echo(f"dfulint: fixed {rep.fixed} finding{'s' * (rep.fixed != 1)} in {len(rep.files)} "

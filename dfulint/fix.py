@@ -189,16 +189,24 @@ def write(p: Plan) -> list[Path]:
             p.skipped.extend((e, "the file changed while fixing") for e in fp.edits)
             continue
         data = fp.new.encode("utf-8")
-        fp.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = fp.path.with_name(fp.path.name + ".dfulint-tmp")
-        tmp.write_bytes(data)
         try:
-            mode = fp.path.stat().st_mode if fp.path.exists() else None
-            if mode is not None:
-                tmp.chmod(mode & 0o7777)
-        except OSError:
-            pass
-        tmp.replace(fp.path)
+            fp.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            try:
+                mode = fp.path.stat().st_mode if fp.path.exists() else None
+                if mode is not None:
+                    tmp.chmod(mode & 0o7777)
+            except OSError:
+                pass
+            tmp.replace(fp.path)
+        except OSError as exc:      # a read-only folder: the user's setup, not a bug; the file stays as it was
+            p.skipped.extend((e, f"cannot write the file: {exc.strerror or exc}") for e in fp.edits)
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            continue
         written.append(fp.path)
     return written
 

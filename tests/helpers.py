@@ -15,3 +15,20 @@ def make_app(root: Path, files: dict) -> Path:
         p.write_text(text)
     (root / "CMakeLists.txt").write_text(CMAKE)
     return root
+
+
+def run_cli(args, cwd=None, env=None):
+    """Run `dfulint ARGS` in-process (click's runner), from folder `cwd` when given."""
+    import os
+
+    from click.testing import CliRunner
+
+    from dfulint.cli import cli
+
+    old = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+    finally:
+        os.chdir(old)

@@ -9,29 +9,16 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-from click.testing import CliRunner
 
 from dfulint import engine
 from dfulint.checks import load_all
-from dfulint.cli import cli
+from helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "seed_bl653_dvk"
 SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
 
 
-def run_cli(args, cwd=None, env=None):
-    """Run `dfulint ARGS` in-process, from folder `cwd` when given."""
-    import os
-
-    runner = CliRunner()
-    old = os.getcwd()
-    if cwd is not None:
-        os.chdir(cwd)
-    try:
-        return runner.invoke(cli, args, env=env, catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 @pytest.fixture

@@ -615,7 +615,7 @@ def node_disabled(t):
             yield hit(where, f"the external flash {_label(node)} is disabled{src} in {IMAGE_TEXT[name]}'s "
                       f"devicetree: its driver never starts, so {IMAGE_TEXT[name]} cannot "
                       f"{'write updates to' if name == 'app' else 'read or swap'} the secondary slot",
-                      fix=(f"write `status = \"okay\";` there" if _prop_span(node, "status") else
+                      fix=("write `status = \"okay\";` there" if _prop_span(node, "status") else
                            f"{_add_to(orel, oexists)} `&{node.label or ref} {{ status = \"okay\"; }};`"),
                       image=name, anchor=node.path)
             continue
@@ -1046,7 +1046,7 @@ def page_mismatch(t):
             where, rel, exists = _conf_target(t, "app")
             fix = f"{_add_to(rel, exists)} `CONFIG_{sym}={want}`, the page MCUboot uses"
     else:
-        also = "" if pa == want else f", and the same in the application"
+        also = "" if pa == want else ", and the same in the application"
         if sm is not None:
             where, fix = sm, f"set CONFIG_{sym}={want} there (the internal flash's page){also}"
         else:

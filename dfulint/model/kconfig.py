@@ -20,7 +20,6 @@ depends on it does not apply.
 """
 from __future__ import annotations
 
-import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -1215,7 +1214,6 @@ def _dependency_detail(tree: _Tree, name: str, assigned: Any, result: Any) -> st
 
 
 def _evaluate(fragments: list, img: str, image_name: str, sdk: tuple, forced: list, facts: dict) -> ImageConfig:
-    import kconfiglib
     tree = _tree(img, sdk, facts)
     kconf = tree.kconf
     assumed: dict = {}

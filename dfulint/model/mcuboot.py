@@ -851,7 +851,7 @@ def _expected_secondary_sectors(n_p: int, sp: int, ss: int) -> int:
 def _scratch(ctx: _Ctx):
     p, s, c = ctx.primary, ctx.secondary, ctx.scratch
     sp, ss = p.page_size, s.page_size
-    n_p, n_s, n_seen = ctx.n_p, ctx.n_s, ctx.n_s_seen
+    n_p, n_seen = ctx.n_p, ctx.n_s_seen
     t, scratch_trailer = _scratch_info(ctx)
     big = max(sp, ss)
     first = len(ctx.reasons)
