@@ -2,7 +2,7 @@
 
 The facts live in the YAML files next to this module (``socs.yaml``, ``boards.yaml``,
 ``jedec.yaml``); every row names its source. They are read lazily, once, on first use, so
-importing this module costs nothing but the dataclass definitions.
+importing this module costs nothing but the class definitions.
 
 Board names come in two spellings:
 
@@ -16,12 +16,12 @@ unambiguous.
 from __future__ import annotations
 
 import functools
-import re
-from dataclasses import dataclass, field, replace
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Optional, Union
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, NamedTuple, Optional, Union
 
 __all__ = [
     "Soc", "BoardNode", "Board", "JedecPart",
@@ -60,15 +60,17 @@ class Soc(NamedTuple):
         return self.default_flash_size or self.flash_size
 
 
-@dataclass(frozen=True)
-class BoardNode:
+_NO_ENTRIES: Mapping = MappingProxyType({})     # a read-only empty default for the dict fields below
+
+
+class BoardNode(NamedTuple):
     """A devicetree node a board defines, as dfulint knows it from the board's DTS."""
     path: str              # "/soc/qspi@40029000/mx25r6435f@0" (best effort)
     label: str             # "mx25r64"; "" for an unlabelled node
     compatible: str        # "nordic,qspi-nor"
     status: str            # "okay" / "disabled"
     bus: str = ""          # label of the parent bus node ("qspi", "spi1")
-    props: dict = field(default_factory=dict)   # {"size": 67108864, "jedec-id": "c2 28 17", ...}
+    props: Mapping = _NO_ENTRIES   # {"size": 67108864, "jedec-id": "c2 28 17", ...}
 
     def __hash__(self) -> int:          # props is a dict: hash on identity-like fields
         return hash((self.path, self.label, self.compatible, self.status, self.bus))
@@ -88,15 +90,14 @@ class BoardNode:
         return self.status in ("okay", "ok")
 
 
-@dataclass(frozen=True)
-class Board:
+class Board(NamedTuple):
     """A board target: its SoC, its devicetree nodes, chosen entries and aliases."""
     name: str              # file-name form, "nrf52840dk_nrf52840"
     target: str            # HWMv2 form, "nrf52840dk/nrf52840"
     soc: str               # Soc.name
     ns: bool = False
     nodes: tuple = ()      # tuple[BoardNode, ...]
-    chosen: dict = field(default_factory=dict)
+    chosen: Mapping = _NO_ENTRIES
     aliases: tuple = ()    # tuple[str, ...]
     source: str = ""
     revision: str = ""     # board revision the caller asked for ("0.14.0"), "" if none
@@ -600,7 +601,7 @@ def _board_with_revision(base: str, rev: str) -> Board:
             chosen.update(extra.get("chosen") or {})
             if extra.get("source"):
                 sources.append(str(extra["source"]))
-    return replace(b, nodes=tuple(nodes), chosen=chosen, revision=rev, source="; ".join(sources))
+    return b._replace(nodes=tuple(nodes), chosen=chosen, revision=rev, source="; ".join(sources))
 
 
 def board(name: str) -> Optional[Board]:
