@@ -25,11 +25,18 @@ def cdir(tmp_path, monkeypatch):
     _evaluate.path = tmp_path / "prj.conf"
     _evaluate.path.write_text(FRAGMENT)
     monkeypatch.setenv("DFULINT_CACHE_DIR", str(d))
-    km._TREES.clear()
-    km._BY_TEXT.clear()
+    _forget()
     yield d
+    _forget()
+
+
+def _forget():
+    """What a new process starts without: parsed trees, and this run's files and evaluations."""
+    from dfulint.sources import clear_caches
+
     km._TREES.clear()
     km._BY_TEXT.clear()
+    clear_caches()
 
 
 def _summary(cfg):
@@ -48,8 +55,7 @@ def test_a_tree_from_the_cache_evaluates_exactly_like_a_fresh_one(cdir):
     fresh = _summary(_evaluate())
     entries = list((cdir / "kconfig-trees").glob("*.pickle"))
     assert len(entries) == 1
-    km._TREES.clear()
-    km._BY_TEXT.clear()
+    _forget()
     built = []
     orig = km._build_tree
     km._build_tree = lambda *a: built.append(a) or orig(*a)
@@ -71,8 +77,7 @@ def test_a_corrupt_entry_is_rebuilt(cdir):
     (entry,) = (cdir / "kconfig-trees").glob("*.pickle")
     entry.write_bytes(b"\x80\x05not a pickle")
     os.chmod(entry, 0o600)
-    km._TREES.clear()
-    km._BY_TEXT.clear()
+    _forget()
     assert _summary(_evaluate()) == fresh
     assert entry.read_bytes() != b"\x80\x05not a pickle"              # rewritten
     assert isinstance(cache.load("kconfig-trees", entry.stem, refs=km._catalogue_ref), km._Tree)
@@ -95,8 +100,7 @@ def test_the_cache_can_be_switched_off(cdir, monkeypatch):
     cache.store("probe", "k", 1)
     assert cache.load("probe", "k") is None
     assert cache.cached("probe", "k", lambda: 7) == 7
-    km._TREES.clear()
-    km._BY_TEXT.clear()
+    _forget()
     assert _summary(_evaluate())[0]["MCUMGR"] == "y"
 
 
@@ -123,8 +127,7 @@ def test_an_unusable_cache_folder_costs_speed_not_correctness(tmp_path, monkeypa
     monkeypatch.setenv("DFULINT_CACHE_DIR", str(blocker))
     _evaluate.path = tmp_path / "prj.conf"
     _evaluate.path.write_text(FRAGMENT)
-    km._TREES.clear()
-    km._BY_TEXT.clear()
+    _forget()
     cache.store("probe", "k", 1)                       # nothing raised
     assert cache.load("probe", "k") is None
     assert _summary(_evaluate())[0]["MCUMGR"] == "y"

@@ -691,3 +691,31 @@ def test_real_mcuboot_configuration():
     # the Thingy:53 board file turns LOG off under prj.conf's LOG_MODE_MINIMAL=y: Kconfig warns
     assert [(d.assignment.name, d.reason) for d in cfg.dropped] == [("LOG_MODE_MINIMAL", "dependency")]
     assert "LOG=n" in cfg.dropped[0].detail
+
+
+# ------------------------------------------------------------------ one evaluation per distinct image
+
+def test_an_image_is_evaluated_once_per_run_for_equal_inputs(tmp_path, monkeypatch):
+    """The boards of an app often share a SoC and every fragment: their image is evaluated once."""
+    from dfulint.sources import clear_caches
+
+    prj = tmp_path / "prj.conf"
+    prj.write_text("CONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_MCUMGR=y\n")
+    board = tmp_path / "board.conf"
+    board.write_text("CONFIG_MCUMGR=n\n")
+    calls = []
+    real = km._evaluate
+    monkeypatch.setattr(km, "_evaluate", lambda *a: calls.append(a[1]) or real(*a))
+    clear_caches()
+    first = evaluate([parse_fragment(prj)], "app", (2, 6, 0), "nrf52", facts=NRF52840)
+    again = evaluate([parse_fragment(prj)], "app", (2, 6, 0), "nrf52", facts=NRF52840)
+    assert again is first and len(calls) == 1
+    other_soc = evaluate([parse_fragment(prj)], "app", (2, 6, 0), "nrf53", facts=NRF5340)
+    with_board = evaluate([parse_fragment(prj), parse_fragment(board)], "app", (2, 6, 0), "nrf52", facts=NRF52840)
+    mcuboot = evaluate([parse_fragment(prj)], "mcuboot", (2, 6, 0), "nrf52", facts=NRF52840)
+    assert len(calls) == 4 and len({id(first), id(other_soc), id(with_board), id(mcuboot)}) == 4
+    assert first.get("MCUMGR").value == "y" and with_board.get("MCUMGR").value == "n"
+    prj.write_text("CONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_MCUMGR=n\n")   # a new run reads the files anew
+    clear_caches()
+    assert evaluate([parse_fragment(prj)], "app", (2, 6, 0), "nrf52", facts=NRF52840).get("MCUMGR").value == "n"
+    assert len(calls) == 5

@@ -986,10 +986,29 @@ def evaluate(fragments: list, image: str, sdk: Any, soc_family: Optional[str] = 
     v = _norm_sdk(sdk)
     try:
         fv = _fact_values(soc_family, facts)
-        with _STATE:
-            return _evaluate(fragments or [], img, image or img, v, list(forced or ()), fv)
+        key = (img, image or img, v, tuple(sorted(fv.items())),
+               tuple(_assignments_key(str(getattr(f, "path", "")), _assignments(f)) for f in fragments or []),
+               _assignments_key("forced", list(forced or ())))
     except Exception as exc:  # a bug here must not stop the lint run
         return _fallback(fragments or [], img, image or img, v, list(forced or ()), exc)
+
+    def run() -> ImageConfig:
+        try:
+            with _STATE:
+                return _evaluate(fragments or [], img, image or img, v, list(forced or ()), fv)
+        except Exception as exc:  # a bug here must not stop the lint run
+            return _fallback(fragments or [], img, image or img, v, list(forced or ()), exc)
+
+    # the boards of an app often share a SoC and every fragment: evaluate such an image once per run
+    # (an ImageConfig is never changed once built, so the boards can share it)
+    from dfulint.sources import parsed_once
+    return parsed_once("kconfig-evaluation", key, run)
+
+
+def _assignments_key(where: str, assigns: list) -> tuple:
+    """What an evaluation depends on in a list of assignments: every value and where it is written."""
+    return (where,) + tuple((getattr(a, "symbol", None), getattr(a, "raw", None), bool(getattr(a, "unset", False)),
+                             getattr(a, "prefix", None), getattr(a, "span", None)) for a in assigns)
 
 
 def _assignments(frag: Any) -> list:
