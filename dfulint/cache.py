@@ -46,6 +46,28 @@ def key_of(*parts: Any) -> str:
     return f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}"
 
 
+class _Pickler(pickle.Pickler):
+    """A pickler that writes references (persistent ids) for the objects `ref_of` names."""
+
+    def __init__(self, file: Any, ref_of: Callable[[Any], Any]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._ref_of = ref_of
+
+    def persistent_id(self, obj: Any) -> Any:
+        return self._ref_of(obj)
+
+
+class _Unpickler(pickle.Unpickler):
+    """An unpickler that resolves those references with `refs`."""
+
+    def __init__(self, file: Any, refs: Callable[[Any], Any]) -> None:
+        super().__init__(file)
+        self._refs = refs
+
+    def persistent_load(self, ref: Any) -> Any:
+        return self._refs(ref)
+
+
 def _trusted(path: Path) -> bool:
     try:
         st = path.stat()
@@ -67,10 +89,7 @@ def load(kind: str, key: str, refs: Optional[Callable[[Any], Any]] = None) -> An
         return None
     try:
         with open(path, "rb") as f:
-            unpickler = pickle.Unpickler(f)
-            if refs is not None:
-                unpickler.persistent_load = refs
-            return unpickler.load()
+            return (_Unpickler(f, refs) if refs is not None else pickle.Unpickler(f)).load()
     except Exception:  # a truncated or foreign entry, or a stale reference, is rebuilt, never fatal
         return None
 
@@ -82,12 +101,12 @@ def store(kind: str, key: str, obj: Any, ref_of: Optional[Callable[[Any], Any]] 
         return
     folder = d / kind
     try:
-        buf = io.BytesIO()
-        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
-        if ref_of is not None:
-            pickler.persistent_id = ref_of
-        pickler.dump(obj)
-        data = buf.getvalue()
+        if ref_of is None:
+            data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        else:
+            buf = io.BytesIO()
+            _Pickler(buf, ref_of).dump(obj)
+            data = buf.getvalue()
     except Exception:
         return
     try:

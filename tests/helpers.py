@@ -32,3 +32,11 @@ def run_cli(args, cwd=None, env=None):
         return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
     finally:
         os.chdir(old)
+
+
+def stderr_of(res) -> str:
+    """What a CLI run wrote to standard error (click < 8.2, on Python 3.9, mixes it into output)."""
+    try:
+        return res.stderr
+    except ValueError:
+        return res.output

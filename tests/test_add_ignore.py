@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dfulint.add_ignore import _hazards
-from helpers import make_app, run_cli
+from helpers import make_app, run_cli, stderr_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "seed_bl653_dvk"
@@ -51,7 +51,7 @@ def test_seed_round_trip(seed: Path):
     res = run(["check", str(seed), f"--add-ignore={REASON}"])
     assert res.exit_code == 0, res.output
     n = len(before["findings"])
-    assert f"for {n} findings in {len(originals)} files" in res.stderr
+    assert f"for {n} findings in {len(originals)} files" in stderr_of(res)
 
     code, after = report(seed)
     assert code == 0 and after["findings"] == []
@@ -96,7 +96,7 @@ def test_seed_round_trip(seed: Path):
 
     # a second --add-ignore has nothing left to do
     res = run(["check", str(seed), "--add-ignore"])
-    assert res.exit_code == 0 and "added 0 suppressions for 0 findings in 0 files" in res.stderr
+    assert res.exit_code == 0 and "added 0 suppressions for 0 findings in 0 files" in stderr_of(res)
 
 
 def test_devicetree_comments_keep_the_indentation(seed: Path):
@@ -137,7 +137,7 @@ def test_two_findings_on_one_line_get_one_comment(tmp_path: Path):
     assert {(f["code"], f["line"]) for f in before["findings"]} == {("DFU401", 2), ("DFU402", 2)}
     res = run(["check", str(app), "--select", "DFU4", "--add-ignore=known"])
     assert res.exit_code == 0, res.output
-    assert "added 1 suppression for 2 findings in 1 file" in res.stderr
+    assert "added 1 suppression for 2 findings in 1 file" in stderr_of(res)
     assert lines(app / "prj.conf") == ["CONFIG_GPIO=y", "# dfulint: ignore[DFU401,DFU402] known",
                                        "CONFIG_MAIN_STACK_SIZE=2048 # was 1024", "CONFIG_MAIN_STACK_SIZE=4096"]
     assert report(app, "--select", "DFU4")[1]["findings"] == []
@@ -169,7 +169,7 @@ def test_findings_without_a_place_are_listed_and_kept(seed: Path):
     assert res.exit_code == 1
     for f in missing:
         assert (f"cannot add a suppression for {seed / f['path']}:{f['line']} {f['code']}: the file does not exist"
-                in res.stderr)
+                in stderr_of(res))
         assert not (seed / f["path"]).exists()
     _, after = report(seed)
     assert [(f["code"], f["path"]) for f in after["findings"]] == [(f["code"], f["path"]) for f in missing]
@@ -193,7 +193,7 @@ def test_build_directory_files_are_not_touched(seed: Path):
     res = run(["check", str(seed), "--add-ignore"])
     assert res.exit_code == 1
     assert (build / "partitions.yml").read_text() == layout
-    assert "the file is an output of the build directory" in res.stderr
+    assert "the file is an output of the build directory" in stderr_of(res)
     _, after = report(seed)
     assert {f["path"] for f in after["findings"]} == {"build/partitions.yml"}
 
@@ -205,7 +205,7 @@ def test_a_file_that_is_not_utf8_is_left_untouched(seed: Path):
     res = run(["check", str(seed), "--add-ignore"])
     assert res.exit_code == 1
     assert p.read_bytes() == data
-    assert "prj.conf:2 DFU001: the file is not valid UTF-8; it is not rewritten" in res.stderr
+    assert "prj.conf:2 DFU001: the file is not valid UTF-8; it is not rewritten" in stderr_of(res)
     _, after = report(seed)
     assert after["findings"] and {f["path"] for f in after["findings"]} == {"child_image/mcuboot/prj.conf"}
     assert "# dfulint: ignore[DFU701]" in (seed / "prj.conf").read_text()      # the other files got theirs
@@ -260,8 +260,8 @@ def test_a_file_that_cannot_be_written_is_reported_not_a_crash(seed: Path, monke
     res = run(["check", str(seed), "--add-ignore"])
     assert res.exit_code == 1, res.output
     assert "internal error" not in res.output
-    assert "prj.conf:21 DFU701: cannot write the file: Permission denied" in res.stderr
-    assert "added 0 suppressions for 0 findings in 0 files" in res.stderr
+    assert "prj.conf:21 DFU701: cannot write the file: Permission denied" in stderr_of(res)
+    assert "added 0 suppressions for 0 findings in 0 files" in stderr_of(res)
     assert {p: p.read_bytes() for p in seed.rglob("*") if p.is_file()} == before
 
 
@@ -279,7 +279,7 @@ def test_an_unused_suppression_is_left_to_be_removed(seed: Path):
     p.write_text(p.read_text().replace("CONFIG_BT=y\n", "# dfulint: ignore[DFU402]\nCONFIG_BT=y\n", 1))
     res = run(["check", str(seed), "--add-ignore"])
     assert res.exit_code == 1
-    assert "prj.conf:2 DFU007: the finding is about a suppression comment itself" in res.stderr
+    assert "prj.conf:2 DFU007: the finding is about a suppression comment itself" in stderr_of(res)
     assert lines(p)[1:3] == ["# dfulint: ignore[DFU402]", "CONFIG_BT=y"]
     _, after = report(seed)
     assert [(f["code"], f["line"]) for f in after["findings"]] == [("DFU007", 2)]

@@ -215,7 +215,7 @@ def test_aliases_to_integers_are_fine(tmp_path):
     "- " * 100_000 + "x\n",
     "? " * 100_000 + "x\n",
     "".join("  " * i + f"k{i}:\n" for i in range(1500)) + "  " * 1500 + "v\n",
-])
+], ids=["flow-sequences", "flow-mappings", "block-sequences", "complex-keys", "indented-mappings"])
 def test_deep_nesting_is_a_problem_not_a_crash(tmp_path, text):
     # libyaml's composer recurses in C and overflows the stack on these: run in a child process
     # so that a segmentation fault fails this test instead of killing the test run

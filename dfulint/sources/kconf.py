@@ -226,7 +226,7 @@ def guess_type(raw: str) -> str:
     v = raw.strip()
     if v.startswith('"'):
         return "string"
-    head = re.split(r"\s", v, 1)[0] if v else ""
+    head = re.split(r"\s", v, maxsplit=1)[0] if v else ""
     if head in ("y", "n", "m"):
         return "bool"
     if re.fullmatch(r"0[xX][0-9a-fA-F]+", head):
