@@ -78,10 +78,8 @@ _BOARD_TABLE = None
 def _board_table() -> list:
     global _BOARD_TABLE
     if _BOARD_TABLE is None:
-        import yaml
-        path = Path(__file__).resolve().parent.parent / "knowledge" / "board_sysbuild.yaml"
-        with open(path, encoding="utf-8") as f:
-            data = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+        from dfulint.knowledge import load_table
+        data = load_table(Path(__file__).resolve().parent.parent / "knowledge" / "board_sysbuild.yaml") or {}
         _BOARD_TABLE = list(data.get("boards") or [])
     return _BOARD_TABLE
 

@@ -87,11 +87,14 @@ def compose_yaml(text: str) -> Optional[yaml.Node]:
 
 def load_yaml(text: str) -> Any:
     """yaml.safe_load with the same protection (aliases become shared objects, never copies).
-    Returns None for text that does not load."""
-    try:
-        return yaml.load(text, Loader=_loader(text))
-    except (yaml.YAMLError, RecursionError, ValueError, TypeError):
-        return None
+    Returns None for text that does not load. Loaded once per run for the same text (a
+    sample.yaml is read for its boards and again for its scenarios); callers only read the result."""
+    def load() -> Any:
+        try:
+            return yaml.load(text, Loader=_loader(text))
+        except (yaml.YAMLError, RecursionError, ValueError, TypeError):
+            return None
+    return parsed_once("yaml", (text,), load)
 
 INT_KEYS = ("address", "end_address", "size")
 KNOWN_KEYS = {"address", "end_address", "size", "region", "device", "span", "orig_span",
