@@ -89,9 +89,14 @@ def load(kind: str, key: str, refs: Optional[Callable[[Any], Any]] = None) -> An
         return None
     try:
         with open(path, "rb") as f:
-            return (_Unpickler(f, refs) if refs is not None else pickle.Unpickler(f)).load()
+            obj = (_Unpickler(f, refs) if refs is not None else pickle.Unpickler(f)).load()
     except Exception:  # a truncated or foreign entry, or a stale reference, is rebuilt, never fatal
         return None
+    try:
+        os.utime(path)      # pruning drops the entries used least recently, not the oldest
+    except OSError:
+        pass
+    return obj
 
 
 def store(kind: str, key: str, obj: Any, ref_of: Optional[Callable[[Any], Any]] = None) -> None:
@@ -126,7 +131,7 @@ def _prune(folder: Path) -> None:
         entries = [e for e in os.scandir(folder) if e.name.endswith(".pickle")]
         if len(entries) <= _MAX_ENTRIES:
             return
-        entries.sort(key=lambda e: e.stat().st_mtime)
+        entries.sort(key=lambda e: e.stat().st_mtime)      # last written or read
         for e in entries[: len(entries) - _MAX_ENTRIES // 2]:
             os.unlink(e.path)
     except OSError:

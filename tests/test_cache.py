@@ -115,8 +115,19 @@ def test_keys_change_with_their_inputs(tmp_path):
 
 
 def test_the_cache_keeps_a_bounded_number_of_entries(cdir, monkeypatch):
+    import time
+
     monkeypatch.setattr(cache, "_MAX_ENTRIES", 10)
-    for i in range(25):
+    for i in range(10):
+        cache.store("probe", f"k{i}", i)
+        os.utime(cdir / "probe" / f"k{i}.pickle", (1000 + i, 1000 + i))   # k0 is the oldest
+    assert cache.load("probe", "k0") == 0                                  # ... but just used
+    time.sleep(0.01)
+    cache.store("probe", "k10", 10)                                        # one too many: prune
+    kept = {p.stem for p in (cdir / "probe").glob("*.pickle")}
+    assert len(kept) <= 10
+    assert {"k0", "k10", "k9"} <= kept and "k1" not in kept               # least recently used went first
+    for i in range(11, 40):
         cache.store("probe", f"k{i}", i)
     assert len(list((cdir / "probe").glob("*.pickle"))) <= 10
 

@@ -139,7 +139,15 @@ class ImageConfig:
 def _ver(v: Any) -> Optional[tuple]:
     if v is None:
         return None
-    if isinstance(v, (tuple, list)):
+    if isinstance(v, list):
+        v = tuple(v)
+    return _ver_of(v)
+
+
+@lru_cache(maxsize=2048)
+def _ver_of(v: Any) -> Optional[tuple]:
+    """A version as a 3-tuple (the catalogue asks for the same few versions thousands of times)."""
+    if isinstance(v, tuple):
         t = tuple(int(x) for x in v)
     else:
         parts = str(v).strip().lstrip("v").split(".")
