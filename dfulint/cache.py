@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-_MAX_ENTRIES = 400
+_MAX_ENTRIES = 1000          # per kind; a parsed Kconfig tree is about 60 KB
 
 
 def cache_dir() -> Optional[Path]:
