@@ -246,3 +246,27 @@ def test_load_yaml_never_raises():
     assert load_yaml("- " * 100_000 + "x\n") is None
     data = load_yaml(billion_laughs())
     assert data["l11"][0] is data["l11"][1]                          # shared, not copied
+
+
+def test_pyyamls_printable_check_is_compiled_only_when_used():
+    """Importing PyYAML compiles a regex of every printable Unicode character, which dfulint's
+    libyaml reading never uses: it is compiled on first use, and then behaves exactly the same."""
+    code = (
+        "import re, sys\n"
+        "import dfulint.sources.pm, yaml\n"
+        "p = yaml.reader.Reader.NON_PRINTABLE\n"
+        "print(type(p).__name__, p._real is None)\n"
+        "ref = re.compile(dfulint.sources.pm._YAML_NON_PRINTABLE, re.UNICODE)\n"
+        "samples = ['plain', 'tab\\there', 'bell\\x07', 'nul\\x00', 'del\\x7f', 'nbsp\\xa0', 'bom\\ufeff',\n"
+        "           'surrogate\\ud800', 'emoji\\U0001F600', 'ff\\uffff', 'next\\x85']\n"
+        "print(all(bool(p.search(s)) == bool(ref.search(s)) for s in samples), p._real is not None)\n"
+        "try:\n"
+        "    yaml.load('a: \"x\\x07\"', Loader=yaml.SafeLoader)\n"
+        "    print('accepted')\n"
+        "except yaml.reader.ReaderError:\n"
+        "    print('rejected')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split() == ["_OnFirstUse", "True", "True", "True", "rejected"]

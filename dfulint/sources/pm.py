@@ -8,11 +8,35 @@ at their line (Partition Manager dies on them with a Python TypeError).
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-import yaml
+# PyYAML's pure-Python Reader compiles, when yaml is imported, a regex of every printable Unicode
+# character; building it costs a tenth of a small app's whole run. dfulint reads YAML with libyaml,
+# which checks characters itself; the pure-Python loader (deeply nested text, or PyYAML built
+# without libyaml) still gets the exact pattern, compiled the first time it is used.
+_YAML_NON_PRINTABLE = "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]"
+
+
+class _OnFirstUse:
+    """Stands in for a compiled pattern in `re`'s cache until a method of it is used."""
+
+    def __init__(self, pattern: str) -> None:
+        self._source = pattern
+        self._real = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._real is None:
+            self._real = re.compile(self._source, re.UNICODE)   # another cache key: a real compile
+        return getattr(self._real, name)
+
+
+if "yaml" not in sys.modules and isinstance(getattr(re, "_cache", None), dict):
+    re._cache.setdefault((str, _YAML_NON_PRINTABLE, 0), _OnFirstUse(_YAML_NON_PRINTABLE))
+
+import yaml  # noqa: E402
 
 from dfulint.core import Located, Span
 from dfulint.sources import Problem, parsed_once, read_text
