@@ -80,8 +80,7 @@ class Sized(NamedTuple):
     span: Optional[Span] = None
 
 
-@dataclass
-class PlacementInput:
+class PlacementInput(NamedTuple):
     """Everything Partition Manager's placement depends on for one flash region."""
     flash_base: int                  # internal flash base (0x01000000 on the nRF5340 network core)
     flash_size: int
@@ -103,7 +102,7 @@ class PlacementInput:
     ext_page_size: int = 4096
     # extra dynamic partitions: (name, size[, placement]) tuples or dicts with the pm.yml keys
     # name, size, before, after, align ({start: n} / {end: n}), align_next, share_size, region
-    extra_dynamic: list = field(default_factory=list)
+    extra_dynamic: tuple = ()
 
 
 # --------------------------------------------------------------------------- internals
