@@ -48,7 +48,15 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
+_WRITE_ERRORS = ("ENOSPC", "EDQUOT", "EFBIG", "EIO")   # the output's disk, not dfulint, failed
+
+
 def _bug(exc: BaseException, debug: bool) -> None:
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in {getattr(errno, n, None) for n in _WRITE_ERRORS} - {None}:
+        _quiet_stdout()
+        _fail(f"cannot write the output: {exc.strerror or exc}")
     if debug:
         raise exc
     click.echo(f"dfulint: internal error (this is a bug in dfulint, please report it): "
@@ -346,7 +354,15 @@ def entry() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):   # a closed pipe (dfulint check | head): nothing more to say
+        except (BrokenPipeError, ValueError):   # a closed pipe (dfulint check | head): nothing more to say
             pass
+        except OSError as exc:                  # a full disk: the report is incomplete
+            if stream is sys.stdout:
+                try:
+                    sys.stderr.write(f"dfulint: error: cannot write the output: {exc.strerror or exc}\n")
+                    sys.stderr.flush()
+                except (OSError, ValueError):
+                    pass
+                code = EXIT_ERROR
     os._exit(code)
 

@@ -133,6 +133,17 @@ def test_a_reader_that_stops_early_is_no_error(repo: Path):
         assert proc.wait(timeout=120) in (0, 1) and "internal error" not in err and "Traceback" not in err
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("cmd", [["check", "apps/seed"], ["rules"], ["map", "apps/seed"], ["rule", "DFU201"]])
+def test_a_full_disk_is_an_error_not_a_bug(repo: Path, cmd):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "dfulint", *cmd], cwd=repo, env=env, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "dfulint: error: cannot write the output: No space left on device"
+
+
 # ------------------------------------------------------------------ baseline
 
 def test_baseline_write_then_use(repo: Path):
