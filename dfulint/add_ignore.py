@@ -50,7 +50,7 @@ class _Carrier(NamedTuple):
     edits: list
 
 
-@dataclass
+@dataclass(eq=False)
 class _Written:
     """A directive line this run inserted: where it ended up, its text and the codes it names."""
     path: Path
@@ -60,7 +60,7 @@ class _Written:
     lang: str
 
 
-@dataclass
+@dataclass(eq=False)
 class AddReport:
     """What --add-ignore did: directives written or extended, findings they cover, files changed,
     and the findings no directive can cover, each with the reason."""

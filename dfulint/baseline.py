@@ -114,7 +114,7 @@ def fingerprints(findings: list, root: Path) -> dict[int, str]:
 
 # ------------------------------------------------------------------ the baseline file
 
-@dataclass
+@dataclass(eq=False)
 class Baseline:
     """A baseline file: the fingerprints of accepted findings, each with its entry."""
     path: Path

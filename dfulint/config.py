@@ -89,7 +89,7 @@ class PathIgnore(NamedTuple):
         return "/" not in self.pattern.strip("/") and rx.fullmatch(rel.rsplit("/", 1)[-1]) is not None
 
 
-@dataclass
+@dataclass(eq=False)
 class Settings:
     """The effective configuration for one app, with the origin of every value."""
 
@@ -108,7 +108,7 @@ class Settings:
     fail_on_origin: Origin = DEFAULT
 
 
-@dataclass
+@dataclass(eq=False)
 class Overrides:
     """What the command line says; each set value beats the configuration files."""
 

@@ -59,7 +59,7 @@ class Edit(NamedTuple):
     text: str
 
 
-@dataclass
+@dataclass(eq=False)
 class Finding:
     """One problem found: rule code, message, where it is, severity, and how to fix it."""
     code: str

@@ -10,7 +10,7 @@ from dfulint.core import Finding, Severity
 from dfulint.workspace import App, describe_app, find_apps
 
 
-@dataclass
+@dataclass(eq=False)
 class Options:
     """What a run checks and how: rule selection, severities, boards, SDK version, build directory."""
     select: Optional[set[str]] = None          # None: every rule
@@ -27,7 +27,7 @@ class Options:
     baseline: Optional[tuple[str, Path]] = None            # ("write" | "use", file)
 
 
-@dataclass
+@dataclass(eq=False)
 class AppResult:
     """One checked app, its board targets and the options it was checked with."""
     app: App
@@ -35,7 +35,7 @@ class AppResult:
     options: Optional[Options] = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Result:
     """Everything a run found, in report order, with what was suppressed and why."""
     findings: list[Finding] = field(default_factory=list)

@@ -19,7 +19,7 @@ from typing import Callable, Optional
 from dfulint.core import Edit
 
 
-@dataclass
+@dataclass(eq=False)
 class FilePlan:
     """The edits --fix makes to one file, and the text before and after."""
     path: Path
@@ -29,7 +29,7 @@ class FilePlan:
     findings: list = field(default_factory=list)   # the findings they mend
 
 
-@dataclass
+@dataclass(eq=False)
 class Plan:
     """Every file --fix changes, and the edits it skipped or left for a later pass."""
     files: list[FilePlan] = field(default_factory=list)
@@ -211,7 +211,7 @@ def write(p: Plan) -> list[Path]:
     return written
 
 
-@dataclass
+@dataclass(eq=False)
 class FixReport:
     """What --fix did over all its passes."""
     fixed: int = 0                   # findings mended

@@ -41,7 +41,7 @@ def _unused_marker(t):
     return ()
 
 
-@dataclass
+@dataclass(eq=False)
 class Directive:
     """An inline `dfulint: ignore[...]` comment."""
     path: Path

@@ -48,7 +48,7 @@ def parse_version(text: str) -> Optional[tuple[int, int, int]]:
     return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
 
 
-@dataclass
+@dataclass(eq=False)
 class App:
     """An app folder: its files, framework, build system, SDK version and boards."""
     root: Path

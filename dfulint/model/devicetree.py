@@ -31,7 +31,7 @@ def from_knowledge(span: Optional[Span]) -> bool:
     return span is not None and span.path == KNOWLEDGE_PATH
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)   # __repr__ below
 class MergedNode:
     """A devicetree node after every overlay of an image is applied, with each property's history."""
     path: str                                   # "/soc/spi@40004000/is25@0" or "&label"

@@ -60,7 +60,7 @@ class Key(NamedTuple):
     where: Where
 
 
-@dataclass
+@dataclass(eq=False)
 class DfuFacts:
     """What a target's update path looks like: transports, signing, encryption, MCUboot."""
     transports: list = field(default_factory=list)        # [Transport]

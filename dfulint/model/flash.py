@@ -26,7 +26,7 @@ class FlashDevice(NamedTuple):
         return self.base + self.size
 
 
-@dataclass
+@dataclass(eq=False)
 class Partition:
     """One partition of a flash map: name, address, size, region, and where it was defined."""
     name: str
@@ -50,7 +50,7 @@ class Partition:
         return bool(self.span_of)
 
 
-@dataclass
+@dataclass(eq=False)
 class FlashMap:
     """A target's partitions per flash device, and how dfulint learned them."""
     devices: dict[str, FlashDevice] = field(default_factory=dict)

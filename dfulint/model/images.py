@@ -21,7 +21,7 @@ class Layer(NamedTuple):
     why: str
 
 
-@dataclass
+@dataclass(eq=False)
 class Image:
     """One image of a build (app, mcuboot, ...): its configuration and devicetree layers in build order."""
     name: str                                   # "app", "mcuboot", "sysbuild"

@@ -62,7 +62,7 @@ class Value:
     note: str = ""
 
 
-@dataclass
+@dataclass(eq=False)
 class Dropped:
     """An assignment that did not take effect, and why."""
     assignment: object
@@ -70,7 +70,7 @@ class Dropped:
     detail: str
 
 
-@dataclass
+@dataclass(eq=False)
 class ImageConfig:
     """One image's evaluated Kconfig: every value with its provenance, and what did not take."""
     image: str

@@ -110,7 +110,7 @@ class BootParams(NamedTuple):
     enc_key_bytes: int = DEFAULT_ENC_KEY_BYTES
 
 
-@dataclass
+@dataclass(eq=False)
 class Reason:
     """Why a slot law fails, with MCUboot's own log line and the numbers behind it."""
     code: str        # stable machine key
@@ -422,7 +422,7 @@ def _scratch_adjust(usable: int, t: int, scratch_trailer: int, ends: tuple[int, 
 # The analysis
 # --------------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class _Ctx:
     """State shared by the steps of one computation."""
     params: BootParams

@@ -108,7 +108,7 @@ class PlacementInput(NamedTuple):
 # --------------------------------------------------------------------------- internals
 
 
-@dataclass
+@dataclass(eq=False)
 class _Req:
     """One dynamic partition requirement, as a preprocessed pm.yml states it."""
 
@@ -142,7 +142,7 @@ class _Static(NamedTuple):
     part: PmPartition
 
 
-@dataclass
+@dataclass(eq=False)
 class _Ctx:
     """State shared by the steps of one computation."""
     inp: PlacementInput

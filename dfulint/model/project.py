@@ -68,7 +68,7 @@ class ExtFlash(NamedTuple):
     page_known: bool = True      # False when the driver's page option has no value in this image
 
 
-@dataclass
+@dataclass(eq=False)
 class Target:
     """One board target of an app: its images, flash map, MCUboot analysis and facts."""
     app: App
@@ -142,7 +142,7 @@ class Target:
 SYSBUILD_CONF = re.compile(r"(^|.*[._-])sysbuild([_-].*)?\.conf$")
 
 
-@dataclass
+@dataclass(eq=False)
 class AppFiles:
     """Every configuration file of an app, parsed once and shared by all its board targets
     (input-error and hygiene rules look at files whether or not this board's build reads them)."""

@@ -46,7 +46,7 @@ STORAGE_HINTS = ("storage", "settings", "nvs", "littlefs", "fcb", "lfs")
 
 # ------------------------------------------------------------------ the picture
 
-@dataclass
+@dataclass(eq=False)
 class Shape:
     """One rectangle of the HTML flash map."""
     name: str

@@ -60,7 +60,7 @@ Cell = Union[int, str]
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class DtsValue:
     """One comma-separated component of a property value."""
 
@@ -81,7 +81,7 @@ class DtsValue:
         return [f.span(a, b) for a, b in offsets]
 
 
-@dataclass
+@dataclass(eq=False)
 class DtsProperty:
     """A devicetree property as written, with the span of its name and value."""
     name: str
@@ -148,7 +148,7 @@ class DtsProperty:
         return not self.values
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)   # __repr__ below
 class DtsNode:
     """A devicetree node as written, or a `&label { ... }` reference to one."""
     name: str                          # "is25@0", "/", "chosen"; "" for a `&label { }` block
@@ -187,7 +187,7 @@ class DtsNode:
                 f"children={len(self.children)}, span={self.span})")
 
 
-@dataclass
+@dataclass(eq=False)
 class DtsInclude:
     """An #include line of a devicetree file and what it resolved to."""
     name: str
@@ -196,7 +196,7 @@ class DtsInclude:
     resolved: Optional[Path] = None     # None: not found, or refused
 
 
-@dataclass
+@dataclass(eq=False)
 class DtsFile:
     """A devicetree file as written: its nodes, includes, macros and problems."""
     path: Path

@@ -74,7 +74,7 @@ class Assignment(NamedTuple):
         return (raw[: m.start()] if m else raw).strip()
 
 
-@dataclass
+@dataclass(eq=False)
 class Fragment:
     """A Kconfig fragment file: its assignments in order, and its malformed lines."""
     path: Path

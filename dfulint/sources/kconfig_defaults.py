@@ -42,7 +42,7 @@ class KconfigDefault(NamedTuple):
     before_sdk: bool            # written before the SDK's sysbuild Kconfig is sourced
 
 
-@dataclass
+@dataclass(eq=False)
 class KconfigDefaults:
     """The defaults a Kconfig file of the app declares."""
     path: Path

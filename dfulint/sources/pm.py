@@ -129,7 +129,7 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 STR_TAG = "tag:yaml.org,2002:str"
 
 
-@dataclass
+@dataclass(eq=False)
 class PmPartition:
     """One partition of a pm_static.yml, with the span of each field."""
     name: str
