@@ -1,9 +1,11 @@
-"""dfulint's own on-disk cache: data derived only from dfulint's knowledge files and code.
+"""dfulint's own on-disk cache of data that is slow to build and changes rarely: parsed knowledge
+tables, generated Kconfig trees, and the Kconfig symbols a west workspace (the SDK) defines.
 
-Nothing from a checked project is ever stored here, so a cache entry can only go stale when
-dfulint itself changes; every key includes a fingerprint of the files the entry was built from.
-Entries are pickles written and read by this module alone. A file that is not the user's own,
-or that others may write to, is never loaded; a missing, stale or broken entry is rebuilt.
+Nothing read from a checked app is stored here. Every key includes a checksum of the files the
+entry is built from (dfulint's own, or the state of the workspace's repositories), so an entry
+goes stale only when those change. Entries are pickles written and read by this module alone. A
+file that is not the user's own, or that others may write to, is never loaded; a missing, stale
+or broken entry is rebuilt.
 """
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ levels below the workspace with `zephyr/module.yml`: `nrf/`, `nrfxlib/`, `module
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from functools import lru_cache
@@ -23,7 +22,6 @@ MAX_KCONFIG_FILES = 40_000
 MAX_BOARD_DTS = 20_000
 MODULE_DEPTH = 3
 MCUBOOT_APP = Path("bootloader") / "mcuboot" / "boot" / "zephyr"
-CACHE_FORMAT = 1
 
 _CONFIG_LINE = re.compile(r"^[ \t]*(?:menu)?config[ \t]+([A-Za-z0-9_$().\-{}]+)[ \t]*(?:#.*)?$", re.M)
 _MACRO = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}")
@@ -202,16 +200,17 @@ def _scan_roots(west_root: Path) -> list[Path]:
 
 
 def _cache_key(west_root: Path, roots: list[Path]) -> str:
-    import hashlib
+    """The workspace and the state of its repositories (a checkout or an edit moves these)."""
+    from dfulint.cache import file_fingerprint, key_of
 
-    h = hashlib.sha1(f"{CACHE_FORMAT}|{west_root}".encode())
+    state = []
     for r in roots:
         for p in (r, r / ".git" / "HEAD", r / ".git" / "index", r / "VERSION"):
             try:
-                h.update(f"|{p}:{p.stat().st_mtime_ns}".encode())
+                state.append((str(p), p.stat().st_mtime_ns))
             except OSError:
-                h.update(f"|{p}:-".encode())
-    return h.hexdigest()[:20]
+                state.append((str(p), None))
+    return key_of(file_fingerprint([__file__]), str(west_root), tuple(state))
 
 
 def _walk_kconfig(roots: Iterable[Path], mcuboot_app: Path) -> WorkspaceSymbols:
@@ -244,54 +243,17 @@ def _walk_kconfig(roots: Iterable[Path], mcuboot_app: Path) -> WorkspaceSymbols:
     return WorkspaceSymbols(mk("mcuboot"), mk("rest"))
 
 
-def _cache_file(key: str) -> Optional[Path]:
-    from dfulint.knowledge import _cache_dir
-
-    d = _cache_dir()
-    return d / f"west-kconfig-{key}.json" if d else None
-
-
-def _load_cached(path: Optional[Path]) -> Optional[WorkspaceSymbols]:
-    if path is None:
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        parts = []
-        for k in ("mcuboot", "rest"):
-            v = data[k]
-            parts.append(Symbols(frozenset(v["names"]), tuple(v["patterns"]), bool(v["complete"]), int(v["files"])))
-        return WorkspaceSymbols(*parts)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _store(path: Optional[Path], ws: WorkspaceSymbols) -> None:
-    if path is None:
-        return
-    data = {k: {"names": sorted(s.names), "patterns": list(s.patterns), "complete": s.complete, "files": s.files}
-            for k, s in (("mcuboot", ws.mcuboot), ("rest", ws.rest))}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass
-
-
 @lru_cache(maxsize=8)
 def workspace_symbols(west_root: Path) -> WorkspaceSymbols:
     """The Kconfig symbols the workspace defines, split into MCUboot's and the rest. Kept in the
     user's cache folder, keyed by the workspace path and the state of its repositories."""
+    from dfulint import cache
+
     west_root = Path(west_root)
     roots = _scan_roots(west_root)
-    cfile = _cache_file(_cache_key(west_root, roots))
-    cached = _load_cached(cfile)
-    if cached is not None:
-        return cached
-    ws = _walk_kconfig(roots, west_root / MCUBOOT_APP)
-    _store(cfile, ws)
-    return ws
+    return cache.cached("west-kconfig", _cache_key(west_root, roots),
+                        lambda: _walk_kconfig(roots, west_root / MCUBOOT_APP),
+                        lambda ws: isinstance(ws, WorkspaceSymbols))
 
 
 def app_symbols(app_root: Path, kconfig_files: Iterable[Path], max_files: int = 200) -> Symbols:

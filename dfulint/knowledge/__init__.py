@@ -16,7 +16,6 @@ unambiguous.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -137,49 +136,22 @@ class JedecPart(NamedTuple):
 
 # ------------------------------------------------------------------ loading
 
-def _cache_dir() -> Optional[Path]:
-    from dfulint.cache import cache_dir
-    return cache_dir()
-
-
 def load_table(path: Path) -> Any:
     """A knowledge YAML file as Python data.
 
     The YAML files are the source of truth; building Python objects from YAML costs more than
-    everything else dfulint does for a small app, so the parsed data is kept as JSON in the
-    user's cache directory, keyed by the YAML's content hash (a stale or broken cache is ignored).
+    everything else dfulint does for a small app, so the parsed data is kept in dfulint's cache,
+    keyed by the YAML's checksum (a stale or broken entry is rebuilt).
     """
-    import json
-    import zlib
+    from dfulint import cache
 
-    raw = path.read_bytes()
-    digest = f"{zlib.crc32(raw):08x}{len(raw):x}"
-    cdir = _cache_dir()
-    cfile = cdir / f"{path.stem}-{digest}.json" if cdir else None
-    if cfile is not None:
-        try:
-            return json.loads(cfile.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
-    import yaml  # deferred: keep importing this module cheap
+    def parse() -> Any:
+        import yaml  # deferred: keep importing this module cheap
 
-    loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
-    data = yaml.load(raw.decode("utf-8"), Loader=loader)
-    if cfile is not None:
-        try:
-            text = json.dumps(data)
-            if json.loads(text) == data:   # only tables JSON keeps exactly (string keys, no dates)
-                cdir.mkdir(parents=True, exist_ok=True)
-                tmp = cfile.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text(text, encoding="utf-8")
-                os.replace(tmp, cfile)
-        except (OSError, TypeError, ValueError):
-            pass
-    return data
+        loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+        return yaml.load(path.read_bytes().decode("utf-8"), Loader=loader)
 
-
-def _yaml_load(path: Path) -> Any:
-    return load_table(path)
+    return cache.cached("tables", cache.key_of(path.name, cache.file_fingerprint([path])), parse)
 
 
 class _Tables:
@@ -212,9 +184,9 @@ def _tables() -> _Tables:
 
 def _build_tables() -> _Tables:
     t = _Tables()
-    _load_socs(t, _yaml_load(_HERE / "socs.yaml") or {})
-    _load_boards(t, _yaml_load(_HERE / "boards.yaml") or {})
-    _load_jedec(t, _yaml_load(_HERE / "jedec.yaml") or {})
+    _load_socs(t, load_table(_HERE / "socs.yaml") or {})
+    _load_boards(t, load_table(_HERE / "boards.yaml") or {})
+    _load_jedec(t, load_table(_HERE / "jedec.yaml") or {})
     return t
 
 
