@@ -3,18 +3,46 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# the whole MCUmgr image-management chain over Bluetooth, as an app's prj.conf writes it
+MCUMGR_BT_CHAIN = """\
+CONFIG_BOOTLOADER_MCUBOOT=y
+CONFIG_BT=y
+CONFIG_BT_PERIPHERAL=y
+CONFIG_BT_SMP=y
+CONFIG_MCUMGR=y
+CONFIG_NET_BUF=y
+CONFIG_ZCBOR=y
+CONFIG_FLASH=y
+CONFIG_FLASH_MAP=y
+CONFIG_STREAM_FLASH=y
+CONFIG_IMG_MANAGER=y
+CONFIG_MCUMGR_GRP_IMG=y
+CONFIG_MCUMGR_TRANSPORT_BT=y
+"""
+
 CMAKE = ("cmake_minimum_required(VERSION 3.20.0)\n"
          "find_package(Zephyr REQUIRED HINTS $ENV{ZEPHYR_BASE})\nproject(t)\n")
 
 
-def make_app(root: Path, files: dict) -> Path:
-    """Write an app folder: the given files (relative path -> text) and a Zephyr CMakeLists.txt."""
+def write_tree(root: Path, files: dict, git: bool = True) -> Path:
+    """Write files (relative path -> text or bytes) under root. A `.git` folder marks the top of a
+    repository, so that nothing above the test's folder (a west.yml, a config file) is looked at."""
+    root.mkdir(parents=True, exist_ok=True)
+    if git:
+        (root / ".git").mkdir(exist_ok=True)
     for rel, text in files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    (root / "CMakeLists.txt").write_text(CMAKE)
+        if isinstance(text, bytes):
+            p.write_bytes(text)
+        else:
+            p.write_text(text)
     return root
+
+
+def make_app(root: Path, files: dict, git: bool = False) -> Path:
+    """An app folder: a Zephyr CMakeLists.txt (unless `files` has its own) and the given files."""
+    return write_tree(root, {"CMakeLists.txt": CMAKE, **files}, git)
 
 
 def run_cli(args, cwd=None, env=None):

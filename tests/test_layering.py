@@ -10,8 +10,8 @@ import pytest
 from dfulint.model.images import app_layers, mcuboot_layers
 from dfulint.model.project import build_target
 from dfulint.workspace import describe_app
+from helpers import make_app
 
-CMAKE = "cmake_minimum_required(VERSION 3.20.0)\nfind_package(Zephyr REQUIRED HINTS $ENV{ZEPHYR_BASE})\nproject(app)\n"
 BOARD = "nrf52840dk_nrf52840"
 
 
@@ -21,14 +21,7 @@ def no_zephyr_base(monkeypatch):
 
 
 def make(root: Path, files: dict) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / ".git").mkdir(exist_ok=True)
-    files = {"CMakeLists.txt": CMAKE, **files}
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
+    return make_app(root, files, git=True)
 
 
 def target(root: Path, sdk: str, board: str = BOARD):

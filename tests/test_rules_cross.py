@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from dfulint.cli import cli
-from helpers import make_app
+from helpers import MCUMGR_BT_CHAIN, make_app
 from dfulint.model.kconfig import eval_condition
 from dfulint.model.project import build_targets
 from dfulint.sources import clear_caches
@@ -19,21 +19,7 @@ from dfulint.workspace import describe_app
 NRF52840 = ("--board", "nrf52840dk/nrf52840")
 NRF5340 = ("--board", "nrf5340dk/nrf5340/cpuapp")
 
-CHAIN = """CONFIG_BOOTLOADER_MCUBOOT=y
-CONFIG_BT=y
-CONFIG_BT_PERIPHERAL=y
-CONFIG_BT_SMP=y
-CONFIG_MCUMGR=y
-CONFIG_NET_BUF=y
-CONFIG_ZCBOR=y
-CONFIG_FLASH=y
-CONFIG_FLASH_MAP=y
-CONFIG_STREAM_FLASH=y
-CONFIG_IMG_MANAGER=y
-CONFIG_MCUMGR_GRP_IMG=y
-CONFIG_MCUMGR_TRANSPORT_BT=y
-CONFIG_MCUMGR_TRANSPORT_BT_AUTHEN=y
-"""
+CHAIN = MCUMGR_BT_CHAIN + "CONFIG_MCUMGR_TRANSPORT_BT_AUTHEN=y\n"
 
 
 make = make_app

@@ -15,10 +15,10 @@ from dfulint import docs
 from dfulint.checks import load_all
 from dfulint.cli import cli
 from dfulint.core import Severity
+from helpers import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "seed_bl653_dvk"
-CMAKE = "cmake_minimum_required(VERSION 3.20.0)\nfind_package(Zephyr REQUIRED HINTS $ENV{ZEPHYR_BASE})\nproject(app)\n"
 BOARD = "nrf52840dk_nrf52840"
 PRJ = "CONFIG_BT=y\nCONFIG_BT_PERIPHERAL=y\nCONFIG_BOOTLOADER_MCUBOOT=y\n"
 
@@ -29,16 +29,7 @@ def no_zephyr_base(monkeypatch):
 
 
 def make(root: Path, files: dict) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / ".git").mkdir(exist_ok=True)
-    for rel, text in {"CMakeLists.txt": CMAKE, **files}.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            p.write_bytes(text)
-        else:
-            p.write_text(text)
-    return root
+    return make_app(root, files, git=True)
 
 
 def lint(app: Path, *args: str, sdk: str = "2.5.0", board: str = BOARD) -> list[dict]:

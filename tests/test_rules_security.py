@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from dfulint.cli import cli
-from helpers import make_app
+from helpers import MCUMGR_BT_CHAIN, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "seed_bl653_dvk"
@@ -17,20 +17,7 @@ NRF52840 = ("--board", "nrf52840dk/nrf52840")
 NRF52833 = ("--board", "nrf52833dk/nrf52833")
 OWN_KEY_SB = 'SB_CONFIG_BOOT_SIGNATURE_KEY_FILE="/keys/product-priv.pem"\n'
 
-CHAIN = """CONFIG_BOOTLOADER_MCUBOOT=y
-CONFIG_BT=y
-CONFIG_BT_PERIPHERAL=y
-CONFIG_BT_SMP=y
-CONFIG_MCUMGR=y
-CONFIG_NET_BUF=y
-CONFIG_ZCBOR=y
-CONFIG_FLASH=y
-CONFIG_FLASH_MAP=y
-CONFIG_STREAM_FLASH=y
-CONFIG_IMG_MANAGER=y
-CONFIG_MCUMGR_GRP_IMG=y
-CONFIG_MCUMGR_TRANSPORT_BT=y
-"""
+CHAIN = MCUMGR_BT_CHAIN
 
 
 make = make_app

@@ -12,19 +12,7 @@ import yaml
 from dfulint.sources import MAX_FILE_BYTES
 from dfulint.sources.pm import load_yaml, nesting_bound, parse_pm
 
-SEED_PM = """\
-external_flash:
-  address: 0x0
-  end_address: 0x80000
-  region: external_flash
-  size: 0x80000
-mcuboot_secondary:
-  address: 0x0
-  end_address: 0x39000
-  device: IS25
-  region: external_flash
-  size: 0x39000
-"""
+SEED_PM = (Path(__file__).resolve().parent.parent / "fixtures" / "seed_bl653_dvk" / "pm_static.yml").read_text()
 
 
 def pm_of(tmp_path: Path, data, name: str = "pm_static.yml"):

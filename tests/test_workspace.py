@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dfulint.workspace import describe_app, find_apps, parse_version
+from helpers import write_tree
 
 CMAKE = "cmake_minimum_required(VERSION 3.20.0)\nfind_package(Zephyr REQUIRED HINTS $ENV{ZEPHYR_BASE})\n" \
         "project(app)\ntarget_sources(app PRIVATE src/main.c)\n"
@@ -17,15 +18,7 @@ def no_zephyr_base(monkeypatch):
     monkeypatch.delenv("ZEPHYR_BASE", raising=False)
 
 
-def tree(root: Path, files: dict) -> Path:
-    """Create files under root; returns root. A mark file stops west.yml lookups at the top."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / ".git").mkdir(exist_ok=True)
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
+tree = write_tree
 
 
 def app_tree(root: Path, files: dict, prj: str = "CONFIG_BOOTLOADER_MCUBOOT=y\n") -> Path:
