@@ -197,6 +197,14 @@ class Behaviour(NamedTuple):
         return self.size_bound == "unified"
 
 
+def _until(version: tuple, *rows: tuple, last: str) -> str:
+    """The value of the first (until, value) row whose `until` is above `version`, else `last`."""
+    for until, value in rows:
+        if version < until:
+            return value
+    return last
+
+
 def _vtext(v: tuple[int, int, int]) -> str:
     return ".".join(str(x) for x in v)
 
@@ -216,46 +224,22 @@ def mcuboot_behaviour(params: BootParams) -> Behaviour:
     up = params.upstream_version
     if ncs is not None:
         ncs = tuple(ncs)
-        if ncs < (2, 7, 0):
-            move = "pair"
-        elif ncs < (3, 1, 0):
-            move = "pair-or-usable"
-        else:
-            move = "pair"
-        if ncs < (2, 4, 0):
-            bound = "none"
-        elif ncs < (3, 1, 0):
-            bound = "per-slot"
-        else:
-            bound = "unified"
         return Behaviour(
             basis=f"NCS {_vtext(ncs)}",
-            move_counts=move,
-            size_bound=bound,
+            move_counts=_until(ncs, ((2, 7, 0), "pair"), ((3, 1, 0), "pair-or-usable"), last="pair"),
+            size_bound=_until(ncs, ((2, 4, 0), "none"), ((3, 1, 0), "per-slot"), last="unified"),
             secondary_read_failure_bricks=ncs < (1, 7, 0),
             has_swap_offset=ncs >= (3, 0, 0),
             skips_app_slot_check=params.nsib and ncs < (3, 2, 0),
         )
     if up is not None:
         up = tuple(up)
-        if up < (1, 7, 0):
-            move = "equal"
-        elif (2, 1, 0) <= up < (2, 2, 0):
-            move = "pair-or-usable"
-        else:
-            move = "pair"
-        if up < (1, 10, 0):
-            bound = "none"
-        elif up < (2, 2, 0):
-            bound = "per-slot"
-        elif up < (2, 3, 0):
-            bound = "padded-slot"
-        else:
-            bound = "unified"
         return Behaviour(
             basis=f"MCUboot {_vtext(up)}",
-            move_counts=move,
-            size_bound=bound,
+            move_counts=_until(up, ((1, 7, 0), "equal"), ((2, 1, 0), "pair"), ((2, 2, 0), "pair-or-usable"),
+                               last="pair"),
+            size_bound=_until(up, ((1, 10, 0), "none"), ((2, 2, 0), "per-slot"), ((2, 3, 0), "padded-slot"),
+                              last="unified"),
             secondary_read_failure_bricks=up < (1, 8, 0),
             has_swap_offset=up >= (2, 2, 0),
         )
