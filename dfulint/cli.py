@@ -336,33 +336,3 @@ def main() -> None:
     except Exception as exc:
         _bug(exc, "--debug" in sys.argv)
     sys.exit(EXIT_CLEAN)
-
-
-def entry() -> None:
-    """main(), then a fast exit: once every report is written and flushed, the process ends
-    without the interpreter's teardown, which frees every object one by one and costs a fifth of
-    a small app's run. The `dfulint` command and `python -m dfulint` (dfulint/__main__.py)."""
-    try:
-        main()
-        code = EXIT_CLEAN
-    except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            code = exc.code or 0
-        else:
-            print(exc.code, file=sys.stderr)
-            code = EXIT_ERROR
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (BrokenPipeError, ValueError):   # a closed pipe (dfulint check | head): nothing more to say
-            pass
-        except OSError as exc:                  # a full disk: the report is incomplete
-            if stream is sys.stdout:
-                try:
-                    sys.stderr.write(f"dfulint: error: cannot write the output: {exc.strerror or exc}\n")
-                    sys.stderr.flush()
-                except (OSError, ValueError):
-                    pass
-                code = EXIT_ERROR
-    os._exit(code)
-
