@@ -426,3 +426,14 @@ def add_ignores(run: Callable[[], object], reason: str = "") -> tuple[object, Ad
     if _whole_file(result, [w for w in inserted if w.path in written], reason.strip(), rep):
         result = run()
     return result, rep
+
+
+def suppression_plan(findings: list[Finding], reason: str = "") -> Optional[fix.Plan]:
+    """The edits --add-ignore would make for these findings, planned but not written (the language
+    server offers them as a code action); None when no comment can cover any of them."""
+    rep = AddReport()
+    targets = _targets(findings, {}, rep)
+    if not targets:
+        return None
+    p, _, _ = _plan(targets, reason.strip(), rep)
+    return p

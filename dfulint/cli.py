@@ -140,11 +140,7 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
         outputs = _outputs(formats, output)
 
         def per_app(root: Path) -> "engine.Options":
-            s = resolver.settings(root)
-            return engine.Options(select=s.select, ignore=s.ignore,
-                                  severities={c: sev for c, (sev, _) in s.severity.items()},
-                                  boards=s.boards, sdk_version=s.sdk_version, build_dir=build_dir, debug=debug,
-                                  fail_on=s.fail_on, per_path_ignores=s.per_path)
+            return engine.options_from_settings(resolver.settings(root), build_dir, debug)
 
         opts = engine.Options(debug=debug, per_app=per_app,
                               baseline=(baseline[0], baseline[1]) if baseline else None)
@@ -309,6 +305,17 @@ def rule_cmd(code):
     if text is None:
         _fail(f"rule {c} has no page (rules/ folder not found)")
     click.echo(text)
+
+
+@cli.command("server")
+@click.option("--stdio", is_flag=True, help="Talk over standard input and output (the default; for clients that pass it).")
+def server_cmd(stdio):
+    """Run the language server (LSP over stdio) for editors: diagnostics as you type, fixes, hovers."""
+    try:
+        from dfulint.server import serve
+    except ImportError as exc:     # pygls missing from a stripped-down install
+        _fail(f"the language server needs pygls ({exc}); pip install 'pygls>=2'")
+    serve()
 
 
 def _quiet_stdout() -> None:

@@ -27,6 +27,13 @@ class Options:
     baseline: Optional[tuple[str, Path]] = None            # ("write" | "use", file)
 
 
+def options_from_settings(s, build_dir: Optional[Path] = None, debug: bool = False) -> Options:
+    """The options one app is checked with, from its effective configuration (config.Settings)."""
+    return Options(select=s.select, ignore=s.ignore, severities={c: sev for c, (sev, _) in s.severity.items()},
+                   boards=s.boards, sdk_version=s.sdk_version, build_dir=build_dir, debug=debug,
+                   fail_on=s.fail_on, per_path_ignores=s.per_path)
+
+
 @dataclass(eq=False)
 class AppResult:
     """One checked app, its board targets and the options it was checked with."""

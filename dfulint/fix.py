@@ -46,7 +46,13 @@ class Plan:
 
 
 def _read(path: Path) -> tuple[Optional[str], str]:
-    """(text, why-not). Read fresh from disk, never from a cache: the file may have changed."""
+    """(text, why-not). Read fresh from disk, never from a cache: the file may have changed; an
+    editor's unsaved buffer of the file counts as its text."""
+    from dfulint.sources import overlay_text
+
+    buffer = overlay_text(path)
+    if buffer is not None:
+        return buffer, ""
     try:
         data = path.read_bytes()
     except FileNotFoundError:

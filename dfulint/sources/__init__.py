@@ -35,6 +35,26 @@ class Text(NamedTuple):
 
 _PARSED: dict = {}
 
+# Unsaved editor buffers (the language server's open documents): resolved path -> text. Every
+# reader sees a buffer's text instead of the file on disk; nothing is ever written back.
+_OVERLAY: dict = {}
+
+
+def set_overlay(texts: dict) -> None:
+    """Read these texts (resolved path -> str) instead of the files on disk, until changed again."""
+    _OVERLAY.clear()
+    _OVERLAY.update(texts)
+
+
+def overlay_text(path: Path) -> Optional[str]:
+    """The editor's unsaved text for `path`, or None when the file is read from disk."""
+    if not _OVERLAY:
+        return None
+    try:
+        return _OVERLAY.get(path.resolve())
+    except (OSError, RuntimeError):
+        return None
+
 
 def parsed_once(kind: str, key: tuple, parse):
     """The result of `parse()` for this file and these arguments, computed once per run: an app's
@@ -54,6 +74,18 @@ def clear_caches() -> None:
 @lru_cache(maxsize=4096)
 def read_text(path: Path) -> Text:
     """Read a project file once, bounded, as UTF-8. Problems are returned, never raised."""
+    buffer = overlay_text(path)
+    if buffer is not None:
+        if len(buffer) > MAX_FILE_BYTES:
+            return Text(path, None, Problem("too-large", Span(path, 1, 1),
+                        f"file is {len(buffer)} characters, more than dfulint reads ({MAX_FILE_BYTES})",
+                        "configuration files are small; check that this is the intended file"))
+        if "\x00" in buffer:
+            line = buffer[: buffer.index("\x00")].count("\n") + 1
+            return Text(path, None, Problem("binary", Span(path, line, 1),
+                        "file holds a NUL byte: it is binary, not a text configuration file",
+                        "replace it with the text file the build expects"))
+        return Text(path, buffer[1:] if buffer.startswith("\ufeff") else buffer, None)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
