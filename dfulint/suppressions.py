@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Optional
 
-from dfulint.checks import hit, rule
-from dfulint.core import Edit, Finding, Severity, Span
+from dfulint.checks import hit
+from dfulint.core import Edit, Finding, Span
 from dfulint.sources import read_text
 
 DTS_SUFFIXES = (".overlay", ".dts", ".dtsi")
@@ -32,13 +32,6 @@ HASH_NAMES = ("CMakeLists.txt", "Kconfig", "Kconfig.sysbuild", "Kconfig.defconfi
 
 _DIRECTIVE = re.compile(r"dfulint\s*:\s*(file-ignore|ignore)\b\s*(\[([^\]\n]*)\])?", re.I)
 _NOT_SET = re.compile(r"^\s*#\s*(SB_)?CONFIG_\S+ is not set\s*$")
-
-
-@rule("DFU007", "unused-suppression", Severity.WARNING,
-      "A `dfulint: ignore[...]` comment suppresses nothing, or names an unknown rule", fixable=True)
-def _unused_marker(t):
-    """Reported by the engine once every rule has run (dfulint.suppressions.apply)."""
-    return ()
 
 
 @dataclass(eq=False)

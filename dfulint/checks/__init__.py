@@ -64,8 +64,8 @@ def load_all() -> dict[str, Rule]:
     global _LOADED
     if not _LOADED:
         from dfulint.checks import (  # noqa: F401
-            inputs, layout, slots, extflash, kconfig, cross, buildsys, security)
-        import dfulint.suppressions  # noqa: F401  (DFU007, reported by the engine)
+            inputs, layout, slots, ext_chosen, ext_drivers, ext_geometry, ext_devicetree, kconfig, cross,
+            buildsys, security)
         _LOADED = True
     return RULES
 

@@ -17,7 +17,7 @@ def _sysbuild_dest(rel: str) -> str:
 
 @rule("DFU601", "child-image-under-sysbuild", Severity.ERROR,
       "Settings in child_image/ are silently ignored by sysbuild builds (NCS 2.7+)", fixable=True)
-def child_image_ignored(t):
+def child_image_under_sysbuild(t):
     if t.build_system != "sysbuild":
         return
     app = t.app
@@ -195,7 +195,7 @@ def app_overlay_shadowed(t):
 
 @rule("DFU603", "pm-static-not-used", Severity.INFO,
       "A pm_static file that the build will not pick for this board")
-def pm_static_unused(t):
+def pm_static_not_used(t):
     if t.pm_static is None or not t.uses_pm:
         return
     for path, _why in t.pm_static_unused:
@@ -208,7 +208,7 @@ def pm_static_unused(t):
 
 @rule("DFU604", "image-config-replaces-defaults", Severity.INFO,
       "child_image/mcuboot/ or sysbuild/mcuboot/ replaces MCUboot's own configuration")
-def replaces_defaults(t):
+def image_config_replaces_defaults(t):
     mcu = t.images.get("mcuboot")
     if mcu is None or mcu.replaces_defaults is None or not t.mcuboot_enabled:
         return

@@ -12,6 +12,7 @@ from dfulint.core import Severity, Span
 from dfulint.model import dfu
 from dfulint.model.kconfig import symbol
 from dfulint.model.project import APP_MODES, MCUBOOT_MODES
+from dfulint.model.query import where_text
 
 # dfulint mode -> (sysbuild choice member, the app's MCUBOOT_BOOTLOADER_MODE_* suffix, MCUboot symbols)
 _MODE_NAMES = {
@@ -30,37 +31,23 @@ _MCU_SYM_MODE = {sym: mode for sym, mode in MCUBOOT_MODES}
 _MCU_SYM_MODE["BOOT_DIRECT_XIP_REVERT"] = "direct-xip-revert"
 
 
-def _ver(t) -> tuple:
-    return t.kconfig_version
-
-
 def sb_mode_symbol(t, mode: str) -> str:
     """SB_CONFIG_MCUBOOT_MODE_* for a dfulint mode, with the name valid in this SDK version."""
     sb, _app, _mcu = _MODE_NAMES[mode]
-    if mode == "swap-move" and _ver(t) < (3, 0, 0):
+    if mode == "swap-move" and t.kconfig_version < (3, 0, 0):
         sb = "SWAP_WITHOUT_SCRATCH"
     return "SB_CONFIG_MCUBOOT_MODE_" + sb
 
 
 def app_mode_symbol(t, mode: str) -> str:
     _sb, app, _mcu = _MODE_NAMES[mode]
-    if mode == "swap-move" and _ver(t) < (3, 0, 0):
+    if mode == "swap-move" and t.kconfig_version < (3, 0, 0):
         app = "SWAP_WITHOUT_SCRATCH"
     return "CONFIG_MCUBOOT_BOOTLOADER_MODE_" + app
 
 
 def mcuboot_mode_lines(mode: str) -> str:
     return " and ".join(f"CONFIG_{s}=y" for s in _MODE_NAMES[mode][2])
-
-
-def mcuboot_mode(t):
-    """MCUboot's mode including the revert variant of direct-XIP."""
-    mode = t.mode
-    mcu = t.images.get("mcuboot")
-    if mode == "direct-xip" and mcu is not None and mcu.config is not None \
-            and mcu.config.enabled("BOOT_DIRECT_XIP_REVERT"):
-        return "direct-xip-revert"
-    return mode
 
 
 def _mode_where(t):
@@ -74,10 +61,6 @@ def _mode_where(t):
             if w.span is not None:
                 return w
     return None
-
-
-def _rel(t, span) -> str:
-    return f"{t.app.rel(span.path)}:{span.line}" if span is not None else ""
 
 
 # ------------------------------------------------------------------ DFU501
@@ -123,7 +106,7 @@ def _sb_equivalent(t, image: str, a) -> tuple[str, str]:
 
 @rule("DFU501", "sysbuild-overrides-image-setting", Severity.ERROR,
       "An image setting that sysbuild overwrites from its own configuration; it no longer counts")
-def sysbuild_overrides(t):
+def sysbuild_overrides_image_setting(t):
     if t.sysbuild is None or t.sysbuild.config is None:
         return
     sb_off = not t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT")
@@ -159,7 +142,7 @@ def sysbuild_overrides(t):
                    for f in img.forced + (t.sysbuild.forced if t.sysbuild is not None else [])):
                 continue                  # a test scenario's -D value: overriding the file is its purpose
             forced_at = _forced_origin(t, img, a, d)
-            origin = (f" (from {_rel(t, forced_at)})" if forced_at is not None
+            origin = (f" (from {where_text(t, forced_at)})" if forced_at is not None
                       else " (from sysbuild's own default)")
             msg = (f"{a.full_name}={a.value_without_comment} in {rel} does not count in a sysbuild build: "
                    f"{d.detail}{origin}{same_file}")
@@ -204,7 +187,7 @@ def _forced_origin(t, img, a, d):
 
 @rule("DFU502", "sysbuild-bootloader-not-enabled", Severity.ERROR,
       "CONFIG_BOOTLOADER_MCUBOOT=y in the application, but sysbuild does not build MCUboot")
-def bootloader_not_enabled(t):
+def sysbuild_bootloader_not_enabled(t):
     if t.sysbuild is None or t.sysbuild.config is None:
         return
     if t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT"):
@@ -213,7 +196,7 @@ def bootloader_not_enabled(t):
     if a is None or a.value_without_comment[:1] != "y":
         return
     old = " (or build with --no-sysbuild, which NCS before 3.0 still allows)" if (
-        t.app.framework == "ncs" and _ver(t) < (3, 0, 0)) else ""
+        t.app.framework == "ncs" and t.kconfig_version < (3, 0, 0)) else ""
     sb = "sysbuild.conf" if (t.app.root / "sysbuild.conf").is_file() else "a new sysbuild.conf next to prj.conf"
     yield hit(a.span, f"{a.full_name}=y has no effect in a sysbuild build: sysbuild writes "
               "CONFIG_BOOTLOADER_MCUBOOT=n into the application because SB_CONFIG_BOOTLOADER_MCUBOOT is not set, so "
@@ -246,14 +229,14 @@ def _mismatch_effect(app_mode: str, mcu_mode: str) -> str:
 
 @rule("DFU503", "mcuboot-mode-mismatch", Severity.ERROR,
       "The application is built for a different MCUboot upgrade mode than MCUboot runs")
-def mode_mismatch(t):
+def mcuboot_mode_mismatch(t):
     if not t.mcuboot_enabled or t.app_mode is None:
         return
     mcu = t.images.get("mcuboot")
     app = t.images.get("app")
     if mcu is None or mcu.config is None or app is None or app.config is None:
         return
-    mcu_mode = mcuboot_mode(t)
+    mcu_mode = dfu.mcuboot_mode(t)
     if mcu_mode is None or mcu_mode == t.app_mode:
         return
     if t.build_system == "zephyr" and t.sysbuild is None:
@@ -281,7 +264,7 @@ def mode_mismatch(t):
     mcu_file = dfu.mcuboot_conf_file(t)
     if mcu_w is not None and mcu_w.how in ("set here", "forced by sysbuild") and (
             app_set is None or mcu_w.how == "set here"):
-        where_app = (f" ({_rel(t, app_set[0].span)})" if app_set else " (its default)")
+        where_app = (f" ({where_text(t, app_set[0].span)})" if app_set else " (its default)")
         yield hit(mcu_w.span, f"MCUboot runs {mcu_mode} (CONFIG_{mcu_w.symbol}) but the application is built for "
                   f"{t.app_mode}{where_app}: {effect}",
                   fix=f"set {app_mode_symbol(t, mcu_mode)}=y in {dfu.app_conf_file(t)} so the application matches "
@@ -312,7 +295,7 @@ _CHAIN_OFF = {
 
 @rule("DFU504", "dfu-chain-incomplete", Severity.ERROR,
       "MCUmgr image management without the pieces it needs: MCUboot, the image manager, a transport")
-def chain_incomplete(t):
+def dfu_chain_incomplete(t):
     app = t.images.get("app")
     if app is None or app.config is None:
         return
@@ -347,7 +330,7 @@ def chain_incomplete(t):
         if a is None or a.value_without_comment[:1] != "n":
             continue
         yield hit(a.span, f"{a.full_name}=n switches off {what}, which MCUmgr image management "
-                  f"(CONFIG_{grp_sym}, {_rel(t, grp.span) or grp.how}) needs: uploads fail or the group drops out",
+                  f"(CONFIG_{grp_sym}, {where_text(t, grp.span) or grp.how}) needs: uploads fail or the group drops out",
                   fix="delete this line", image="app", anchor=a.full_name,
                   related=[grp.span] if grp.span is not None else [])
     # no transport (an overlay fragment of the app that this build does not read may add one)
@@ -375,7 +358,7 @@ def _transport_in_any_fragment(t) -> bool:
 
 @rule("DFU505", "smp-bt-resources-too-small", Severity.WARNING,
       "SMP over Bluetooth with a buffer or stack smaller than the transport needs")
-def bt_resources(t):
+def smp_bt_resources_too_small(t):
     app = t.images.get("app")
     if app is None or app.config is None:
         return
@@ -415,10 +398,10 @@ def bt_resources(t):
 
 @rule("DFU506", "test-update-cannot-revert", Severity.INFO,
       "Updates can be uploaded as 'test' but MCUboot's mode cannot revert them")
-def cannot_revert(t):
+def test_update_cannot_revert(t):
     if not t.mcuboot_enabled:
         return
-    mode = mcuboot_mode(t)
+    mode = dfu.mcuboot_mode(t)
     mcu = t.images.get("mcuboot")
     if mode == "ram-load" and mcu is not None and mcu.config is not None and mcu.config.enabled("BOOT_RAM_LOAD_REVERT"):
         return
@@ -455,7 +438,7 @@ def cannot_revert(t):
 
 @rule("DFU507", "updateable-images-mismatch", Severity.ERROR,
       "The application and MCUboot disagree on the number of updateable images")
-def image_count_mismatch(t):
+def updateable_images_mismatch(t):
     if not t.mcuboot_enabled:
         return
     app, mcu = t.images.get("app"), t.images.get("mcuboot")
@@ -497,8 +480,8 @@ def image_count_mismatch(t):
         fix = (f"set CONFIG_UPDATEABLE_IMAGE_NUMBER={max(app_n, mcu_n)} in both {dfu.app_conf_file(t)} and "
                f"{dfu.mcuboot_conf_file(t)}")
     yield hit(span, f"the application handles {app_n} updateable image(s) (CONFIG_{app_sym}"
-              f"{', ' + _rel(t, aw.span) if aw.span is not None else ', default'}) but MCUboot {mcu_n} "
-              f"(CONFIG_UPDATEABLE_IMAGE_NUMBER{', ' + _rel(t, mw.span) if mw.span is not None else ', default'}): "
+              f"{', ' + where_text(t, aw.span) if aw.span is not None else ', default'}) but MCUboot {mcu_n} "
+              f"(CONFIG_UPDATEABLE_IMAGE_NUMBER{', ' + where_text(t, mw.span) if mw.span is not None else ', default'}): "
               f"{effect}", fix=fix, image=image, anchor="UPDATEABLE_IMAGE_NUMBER",
               related=[related] if related is not None and related != span else [])
 
@@ -511,7 +494,7 @@ def _is_nrf5340(t) -> bool:
 
 @rule("DFU508", "netcore-update-incomplete", Severity.ERROR,
       "nRF5340 network-core update without the multi-image settings or partitions it needs")
-def netcore_update(t):
+def netcore_update_incomplete(t):
     if not t.mcuboot_enabled or not _is_nrf5340(t):
         return
     app, mcu = t.images.get("app"), t.images.get("mcuboot")
@@ -552,7 +535,7 @@ def netcore_update(t):
             mw = dfu.where(t, "mcuboot", "NRF53_MULTI_IMAGE_UPDATE")
             yield hit(span, f"{t.pm_static.path.name} has no {' and no '.join(missing)}, but MCUboot is built for "
                       f"nRF5340 multi-image update (CONFIG_NRF53_MULTI_IMAGE_UPDATE, {mw.how}"
-                      f"{' at ' + _rel(t, mw.span) if mw.span is not None else ''}): MCUboot's build fails with "
+                      f"{' at ' + where_text(t, mw.span) if mw.span is not None else ''}): MCUboot's build fails with "
                       "'PM_MCUBOOT_PRIMARY_1_ID' undeclared", fix=f"add mcuboot_primary_1 (region ram_flash, the "
                       "network-core image size) and mcuboot_secondary_1 (same size, after mcuboot_secondary) to "
                       f"{t.pm_static.path.name}, copied from a build's partitions.yml", image="mcuboot",

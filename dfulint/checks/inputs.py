@@ -22,7 +22,7 @@ def _problems(t):
 
 @rule("DFU001", "unreadable-file", Severity.ERROR,
       "A configuration file cannot be read as UTF-8 text")
-def unreadable(t):
+def unreadable_file(t):
     for p in _problems(t):
         if p.kind in _READ_KINDS:
             yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
@@ -57,7 +57,7 @@ def dts_syntax(t):
 
 @rule("DFU004", "pm-duplicate-key", Severity.ERROR,
       "A partition or key is written twice in a Partition Manager file; YAML keeps only the last")
-def pm_duplicate(t):
+def pm_duplicate_key(t):
     for pm in t.files.pm:
         for p in pm.problems:
             if p.kind == "duplicate-key":
@@ -66,7 +66,7 @@ def pm_duplicate(t):
 
 @rule("DFU005", "pm-value-not-integer", Severity.ERROR,
       "An address or size in a Partition Manager file is not a YAML integer")
-def pm_not_int(t):
+def pm_value_not_integer(t):
     for pm in t.files.pm:
         for p in pm.problems:
             if p.kind == "not-an-integer":
@@ -75,10 +75,18 @@ def pm_not_int(t):
 
 @rule("DFU006", "dts-include-problem", Severity.WARNING,
       "A quoted #include in a devicetree file cannot be found or leaves the project")
-def dts_include(t):
+def dts_include_problem(t):
     for d in t.files.dts:
         for p in d.problems:
             if p.kind in ("include-missing", "include-outside", "too-deep"):
                 sev = Severity.ERROR if p.kind == "include-missing" else Severity.WARNING
                 yield hit(p.span, p.message, fix=p.fix or "fix the include path", severity=sev,
                           anchor=p.span.path.name)
+
+
+@rule("DFU007", "unused-suppression", Severity.WARNING,
+      "A `dfulint: ignore[...]` comment suppresses nothing, or names an unknown rule", fixable=True)
+def unused_suppression(t):
+    """Reported by the engine once every rule has run (dfulint.suppressions.apply), over the
+    directives and the findings of every rule; as a predicate over one target it finds nothing."""
+    return ()

@@ -28,7 +28,7 @@ def _line_edit(a, new_line: str):
 
 @rule("DFU401", "conf-inline-comment", Severity.ERROR,
       "A value in a Kconfig fragment is followed by an inline `# comment`", fixable=True)
-def inline_comment(t):
+def conf_inline_comment(t):
     for frag in t.files.fragments:
         for a in frag.assignments:
             comment = a.inline_comment
@@ -72,7 +72,7 @@ def inline_comment(t):
 
 @rule("DFU402", "conf-conflicting-assignment", Severity.WARNING,
       "The same symbol is assigned different values in one fragment; the last one silently wins", fixable=True)
-def conflicting(t):
+def conf_conflicting_assignment(t):
     # Across files (prj.conf, then boards/<board>.conf, ...) overriding is how layering is meant to
     # work; within one file a second, different value is a mistake waiting to happen.
     for frag in t.files.fragments:
@@ -104,7 +104,7 @@ def conflicting(t):
 
 @rule("DFU403", "conf-repeated-assignment", Severity.INFO,
       "The same symbol is assigned the same value twice in one fragment", fixable=True)
-def repeated(t):
+def conf_repeated_assignment(t):
     for frag in t.files.fragments:
         name = ""
         first: dict[str, object] = {}
@@ -129,7 +129,7 @@ def repeated(t):
 
 @rule("DFU404", "conf-malformed-line", Severity.ERROR,
       "A line in a Kconfig fragment is neither an assignment nor a comment")
-def malformed(t):
+def conf_malformed_line(t):
     for frag in t.files.fragments:
         if getattr(frag, "sysbuild_like", False):
             continue        # a sysbuild fragment under another name (kmu.sysbuild.conf): not an image's
@@ -140,7 +140,7 @@ def malformed(t):
 
 @rule("DFU405", "conf-space-around-equals", Severity.ERROR,
       "Spaces around `=` make Kconfig read a different, undefined symbol name", fixable=True)
-def spaces(t):
+def conf_space_around_equals(t):
     for frag in t.files.fragments:
         for a in frag.assignments:
             if a.symbol != a.symbol.strip() or (not a.unset and a.raw[:1] in (" ", "\t")):
@@ -153,7 +153,7 @@ def spaces(t):
 
 @rule("DFU410", "conf-unset-non-bool", Severity.WARNING,
       "`# CONFIG_X is not set` on an int, hex or string symbol does nothing")
-def unset_non_bool(t):
+def conf_unset_non_bool(t):
     from dfulint.model.kconfig import symbol
 
     for frag in t.files.fragments:
@@ -169,7 +169,7 @@ def unset_non_bool(t):
 
 @rule("DFU407", "conf-invalid-value", Severity.ERROR,
       "A value does not fit the symbol's type; Kconfig drops it and the build aborts")
-def invalid_value(t):
+def conf_invalid_value(t):
     from dfulint.model.kconfig import symbol
 
     for frag in t.files.fragments:
@@ -250,7 +250,7 @@ _WHERE = {
 
 @rule("DFU406", "conf-symbol-wrong-image", Severity.ERROR,
       "A symbol is set in an image whose Kconfig tree does not define it")
-def wrong_image(t):
+def conf_symbol_wrong_image(t):
     for image, a, st, owner in _status_findings(t, {"other-image"}):
         dest = _WHERE.get((owner, t.build_system), f"the {owner} image's configuration")
         yield hit(a.span, f"{a.full_name} exists only in the {owner} image's Kconfig; set here it is an assignment "
@@ -261,7 +261,7 @@ def wrong_image(t):
 
 @rule("DFU408", "conf-renamed-symbol", Severity.ERROR,
       "A symbol was renamed or removed in this SDK version")
-def renamed(t):
+def conf_renamed_symbol(t):
     for image, a, st, detail in _status_findings(t, {"renamed", "removed", "not-yet"}):
         ver = f"NCS {t.sdk}" if t.app.framework == "ncs" else f"Zephyr {t.sdk}"
         if st == "renamed":
@@ -280,7 +280,7 @@ def renamed(t):
 
 @rule("DFU409", "conf-dependency-unmet", Severity.WARNING,
       "An assignment Kconfig drops because a dependency is off, or that sysbuild overrides")
-def dropped(t):
+def conf_dependency_unmet(t):
     for name, img in t.images.items():
         cfg = img.config
         if cfg is None:
@@ -300,7 +300,7 @@ def dropped(t):
 
 @rule("DFU411", "conf-undefined-symbol", Severity.ERROR,
       "A symbol assigned in an image's fragments is defined nowhere in the west workspace's Kconfig")
-def undefined_symbol(t):
+def conf_undefined_symbol(t):
     seen = set()
     for key, img in t.images.items():
         name = img.name

@@ -9,205 +9,16 @@ Manager sizes itself, the pm_static file in which to pin it (created at line 1 w
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable
 
 from dfulint.checks import hit, rule
 from dfulint.core import Severity, Span
-from dfulint.units import hx, kib, sz  # noqa: F401  (re-exported for the slot rules)
-
-# Regions that are not flash (nothing here is erased in pages or holds an image).
-NON_FLASH_PREFIXES = ("sram", "otp", "bootconf", "ram_flash", "pcd_sram")
-# Partitions Partition Manager builds as containers of others, even when a hand-written
-# pm_static entry forgets the `span:` list.
-CONTAINER_NAMES = {
-    "mcuboot_primary", "mcuboot_primary_app", "mcuboot_primary_1", "tfm_secure", "tfm_nonsecure",
-    "tfm_storage", "nonsecure_storage", "spm_app", "s0", "s1", "b0_container", "app_image",
-    "secure_storage",
-}
-# Partitions on the secure side of a TrustZone (TF-M / SPM) build.
-SECURE_NAMES = {
-    "mcuboot", "mcuboot_pad", "tfm", "tfm_secure", "tfm_storage", "tfm_its", "tfm_ps",
-    "tfm_otp_nv_counters", "spm", "b0", "b0n", "s0", "s0_pad", "s0_image", "s1", "s1_pad",
-    "s1_image", "provision", "secure_storage", "tfm_extra",
-}
-# NSIB slots and the image containers that start after a pad: Partition Manager packs them
-# without page alignment in its own layouts (s1_pad follows s0 at e.g. 0x14200).
-PM_PACKED = {"s0", "s1", "s0_pad", "s1_pad", "s0_image", "s1_image", "b0", "b0n", "provision",
-             "mcuboot_primary_app", "tfm_nonsecure", "spm_app", "tfm"}
-NOR_ERASE = 0x1000
-# The part a container always starts with (MCUboot's and NSIB's pm.yml templates)
-FIRST_PART = {"mcuboot_primary": "mcuboot_pad", "tfm_secure": "mcuboot_pad",
-              "mcuboot_secondary": "mcuboot_secondary_pad", "s0": "s0_pad", "s1": "s1_pad"}            # every SPI/QSPI NOR erases 4 KiB sectors
-VECTOR_ALIGN = 0x200
-
-
-# ------------------------------------------------------------------ small helpers
-
-
-def usable(span: Optional[Span]) -> bool:
-    """A span that names a real line of a real file (not a knowledge-table fact)."""
-    return span is not None and span.line >= 1 and not str(span.path).startswith("<")
-
-
-def is_flash_region(region: str) -> bool:
-    return not region.startswith(NON_FLASH_PREFIXES)
-
-
-def pm_static_target(t) -> Path:
-    """The pm_static file this build reads, or the one to create."""
-    if t.pm_static is not None:
-        return t.pm_static.path
-    root = t.app.root
-    if len(t.app.boards) > 1 and t.sdk.version >= (1, 8, 0) and t.stems:
-        return root / f"pm_static_{t.stems[0]}.yml"
-    return root / "pm_static.yml"
-
-
-def partition_span(t, p, what: str = "size") -> Span:
-    """Where to edit partition `p`: its size/address line when written, else where to pin it."""
-    order = {"size": (p.size_at, p.where, p.address_at),
-             "address": (p.address_at, p.where, p.size_at),
-             "name": (p.where, p.address_at, p.size_at)}[what]
-    for s in order:
-        if usable(s) and (p.static or s is p.size_at):
-            return s
-    if t.flash.origin == "build" and t.app.build_dir is not None:
-        return Span(t.app.build_dir / "partitions.yml", 1, 1)
-    if t.flash.origin == "dts":
-        return Span(t.app.root / "app.overlay", 1, 1)
-    target = pm_static_target(t)
-    if t.pm_static is not None and p.name in t.pm_static.partitions:
-        return t.pm_static.partitions[p.name].span
-    return Span(target, 1, 1)
-
-
-def evidence(t) -> str:
-    return "build" if t.flash.origin == "build" else "files"
-
-
-def where_text(t, span: Span) -> str:
-    return f"{t.app.rel(span.path)}:{span.line}"
-
-
-def origin_text(t, p) -> str:
-    """How a partition got its numbers, short."""
-    if p.static:
-        s = p.where or p.address_at or p.size_at
-        return where_text(t, s) if usable(s) else (p.source or "static")
-    return "placed by Partition Manager" if t.uses_pm else (p.source or "")
-
-
-def flash_parts(t) -> dict[str, list]:
-    """Partitions per flash device, sorted by address."""
-    out: dict[str, list] = {}
-    if not layout_applies(t):
-        return out
-    for p in t.flash.partitions:
-        if not is_flash_region(p.region) or p.size <= 0:
-            continue
-        out.setdefault(p.region, []).append(p)
-    for ps in out.values():
-        ps.sort(key=lambda p: (p.address, -p.size, p.name))
-    return out
-
-
-def members_of(t, p) -> set[str]:
-    """Names a container spans, followed through nested containers."""
-    seen: set[str] = set()
-    todo = list(p.span_of)
-    while todo:
-        n = todo.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        q = t.flash.get(n)
-        if q is not None and q.span_of:
-            todo.extend(q.span_of)
-    return seen
-
-
-def is_container(p) -> bool:
-    return bool(p.span_of) or p.name in CONTAINER_NAMES
-
-
-def contains(a, b) -> bool:
-    return a is not b and a.address <= b.address and b.end <= a.end
-
-
-def erase_unit(t, region: str) -> int:
-    dev = t.flash.devices.get(region)
-    if dev is None:
-        return 0
-    if region == "flash_primary" or dev.compatible == "soc-nv-flash":
-        return dev.erase_size or dev.page_size
-    return min(dev.erase_size or dev.page_size, NOR_ERASE) if dev.page_size else NOR_ERASE
-
-
-def device_size_known(t, region: str) -> bool:
-    """True when the device's size comes from the SoC table or the devicetree."""
-    dev = t.flash.devices.get(region)
-    if dev is None or dev.size <= 0:
-        return False
-    if region == "flash_primary":
-        return t.soc is not None or t.flash.origin == "dts"
-    if region == "external_flash":
-        ext = [e for e in (t.ext.get("mcuboot"), t.ext.get("app")) if e is not None]
-        return any(e.size_bytes for e in ext)
-    return True
-
-
-def top_level(t, parts: list) -> list:
-    """Partitions no container holds: the ones that own whole erase pages."""
-    out = []
-    for p in parts:
-        if p.name.startswith("EMPTY_"):
-            continue
-        held = any(c is not p and is_container(c) and contains(c, p)
-                   and (c.size > p.size or not is_container(p) or p.name in members_of(t, c))
-                   for c in parts)
-        if not held:
-            out.append(p)
-    return out
-
-
-def layout_applies(t) -> bool:
-    """False when the static layout was written for another core: an nRF5340 network-core target
-    reading an application-core pm_static.yml (every partition below the network core's flash)."""
-    dev = t.flash.devices.get("flash_primary")
-    if dev is None or dev.base == 0 or t.pm_static is None:
-        return True
-    addrs = [p.int("address") for p in t.pm_static.partitions.values()
-             if p.int("address") is not None and is_flash_region(p.str("region") or "flash_primary")
-             and (p.str("region") or "flash_primary") == "flash_primary"]
-    return not addrs or any(a >= dev.base for a in addrs)
-
-
-def tfm_unmodelled(t) -> bool:
-    """A TrustZone (TF-M) build whose TF-M partitions are neither pinned nor read from a build:
-    Partition Manager places them, dfulint does not, so dynamic sizes are upper bounds."""
-    if t.flash.origin == "build" or not _ns_build(t) or not t.uses_pm:
-        return False
-    return not any(p.name.startswith("tfm") for p in t.flash.partitions)
-
-
-def ext_geometry_unknown(t, p) -> bool:
-    """A Partition Manager slot on external flash whose page layout MCUboot's image does not define:
-    no chosen or undefined node, or its driver is off (the external-flash rules report that)."""
-    if not (t.uses_pm and p is not None and p.region == "external_flash"):
-        return False
-    ext = t.ext.get("mcuboot")
-    if ext is None or ext.node is None:
-        return True
-    return not getattr(ext, "page_known", True)
-
-
-def pm_owns_layout(t) -> bool:
-    """Partition Manager decides the flash layout of this build."""
-    if t.app.framework != "ncs" or not t.uses_pm:
-        return False
-    if t.flash.origin in ("pm_static", "pm_dynamic", "build"):
-        return t.mcuboot_enabled or t.pm_static is not None or t.build_system == "sysbuild"
-    return False
+from dfulint.units import hx, kib, sz
+from dfulint.model.layout import (
+    FIRST_PART, PM_PACKED, SECURE_NAMES, contains, device_size_known, erase_unit, ext_geometry_unknown,
+    flash_parts, is_container, is_flash_region, layout_applies, members_of, ns_build, pm_owns_layout,
+    tfm_unmodelled, top_level)
+from dfulint.checks.common import evidence, origin_text, partition_span, pm_static_target, usable
 
 
 # ------------------------------------------------------------------ DFU101
@@ -281,7 +92,7 @@ def partition_overlap(t):
 
 @rule("DFU102", "partition-past-device-end", Severity.ERROR,
       "A partition starts before or ends after the flash device it is placed on")
-def past_device_end(t):
+def partition_past_device_end(t):
     for region, parts in flash_parts(t).items():
         if not device_size_known(t, region):
             continue
@@ -365,22 +176,12 @@ def partition_misaligned(t):
 
 # ------------------------------------------------------------------ DFU104
 
-def _ns_build(t) -> bool:
-    if getattr(t.board_info, "ns", False):
-        return True
-    if (t.board or "").replace("/", "_").endswith("_ns"):
-        return True
-    if t.board_info is not None:
-        return False        # a known secure-only board: TF-M partitions in its file are not used
-    names = {p.name for p in t.flash.partitions}
-    return bool(names & {"tfm", "tfm_secure", "tfm_nonsecure", "spm"})
-
 
 @rule("DFU104", "spu-boundary-misaligned", Severity.ERROR,
       "A secure/non-secure flash boundary of a TrustZone build (nRF91, nRF53) is not on an SPU region boundary")
 def spu_boundary_misaligned(t):
     soc = t.soc
-    if soc is None or not t.uses_pm or soc.family not in ("nrf91", "nrf53") or not _ns_build(t):
+    if soc is None or not t.uses_pm or soc.family not in ("nrf91", "nrf53") or not ns_build(t):
         return
     block = soc.fprotect_block          # = CONFIG_NRF_SPU_FLASH_REGION_SIZE on these SoCs
     if not block or block <= soc.page_size:
@@ -434,7 +235,7 @@ def spu_boundary_misaligned(t):
 
 @rule("DFU105", "container-size-mismatch", Severity.WARNING,
       "A pm_static span container starts elsewhere than, or ends before, the partitions it spans")
-def container_mismatch(t):
+def container_size_mismatch(t):
     """Judged on the pm_static file as written: dfulint does not know every dynamic partition a
     build adds (TF-M, Wi-Fi firmware, ...), so a member left to Partition Manager is not compared."""
     if t.pm_static is None or not t.uses_pm or not layout_applies(t):

@@ -14,10 +14,6 @@ from dfulint.model import dfu
 _KEYGEN_TYPE = {"RSA": "rsa-2048", "ECDSA_P256": "ecdsa-p256", "ED25519": "ed25519"}
 
 
-def _rel(t, span) -> str:
-    return f"{t.app.rel(span.path)}:{span.line}" if span is not None else ""
-
-
 def _signature_type(t) -> str:
     """RSA, ECDSA_P256, ED25519 or NONE, as MCUboot is built ("" when unknown)."""
     cfgs = []
@@ -166,8 +162,7 @@ def downgrade_prevention_off(t):
     mcu, app = t.images.get("mcuboot"), t.images.get("app")
     if mcu is None or mcu.config is None:
         return
-    from dfulint.checks.cross import mcuboot_mode
-    mode = mcuboot_mode(t)
+    mode = dfu.mcuboot_mode(t)
     if mode in ("direct-xip", "direct-xip-revert", "ram-load"):
         return                      # these boot the highest version by design
     c = mcu.config
@@ -224,7 +219,7 @@ def downgrade_prevention_off(t):
 
 @rule("DFU704", "serial-recovery-unprotected", Severity.INFO,
       "MCUboot serial recovery accepts images over UART/USB without authentication")
-def serial_recovery(t):
+def serial_recovery_unprotected(t):
     if not t.mcuboot_enabled:
         return
     mcu = t.images.get("mcuboot")
@@ -259,7 +254,7 @@ def serial_recovery(t):
 
 @rule("DFU705", "smp-unauthenticated-transport", Severity.INFO,
       "MCUmgr image management over UART, the shell or UDP, which have no authentication")
-def smp_open_transport(t):
+def smp_unauthenticated_transport(t):
     f = dfu.facts(t)
     if f.image_group is None:
         return
@@ -327,7 +322,7 @@ def default_encryption_key(t):
 
 @rule("DFU707", "signature-check-disabled", Severity.ERROR,
       "MCUboot is built without image signature verification")
-def signature_disabled(t):
+def signature_check_disabled(t):
     f = dfu.facts(t)
     w = f.signature_none
     if w is None:

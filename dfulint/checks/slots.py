@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Optional
 
 from dfulint.checks import hit, rule
-from dfulint.checks.layout import (VECTOR_ALIGN, evidence, ext_geometry_unknown, hx, kib, partition_span,
-                                   pm_static_target, sz, tfm_unmodelled, usable)
 from dfulint.core import Severity, Span
+from dfulint.model.layout import VECTOR_ALIGN, ext_geometry_unknown, tfm_unmodelled
+from dfulint.checks.common import evidence, partition_span, pm_static_target, usable
+from dfulint.units import hx, kib, sz
 
 COMPAT_CODES = ("sector-count-incompatible", "page-size-mismatch", "slots-not-compatible",
                 "non-compatible-sectors")
@@ -209,7 +210,7 @@ def slot_sectors_incompatible(t):
 
 @rule("DFU202", "max-img-sectors-too-small", Severity.ERROR,
       "CONFIG_BOOT_MAX_IMG_SECTORS is below the number of sectors of a slot MCUboot reads")
-def max_img_sectors(t):
+def max_img_sectors_too_small(t):
     b = _boot(t)
     if b is None:
         return

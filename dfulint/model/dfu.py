@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from typing import NamedTuple, Optional
 
 from dfulint.core import Span
+from dfulint.model.query import user_assignment, where_text
 
 # MCUboot's development keys (the private halves are published in the MCUboot repository)
 DEV_SIGNING_KEYS = ("root-rsa-2048.pem", "root-rsa-3072.pem", "root-ec-p256.pem", "root-ed25519.pem",
@@ -86,12 +87,6 @@ def defined(t, sym: str, image: str = "app") -> bool:
     return status_in(sym, image, eval_version(t))[0] == "ok"
 
 
-def _rel(t, span: Optional[Span]) -> str:
-    if span is None:
-        return ""
-    return f"{t.app.rel(span.path)}:{span.line}"
-
-
 def where(t, image: str, sym: str, depth: int = 0) -> Where:
     """Where `sym`'s value in `image` ("app", "mcuboot", "sysbuild") comes from."""
     img = t.sysbuild if image == "sysbuild" else t.images.get(image)
@@ -120,16 +115,14 @@ def in_project(span: Optional[Span]) -> bool:
     return span is not None and not str(span.path).startswith("<")
 
 
-def user_assignment(img, sym: str):
-    """The last assignment a user wrote for `sym` in an image's fragments, or None."""
-    found = None
-    if img is None:
-        return None
-    for frag in img.fragments:
-        for a in frag.assignments:
-            if a.name == sym:
-                found = a
-    return found
+def mcuboot_mode(t) -> Optional[str]:
+    """MCUboot's mode including the revert variant of direct-XIP."""
+    mode = t.mode
+    mcu = t.images.get("mcuboot")
+    if mode == "direct-xip" and mcu is not None and mcu.config is not None \
+            and mcu.config.enabled("BOOT_DIRECT_XIP_REVERT"):
+        return "direct-xip-revert"
+    return mode
 
 
 def mcuboot_on(t) -> Where:
@@ -301,4 +294,4 @@ def facts(t) -> DfuFacts:
 
 def describe(t, w: Optional[Where]) -> str:
     """`file:line` of a Where, for messages ("" when it is a default)."""
-    return _rel(t, w.span) if w is not None else ""
+    return where_text(t, w.span) if w is not None else ""
