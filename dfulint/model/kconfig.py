@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -214,10 +215,9 @@ def _entry(name: str, ns: str, raw: dict) -> _Entry:
 
 @lru_cache(maxsize=1)
 def _catalogue() -> _Catalogue:
-    """The symbol catalogue, from dfulint's cache when this code and the YAML are unchanged."""
-    from dfulint import cache
-    key = cache.key_of("catalogue", cache.file_fingerprint([__file__, _KNOWLEDGE]))
-    return cache.cached("knowledge", key, _build_catalogue, lambda c: isinstance(c, _Catalogue))
+    """The symbol catalogue, built once per process from knowledge/kconfig.yaml (under a millisecond
+    from the tables an installed dfulint ships pre-built)."""
+    return _build_catalogue()
 
 
 def _build_catalogue() -> _Catalogue:
@@ -699,15 +699,14 @@ class _Tree(NamedTuple):
 
 
 _STATE = threading.RLock()
-_TREES: dict = {}
+_TREES: "OrderedDict" = OrderedDict()
 _MEM_ROOT = "/<dfulint>"          # in-memory files: never a real path, whatever $srctree says
 
 
 def _mem_kconfig_class():
     """kconfiglib.Kconfig reading its Kconfig and .config text from memory, not from files.
 
-    Built on first use so that importing this module does not import kconfiglib. The parsed
-    tree pickles without its file handle and regex methods, which are rebuilt on load.
+    Built on first use so that importing this module does not import kconfiglib.
     """
     global _MEM_CLASS
     if _MEM_CLASS is not None:
@@ -736,24 +735,6 @@ def _mem_kconfig_class():
             finally:
                 self._mem.pop(name, None)
 
-        def __getstate__(self):
-            skip = ("_readline", "_set_match", "_unset_match")
-            state = {}
-            for cls in type(self).__mro__:
-                for slot in getattr(cls, "__slots__", ()):
-                    if slot not in skip and hasattr(self, slot):
-                        state[slot] = getattr(self, slot)
-            return state
-
-        def __setstate__(self, state):
-            for k, v in state.items():
-                setattr(self, k, v)
-            prefix = self.config_prefix
-            self._set_match = re.compile(re.escape(prefix) + r"([^=]+)=(.*)", re.ASCII).match
-            self._unset_match = re.compile(r"# {}([^ ]+) is not set".format(re.escape(prefix)),
-                                           re.ASCII).match
-            self._readline = None
-
     MemKconfig.__module__ = __name__
     MemKconfig.__qualname__ = MemKconfig.__name__ = "_MemKconfig"
     _MEM_CLASS = MemKconfig
@@ -761,12 +742,6 @@ def _mem_kconfig_class():
 
 
 _MEM_CLASS: Any = None
-
-
-def __getattr__(name: str) -> Any:   # lets pickle find the class that is built on first use
-    if name == "_MemKconfig":
-        return _mem_kconfig_class()
-    raise AttributeError(name)
 
 
 def _fmt_default(value: Any, typ: str) -> str:
@@ -898,49 +873,29 @@ def _generate(image: str, sdk: tuple, facts: dict) -> tuple[str, dict, dict]:
     return "\n".join(out) + "\n", syms, chs
 
 
-_BY_TEXT: dict = {}
-
-
-@lru_cache(maxsize=1)
-def _code_fingerprint() -> str:
-    """What a generated tree depends on besides its arguments: this code, the catalogue, kconfiglib."""
-    import kconfiglib
-
-    from dfulint.cache import file_fingerprint
-    return file_fingerprint([__file__, _KNOWLEDGE]) + "-" + ".".join(map(str, kconfiglib.VERSION))
-
-
-def _catalogue_ref_of(obj: Any) -> Any:
-    """A cached tree names catalogue entries instead of holding copies of them."""
-    if isinstance(obj, _Entry):
-        cat = _catalogue()
-        table = cat.sb_syms if obj.ns == "sysbuild" else cat.image_syms
-        if table.get(obj.name) is obj:
-            return (obj.ns, obj.name)
-    return None
-
-
-def _catalogue_ref(ref: Any) -> _Entry:
-    ns, name = ref
-    cat = _catalogue()
-    return (cat.sb_syms if ns == "sysbuild" else cat.image_syms)[name]
+_BY_TEXT: "OrderedDict" = OrderedDict()
+#: generated trees kept in memory, least recently used dropped first: the boards of a repository
+#: share a few SoCs and SDK versions, and a tree costs about 5 ms to generate and parse again
+_MAX_TREES = 128
 
 
 def _tree(image: str, sdk: tuple, facts: dict) -> _Tree:
     key = (image, sdk, tuple(sorted(facts.items())))
     t = _TREES.get(key)
     if t is not None:
+        _TREES.move_to_end(key)
         return t
-    from dfulint import cache
-    t = cache.cached("kconfig-trees", cache.key_of(_code_fingerprint(), key),
-                     lambda: _build_tree(image, sdk, facts),
-                     lambda t: isinstance(t, _Tree) and (t.image, t.sdk, t.facts) == (image, sdk, facts),
-                     refs=_catalogue_ref, ref_of=_catalogue_ref_of)
-    if len(_TREES) > 64:
-        _TREES.clear()
-        _BY_TEXT.clear()
+    t = _build_tree(image, sdk, facts)
     _TREES[key] = t
-    _BY_TEXT.setdefault((image, t.text), t)
+    if len(_TREES) > _MAX_TREES:
+        _TREES.popitem(last=False)
+    text_key = (image, t.text)
+    if text_key in _BY_TEXT:
+        _BY_TEXT.move_to_end(text_key)
+    else:
+        _BY_TEXT[text_key] = t
+        if len(_BY_TEXT) > _MAX_TREES:
+            _BY_TEXT.popitem(last=False)
     return t
 
 

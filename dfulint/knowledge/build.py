@@ -1,0 +1,83 @@
+"""Build dfulint's knowledge tables as one JSON file: ``python -m dfulint.knowledge.build [OUT]``.
+
+The YAML files in this folder are the source of truth. Parsing them costs a new process more than
+checking a small app, so a wheel ships them also as ``tables.json`` (written by this module from the
+package build hook, ``hatch_build.py``), which loads in about a millisecond. Each table in it carries
+the checksum of the YAML it was built from: a table whose YAML has changed since is ignored and its
+YAML is read instead, so an outdated file costs time, never correctness.
+
+Without an argument the file is written next to the YAML files (a source checkout may do this to run
+as fast as an installed dfulint; the file is not kept in git).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import zlib
+from pathlib import Path
+from typing import Any, Optional
+
+HERE = Path(__file__).resolve().parent
+FILE_NAME = "tables.json"
+FORMAT = 1
+
+
+def fingerprint(data: bytes) -> str:
+    """The checksum a table is keyed by: CRC-32 and length of its YAML's bytes."""
+    return f"{zlib.crc32(data):08x}-{len(data)}"
+
+
+def parse_yaml(data: bytes) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    return yaml.load(data.decode("utf-8"), Loader=loader)
+
+
+def bundle(folder: Path = HERE) -> dict:
+    """Every ``*.yaml`` table of `folder` with its checksum, as plain JSON data.
+
+    A table JSON cannot hold exactly (a key that is not a string, a date) is left out: dfulint
+    then reads that table's YAML at run time, and tests/test_knowledge_build.py fails."""
+    tables = {}
+    for path in sorted(folder.glob("*.yaml")):
+        raw = path.read_bytes()
+        data = parse_yaml(raw)
+        if json.loads(json.dumps(data)) != data or not _plain(data):
+            continue
+        tables[path.name] = {"fingerprint": fingerprint(raw), "data": data}
+    return {"format": FORMAT, "tables": tables}
+
+
+def _plain(x: Any) -> bool:
+    """Only what JSON gives back unchanged: dicts with string keys, lists, strings, numbers, booleans, null."""
+    if isinstance(x, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in x.items())
+    if isinstance(x, list):
+        return all(_plain(v) for v in x)
+    return x is None or isinstance(x, (str, int, float, bool))
+
+
+def write(out: Path, folder: Path = HERE) -> dict:
+    doc = bundle(folder)
+    text = json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.replace(out)
+    return doc
+
+
+def main(argv: Optional[list] = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    out = Path(args[0]) if args else HERE / FILE_NAME
+    doc = write(out)
+    skipped = sorted({p.name for p in HERE.glob("*.yaml")} - set(doc["tables"]))
+    print(f"wrote {out} ({len(doc['tables'])} tables)")
+    if skipped:
+        print(f"not representable as JSON, read from YAML at run time: {', '.join(skipped)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
