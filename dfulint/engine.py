@@ -25,6 +25,11 @@ class Options:
     per_path_ignores: list = field(default_factory=list)   # config.PathIgnore
     suppressions: bool = True                               # honour `dfulint: ignore[...]` comments
     baseline: Optional[tuple[str, Path]] = None            # ("write" | "use", file)
+    cancelled: Optional[Callable[[], bool]] = None         # polled between board targets (editor: newer text)
+
+
+class Cancelled(Exception):
+    """The run was abandoned because Options.cancelled said so (its result would be stale)."""
 
 
 def options_from_settings(s, build_dir: Optional[Path] = None, debug: bool = False) -> Options:
@@ -153,6 +158,8 @@ def check_app(root: Path, opts: Options, result: Result) -> None:
     seen: dict[tuple, Finding] = {}
     failed: set = set()
     for t in targets:
+        if opts.cancelled is not None and opts.cancelled():
+            raise Cancelled()
         for code in sorted(RULES):
             if not _enabled(code, opts):
                 continue

@@ -29,7 +29,7 @@ from dfulint import __version__
 from dfulint.core import Edit, Finding, Severity
 
 RULE_URL = "https://github.com/dfulint/dfulint/blob/main/rules/{page}.md"
-DEBOUNCE_S = 0.05
+DEBOUNCE_S = 0.025
 
 _SEVERITY = {Severity.ERROR: types.DiagnosticSeverity.Error,
              Severity.WARNING: types.DiagnosticSeverity.Warning,
@@ -129,14 +129,15 @@ class DfulintServer(LanguageServer):
                 await asyncio.sleep(delay)
             buffers = self.buffers()
             loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self.worker, self.run_check, st.root, buffers)
+            result = await loop.run_in_executor(
+                self.worker, self.run_check, st.root, buffers, lambda: generation != st.generation)
         except asyncio.CancelledError:
             return
-        if generation != st.generation:
+        if result is None or generation != st.generation:
             return          # the text changed while it ran: the newer check publishes
         self.publish(st, result)
 
-    def run_check(self, root: Path, buffers: dict):
+    def run_check(self, root: Path, buffers: dict, stale=None):
         """One check of one app with the editor's buffers in place of the files (worker thread)."""
         from dfulint import config, engine, sources
 
@@ -151,12 +152,16 @@ class DfulintServer(LanguageServer):
                 resolver = config.Resolver(overrides, None, False)
 
                 def per_app(r: Path) -> "engine.Options":
-                    return engine.options_from_settings(resolver.settings(r))
+                    o = engine.options_from_settings(resolver.settings(r))
+                    o.cancelled = stale
+                    return o
 
                 try:
                     return engine.run([root], engine.Options(per_app=per_app))
                 except config.ConfigError as exc:
                     return exc
+                except engine.Cancelled:
+                    return None
             finally:
                 sources.set_overlay({})
 
@@ -214,7 +219,9 @@ def rule_page(code: str) -> Optional[str]:
 
 def diagnostic(f: Finding, index: int) -> types.Diagnostic:
     """A finding as an LSP diagnostic; `data` lets a code action find the finding again."""
-    message = f.message + (f"\nfix: {f.fix}" if f.fix else "")
+    head = getattr(f, "headline", "") or f.message
+    body = getattr(f, "explanation", "") if head != f.message else ""
+    message = head + (f"\n{body}" if body else "") + (f"\nfix: {f.fix}" if f.fix else "")
     related = [types.DiagnosticRelatedInformation(
         location=types.Location(uri=from_fs_path(str(s.path)), range=_range(s)),
         message=f"{f.code}: related place") for s in f.related if getattr(s, "path", None) is not None]

@@ -188,3 +188,41 @@ async def test_client_settings_choose_the_board(client: LanguageClient, seed: Pa
     # the findings are those of the board the client asked for
     diags = await _diagnostics(client, uri, lambda d: any("1024 KiB of flash_primary" in x.message for x in d))
     assert all("512 KiB of flash_primary" not in x.message for x in diags)
+
+
+def test_a_check_is_abandoned_once_its_text_is_stale():
+    """The server's worker polls Options.cancelled between board targets; a newer change stops it."""
+    from dfulint import engine
+
+    with pytest.raises(engine.Cancelled):
+        engine.run([SEED], engine.Options(cancelled=lambda: True))
+    assert engine.run([SEED], engine.Options(cancelled=lambda: False)).findings
+
+
+def test_settings_from_the_client():
+    from dfulint.server import Settings
+
+    s = Settings()
+    s.update({"dfulint": {"board": "bl653_dvk, nrf52840dk_nrf52840", "sdkVersion": "2.6.1",
+                          "profile": "release", "debounceMs": 0}})
+    assert s.boards == ("bl653_dvk", "nrf52840dk_nrf52840")
+    assert (s.sdk_version, s.profile, s.debounce) == ("2.6.1", "release", 0)
+    s.update({"board": "", "debounceMs": -5, "sdkVersion": 3})      # junk is ignored, empty clears
+    assert s.boards == () and s.debounce == 0 and s.sdk_version == "2.6.1"
+
+
+def test_text_edits_are_minimal_and_apply():
+    from dfulint.server import text_edits
+
+    old = "a\nb\nc\n"
+    new = "a\nB\nc\nd"
+    edits = text_edits(old, new)
+    lines = old.splitlines(keepends=True)
+    # apply bottom-up
+    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        start = sum(len(x) for x in lines[:e.range.start.line]) + e.range.start.character
+        end = sum(len(x) for x in lines[:e.range.end.line]) + e.range.end.character
+        text = "".join(lines)
+        lines = (text[:start] + e.new_text + text[end:]).splitlines(keepends=True)
+    assert "".join(lines) == new
+    assert all(e.range.start.line >= 1 for e in edits), "the unchanged first line is not rewritten"
