@@ -142,13 +142,20 @@ def _suppress(app: App, targets: list, findings: list[Finding], opts: Options, f
     return kept
 
 
-def check_app(root: Path, opts: Options, result: Result) -> None:
+def check_app(root: Path, opts: Options, result: Result, tops: tuple = ()) -> None:
+    """Check one app. `tops`: the folders the user named (they belong to the project too)."""
     from dfulint.model.project import build_targets
+
+    from dfulint import files
 
     load_all()
     try:
-        app = describe_app(root, opts.boards, opts.sdk_version, opts.build_dir)
-        targets = build_targets(app)
+        # every file the app's model reads comes from its repository, west workspace or folder
+        with files.confined(files.project_roots(root, tops=tops)) as refused:
+            app = describe_app(root, opts.boards, opts.sdk_version, opts.build_dir)
+        with files.confined(files.project_roots(root, app.west_root, tops)) as refused_later:
+            targets = build_targets(app)
+        _note_refusals(targets, refused + refused_later)
     except Exception as exc:  # a bug in dfulint, never the user's fault
         if opts.debug:
             raise
@@ -194,6 +201,20 @@ def check_app(root: Path, opts: Options, result: Result) -> None:
     if opts.suppressions:
         findings = _suppress(app, targets, findings, opts, failed, result)
     result.findings.extend(findings)
+
+
+def _note_refusals(targets: list, refused: list) -> None:
+    """Files the file layer refused (outside the project, not regular, too large) become problems
+    of every target, wherever the reader that asked for them had no place to report them."""
+    from dfulint.core import Span
+    from dfulint.sources import Problem
+
+    for t in targets:
+        have = {(p.span.path, p.kind) for p in t.problems}
+        for path, why in refused:
+            if (path, why.kind) not in have:
+                have.add((path, why.kind))
+                t.problems.append(Problem(why.kind, Span(Path(path), 1, 1), why.message, why.fix))
 
 
 def app_root_of(path: Path) -> Optional[Path]:
@@ -255,9 +276,10 @@ def run(paths: list[Path], opts: Options) -> Result:
     base = None
     if opts.baseline is not None and opts.baseline[0] == "use":
         base = bl.load(opts.baseline[1])          # a broken baseline stops the run before any work
+    tops = tuple(p.resolve() if p.is_dir() else p.resolve().parent for p in paths)
     for root in _roots(paths):
         app_opts = opts.per_app(root) if opts.per_app else opts
-        check_app(root, app_opts, result)
+        check_app(root, app_opts, result, tuple(t for t in tops if _inside(root, t)))
     result.findings.sort(key=_sort_key)
     result.suppressed.sort(key=lambda s: _sort_key(s.finding))
     result.root = bl.repo_root([a.app.root for a in result.apps])

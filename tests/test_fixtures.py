@@ -20,9 +20,27 @@ def run_fixture(app: Path, args: list[str]) -> list[dict]:
     return json.loads(res.output)["findings"]
 
 
+def _with_fifos(app: Path, spec: dict, tmp_path: Path) -> Path:
+    """A copy of the app with the FIFOs (named pipes) its expect.json lists: git cannot store them."""
+    import os
+    import shutil
+
+    if not spec.get("fifos"):
+        return app
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system")
+    copy = tmp_path / app.name
+    shutil.copytree(app, copy, symlinks=True)
+    for rel in spec["fifos"]:
+        (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(copy / rel)
+    return copy
+
+
 @pytest.mark.parametrize("app", FIXTURES, ids=lambda p: str(p.relative_to(ROOT / "fixtures")))
-def test_fixture(app: Path):
+def test_fixture(app: Path, tmp_path: Path):
     spec = json.loads((app / "expect.json").read_text())
+    app = _with_fifos(app, spec, tmp_path)
     findings = run_fixture(app, spec.get("args", []))
     got = {(f["code"], f["path"], f["line"]) for f in findings}
     for m in spec.get("must", []):

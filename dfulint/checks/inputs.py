@@ -90,3 +90,25 @@ def unused_suppression(t):
     """Reported by the engine once every rule has run (dfulint.suppressions.apply), over the
     directives and the findings of every rule; as a predicate over one target it finds nothing."""
     return ()
+
+
+def _once(t, kinds):
+    seen = set()
+    for p in _problems(t):
+        if p.kind in kinds and (p.span.path, p.kind) not in seen:
+            seen.add((p.span.path, p.kind))
+            yield p
+
+
+@rule("DFU008", "file-outside-project", Severity.WARNING,
+      "A file the build reads is a symlink or path leading outside the project; dfulint does not read it")
+def file_outside_project(t):
+    for p in _once(t, ("outside-project",)):
+        yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
+
+
+@rule("DFU009", "not-a-regular-file", Severity.ERROR,
+      "A file the build reads is a FIFO, device or socket instead of a regular file")
+def not_a_regular_file(t):
+    for p in _once(t, ("not-regular",)):
+        yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)

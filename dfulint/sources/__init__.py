@@ -10,7 +10,7 @@ from typing import NamedTuple, Optional
 
 from dfulint.core import Span
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
+from dfulint.files import MAX_FILE_BYTES  # noqa: F401  (re-exported)
 
 
 class Problem(NamedTuple):
@@ -71,11 +71,32 @@ def clear_caches() -> None:
     _PARSED.clear()
 
 
-@lru_cache(maxsize=4096)
 def read_text(path: Path) -> Text:
-    """Read a project file once, bounded, as UTF-8. Problems are returned, never raised."""
+    """Read a project file once, bounded, as UTF-8, through the confined file layer (dfulint.files):
+    a file outside the project, a FIFO or device, or one over the size cap is a Problem, never
+    read. An editor's unsaved buffer replaces the file on disk. Problems are returned, never raised."""
+    from dfulint import files
+    t = _read_text(path, files.current_roots())
+    if t.problem is not None and t.problem.kind in files.NOTED:
+        files.note(path, files.Refusal(t.problem.kind, t.problem.message, t.problem.fix))
+    return t
+
+
+def _read_text_cache_clear() -> None:
+    _read_text.cache_clear()
+
+
+read_text.cache_clear = _read_text_cache_clear      # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=4096)
+def _read_text(path: Path, roots) -> Text:
+    from dfulint import files
     buffer = overlay_text(path)
     if buffer is not None:
+        why = files.check(path) if path.exists() else None
+        if why is not None and why.kind == "outside-project":
+            return Text(path, None, Problem(why.kind, Span(path, 1, 1), why.message, why.fix))
         if len(buffer) > MAX_FILE_BYTES:
             return Text(path, None, Problem("too-large", Span(path, 1, 1),
                         f"file is {len(buffer)} characters, more than dfulint reads ({MAX_FILE_BYTES})",
@@ -86,16 +107,9 @@ def read_text(path: Path) -> Text:
                         "file holds a NUL byte: it is binary, not a text configuration file",
                         "replace it with the text file the build expects"))
         return Text(path, buffer[1:] if buffer.startswith("\ufeff") else buffer, None)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return Text(path, None, Problem("too-large", Span(path, 1, 1),
-                        f"file is {size} bytes, more than dfulint reads ({MAX_FILE_BYTES})",
-                        "configuration files are small; check that this is the intended file"))
-        data = path.read_bytes()
-    except OSError as exc:
-        return Text(path, None, Problem("unreadable", Span(path, 1, 1),
-                    f"cannot read file: {exc.strerror or exc}", "make the file readable"))
+    data, why = files.read_bytes(path)
+    if why is not None:
+        return Text(path, None, Problem(why.kind, Span(path, 1, 1), why.message, why.fix))
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         return Text(path, None, Problem("binary", Span(path, line, 1),
