@@ -280,7 +280,8 @@ def rules_cmd(fmt):
     rules = load_all()
     if fmt == "json":
         click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.label,
-                                "family": r.family, "summary": r.summary, "fixable": r.fixable}
+                                "family": r.family, "summary": r.summary, "fixable": r.fixable,
+                                "applies": r.applies.describe()}
                                for r in sorted(rules.values(), key=lambda r: r.code)], indent=2))
         return
     family = None

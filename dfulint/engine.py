@@ -171,6 +171,8 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = ()) -> No
             if not _enabled(code, opts):
                 continue
             r = RULES[code]
+            if not r.applies.matches(t):
+                continue
             try:
                 produced = list(r.func(t) or ())
             except Exception as exc:

@@ -1,4 +1,6 @@
-"""Rule registry. A rule is a small function `target -> findings`, registered with its code.
+"""Rule registry. A rule is a small function `target -> findings`, registered with its metadata:
+stable code and name, default severity, summary, and where it applies (frameworks, build systems,
+NCS versions, and the facts a target must have). The engine runs a rule only where it applies.
 
 Rules never open files: they read the model (dfulint.model.project.Target) only.
 """
@@ -9,8 +11,80 @@ from typing import Callable, Iterable, NamedTuple, Optional
 from dfulint.core import Edit, Finding, Severity, Span
 
 
+Version = tuple[int, int, int]
+
+#: Facts a rule may require of a target, by name (see Applies.needs).
+NEEDS: dict[str, Callable] = {
+    # NCS with Partition Manager on (not turned off by sysbuild, supported by the SoC)
+    "partition-manager": lambda t: t.uses_pm,
+    # an application core: a network-core target has no MCUboot of its own (the application core's
+    # build decides its updates)
+    "app-core": lambda t: "cpunet" not in (getattr(t.soc, "name", "") or ""),
+    "mcuboot": lambda t: t.mcuboot_enabled,
+    "pm-static": lambda t: t.pm_static is not None,
+    "sysbuild": lambda t: t.sysbuild is not None and t.sysbuild.config is not None,
+}
+
+
+def _v(v) -> Optional[Version]:
+    if v is None:
+        return None
+    v = tuple(v)
+    return v + (0,) * (3 - len(v))
+
+
+class Applies(NamedTuple):
+    """Where a rule applies. Empty fields mean "everywhere".
+
+    `ncs` is a half-open range [since, before) of NCS versions: the rule is skipped for an NCS
+    target only when every version the project may be on (`SdkVersion.range`) lies outside it, so a
+    rule whose version matters and is uncertain still runs and says so itself. Plain Zephyr targets
+    are not judged by `ncs`."""
+
+    frameworks: tuple = ()           # "ncs", "zephyr"
+    build_systems: tuple = ()        # "child_image", "sysbuild", "zephyr"
+    ncs: tuple = (None, None)        # (since, before), e.g. ((2, 7), None)
+    needs: tuple = ()                # names in NEEDS
+
+    def matches(self, t) -> bool:
+        framework = t.app.framework
+        if self.frameworks and framework not in self.frameworks:
+            return False
+        if self.build_systems and t.build_system not in self.build_systems:
+            return False
+        since, before = _v(self.ncs[0]), _v(self.ncs[1])
+        if framework == "ncs" and (since or before):
+            low, high = t.sdk.range
+            if since and high < since:
+                return False
+            if before and low >= before:
+                return False
+        return all(NEEDS[n](t) for n in self.needs)
+
+    def describe(self) -> str:
+        """Short text: "NCS 2.7+ · sysbuild · needs mcuboot"."""
+        parts = []
+        since, before = self.ncs
+        fw = "/".join(self.frameworks) if self.frameworks else "NCS/Zephyr"
+        if since or before:
+            s = ".".join(map(str, since)) + "+" if since else ""
+            b = "before " + ".".join(map(str, before)) if before else ""
+            parts.append(f"NCS {s}{' ' if s and b else ''}{b}")
+        else:
+            parts.append(fw.replace("ncs", "NCS").replace("zephyr", "Zephyr"))
+        if self.build_systems:
+            parts.append(", ".join(self.build_systems))
+        if self.needs:
+            parts.append("needs " + ", ".join(self.needs))
+        return " · ".join(parts)
+
+
+EVERYWHERE = Applies()
+
+
 class Rule(NamedTuple):
-    """One rule: its stable code and name, default severity, one-line summary and check function."""
+    """One rule: its stable code and name, default severity, one-line summary, check function, and
+    where it applies."""
     code: str
     name: str
     severity: Severity
@@ -18,6 +92,7 @@ class Rule(NamedTuple):
     func: Callable
     family: str
     fixable: bool = False
+    applies: Applies = EVERYWHERE
 
 
 RULES: dict[str, Rule] = {}
@@ -35,13 +110,21 @@ FAMILIES = {
 }
 
 
-def rule(code: str, name: str, severity: Severity, summary: str, fixable: bool = False):
-    """Register a rule function under a stable code and kebab-case name."""
+def rule(code: str, name: str, severity: Severity, summary: str, fixable: bool = False, *,
+         frameworks: tuple = (), build_systems: tuple = (), ncs: tuple = (None, None), needs: tuple = ()):
+    """Register a rule function under a stable code and kebab-case name, with where it applies."""
+    unknown = [n for n in needs if n not in NEEDS]
+    if unknown:
+        raise RuntimeError(f"rule {code}: unknown needs {unknown}")
+    applies = Applies(tuple(frameworks), tuple(build_systems), tuple(ncs), tuple(needs))
 
     def deco(func: Callable) -> Callable:
         if code in RULES or name in _BY_NAME:
             raise RuntimeError(f"rule {code}/{name} registered twice")
-        RULES[code] = Rule(code, name, severity, summary, func, FAMILIES.get(code[3], "other"), fixable)
+        if func.__name__ != name.replace("-", "_"):
+            raise RuntimeError(f"rule {code}: function {func.__name__} is not named after {name}")
+        RULES[code] = Rule(code, name, severity, summary, func, FAMILIES.get(code[3], "other"), fixable,
+                           applies)
         _BY_NAME[name] = code
         return func
 

@@ -16,10 +16,9 @@ def _sysbuild_dest(rel: str) -> str:
 
 
 @rule("DFU601", "child-image-under-sysbuild", Severity.ERROR,
-      "Settings in child_image/ are silently ignored by sysbuild builds (NCS 2.7+)", fixable=True)
+      "Settings in child_image/ are silently ignored by sysbuild builds (NCS 2.7+)", fixable=True,
+      build_systems=("sysbuild",))
 def child_image_under_sysbuild(t):
-    if t.build_system != "sysbuild":
-        return
     app = t.app
     child_files = [p for p in app.files if app.rel(p).startswith("child_image/")]
     if not child_files:
@@ -194,10 +193,9 @@ def app_overlay_shadowed(t):
 
 
 @rule("DFU603", "pm-static-not-used", Severity.INFO,
-      "A pm_static file that the build will not pick for this board")
+      "A pm_static file that the build will not pick for this board",
+      needs=("partition-manager", "pm-static"))
 def pm_static_not_used(t):
-    if t.pm_static is None or not t.uses_pm:
-        return
     for path, _why in t.pm_static_unused:
         name = path.stem
         if name == "pm_static" or t.sdk.version < (1, 8, 0):
@@ -207,10 +205,11 @@ def pm_static_not_used(t):
 
 
 @rule("DFU604", "image-config-replaces-defaults", Severity.INFO,
-      "child_image/mcuboot/ or sysbuild/mcuboot/ replaces MCUboot's own configuration")
+      "child_image/mcuboot/ or sysbuild/mcuboot/ replaces MCUboot's own configuration",
+      needs=("mcuboot",))
 def image_config_replaces_defaults(t):
     mcu = t.images.get("mcuboot")
-    if mcu is None or mcu.replaces_defaults is None or not t.mcuboot_enabled:
+    if mcu is None or mcu.replaces_defaults is None:
         return
     path = mcu.replaces_defaults
     rel = t.app.rel(path)

@@ -105,10 +105,9 @@ def _sb_equivalent(t, image: str, a) -> tuple[str, str]:
 
 
 @rule("DFU501", "sysbuild-overrides-image-setting", Severity.ERROR,
-      "An image setting that sysbuild overwrites from its own configuration; it no longer counts")
+      "An image setting that sysbuild overwrites from its own configuration; it no longer counts",
+      needs=("sysbuild",))
 def sysbuild_overrides_image_setting(t):
-    if t.sysbuild is None or t.sysbuild.config is None:
-        return
     sb_off = not t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT")
     for image in ("app", "mcuboot"):
         img = t.images.get(image)
@@ -186,10 +185,9 @@ def _forced_origin(t, img, a, d):
 # ------------------------------------------------------------------ DFU502
 
 @rule("DFU502", "sysbuild-bootloader-not-enabled", Severity.ERROR,
-      "CONFIG_BOOTLOADER_MCUBOOT=y in the application, but sysbuild does not build MCUboot")
+      "CONFIG_BOOTLOADER_MCUBOOT=y in the application, but sysbuild does not build MCUboot",
+      needs=("sysbuild",))
 def sysbuild_bootloader_not_enabled(t):
-    if t.sysbuild is None or t.sysbuild.config is None:
-        return
     if t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT"):
         return
     a = dfu.user_assignment(t.images.get("app"), "BOOTLOADER_MCUBOOT")
@@ -228,9 +226,10 @@ def _mismatch_effect(app_mode: str, mcu_mode: str) -> str:
 
 
 @rule("DFU503", "mcuboot-mode-mismatch", Severity.ERROR,
-      "The application is built for a different MCUboot upgrade mode than MCUboot runs")
+      "The application is built for a different MCUboot upgrade mode than MCUboot runs",
+      needs=("mcuboot",))
 def mcuboot_mode_mismatch(t):
-    if not t.mcuboot_enabled or t.app_mode is None:
+    if t.app_mode is None:
         return
     mcu = t.images.get("mcuboot")
     app = t.images.get("app")
@@ -397,10 +396,9 @@ def smp_bt_resources_too_small(t):
 # ------------------------------------------------------------------ DFU506
 
 @rule("DFU506", "test-update-cannot-revert", Severity.INFO,
-      "Updates can be uploaded as 'test' but MCUboot's mode cannot revert them")
+      "Updates can be uploaded as 'test' but MCUboot's mode cannot revert them",
+      needs=("mcuboot",))
 def test_update_cannot_revert(t):
-    if not t.mcuboot_enabled:
-        return
     mode = dfu.mcuboot_mode(t)
     mcu = t.images.get("mcuboot")
     if mode == "ram-load" and mcu is not None and mcu.config is not None and mcu.config.enabled("BOOT_RAM_LOAD_REVERT"):
@@ -437,10 +435,9 @@ def test_update_cannot_revert(t):
 # ------------------------------------------------------------------ DFU507
 
 @rule("DFU507", "updateable-images-mismatch", Severity.ERROR,
-      "The application and MCUboot disagree on the number of updateable images")
+      "The application and MCUboot disagree on the number of updateable images",
+      needs=("mcuboot",))
 def updateable_images_mismatch(t):
-    if not t.mcuboot_enabled:
-        return
     app, mcu = t.images.get("app"), t.images.get("mcuboot")
     if app is None or mcu is None or app.config is None or mcu.config is None:
         return
@@ -493,9 +490,10 @@ def _is_nrf5340(t) -> bool:
 
 
 @rule("DFU508", "netcore-update-incomplete", Severity.ERROR,
-      "nRF5340 network-core update without the multi-image settings or partitions it needs")
+      "nRF5340 network-core update without the multi-image settings or partitions it needs",
+      needs=("mcuboot",))
 def netcore_update_incomplete(t):
-    if not t.mcuboot_enabled or not _is_nrf5340(t):
+    if not _is_nrf5340(t):
         return
     app, mcu = t.images.get("app"), t.images.get("mcuboot")
     if app is None or mcu is None or app.config is None or mcu.config is None:

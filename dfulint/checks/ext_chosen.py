@@ -13,7 +13,7 @@ from dfulint.model.query import (
     maybe_at_least, node_ref, node_span, overlay_target, prop_span, rel_path, sdk_text, user_assignment,
     where_text)
 from dfulint.model.extflash import (
-    IMAGES, SWITCH, ancestors, chosen_ref, config_dir_elsewhere, ext_of, ncs_pm, same_node, sb_switch,
+    IMAGES, SWITCH, ancestors, chosen_ref, config_dir_elsewhere, ext_of, same_node, sb_switch,
     secondary_external, why_external)
 from dfulint.checks.common import IMAGE_TEXT, add_to
 
@@ -31,7 +31,8 @@ def _node_text_for(t, node) -> str:
 
 
 @rule("DFU301", "ext-flash-chosen-missing", Severity.ERROR,
-      "An image that opens the external secondary slot has no `nordic,pm-ext-flash` chosen node")
+      "An image that opens the external secondary slot has no `nordic,pm-ext-flash` chosen node",
+      ncs=((1, 7), None), needs=("partition-manager", "app-core", "mcuboot"))
 def ext_flash_chosen_missing(t):
     sec = secondary_external(t)
     if sec is None or not t.board:
@@ -104,7 +105,8 @@ _COMPARED_PROPS = ("compatible", "size", "jedec-id", "reg")
 
 
 @rule("DFU302", "ext-flash-chosen-mismatch", Severity.ERROR,
-      "The application and MCUboot choose different external flash nodes, or describe the chip differently")
+      "The application and MCUboot choose different external flash nodes, or describe the chip differently",
+      ncs=((1, 7), None), needs=("partition-manager", "app-core", "mcuboot"))
 def ext_flash_chosen_mismatch(t):
     if secondary_external(t) is None:
         return
@@ -174,7 +176,8 @@ def _shown(p) -> str:
 
 
 @rule("DFU303", "ext-flash-node-disabled", Severity.ERROR,
-      "The chosen external flash is undefined or disabled (or its bus is) in an image that needs it")
+      "The chosen external flash is undefined or disabled (or its bus is) in an image that needs it",
+      ncs=((1, 7), None), needs=("partition-manager", "app-core", "mcuboot"))
 def ext_flash_node_disabled(t):
     if secondary_external(t) is None:
         return
@@ -230,11 +233,10 @@ def ext_flash_node_disabled(t):
 
 
 @rule("DFU304", "ext-secondary-switch-ignored", Severity.WARNING,
-      "Under sysbuild, CONFIG_PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY in an image is overridden by sysbuild")
+      "Under sysbuild, CONFIG_PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY in an image is overridden by sysbuild",
+      build_systems=("sysbuild",), ncs=((2, 7), None), needs=("partition-manager", "app-core", "mcuboot"))
 def ext_secondary_switch_ignored(t):
-    if not ncs_pm(t) or t.build_system != "sysbuild" or t.sysbuild is None or not t.mcuboot_enabled:
-        return
-    if not maybe_at_least(t, 2, 7):
+    if t.sysbuild is None:
         return
     sec = (t.slots or {}).get("secondary")
     sec_region = sec.region if sec is not None else None
@@ -272,12 +274,9 @@ def ext_secondary_switch_ignored(t):
 
 
 @rule("DFU305", "ext-secondary-placement-mismatch", Severity.WARNING,
-      "pm_static places mcuboot_secondary against the external-secondary switch")
+      "pm_static places mcuboot_secondary against the external-secondary switch",
+      ncs=((1, 7), None), needs=("partition-manager", "app-core", "mcuboot", "pm-static"))
 def ext_secondary_placement_mismatch(t):
-    if not ncs_pm(t) or not t.mcuboot_enabled or t.pm_static is None:
-        return
-    if always_before(t, 1, 7):
-        return
     p = t.pm_static.partitions.get("mcuboot_secondary")
     if p is None:
         return

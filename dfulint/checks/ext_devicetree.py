@@ -7,7 +7,7 @@ from dfulint.core import Severity
 from dfulint.model.query import (
     always_at_least, always_before, from_project_only, node_ref, node_span, prop_span, sdk_range, sdk_text)
 from dfulint.model.extflash import (
-    QSPI_MAX, QSPI_NOR, SPI_NOR, chosen_in, ext_of, hygiene_nodes, ncs_pm, nor_compat, secondary_external,
+    QSPI_MAX, QSPI_NOR, SPI_NOR, chosen_in, ext_of, hygiene_nodes, nor_compat, secondary_external,
     soc_family, spim_max)
 
 
@@ -169,10 +169,9 @@ def nor_frequency(t):
 
 
 @rule("DFU321", "pm-ext-device-name", Severity.INFO,
-      "`device:` of an external partition in pm_static differs from the device Partition Manager uses")
+      "`device:` of an external partition in pm_static differs from the device Partition Manager uses",
+      ncs=((1, 7), None), needs=("partition-manager", "app-core", "pm-static"))
 def pm_ext_device_name(t):
-    if not ncs_pm(t) or t.pm_static is None or always_before(t, 1, 7):
-        return
     a = ext_of(t, "app")
     node = a.node if a is not None else None
     expected = []

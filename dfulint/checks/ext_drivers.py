@@ -8,13 +8,14 @@ from dfulint.model.query import (
     always_at_least, always_before, conf_target, image_config, maybe_at_least, node_ref, rel_path,
     sdk_text, user_assignment, where_text)
 from dfulint.model.extflash import (
-    DRIVER, IMAGES, NOR_COMPATS, QSPI_NOR, SPI_NOR, driver_state, ext_of, mcuboot_board_value, ncs_pm,
+    DRIVER, IMAGES, NOR_COMPATS, QSPI_NOR, SPI_NOR, driver_state, ext_of, mcuboot_board_value,
     needing_images, nor_compat, select_source, soc_family)
 from dfulint.checks.common import IMAGE_TEXT, add_to
 
 
 @rule("DFU306", "ext-flash-driver-missing", Severity.ERROR,
-      "An image that needs the external secondary slot does not build the driver its flash chip needs")
+      "An image that needs the external secondary slot does not build the driver its flash chip needs",
+      ncs=((1, 7), None), needs=("partition-manager", "app-core", "mcuboot"))
 def ext_flash_driver_missing(t):
     for name, e in needing_images(t):
         compat = nor_compat(e.node)
@@ -36,10 +37,9 @@ def ext_flash_driver_missing(t):
 
 
 @rule("DFU307", "ext-flash-driver-wrong-bus", Severity.WARNING,
-      "A NOR driver for the wrong bus: the QSPI driver with an SPI part (or on a SoC without QSPI), or the reverse")
+      "A NOR driver for the wrong bus: the QSPI driver with an SPI part (or on a SoC without QSPI), or the reverse",
+      needs=("partition-manager", "app-core"))
 def ext_flash_driver_wrong_bus(t):
-    if not ncs_pm(t):
-        return
     for name in IMAGES:
         img = t.images.get(name)
         e = ext_of(t, name)
@@ -93,7 +93,8 @@ def ext_flash_driver_wrong_bus(t):
 
 
 @rule("DFU308", "pm-ext-driver-check", Severity.ERROR,
-      "Partition Manager drops external partitions in an image whose flash driver it does not recognise")
+      "Partition Manager drops external partitions in an image whose flash driver it does not recognise",
+      ncs=((2, 1), None), needs=("partition-manager", "app-core", "mcuboot"))
 def pm_ext_driver_check(t):
     for name, e in needing_images(t):
         compat = nor_compat(e.node)
@@ -126,10 +127,9 @@ def pm_ext_driver_check(t):
 
 
 @rule("DFU309", "mcuboot-spi-needs-multithreading", Severity.ERROR,
-      "MCUboot builds the SPI NOR driver with CONFIG_MULTITHREADING off (MCUboot's default on nRF)")
+      "MCUboot builds the SPI NOR driver with CONFIG_MULTITHREADING off (MCUboot's default on nRF)",
+      ncs=(None, (3, 1)), needs=("partition-manager", "app-core", "mcuboot"))
 def mcuboot_spi_needs_multithreading(t):
-    if not ncs_pm(t) or not t.mcuboot_enabled:
-        return
     fam = soc_family(t) or ""
     if not fam.startswith("nrf"):
         return
@@ -140,8 +140,6 @@ def mcuboot_spi_needs_multithreading(t):
     e = ext_of(t, "mcuboot")
     if on is not True or e is None or nor_compat(e.node) != SPI_NOR:
         return
-    if always_at_least(t, 3, 1):
-        return                  # Zephyr's SPI drivers work without threads from NCS 3.1
     v = mcu.config.get("MULTITHREADING")
     if v.value == "y":
         return
@@ -176,10 +174,9 @@ MCUBOOT_STACK_FLOOR = 2048     # the smallest stack in an NCS MCUboot configurat
 
 
 @rule("DFU310", "mcuboot-nor-stack-small", Severity.WARNING,
-      "MCUboot's main stack is smaller than any NCS configuration with a NOR driver uses")
+      "MCUboot's main stack is smaller than any NCS configuration with a NOR driver uses",
+      needs=("partition-manager", "app-core", "mcuboot"))
 def mcuboot_nor_stack_small(t):
-    if not ncs_pm(t) or not t.mcuboot_enabled:
-        return
     mcu = t.images.get("mcuboot")
     e = ext_of(t, "mcuboot")
     if mcu is None or mcu.config is None or e is None or e.node is None:

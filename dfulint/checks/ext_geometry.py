@@ -8,13 +8,14 @@ from dfulint.units import sz
 from dfulint.model.query import conf_target, in_files, node_ref, prop_span
 from dfulint.model.extflash import (
     DRIVER, IMAGES, NOR_COMPATS, NOR_ERASE, PAGE_SYM, chip_nodes, driver_state, ext_node, ext_of,
-    ext_partitions, jedec_capacity, jedec_part, matter_app, ncs_pm, nor_compat, page_incompatibility,
+    ext_partitions, jedec_capacity, jedec_part, matter_app, nor_compat, page_incompatibility,
     page_value, same_node, secondary_external)
 from dfulint.checks.common import add_to, hexa
 
 
 @rule("DFU311", "nor-page-size-mismatch", Severity.WARNING,
-      "The application and MCUboot use different layout page sizes for the external flash")
+      "The application and MCUboot use different layout page sizes for the external flash",
+      ncs=((1, 7), None), needs=("partition-manager", "app-core", "mcuboot"))
 def nor_page_size_mismatch(t):
     if secondary_external(t) is None:
         return
@@ -76,7 +77,8 @@ def nor_page_size_mismatch(t):
 
 
 @rule("DFU312", "nor-page-size-incompatible", Severity.ERROR,
-      "MCUboot's external-flash page size makes the secondary slot incompatible with the internal primary")
+      "MCUboot's external-flash page size makes the secondary slot incompatible with the internal primary",
+      ncs=((1, 7), None), needs=("partition-manager", "app-core", "mcuboot"))
 def nor_page_size_incompatible(t):
     found = page_incompatibility(t)
     if found is None:
@@ -132,10 +134,9 @@ def nor_size_in_bytes(t):
 
 
 @rule("DFU314", "ext-partition-beyond-flash", Severity.ERROR,
-      "A partition in external_flash ends beyond the chip the chosen node describes")
+      "A partition in external_flash ends beyond the chip the chosen node describes",
+      needs=("partition-manager", "app-core"))
 def ext_partition_beyond_flash(t):
-    if not ncs_pm(t):
-        return
     a = ext_of(t, "app")
     if a is None or a.node is None or not a.size_bytes:
         return
@@ -206,10 +207,9 @@ def nor_jedec_id_mismatch(t):
 
 
 @rule("DFU316", "nor-slot-page-unaligned", Severity.WARNING,
-      "An MCUboot slot in external flash is not aligned to the layout page MCUboot uses there")
+      "An MCUboot slot in external flash is not aligned to the layout page MCUboot uses there",
+      needs=("partition-manager", "app-core"))
 def nor_slot_page_unaligned(t):
-    if not ncs_pm(t):
-        return
     e = ext_of(t, "mcuboot")
     if e is None or e.node is None or nor_compat(e.node) not in DRIVER:
         return

@@ -234,11 +234,12 @@ def spu_boundary_misaligned(t):
 # ------------------------------------------------------------------ DFU105
 
 @rule("DFU105", "container-size-mismatch", Severity.WARNING,
-      "A pm_static span container starts elsewhere than, or ends before, the partitions it spans")
+      "A pm_static span container starts elsewhere than, or ends before, the partitions it spans",
+      needs=("partition-manager", "pm-static"))
 def container_size_mismatch(t):
     """Judged on the pm_static file as written: dfulint does not know every dynamic partition a
     build adds (TF-M, Wi-Fi firmware, ...), so a member left to Partition Manager is not compared."""
-    if t.pm_static is None or not t.uses_pm or not layout_applies(t):
+    if not layout_applies(t):
         return
     st = t.pm_static.partitions
     for name, part in st.items():
@@ -318,10 +319,9 @@ def _primary_app_check(st):
 # ------------------------------------------------------------------ DFU106
 
 @rule("DFU106", "stale-end-address", Severity.INFO,
-      "A pm_static `end_address` differs from address + size (Partition Manager ignores it)", fixable=False)
+      "A pm_static `end_address` differs from address + size (Partition Manager ignores it)", fixable=False,
+      needs=("pm-static",))
 def stale_end_address(t):
-    if t.pm_static is None:
-        return
     for name, part in t.pm_static.partitions.items():
         addr, size, end = part.int("address"), part.int("size"), part.int("end_address")
         if addr is None or size is None or end is None or addr + size == end:
@@ -353,10 +353,10 @@ def _explain_dynamic_size(t, prim) -> str:
 
 
 @rule("DFU107", "primary-not-pinned", Severity.WARNING,
-      "pm_static pins mcuboot_secondary but not mcuboot_primary, so the primary's size floats")
+      "pm_static pins mcuboot_secondary but not mcuboot_primary, so the primary's size floats",
+      needs=("partition-manager", "mcuboot", "pm-static"))
 def primary_not_pinned(t):
-    if t.pm_static is None or not t.uses_pm or not t.mcuboot_enabled or t.flash.origin == "build" \
-            or not layout_applies(t) or t.flash.errors:
+    if t.flash.origin == "build" or not layout_applies(t) or t.flash.errors:
         return
     st = t.pm_static.partitions
     if "mcuboot_secondary" not in st or "mcuboot_primary" in st:
@@ -417,9 +417,10 @@ def _pm_error_fix(message: str) -> str:
 
 
 @rule("DFU108", "pm-build-failure", Severity.ERROR,
-      "Partition Manager will stop the build with this layout")
+      "Partition Manager will stop the build with this layout",
+      needs=("partition-manager",))
 def pm_build_failure(t):
-    if not t.uses_pm or not layout_applies(t):
+    if not layout_applies(t):
         return
     past_end = any(p.static and p.region == "flash_primary" and
                    (p.end > t.flash.devices["flash_primary"].end)

@@ -155,10 +155,9 @@ def default_signing_key(t):
 # ------------------------------------------------------------------ DFU703
 
 @rule("DFU703", "downgrade-prevention-off", Severity.INFO,
-      "MCUboot installs an older signed image: downgrade prevention is off")
+      "MCUboot installs an older signed image: downgrade prevention is off",
+      needs=("mcuboot",))
 def downgrade_prevention_off(t):
-    if not t.mcuboot_enabled:
-        return
     mcu, app = t.images.get("mcuboot"), t.images.get("app")
     if mcu is None or mcu.config is None:
         return
@@ -218,10 +217,9 @@ def downgrade_prevention_off(t):
 # ------------------------------------------------------------------ DFU704
 
 @rule("DFU704", "serial-recovery-unprotected", Severity.INFO,
-      "MCUboot serial recovery accepts images over UART/USB without authentication")
+      "MCUboot serial recovery accepts images over UART/USB without authentication",
+      needs=("mcuboot",))
 def serial_recovery_unprotected(t):
-    if not t.mcuboot_enabled:
-        return
     mcu = t.images.get("mcuboot")
     if mcu is None or mcu.config is None or not mcu.config.enabled("MCUBOOT_SERIAL"):
         return

@@ -383,10 +383,9 @@ def slot_too_small(t):
 # ------------------------------------------------------------------ DFU208
 
 @rule("DFU208", "mcuboot-pad-mismatch", Severity.WARNING,
-      "The mcuboot_pad partition differs from the image header size sysbuild signs with (SB_CONFIG_PM_MCUBOOT_PAD)")
+      "The mcuboot_pad partition differs from the image header size sysbuild signs with (SB_CONFIG_PM_MCUBOOT_PAD)",
+      needs=("sysbuild", "partition-manager", "mcuboot"))
 def mcuboot_pad_mismatch(t):
-    if t.sysbuild is None or t.sysbuild.config is None or not t.uses_pm or not t.mcuboot_enabled:
-        return
     if t.app.framework != "ncs" or t.sdk.version < (2, 5, 0):
         return
     pad = t.flash.get("mcuboot_pad")
