@@ -102,6 +102,10 @@ def _codes(values, what):
 @click.option("--baseline", nargs=2, type=(click.Choice(["write", "use"]), click.Path(dir_okay=False, path_type=Path)),
               default=None, metavar="write|use FILE",
               help="Record the current findings in FILE, or report only findings not recorded there.")
+@click.option("--against", metavar="REV|PATH", default=None,
+              help="Check that devices running this release accept and boot an update built from the tree: a git "
+                   "revision (a release tag), the release's build directory, its sources, or a `dfulint map "
+                   "--format json` snapshot.")
 @click.option("--fix", is_flag=True, help="Apply the safe, exact edits findings carry; then report what remains.")
 @click.option("--diff", is_flag=True, help="Print the edits --fix would make as a unified diff; change nothing.")
 @click.option("--add-ignore", "add_ignore", default=None, metavar="[=REASON]", callback=_reason,
@@ -110,7 +114,7 @@ def _codes(values, what):
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore, fail_on, config_file, isolated,
-          show_config, baseline, fix, diff, add_ignore, color, debug):
+          show_config, baseline, against, fix, diff, add_ignore, color, debug):
     """Check the apps at PATHS (default: the current directory).
 
     A PATH may be a file (a pm_static.yml, .conf or .overlay): its whole app is checked.
@@ -143,7 +147,7 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
             return engine.options_from_settings(resolver.settings(root), build_dir, debug)
 
         opts = engine.Options(debug=debug, per_app=per_app,
-                              baseline=(baseline[0], baseline[1]) if baseline else None)
+                              baseline=(baseline[0], baseline[1]) if baseline else None, against=against)
         if diff:
             from dfulint import fix as fixer
             result = engine.run(paths, opts)
@@ -200,12 +204,19 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
         sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
     except config.ConfigError as exc:
         _fail(str(exc))
+    except _release_error() as exc:
+        _fail(f"--against: {exc}")
     except click.ClickException:
         raise
     except (SystemExit, BrokenPipeError):    # click ends a run whose reader has gone with 1
         raise
     except Exception as exc:
         _bug(exc, debug)
+
+
+def _release_error():
+    from dfulint.release import ReleaseError
+    return ReleaseError
 
 
 def _outputs(formats, output) -> list:

@@ -26,6 +26,7 @@ class Options:
     suppressions: bool = True                               # honour `dfulint: ignore[...]` comments
     baseline: Optional[tuple[str, Path]] = None            # ("write" | "use", file)
     cancelled: Optional[Callable[[], bool]] = None         # polled between board targets (editor: newer text)
+    against: Optional[str] = None                          # --against REV|PATH: the shipped release
 
 
 class Cancelled(Exception):
@@ -59,6 +60,7 @@ class Result:
     baseline_path: Optional[Path] = None
     baseline_written: Optional[int] = None                 # entries written by --baseline write
     baseline_fixed: list = field(default_factory=list)     # baseline entries no finding matches any more
+    against: Optional[str] = None                          # the release compared with (--against), as named
 
     @property
     def fingerprints(self) -> dict:
@@ -142,8 +144,9 @@ def _suppress(app: App, targets: list, findings: list[Finding], opts: Options, f
     return kept
 
 
-def check_app(root: Path, opts: Options, result: Result, tops: tuple = ()) -> None:
-    """Check one app. `tops`: the folders the user named (they belong to the project too)."""
+def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), release=None) -> None:
+    """Check one app. `tops`: the folders the user named (they belong to the project too);
+    `release`: the shipped release to compare with (--against)."""
     from dfulint.model.project import build_targets
 
     from dfulint import files
@@ -155,6 +158,10 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = ()) -> No
             app = describe_app(root, opts.boards, opts.sdk_version, opts.build_dir)
         with files.confined(files.project_roots(root, app.west_root, tops)) as refused_later:
             targets = build_targets(app)
+            if release is not None:
+                # the shipped release's facts beside each target's (the release's own files are
+                # read confined to the release: its folder, build directory or private copy)
+                release.attach(app, targets)
         _note_refusals(targets, refused + refused_later)
     except Exception as exc:  # a bug in dfulint, never the user's fault
         if opts.debug:
@@ -279,9 +286,18 @@ def run(paths: list[Path], opts: Options) -> Result:
     if opts.baseline is not None and opts.baseline[0] == "use":
         base = bl.load(opts.baseline[1])          # a broken baseline stops the run before any work
     tops = tuple(p.resolve() if p.is_dir() else p.resolve().parent for p in paths)
-    for root in _roots(paths):
-        app_opts = opts.per_app(root) if opts.per_app else opts
-        check_app(root, app_opts, result, tuple(t for t in tops if _inside(root, t)))
+    release = None
+    if opts.against:
+        from dfulint.release import open_release
+        release = open_release(opts.against, paths)     # ReleaseError: the value cannot be used at all
+    try:
+        for root in _roots(paths):
+            app_opts = opts.per_app(root) if opts.per_app else opts
+            check_app(root, app_opts, result, tuple(t for t in tops if _inside(root, t)), release)
+    finally:
+        if release is not None:
+            release.close()
+    result.against = release.label if release is not None else None
     result.findings.sort(key=_sort_key)
     result.suppressed.sort(key=lambda s: _sort_key(s.finding))
     result.root = bl.repo_root([a.app.root for a in result.apps])

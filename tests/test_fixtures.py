@@ -15,6 +15,9 @@ FIXTURES = sorted(p.parent for p in (ROOT / "fixtures").rglob("expect.json"))
 
 
 def run_fixture(app: Path, args: list[str]) -> list[dict]:
+    # a release the app is compared with (--against FILE) is kept beside it
+    args = [str(app / a) if i and args[i - 1] == "--against" and (app / a).exists() else a
+            for i, a in enumerate(args)]
     res = CliRunner().invoke(cli, ["check", str(app), "--format", "json", *args])
     assert res.exit_code in (0, 1), res.output
     return json.loads(res.output)["findings"]

@@ -107,6 +107,7 @@ FAMILIES = {
     "5": "cross-image consistency",
     "6": "build-system layout",
     "7": "security of the update path",
+    "8": "release compatibility",
 }
 
 
@@ -148,7 +149,7 @@ def load_all() -> dict[str, Rule]:
     if not _LOADED:
         from dfulint.checks import (  # noqa: F401
             inputs, layout, slots, ext_chosen, ext_drivers, ext_geometry, ext_devicetree, kconfig, cross,
-            buildsys, security)
+            buildsys, security, release)
         _LOADED = True
     return RULES
 

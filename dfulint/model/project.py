@@ -90,6 +90,7 @@ class Target:
     ext: dict[str, Optional[ExtFlash]] = field(default_factory=dict)   # per image
     boot: object = None                      # mcuboot.SlotAnalysis or None
     boot_params: object = None
+    against: object = None                   # release.Against with --against: the shipped release's facts
     slots: dict[str, Partition] = field(default_factory=dict)
     pm_disabled: bool = False                # sysbuild turns Partition Manager off (SB_CONFIG_PARTITION_MANAGER=n)
     problems: list[Problem] = field(default_factory=list)

@@ -31,6 +31,7 @@ def target_dict(t) -> dict:
         "notes": list(fm.notes),
         "pm_errors": [m for m, _ in fm.errors],
         "mcuboot": None,
+        "release": _release_facts(t),
     }
     b = t.boot
     if b is not None:
@@ -59,6 +60,12 @@ def target_dict(t) -> dict:
                         for r in b.reasons],
         }
     return d
+
+
+def _release_facts(t) -> dict:
+    """What `check --against SNAPSHOT` compares: save this output when a release ships."""
+    from dfulint.model import release
+    return release.to_dict(release.facts_of(t, "snapshot"))
 
 
 def render_json(result) -> str:
