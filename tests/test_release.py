@@ -195,17 +195,19 @@ def test_image_count_grew(repo):
 
 
 @needs_git
-def test_built_image_too_large_for_the_shipped_bootloader(repo, tmp_path):
+def test_built_image_too_large_for_the_shipped_bootloader(repo):
     """A build directory's signed image: bigger than the release's MCUboot accepts fails, one that still
     fits passes."""
-    build = tmp_path / "build"
-    (build / "sensor" / "zephyr").mkdir(parents=True)
-    (build / "sensor" / "zephyr" / "zephyr.signed.bin").write_bytes(b"\xff" * 0x72000)
-    shutil.copy(repo / "sensor" / "pm_static.yml", build / "partitions.yml")
-    f = check(repo, {}, "v1.1.0", "--build-dir", str(build))
+    def with_build(size: int) -> list[dict]:
+        build = repo / "build"
+        (build / "sensor" / "zephyr").mkdir(parents=True, exist_ok=True)
+        (build / "sensor" / "zephyr" / "zephyr.signed.bin").write_bytes(b"\xff" * size)
+        shutil.copy(repo / "sensor" / "pm_static.yml", build / "partitions.yml")
+        return check(repo, {}, "v1.1.0", "--build-dir", str(build))
+
+    f = with_build(0x72000)
     assert [(x["code"], x["severity"]) for x in f] == [("DFU803", "error")]
-    (build / "sensor" / "zephyr" / "zephyr.signed.bin").write_bytes(b"\xff" * 0x60000)
-    assert check(repo, {}, "v1.1.0", "--build-dir", str(build)) == []
+    assert with_build(0x60000) == []
 
 
 @needs_git
