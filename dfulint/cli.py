@@ -12,6 +12,68 @@ from dfulint.core import Severity
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 TEXT_FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "html")
+COLOR_CHOICES = ("auto", "always", "never")
+# CI systems set one of these; their logs are no terminal, whatever isatty says
+_CI_VARS = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION")
+
+
+def use_colour(choice, stream=None) -> bool:
+    """--color auto|always|never; auto follows NO_COLOR and FORCE_COLOR (https://no-color.org,
+    https://force-color.org), then whether the stream is a terminal."""
+    if choice in (True, "always"):
+        return True
+    if choice in (False, "never"):
+        return False
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    force = os.environ.get("FORCE_COLOR")
+    if force is not None and force.strip() not in ("0", "false"):
+        return True
+    stream = stream or sys.stdout
+    try:
+        return stream.isatty() and os.environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError):
+        return False
+
+
+def interactive(stream=None) -> bool:
+    """A person watches this stream: a terminal, and no CI log."""
+    stream = stream or sys.stderr
+    if any(os.environ.get(v) for v in _CI_VARS) or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """One line on stderr, rewritten in place, while several apps are checked on a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.shown = False
+
+    def __call__(self, done: int, total: int, root) -> None:
+        if not self.enabled or total < 2:
+            return
+        if root is None:
+            self.clear()
+            return
+        from dfulint.report import display_path
+        import shutil
+
+        width = shutil.get_terminal_size((100, 24)).columns
+        text = f"checking {done + 1}/{total}: {display_path(root)}"
+        sys.stderr.write("\r\033[K" + text[:max(10, width - 1)])
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
 
 
 def _severity(ctx, param, value):
@@ -39,8 +101,14 @@ class _CheckCommand(click.Command):
 
     def parse_args(self, ctx, args):
         cut = args.index("--") if "--" in args else len(args)
-        args = ["--add-ignore=" if a == "--add-ignore" else a for a in args[:cut]] + list(args[cut:])
-        return super().parse_args(ctx, args)
+        head = []
+        for i, a in enumerate(args[:cut]):
+            if a == "--add-ignore":
+                a = "--add-ignore="
+            elif a == "--color" and (i + 1 >= cut or args[i + 1] not in COLOR_CHOICES):
+                a = "--color=always"          # the flag alone, as before: colour on
+            head.append(a)
+        return super().parse_args(ctx, head + list(args[cut:]))
 
 
 def _fail(message: str) -> None:
@@ -65,7 +133,7 @@ def _bug(exc: BaseException, debug: bool) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="dfulint")
+@click.version_option(__version__, "-V", "--version", prog_name="dfulint")
 def cli():
     """dfulint: lint firmware-update (DFU) configuration of NCS, Zephyr and MCUboot apps."""
 
@@ -111,10 +179,20 @@ def _codes(values, what):
 @click.option("--add-ignore", "add_ignore", default=None, metavar="[=REASON]", callback=_reason,
               help="Write a `dfulint: ignore[...]` comment (with REASON) above every finding's line, so the "
                    "next run is clean; then report what remains. Write the reason as --add-ignore=REASON.")
-@click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
+@click.option("--output-format", "layout", type=click.Choice(["default", "concise", "full"]), default="default",
+              help="Text layout: default (headline, place, fix), concise (one line per finding), full (adds the "
+                   "explanation and the code frame).")
+@click.option("--statistics", is_flag=True, help="After the findings, count them per rule and say how many --fix mends.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors of dfulint still exit 2).")
+@click.option("--quiet", "-q", is_flag=True, help="Print the findings only: no verdicts of clean apps, summary or notes.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write dfulint's cache for this run.")
+@click.option("--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,
+              help="Colour the text output; auto: on a terminal, unless NO_COLOR is set or FORCE_COLOR is.")
+@click.option("--no-color", "no_color", is_flag=True, hidden=True)
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore, fail_on, config_file, isolated,
-          show_config, baseline, against, fix, diff, add_ignore, color, debug):
+          show_config, baseline, against, fix, diff, add_ignore, layout, statistics, exit_zero, quiet, no_cache,
+          color, no_color, debug):
     """Check the apps at PATHS (default: the current directory).
 
     A PATH may be a file (a pm_static.yml, .conf or .overlay): its whole app is checked.
@@ -123,6 +201,10 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
     """
     from dfulint import config, engine
 
+    if no_color:
+        color = "never"
+    if no_cache:
+        os.environ["DFULINT_CACHE_DIR"] = "0"     # read by dfulint.cache for every entry
     if add_ignore is not None and (fix or diff or baseline):
         other = "--fix" if fix else "--diff" if diff else "--baseline"
         raise click.BadParameter(f"cannot be combined with {other}", param_hint="--add-ignore")
@@ -148,6 +230,11 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
 
         opts = engine.Options(debug=debug, per_app=per_app,
                               baseline=(baseline[0], baseline[1]) if baseline else None, against=against)
+        progress = Progress(interactive(sys.stderr) and not quiet)
+        opts.on_progress = progress
+        text_opts = dict(colour=use_colour(color), fmt=layout, statistics=statistics, quiet=quiet)
+        streamed = _stream(opts, outputs, text_opts, progress) \
+            if not (diff or fix or baseline or add_ignore is not None) else None
         if diff:
             from dfulint import fix as fixer
             result = engine.run(paths, opts)
@@ -162,7 +249,8 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
             from dfulint.add_ignore import add_ignores
             result, added = add_ignores(lambda: engine.run(paths, opts), add_ignore)
             for line in added.messages():
-                click.echo(line, err=True)
+                if not quiet:
+                    click.echo(line, err=True)
         elif fix:
             from dfulint import fix as fixer
             result, rep = fixer.fix_until_stable(lambda: engine.run(paths, opts))
@@ -172,6 +260,7 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
                 click.echo(f"dfulint: not fixed {e.path}:{e.line}: {why}", err=True)
         else:
             result = engine.run(paths, opts)
+        progress.clear()
         if not result.apps:
             click.echo("dfulint: no app found (an app folder has a prj.conf or a CMakeLists.txt calling "
                        "find_package(Zephyr)).", err=True)
@@ -180,7 +269,10 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
                        f"to the baseline {result.baseline_path}", err=True)
         reader_gone = False
         for name, dest in outputs:
-            text = _render(name, result, color)
+            if streamed is not None and streamed.covers(name, dest):
+                text = streamed.tail(result)
+            else:
+                text = _render(name, result, text_opts)
             if dest is None:
                 if reader_gone:
                     continue
@@ -201,7 +293,7 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
                 click.echo(f"dfulint: internal error (a bug in dfulint, please report it): {e}", err=True)
             sys.exit(EXIT_ERROR)
         failing = any(f.severity >= result.fail_level(f) for f in result.findings)
-        sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
+        sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
     except config.ConfigError as exc:
         _fail(str(exc))
     except _release_error() as exc:
@@ -243,11 +335,53 @@ def _outputs(formats, output) -> list:
     return outputs
 
 
-def _render(name: str, result, color) -> str:
+class _Stream:
+    """The text report on standard output, written app by app as each is checked."""
+
+    def __init__(self, text_opts: dict, progress: Progress):
+        self.opts = text_opts
+        self.progress = progress
+        self.gone = False
+
+    def covers(self, name: str, dest) -> bool:
+        return name == "text" and dest is None
+
+    def __call__(self, app_result, findings) -> None:
+        from dfulint.report import text
+
+        block = text.render_app(app_result, findings, self.opts["colour"], self.opts["fmt"],
+                                quiet=self.opts["quiet"])
+        if not block or self.gone:
+            return
+        self.progress.clear()
+        try:
+            sys.stdout.write(block)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self.gone = True
+            _quiet_stdout()
+
+    def tail(self, result) -> str:
+        from dfulint.report import text
+
+        o = self.opts
+        return text.render_tail(result, o["colour"], o["statistics"], o["quiet"])
+
+
+def _stream(opts, outputs, text_opts: dict, progress: Progress):
+    """Stream the text report when it goes to standard output (the other formats need every app)."""
+    if not any(name == "text" and dest is None for name, dest in outputs):
+        return None
+    s = _Stream(text_opts, progress)
+    opts.on_app = s
+    return s
+
+
+def _render(name: str, result, text_opts: dict) -> str:
     if name == "text":
         from dfulint.report import text
-        use = sys.stdout.isatty() and "NO_COLOR" not in os.environ if color is None else color
-        return text.render(result, colour=use)
+        return text.render(result, colour=text_opts["colour"], fmt=text_opts["fmt"],
+                           statistics=text_opts["statistics"], quiet=text_opts["quiet"])
     if name == "json":
         from dfulint.report import json_report
         return json_report.render(result)

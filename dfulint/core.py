@@ -59,11 +59,29 @@ class Edit(NamedTuple):
     text: str
 
 
+HEADLINE_LIMIT = 100
+
+
+def short_headline(text: str, limit: int = HEADLINE_LIMIT) -> str:
+    """A headline derived from a long message (the safety net for a finding whose rule gave none):
+    its first clause, cut at a word boundary and marked when shortened."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    for sep in ("; ", ": ", " (", ", "):
+        cut = text.find(sep, 30)
+        if 0 < cut <= limit:
+            return text[:cut].rstrip(" ,;:")
+    cut = text.rfind(" ", 0, limit - 1)
+    return text[:cut if cut > 40 else limit - 1].rstrip(" ,;:") + "…"
+
+
 @dataclass(eq=False)
 class Finding:
-    """One problem found: rule code, message, where it is, severity, and how to fix it."""
+    """One problem found: rule code, what it is (a headline of at most about 100 characters naming
+    the thing and the consequence, and the full explanation), where it is, severity, and the fix."""
     code: str
-    message: str
+    message: str             # the full explanation: why, in detail (JSON `explanation`)
     span: Span
     severity: Severity
     fix: str = ""
@@ -72,8 +90,23 @@ class Finding:
     related: list[Span] = field(default_factory=list)
     evidence: str = "files"  # "files", "workspace" or "build": what the finding rests on
     edits: list[Edit] = field(default_factory=list)
+    headline: str = ""       # the thing and the consequence, <= ~100 characters (text output, titles)
     # filled in by the engine
     name: str = ""
     app: Optional[Path] = None
     board: str = ""
     suppressed_by: Optional[Span] = None
+
+    @property
+    def title(self) -> str:
+        """The headline, or one derived from the message when the rule gave none."""
+        return self.headline or short_headline(self.message)
+
+    @property
+    def explanation(self) -> str:
+        return self.message
+
+    @property
+    def boards(self) -> list[str]:
+        """Every board the finding holds for (the engine joins them into `board`)."""
+        return [b.strip() for b in self.board.split(",") if b.strip()] if self.board else []

@@ -27,6 +27,11 @@ class Options:
     baseline: Optional[tuple[str, Path]] = None            # ("write" | "use", file)
     cancelled: Optional[Callable[[], bool]] = None         # polled between board targets (editor: newer text)
     against: Optional[str] = None                          # --against REV|PATH: the shipped release
+    # called with (AppResult, its findings in report order) as each app finishes, in the order
+    # of the apps; a parallel runner must keep that order (reports stream from it)
+    on_app: Optional[Callable] = None
+    # called with (apps done, apps in all, the app now started) for a progress line
+    on_progress: Optional[Callable] = None
 
 
 class Cancelled(Exception):
@@ -46,6 +51,14 @@ class AppResult:
     app: App
     targets: list = field(default_factory=list)
     options: Optional[Options] = None
+    verdicts: list = field(default_factory=list)           # verdict.Verdict per board target
+
+    def board_name(self, board: str) -> str:
+        """A target's board as the SDK in force spells it (HWMv2 on NCS 2.7+ / Zephyr 3.7+)."""
+        for t, v in zip(self.targets, self.verdicts):
+            if t.board == board:
+                return v.board or board
+        return board
 
 
 @dataclass(eq=False)
@@ -144,9 +157,10 @@ def _suppress(app: App, targets: list, findings: list[Finding], opts: Options, f
     return kept
 
 
-def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), release=None) -> None:
-    """Check one app. `tops`: the folders the user named (they belong to the project too);
-    `release`: the shipped release to compare with (--against)."""
+def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), release=None):
+    """Check one app into `result`; returns (AppResult, its findings), or None when its model failed.
+    `tops`: the folders the user named (they belong to the project too); `release`: the shipped
+    release to compare with (--against)."""
     from dfulint.model.project import build_targets
 
     from dfulint import files
@@ -167,8 +181,9 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
         if opts.debug:
             raise
         result.internal_errors.append(f"{root}: building the model failed: {type(exc).__name__}: {exc}")
-        return
-    result.apps.append(AppResult(app, targets, opts))
+        return None
+    app_result = AppResult(app, targets, opts)
+    result.apps.append(app_result)
     seen: dict[tuple, Finding] = {}
     failed: set = set()
     for t in targets:
@@ -209,7 +224,11 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
     findings = [f for f in seen.values() if not _path_ignored(f.code, f.span.path, opts)]
     if opts.suppressions:
         findings = _suppress(app, targets, findings, opts, failed, result)
+    findings.sort(key=_sort_key)
+    from dfulint.verdict import verdicts
+    app_result.verdicts = verdicts(app_result, findings, str(app.root))
     result.findings.extend(findings)
+    return app_result, findings
 
 
 def _note_refusals(targets: list, refused: list) -> None:
@@ -271,7 +290,8 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _sort_key(f: Finding):
-    return (str(f.app), f.board, str(f.span.path), f.span.line, f.span.col, f.code)
+    """Triage order: per app, the most severe first, then by file and line."""
+    return (str(f.app), -int(f.severity or 0), str(f.span.path), f.span.line, f.span.col, f.code, f.board)
 
 
 def run(paths: list[Path], opts: Options) -> Result:
@@ -291,9 +311,16 @@ def run(paths: list[Path], opts: Options) -> Result:
         from dfulint.release import open_release
         release = open_release(opts.against, paths)     # ReleaseError: the value cannot be used at all
     try:
-        for root in _roots(paths):
+        roots = _roots(paths)
+        for i, root in enumerate(roots):
+            if opts.on_progress is not None:
+                opts.on_progress(i, len(roots), root)
             app_opts = opts.per_app(root) if opts.per_app else opts
-            check_app(root, app_opts, result, tuple(t for t in tops if _inside(root, t)), release)
+            done = check_app(root, app_opts, result, tuple(t for t in tops if _inside(root, t)), release)
+            if done is not None and opts.on_app is not None:
+                opts.on_app(*done)
+        if opts.on_progress is not None:
+            opts.on_progress(len(roots), len(roots), None)
     finally:
         if release is not None:
             release.close()

@@ -478,7 +478,7 @@ def test_seed_is_read_without_input_errors():
     assert [f for f in findings if f["code"].startswith("DFU0")] == []
     assert ("prj.conf", 33) in where(findings, "DFU402")
     assert ("child_image/mcuboot/prj.conf", 3) in where(findings, "DFU401")
-    assert {f["board"] for f in findings} == {"bl653_dvk_nrf52833"}
+    assert {tuple(f["board"]) for f in findings} == {("bl653_dvk_nrf52833",)}
 
 
 def test_seed_detection_is_shown():

@@ -132,12 +132,17 @@ def rule(code: str, name: str, severity: Severity, summary: str, fixable: bool =
     return deco
 
 
-def hit(span: Span, message: str, *, fix: str = "", image: str = "", anchor: str = "",
+def hit(span: Span, message: str, *, headline: str = "", fix: str = "", image: str = "", anchor: str = "",
         severity: Optional[Severity] = None, related: Iterable[Span] = (), evidence: str = "files",
         edits: Iterable[Edit] = ()) -> Finding:
-    """A finding from inside a rule; the engine adds the rule's code, name and default severity."""
+    """A finding from inside a rule; the engine adds the rule's code, name and default severity.
+
+    `headline` names the thing and the consequence in at most about 100 characters ("mcuboot_primary
+    has 114 sectors, mcuboot_secondary 57: swap-move refuses every update"); `message` explains it in
+    full; `fix` says what to change. A finding without a headline gets one cut from its message."""
     return Finding(code="", message=message, span=span, severity=severity, fix=fix, image=image,
-                   anchor=anchor, related=list(related), evidence=evidence, edits=list(edits))
+                   anchor=anchor, related=list(related), evidence=evidence, edits=list(edits),
+                   headline=" ".join(headline.split()))
 
 
 _LOADED = False

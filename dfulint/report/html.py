@@ -304,10 +304,13 @@ def view(result) -> dict:
             pictures = [device_picture(t, dev, hot, links, f"{tid}d{k + 1}")
                         for k, dev in enumerate(t.flash.devices.values())]
             mb = d.get("mcuboot")
+            verdicts = getattr(a, "verdicts", []) or []
+            v = verdicts[k] if k < len(verdicts) else None
             targets.append({
+                "verdict": {"kind": v.kind, "text": v.text, "ok": v.ok} if v is not None else None,
                 "id": tid,
                 "app": display_path(a.app.root),
-                "board": t.board or "(no board)",
+                "board": (v.board if v is not None and v.board else t.board) or "(no board)",
                 "soc": d.get("soc") or "unknown SoC",
                 "sdk": f"{'NCS' if a.app.framework == 'ncs' else 'Zephyr'} {a.app.sdk}",
                 "sdk_source": a.app.sdk.source,

@@ -1,4 +1,7 @@
-"""JSON output, schema version 1 (documented in the README)."""
+"""JSON output, schema version 2 (documented in the README).
+
+Version 2 changed `board` from a comma-separated string to a list of boards and added `headline`,
+`explanation`, `fixable` and the per-board `verdicts`; every other field keeps its meaning."""
 from __future__ import annotations
 
 import json
@@ -7,30 +10,33 @@ from dfulint import __version__
 from dfulint.core import Severity
 from dfulint.report import rel_to_app
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
-def finding_dict(f) -> dict:
+def finding_dict(f, names=None) -> dict:
     return {
         "code": f.code,
         "name": f.name,
         "severity": f.severity.label,
+        "headline": f.title,
+        "explanation": f.message,
         "message": f.message,
         "path": rel_to_app(f),
         "line": f.span.line,
         "column": f.span.col,
         "app": str(f.app) if f.app else None,
-        "board": f.board or None,
+        "board": [names(b) if names else b for b in f.boards],
         "image": f.image or None,
         "fix": f.fix or None,
+        "fixable": bool(f.edits),
         "evidence": f.evidence,
         "anchor": f.anchor or None,
     }
 
 
-def suppressed_dict(s) -> dict:
+def suppressed_dict(s, names=None) -> dict:
     """A finding kept out of the results by a `dfulint: ignore` comment or the baseline."""
-    d = finding_dict(s.finding)
+    d = finding_dict(s.finding, names)
     d["suppression"] = {"kind": s.kind,
                         "path": str(s.where.path) if s.where is not None else None,
                         "line": s.where.line if s.where is not None else None,
@@ -38,20 +44,37 @@ def suppressed_dict(s) -> dict:
     return d
 
 
+def board_names(result):
+    """raw board -> the SDK's spelling, per app (a function of (app, board))."""
+    apps = {a.app.root: a for a in result.apps}
+
+    def for_finding(f):
+        a = apps.get(f.app)
+        return (lambda b: a.board_name(b)) if a is not None else None
+    return for_finding
+
+
+def verdicts(result) -> list:
+    return [dict(v.as_dict(), app=str(a.app.root)) for a in result.apps for v in getattr(a, "verdicts", [])]
+
+
 def render(result) -> str:
     by = {s.label: sum(1 for f in result.findings if f.severity == s) for s in Severity}
+    names = board_names(result)
     doc = {
         "version": SCHEMA_VERSION,
         "tool": {"name": "dfulint", "version": __version__},
-        "findings": [finding_dict(f) for f in result.findings],
-        "suppressed": [suppressed_dict(s) for s in getattr(result, "suppressed", [])],
+        "verdicts": verdicts(result),
+        "findings": [finding_dict(f, names(f)) for f in result.findings],
+        "suppressed": [suppressed_dict(s, names(s.finding)) for s in getattr(result, "suppressed", [])],
         "summary": {
             "findings": len(result.findings),
             "by_severity": by,
             "apps": [
                 {"app": str(a.app.root), "sdk_version": str(a.app.sdk), "sdk_source": a.app.sdk.source,
                  "framework": a.app.framework, "build_system": a.app.build_system,
-                 "boards": [t.board for t in a.targets if t.board]}
+                 "boards": [a.board_name(t.board) for t in a.targets if t.board],
+                 "verdicts": [v.as_dict() for v in getattr(a, "verdicts", [])]}
                 for a in result.apps
             ],
         },

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 from dfulint import __version__, docs
 from dfulint.baseline import FINGERPRINT_KEY, rel_path
@@ -17,6 +18,27 @@ from dfulint.core import Severity
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/dfulint/dfulint"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+# GitHub code scanning ranks security alerts by `security-severity` (CVSS-like, 0.0-10.0): critical
+# from 9.0, high from 7.0, medium from 4.0. Given to the rules about who can update a device.
+SECURITY_SEVERITY = {
+    "DFU701": "8.1",   # anyone in radio range can upload and confirm firmware
+    "DFU702": "8.1",   # images signed with a published private key
+    "DFU707": "9.1",   # no signature check at all
+    "DFU706": "6.5",   # update images encrypted with a published key
+    "DFU704": "6.1",   # serial recovery without authentication
+    "DFU705": "5.3",   # image management over unauthenticated transports
+    "DFU703": "4.3",   # rollback to a vulnerable release
+}
+_DEFAULT_SECURITY = {Severity.ERROR: "8.0", Severity.WARNING: "6.0", Severity.INFO: "4.0"}
+
+
+def security_severity(r) -> str | None:
+    """The `security-severity` of a rule of the security family, None for the others."""
+    if r.code in SECURITY_SEVERITY:
+        return SECURITY_SEVERITY[r.code]
+    if r.code.startswith("DFU7"):
+        return _DEFAULT_SECURITY[r.severity]
+    return None
 
 
 def _first_paragraph(text: str) -> str:
@@ -38,7 +60,17 @@ def _rule(r) -> dict:
         "defaultConfiguration": {"level": LEVELS[r.severity]},
         "properties": {"tags": ["dfu", "firmware-update", r.family], "fixable": r.fixable},
     }
+    sec = security_severity(r)
+    if sec is not None:
+        d["properties"]["tags"].append("security")
+        d["properties"]["security-severity"] = sec
     return d
+
+
+def _placeholder(path) -> bool:
+    """A span that names no file (dfulint's own tables: `<knowledge>`)."""
+    text = str(path)
+    return text.startswith("<")
 
 
 def _location(span, root: Path, message: str = "") -> dict:
@@ -48,22 +80,37 @@ def _location(span, root: Path, message: str = "") -> dict:
         if span.end_col and (span.end_line > span.line or span.end_col > span.col):
             region["endColumn"] = span.end_col
     uri = rel_path(span.path, root)
-    art = {"uri": uri, "uriBaseId": "%SRCROOT%"} if not Path(uri).is_absolute() else {"uri": Path(uri).as_uri()}
+    art = {"uri": quote(uri, safe="/"), "uriBaseId": "%SRCROOT%"} if not Path(uri).is_absolute() \
+        else {"uri": Path(uri).as_uri()}
     loc = {"physicalLocation": {"artifactLocation": art, "region": region}}
     if message:
         loc["message"] = {"text": message}
     return loc
 
 
+def _main_span(f):
+    """The finding's place; one that names no file stands at the app's first configuration file."""
+    if not _placeholder(f.span.path):
+        return f.span
+    from dfulint.core import Span
+    for name in ("prj.conf", "CMakeLists.txt", "sample.yaml"):
+        if f.app is not None and (f.app / name).is_file():
+            return Span(f.app / name, 1, 1)
+    return None
+
+
 def _result(f, index: dict, root: Path, fingerprint: str, suppression=None) -> dict:
+    title = f.title.rstrip()
     text = f.message.rstrip()
+    if not text.startswith(title.rstrip("\u2026")):
+        text = f"{title}\n\n{text}"
     if f.fix:
         text += f"\nFix: {f.fix}"
     res = {
         "ruleId": f.code,
         "level": LEVELS[f.severity],
         "message": {"text": text},
-        "locations": [_location(f.span, root)],
+        "locations": [_location(sp, root) for sp in (_main_span(f),) if sp is not None],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": {k: v for k, v in (("board", f.board), ("image", f.image), ("anchor", f.anchor),
                                          ("evidence", f.evidence),
@@ -72,7 +119,9 @@ def _result(f, index: dict, root: Path, fingerprint: str, suppression=None) -> d
     if f.code in index:
         res["ruleIndex"] = index[f.code]
     if f.related:
-        res["relatedLocations"] = [dict(_location(s, root, "related"), id=i + 1) for i, s in enumerate(f.related)]
+        rel = [s for s in f.related if not _placeholder(s.path)]
+        if rel:
+            res["relatedLocations"] = [dict(_location(s, root, "related"), id=i + 1) for i, s in enumerate(rel)]
     if suppression is not None:
         if suppression.kind == "inline":
             sup = {"kind": "inSource", "status": "accepted"}
@@ -105,6 +154,8 @@ def sarif_dict(result) -> dict:
         "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
         "columnKind": "unicodeCodePoints",
         "invocations": [invocation],
+        "properties": {"verdicts": [dict(v.as_dict(), app=rel_path(a.app.root, root) if a.app.root else "")
+                                    for a in result.apps for v in getattr(a, "verdicts", [])]},
         "results": results,
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}

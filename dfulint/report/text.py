@@ -1,41 +1,267 @@
-"""Console output: `path:line:col: CODE [severity] message`, grouped per app and board."""
+"""Console output, read at a glance: per app its verdict first, then the findings, most severe first.
+
+Three layouts (`--output-format`):
+
+- ``default``: per finding the headline, the place and the fix (rustc/ruff style)::
+
+      error[DFU201]: mcuboot_primary has 114 sectors, mcuboot_secondary 57: swap-move refuses every update
+        --> app/pm_static.yml:11:9 (mcuboot)
+        fix: make the slots equal ...
+
+- ``concise``: one line per finding, ``path:line:col: severity CODE headline``;
+- ``full``: the default plus the code frame with the offending span marked and the explanation.
+
+Each app's block is rendered on its own (``render_app``), so the command line can print it as soon
+as the app is checked; ``render_tail`` then adds the summary.
+"""
 from __future__ import annotations
 
-from itertools import groupby
+import shutil
+import textwrap
 
 from dfulint.core import Severity
 from dfulint.report import display_path
 
-_COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+FORMATS = ("default", "concise", "full")
+_COLOURS = {Severity.ERROR: "1;31", Severity.WARNING: "1;33", Severity.INFO: "1;36"}
+_VERDICT_COLOURS = {"apply": "32", "none": "2", "unknown": "33", "never": "1;31", "bricks": "1;31",
+                    "build": "1;31"}
 
 
-def render(result, colour: bool = False, show_fix: bool = True) -> str:
-    def c(text: str, code: str) -> str:
-        return f"\033[{code}m{text}\033[0m" if colour else text
+def width_default() -> int:
+    return max(60, min(160, shutil.get_terminal_size((100, 24)).columns))
 
-    out: list[str] = []
-    apps = {str(a.app.root): a.app for a in result.apps}
-    for (app_root, board), items in groupby(result.findings, key=lambda f: (str(f.app), f.board)):
-        app = apps.get(app_root)
-        head = display_path(app.root) if app else app_root
-        meta = []
-        if board:
-            meta.append(f"board {board}")
-        if app:
-            meta.append(f"NCS {app.sdk}" if app.framework == "ncs" else f"Zephyr {app.sdk}")
-            meta.append(app.build_system.replace("_", "-"))
-        out.append(c(head, "1") + (f"  ({', '.join(meta)})" if meta else ""))
-        for f in items:
-            loc = f"{display_path(f.span.path)}:{f.span.line}:{f.span.col}"
-            sev = c(f"[{f.severity.label}]", _COLOURS[f.severity])
-            image = f" ({f.image})" if f.image else ""
-            out.append(f"  {loc}: {c(f.code, '1')} {sev} {f.message}{image}")
-            if show_fix and f.fix:
-                out.append(f"      fix: {f.fix}")
+
+class Style:
+    def __init__(self, colour: bool):
+        self.colour = colour
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.colour and text else text
+
+
+def _sdk(app) -> str:
+    return f"{'NCS' if app.framework == 'ncs' else 'Zephyr'} {app.sdk}"
+
+
+def _wrap(label: str, text: str, indent: int, width: int) -> list[str]:
+    """`label text` wrapped at width, continuation lines indented under the text."""
+    lead = " " * indent + label
+    return textwrap.wrap(" ".join(text.split()), width=max(40, width), initial_indent=lead,
+                         subsequent_indent=" " * len(lead), break_long_words=False,
+                         break_on_hyphens=False) or [lead.rstrip()]
+
+
+def _loc(f) -> str:
+    return f"{display_path(f.span.path)}:{f.span.line}:{f.span.col}"
+
+
+def _extra(f, multi_board: bool, all_boards: set, name=None) -> str:
+    extra = []
+    if f.image:
+        extra.append(f.image)
+    bs = f.boards
+    if multi_board and bs and set(bs) != all_boards:
+        extra.append(("board " if len(bs) == 1 else "boards ") + ", ".join(name(b) if name else b for b in bs))
+    return f" ({'; '.join(extra)})" if extra else ""
+
+
+def frame(f, context: int = 1, max_lines: int = 6) -> list[tuple[int, str, tuple[int, int] | None]]:
+    """Lines around the finding: (number, text, (start, end) columns to mark or None)."""
+    from dfulint.sources import read_text
+
+    try:
+        lines = read_text(f.span.path).lines
+    except Exception:                   # a frame is a courtesy: never let it stop the report
+        return []
+    if not lines or not (0 < f.span.line <= len(lines)):
+        return []
+    first = f.span.line
+    last = min(max(f.span.end_line or first, first), len(lines), first + max_lines - 1)
+    out = []
+    for no in range(max(1, first - context), min(len(lines), last) + 1):
+        text = lines[no - 1].rstrip("\r\n").expandtabs(4)
+        mark = None
+        if first <= no <= last:
+            a = max(0, f.span.col - 1) if no == first else len(text) - len(text.lstrip())
+            e = len(text.rstrip())
+            if no == last and f.span.end_line == no and f.span.end_col and f.span.end_col - 1 > a:
+                e = min(e, f.span.end_col - 1)
+            if no == first and f.span.end_line in (None, first) and not f.span.end_col:
+                # no end given: mark the value (up to a trailing comment)
+                rest = text[a:]
+                cut = rest.find(" #")
+                e = a + (cut if cut > 0 else len(rest.rstrip()))
+            mark = (a, max(a + 1, e)) if a < len(text) else (len(text), len(text) + 1)
+        out.append((no, text, mark))
+    return out
+
+
+def _frame_lines(f, st: Style, sev_code: str) -> list[str]:
+    rows = frame(f)
+    if not rows:
+        return []
+    w = len(str(rows[-1][0]))
+    bar = st(" " * w + " |", "34")
+    out = ["  " + bar]
+    for no, text, mark in rows:
+        out.append("  " + st(f"{no:>{w}} |", "34") + (" " + text if text else ""))
+        if mark is not None:
+            a, e = mark
+            out.append("  " + bar + " " + " " * a + st("^" * (e - a), sev_code))
+    out.append("  " + bar)
+    return out
+
+
+def render_finding(f, st: Style, fmt: str, width: int, multi_board: bool = False,
+                   all_boards: set = frozenset(), name=None) -> list[str]:
+    sev = f.severity
+    code = _COLOURS[sev]
+    extra = _extra(f, multi_board, all_boards, name)
+    if fmt == "concise":
+        fixable = " [*]" if f.edits else ""
+        return [f"{_loc(f)}: {st(sev.label, code)} {st(f.code, '1')}{fixable} {f.title}{extra}"]
+    out = [f"{st(f'{sev.label}[{f.code}]', code)}: {st(f.title, '1')}",
+           f"  {st('-->', '34')} {_loc(f)}{extra}"]
+    if fmt == "full":
+        out += _frame_lines(f, st, code)
+        if f.message and f.message.strip() != f.title:
+            out += _wrap("why: ", f.message, 2, width)
+    if f.fix:
+        out += _wrap("fix: ", f.fix + (" [--fix applies it]" if f.edits else ""), 2, width)
+    if fmt == "full" and f.related:
+        out.append("  see also: " + ", ".join(f"{display_path(s.path)}:{s.line}" for s in f.related[:4]))
+    return out
+
+
+def _verdict_lines(app_result, st: Style, width: int) -> list[str]:
+    vs = getattr(app_result, "verdicts", []) or []
+    if not vs:
+        return []
+    if len(vs) == 1:
+        v = vs[0]
+        return [st(line, _VERDICT_COLOURS.get(v.kind, "0")) if i == 0 else line
+                for i, line in enumerate(_wrap("", v.text, 2, width))]
+    # boards with the same verdict share one line
+    groups: dict[tuple, list[str]] = {}
+    for v in vs:
+        groups.setdefault((v.kind, v.text), []).append(v.board or "(no board)")
+    order = sorted(groups.items(), key=lambda kv: ("never", "bricks", "build", "unknown", "apply",
+                                                    "none").index(kv[0][0]))
+    out = []
+    for (kind, text), boards in order:
+        who = ", ".join(boards) if len(boards) <= 3 else f"{', '.join(boards[:3])} and {len(boards) - 3} more"
+        out.append(f"  {who}: {st(text, _VERDICT_COLOURS.get(kind, '0'))}")
+    return out
+
+
+def app_header(app_result, st: Style) -> str:
+    app = app_result.app
+    meta = []
+    vs = getattr(app_result, "verdicts", []) or []
+    if len(vs) == 1 and vs[0].board:
+        meta.append(f"board {vs[0].board}")
+    elif len(vs) > 1:
+        meta.append(f"{len(vs)} boards")
+    meta += [_sdk(app), app.build_system.replace("_", "-")]
+    return st(display_path(app.root), "1") + "  " + st(f"({', '.join(meta)})", "2")
+
+
+def render_app(app_result, findings: list, colour: bool = False, fmt: str = "default",
+               width: int | None = None, quiet: bool = False) -> str:
+    """One app's block: its header and verdict, then its findings (already in triage order)."""
+    st = Style(colour)
+    width = width or width_default()
+    if quiet and not findings:
+        return ""
+    out = [app_header(app_result, st)]
+    out += _verdict_lines(app_result, st, width)
+    raw = {t.board for t in app_result.targets if t.board}
+    multi = len(app_result.targets) > 1
+    name = getattr(app_result, "board_name", None)
+    if findings:
         out.append("")
-    out.append(summary_line(result))
-    out.extend(suppression_lines(result))
+    for f in findings:
+        out += render_finding(f, st, fmt, width, multi, raw, name)
+        if fmt == "full":
+            out.append("")
+    if not out[-1] == "":
+        out.append("")
     return "\n".join(out) + "\n"
+
+
+def statistics_lines(result, st: Style | None = None) -> list[str]:
+    """Counts per rule, the most frequent first, and how many --fix can mend."""
+    from collections import Counter
+
+    st = st or Style(False)
+    count = Counter(f.code for f in result.findings)
+    fixable = Counter(f.code for f in result.findings if f.edits)
+    names = {f.code: f.name for f in result.findings}
+    sev = {f.code: f.severity for f in result.findings}
+    out = []
+    w = max([len(str(n)) for n in count.values()] + [1])
+    for code, n in sorted(count.items(), key=lambda kv: (-kv[1], kv[0])):
+        mark = "[*]" if fixable[code] == n else f"[{fixable[code]}*]" if fixable[code] else "   "
+        out.append(f"{n:>{w}}  {st(code, '1')} {mark} {sev[code].label:<7}  {names[code]}")
+    total_fix = sum(fixable.values())
+    if out:
+        out.append(f"{total_fix} of {sum(count.values())} fixable with --fix ([*]).")
+    return out
+
+
+def verdict_summary(result) -> str:
+    from collections import Counter
+
+    from dfulint.verdict import LABELS
+
+    c = Counter(v.kind for a in result.apps for v in getattr(a, "verdicts", []))
+    if not c or sum(c.values()) < 2:
+        return ""
+    order = ("never", "bricks", "build", "unknown", "apply", "none")
+    return "Verdicts: " + ", ".join(f"{LABELS[k]} {c[k]}" for k in order if c[k]) + "."
+
+
+def render_tail(result, colour: bool = False, statistics: bool = False, quiet: bool = False) -> str:
+    st = Style(colour)
+    out: list[str] = []
+    if statistics:
+        out += statistics_lines(result, st)
+        if out:
+            out.append("")
+    if not quiet:
+        out.append(summary_line(result))
+        vs = verdict_summary(result)
+        if vs:
+            out.append(vs)
+        out.extend(suppression_lines(result))
+    return "\n".join(out) + "\n" if out else ""
+
+
+def render(result, colour: bool = False, show_fix: bool = True, fmt: str = "default",
+           width: int | None = None, statistics: bool = False, quiet: bool = False) -> str:
+    by_app: dict[str, list] = {}
+    for f in result.findings:
+        by_app.setdefault(str(f.app), []).append(f)
+    parts = []
+    for a in result.apps:
+        fs = by_app.pop(str(a.app.root), [])
+        if not show_fix:
+            fs = [_nofix(f) for f in fs]
+        parts.append(render_app(a, fs, colour, fmt, width, quiet))
+    # findings of an app that is not in result.apps (should not happen): never drop them
+    for fs in by_app.values():
+        st = Style(colour)
+        parts.append("\n".join(line for f in fs for line in render_finding(f, st, fmt, width or 100)) + "\n\n")
+    return "".join(parts) + render_tail(result, colour, statistics, quiet)
+
+
+def _nofix(f):
+    import copy
+
+    g = copy.copy(f)
+    g.fix = ""
+    return g
 
 
 def suppression_lines(result) -> list[str]:
@@ -65,5 +291,7 @@ def summary_line(result) -> str:
         return f"No problems found in {apps} app{'s' * (apps != 1)} ({boards} board target{'s' * (boards != 1)})."
     parts = [f"{by[s]} {s.label}{'s' * (by[s] != 1 and s != Severity.INFO)}" for s in
              (Severity.ERROR, Severity.WARNING, Severity.INFO) if by[s]]
+    fixable = sum(1 for f in result.findings if f.edits)
     return (f"Found {n} problem{'s' * (n != 1)} ({', '.join(parts)}) in {apps} app{'s' * (apps != 1)} "
-            f"({boards} board target{'s' * (boards != 1)}).")
+            f"({boards} board target{'s' * (boards != 1)})"
+            + (f"; {fixable} fixable with --fix." if fixable else "."))

@@ -1,0 +1,315 @@
+"""Findings read at a glance: the verdict first, short headlines, triage order, the text layouts,
+and the everyday options (--exit-zero, --quiet, --no-cache, --color, -V, --statistics)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dfulint import engine
+from dfulint.core import Finding, Severity, Span, short_headline
+from helpers import make_app, run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "fixtures" / "seed_bl653_dvk"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir()
+    shutil.copytree(SEED, tmp_path / "apps" / "seed")
+    return tmp_path
+
+
+def _text(repo: Path, *args, env=None):
+    return run_cli(["check", "apps/seed", "--color", "never", *args], cwd=repo, env=env)
+
+
+# ------------------------------------------------------------------ headlines
+
+def test_short_headline_cuts_at_a_clause_and_never_exceeds_the_limit():
+    long = ("mcuboot_secondary is pinned here (0x39000 (228 KiB) in external flash) but mcuboot_primary is "
+            "not: Partition Manager gives the dynamic primary the free space")
+    h = short_headline(long)
+    assert len(h) <= 100 and h.startswith("mcuboot_secondary is pinned here")
+    assert short_headline("short text") == "short text"
+    assert len(short_headline("x" * 300)) <= 100
+
+
+def test_every_finding_has_a_headline_explanation_and_fix_in_json(repo: Path):
+    res = run_cli(["check", "apps/seed", "--format", "json"], cwd=repo)
+    doc = json.loads(res.output)
+    assert doc["version"] == 2
+    for f in doc["findings"]:
+        assert f["headline"] and len(f["headline"]) <= 110, f
+        assert f["explanation"] == f["message"] and f["fix"]
+        assert isinstance(f["board"], list) and f["board"] == ["bl653_dvk_nrf52833"]
+        assert isinstance(f["fixable"], bool)
+
+
+def test_a_rule_headline_is_kept_and_the_fallback_only_fills_a_gap():
+    f = Finding("DFU201", "a long explanation " * 10, Span(Path("/x/pm_static.yml"), 1, 1), Severity.ERROR,
+                headline="mcuboot_primary has 114 sectors, mcuboot_secondary 57: swap-move refuses every update")
+    assert f.title.startswith("mcuboot_primary has 114 sectors")
+    g = Finding("DFU201", "a long explanation " * 10, Span(Path("/x/pm_static.yml"), 1, 1), Severity.ERROR)
+    assert 0 < len(g.title) <= 100
+
+
+# ------------------------------------------------------------------ verdict first
+
+def test_seed_verdict_is_the_first_thing_in_every_format(repo: Path, tmp_path: Path):
+    res = _text(repo)
+    lines = res.output.splitlines()
+    assert lines[0].startswith("apps/seed  (board bl653_dvk_nrf52833, NCS 1.9.99, child-image)")
+    assert lines[1].strip().startswith("updates never apply: ")
+    # the finding that stops updates comes first, with its fix, within a 100-column screen
+    assert lines[3].startswith("error[DFU201]: ")
+    assert lines[4].strip().startswith("--> apps/seed/pm_static.yml:11:9")
+    assert lines[5].strip().startswith("fix: ")
+
+    doc = json.loads(run_cli(["check", "apps/seed", "--format", "json"], cwd=repo).output)
+    (v,) = doc["verdicts"]
+    assert v["verdict"] == "never" and v["code"] == "DFU201" and v["board"] == "bl653_dvk_nrf52833"
+    assert doc["summary"]["apps"][0]["verdicts"][0]["verdict"] == "never"
+
+    sarif = json.loads(run_cli(["check", "apps/seed", "--format", "sarif"], cwd=repo).output)
+    (sv,) = sarif["runs"][0]["properties"]["verdicts"]
+    assert sv["verdict"] == "never" and sv["app"] == "apps/seed"
+
+
+def test_html_badge_never_says_upgrade_possible_beside_an_error_that_stops_updates(repo: Path, tmp_path: Path):
+    run_cli(["check", "apps/seed", "--format", f"html:{tmp_path}/r.html"], cwd=repo)
+    page = (tmp_path / "r.html").read_text()
+    assert "updates never apply" in page
+    assert "upgrade possible</span>" not in page.replace("no upgrade possible</span>", "")
+
+
+def _app_with_good_slots(root: Path) -> Path:
+    return make_app(root, {
+        "prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
+        "sample.yaml": "sample:\n  name: t\ntests:\n  t.x:\n    platform_allow: nrf52840dk_nrf52840\n",
+    }, git=True)
+
+
+def test_clean_layout_says_updates_apply_with_the_largest_image(tmp_path: Path):
+    app = _app_with_good_slots(tmp_path / "a")
+    res = run_cli(["check", str(app), "--format", "json", "--sdk-version", "2.5.0", "--select", "DFU2"])
+    (v,) = json.loads(res.output)["verdicts"]
+    assert v["verdict"] == "apply" and v["max_image_size"] and "largest image 0x" in v["text"]
+
+
+def test_no_mcuboot_and_no_board_verdicts(tmp_path: Path):
+    app = make_app(tmp_path / "b", {"prj.conf": "CONFIG_GPIO=y\n",
+                                    "sample.yaml": "sample:\n  name: t\ntests:\n  t.x:\n"
+                                                   "    platform_allow: nrf52840dk_nrf52840\n"}, git=True)
+    (v,) = json.loads(run_cli(["check", str(app), "--format", "json", "--sdk-version", "2.5.0"]).output)["verdicts"]
+    assert v["verdict"] == "none" and "MCUboot is not enabled" in v["text"]
+
+
+def test_verdict_never_contradicts_an_update_stopping_error():
+    """Whatever the model says, an error of a rule that stops updates moves the verdict off 'apply'."""
+    from dfulint import verdict
+    from dfulint.workspace import App
+
+    class Boot:
+        boots, upgrade_possible, max_image_size, reasons = True, True, 0x70000, []
+
+    class T:
+        board, board_info, slots, mode = "nrf52840dk_nrf52840", None, {}, "swap_move"
+        mcuboot_enabled, boot = True, Boot()
+        app = App(Path("/x"), [])
+        sdk = app.sdk
+
+    f = Finding("DFU301", "x", Span(Path("/x/prj.conf"), 1, 1), Severity.ERROR,
+                headline="the external secondary slot has no flash node: MCUboot cannot reach it")
+    assert verdict.decide("/x", T, [f]).kind == "never"
+    assert verdict.decide("/x", T, []).kind == "apply"
+    f.severity = Severity.WARNING
+    assert verdict.decide("/x", T, [f]).kind == "apply"
+
+
+def test_board_names_follow_the_sdk_in_force():
+    from dfulint import knowledge, verdict
+    from dfulint.workspace import App, SdkVersion
+
+    info = knowledge.board("nrf52840dk_nrf52840")
+
+    def target(version, name):
+        class T:
+            board, board_info = name, info
+            app = App(Path("/x"), [], sdk=SdkVersion(version, "given", True))
+            sdk = app.sdk
+        return T
+
+    assert verdict.board_name(target((2, 8, 0), "nrf52840dk_nrf52840")) == "nrf52840dk/nrf52840"
+    assert verdict.board_name(target((2, 5, 0), "nrf52840dk/nrf52840")) == "nrf52840dk_nrf52840"
+
+
+# ------------------------------------------------------------------ triage and layouts
+
+def test_findings_are_sorted_by_severity_then_file_and_line(repo: Path):
+    result = engine.run([repo / "apps" / "seed"], engine.Options())
+    sev = [int(f.severity) for f in result.findings]
+    assert sev == sorted(sev, reverse=True)
+    for s in Severity:
+        same = [(str(f.span.path), f.span.line) for f in result.findings if f.severity == s]
+        assert same == sorted(same)
+
+
+def test_concise_is_one_line_per_finding(repo: Path):
+    out = _text(repo, "--output-format", "concise").output.splitlines()
+    rows = [l for l in out if ": error DFU" in l or ": warning DFU" in l or ": info DFU" in l]
+    assert len(rows) == 9
+    assert rows[0].startswith("apps/seed/pm_static.yml:11:9: error DFU201 ")
+    assert all(len(r) < 220 for r in rows)
+
+
+def test_full_adds_the_code_frame_with_the_span_marked_and_the_explanation(repo: Path):
+    out = _text(repo, "--output-format", "full").output
+    block = out.split("error[DFU201]")[1].split("error[DFU701]")[0]
+    assert "11 |   size: 0x39000" in block
+    assert "|         ^^^^^^^" in block
+    assert "why: " in block and "Cannot upgrade" in block
+    # default: no frame, no explanation
+    assert "why: " not in _text(repo).output
+
+
+def test_wrapped_lines_keep_their_indent(repo: Path):
+    out = _text(repo, env={"COLUMNS": "80"}).output.splitlines()
+    i = next(k for k, l in enumerate(out) if l.startswith("  fix: pin mcuboot_primary"))
+    assert out[i + 1].startswith("       ") and len(out[i]) <= 80
+
+
+def test_statistics_counts_per_rule_and_fixable(repo: Path):
+    out = _text(repo, "--statistics").output
+    assert "3 of 9 fixable with --fix" in out
+    assert any(l.split()[:2] == ["1", "DFU201"] for l in out.splitlines())
+    assert "DFU403 [*]" in out
+
+
+def test_same_finding_on_several_boards_is_shown_once(tmp_path: Path):
+    app = make_app(tmp_path / "m", {
+        "prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_LOG=y\nCONFIG_LOG=y\n",
+        "sample.yaml": "sample:\n  name: t\ntests:\n  t.x:\n    platform_allow: nrf52840dk_nrf52840 nrf52833dk_nrf52833\n",
+    }, git=True)
+    out = run_cli(["check", str(app), "--color", "never", "--select", "DFU403", "--sdk-version", "2.5.0"]).output
+    assert out.count("info[DFU403]") == 1
+    doc = json.loads(run_cli(["check", str(app), "--format", "json", "--select", "DFU403",
+                              "--sdk-version", "2.5.0"]).output)
+    (f,) = doc["findings"]
+    assert sorted(f["board"]) == ["nrf52833dk_nrf52833", "nrf52840dk_nrf52840"]
+    assert len(doc["verdicts"]) == 2
+
+
+# ------------------------------------------------------------------ everyday options
+
+def test_exit_zero_keeps_findings_but_exits_0(repo: Path):
+    res = _text(repo, "--exit-zero")
+    assert res.exit_code == 0 and "error[DFU201]" in res.output
+
+
+def test_quiet_prints_findings_only(repo: Path, tmp_path: Path):
+    res = _text(repo, "--quiet")
+    assert res.exit_code == 1 and "error[DFU201]" in res.output and "Found 9" not in res.output
+    clean = make_app(tmp_path / "clean", {"prj.conf": "CONFIG_GPIO=y\n"}, git=True)
+    res = run_cli(["check", str(clean), "-q"])
+    assert res.exit_code == 0 and res.output == ""
+
+
+def test_no_cache_writes_no_cache(repo: Path, tmp_path: Path):
+    cache = tmp_path / "cache"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), DFULINT_CACHE_DIR=str(cache))
+    proc = subprocess.run([sys.executable, "-m", "dfulint", "check", "apps/seed", "--no-cache"], cwd=repo,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert not cache.exists() or not any(cache.rglob("*"))
+
+
+@pytest.mark.parametrize("args,env,coloured", [
+    (["--color", "always"], {}, True),
+    (["--color=always"], {}, True),
+    (["--color"], {}, True),                     # the flag alone, as before
+    (["--color", "never"], {"FORCE_COLOR": "1"}, False),
+    (["--no-color"], {"FORCE_COLOR": "1"}, False),
+    ([], {"FORCE_COLOR": "1"}, True),
+    ([], {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+    ([], {}, False),                             # not a terminal
+])
+def test_color_choices_and_environment(repo: Path, args, env, coloured):
+    base = {"NO_COLOR": None, "FORCE_COLOR": None}
+    res = run_cli(["check", "apps/seed", *args], cwd=repo, env={**base, **env})
+    assert res.exit_code == 1, res.output
+    assert ("\033[" in res.output) == coloured
+
+
+def test_color_rejects_unknown_values(repo: Path):
+    res = run_cli(["check", "apps/seed", "--color=sometimes"], cwd=repo)
+    assert res.exit_code == 2
+
+
+def test_version_short_option():
+    res = run_cli(["-V"])
+    assert res.exit_code == 0 and res.output.startswith("dfulint, version ")
+
+
+# ------------------------------------------------------------------ streaming and progress
+
+def test_apps_are_reported_as_each_finishes(tmp_path: Path):
+    for name in ("a", "b", "c"):
+        make_app(tmp_path / name, {"prj.conf": "CONFIG_LOG=y\nCONFIG_LOG=y\n"})
+    (tmp_path / ".git").mkdir()
+    seen = []
+    opts = engine.Options(on_app=lambda a, fs: seen.append((a.app.root.name, [f.code for f in fs])),
+                          on_progress=lambda done, total, root: seen.append(("progress", done, total)))
+    result = engine.run([tmp_path], opts)
+    assert [s[0] for s in seen if s[0] != "progress"] == ["a", "b", "c"]
+    assert ("progress", 0, 3) in seen and ("progress", 3, 3) in seen
+    assert all(codes == ["DFU403"] for name, codes in (s for s in seen if s[0] != "progress"))
+    assert len(result.findings) == 3
+
+
+def test_progress_line_only_on_a_terminal_and_never_in_ci(monkeypatch):
+    from dfulint import cli
+
+    class Tty:
+        def isatty(self):
+            return True
+
+    for v in cli._CI_VARS:
+        monkeypatch.delenv(v, raising=False)
+    monkeypatch.delenv("TERM", raising=False)
+    assert cli.interactive(Tty()) is True
+    monkeypatch.setenv("CI", "true")
+    assert cli.interactive(Tty()) is False
+    monkeypatch.delenv("CI")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert cli.interactive(Tty()) is False
+
+
+def test_progress_writes_to_stderr_and_clears(monkeypatch, capsys):
+    from dfulint import cli
+
+    p = cli.Progress(True)
+    p(0, 3, Path("/tmp/x"))
+    p(3, 3, None)
+    err = capsys.readouterr().err
+    assert "checking 1/3" in err and err.endswith("\r\033[K")
+    q = cli.Progress(True)
+    q(0, 1, Path("/tmp/x"))           # a single app: no progress line
+    assert capsys.readouterr().err == ""
+
+
+def test_piped_output_has_no_progress_and_streams_text(repo: Path):
+    (repo / "apps" / "two").mkdir()
+    (repo / "apps" / "two" / "prj.conf").write_text("CONFIG_LOG=y\nCONFIG_LOG=y\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("CI", None)
+    proc = subprocess.run([sys.executable, "-m", "dfulint", "check", "apps"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert "checking" not in proc.stderr
+    assert proc.stdout.index("apps/seed") < proc.stdout.index("apps/two") < proc.stdout.index("Found ")
