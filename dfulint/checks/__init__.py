@@ -108,6 +108,7 @@ FAMILIES = {
     "6": "build-system layout",
     "7": "security of the update path",
     "8": "release compatibility",
+    "9": "update chain and boot",
 }
 
 
@@ -154,7 +155,7 @@ def load_all() -> dict[str, Rule]:
     if not _LOADED:
         from dfulint.checks import (  # noqa: F401
             inputs, layout, slots, ext_chosen, ext_drivers, ext_geometry, ext_devicetree, kconfig, cross,
-            buildsys, security, release)
+            buildsys, security, release, chain)
         _LOADED = True
     return RULES
 

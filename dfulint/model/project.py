@@ -98,6 +98,7 @@ class Target:
     # board's prj.conf and overlays live there, not in the app folder
     config_dirs: list = field(default_factory=list)
     files: "AppFiles" = None                 # every configuration file of the app, parsed once
+    chain: object = None                     # model.chain.ChainFacts: boot stages, lifecycle, recovery
 
     @property
     def sdk(self):
@@ -893,6 +894,8 @@ def build_target(app: App, board: Optional[str]) -> Target:
     _flash_map(t)
     _slots(t)
     _analyse(t)
+    from dfulint.model import chain as chain_mod
+    t.chain = chain_mod.build(t)
     return t
 
 

@@ -1,0 +1,292 @@
+"""9xx: the update chain and boot: what runs before the application and what it expects of it,
+the image lifecycle (request, test, confirm, revert), and MCUboot's recovery paths.
+
+Every rule reads `t.chain` (dfulint.model.chain.ChainFacts), built in the model stage; nothing here
+opens a file. Where the facts cannot be seen (no C sources, a board whose devicetree dfulint only
+knows in part), the rules say nothing rather than guess.
+"""
+from __future__ import annotations
+
+from dfulint.checks import hit, rule
+from dfulint.core import Severity
+from dfulint.model import dfu
+
+
+def _rel(t, span) -> str:
+    return f"{t.app.rel(span.path)}:{span.line}" if span is not None else ""
+
+
+def _mcuboot_overlay(t) -> str:
+    if t.build_system == "child_image":
+        return "child_image/mcuboot.overlay"
+    if t.sysbuild is not None or t.build_system == "sysbuild":
+        return "sysbuild/mcuboot.overlay"
+    return "the overlay MCUboot is built with"
+
+
+def _hex(v) -> str:
+    return f"0x{v:x}" if isinstance(v, int) else str(v)
+
+
+# ------------------------------------------------------------------ DFU901
+
+@rule("DFU901", "image-never-confirmed", Severity.WARNING,
+      "The application installs updates itself, MCUboot reverts unconfirmed images, and nothing confirms them")
+def image_never_confirmed(t):
+    ch = t.chain
+    lc = ch.lifecycle if ch is not None else None
+    if lc is None or not t.mcuboot_enabled or not lc.reverts:
+        return
+    if lc.c_files == 0 or lc.confirms or lc.library is not None:
+        return                      # the code is not visible, confirms, or a library does it
+    if not lc.requests and lc.dfu_target is None:
+        return                      # updates only arrive over MCUmgr: the uploader can confirm
+    if lc.requests:
+        span = lc.requests[0].span
+        what = f"{lc.requests[0].name}() ({_rel(t, span)})"
+    else:
+        span = lc.dfu_target.span or dfu.mcuboot_on(t).span
+        what = f"CONFIG_{lc.dfu_target.symbol} ({lc.dfu_target.how})"
+    n = lc.c_files
+    yield hit(span, f"the application requests an upgrade itself ({what}) and MCUboot runs {lc.mode}, which boots "
+              "a new image once as a test and reverts it at the next reset unless the running image marks itself "
+              f"confirmed; none of the {n} C file{'s' if n != 1 else ''} of this app calls boot_write_img_confirmed() "
+              "or boot_set_confirmed(), and no library known to confirm images is enabled: every update is undone "
+              "at the next reset (MCUboot logs 'Swap type: revert'). If a library outside this folder confirms, "
+              "this finding does not apply", fix="call boot_write_img_confirmed() (<zephyr/dfu/mcuboot.h>) once the "
+              "new image has proven itself, e.g. in main() after start-up checks pass",
+              image="app", anchor="image-confirm")
+
+
+# ------------------------------------------------------------------ DFU902
+
+@rule("DFU902", "revert-needs-confirmed-image", Severity.WARNING,
+      "MCUboot's revert mode needs the first image flashed confirmed, and the build makes none")
+def revert_needs_confirmed_image(t):
+    ch = t.chain
+    lc = ch.lifecycle if ch is not None else None
+    if lc is None or not t.mcuboot_enabled or lc.mode not in ("direct-xip-revert", "ram-load-revert"):
+        return
+    if lc.confirmed_image is not None:
+        return
+    high = t.kconfig_range[1]       # judged only when every SDK version the project may use lacks the fix
+    if t.sysbuild is not None and t.app.framework == "ncs" and high >= (2, 8, 0):
+        return                      # NCS 2.8+ sysbuild marks the flashed hex confirmed itself
+    if t.app.framework == "zephyr" and tuple(t.sdk.range[1]) >= (4, 2, 0):
+        return                      # Zephyr 4.2+ implies MCUBOOT_GENERATE_CONFIRMED_IMAGE in this mode
+    mcu = t.images.get("mcuboot")
+    sym = "BOOT_DIRECT_XIP_REVERT" if lc.mode == "direct-xip-revert" else "BOOT_RAM_LOAD_REVERT"
+    w = dfu.where(t, "mcuboot", sym) if mcu is not None and mcu.config is not None else None
+    span = w.span if w is not None and w.span is not None else dfu.mcuboot_on(t).span
+    yield hit(span, f"MCUboot runs {lc.mode}: it only boots an image whose trailer says 'confirmed' (or a test image "
+              "it has not tried yet) and erases the others; the image a programmer writes (zephyr.signed.hex, "
+              "merged.hex) carries no trailer, so the freshly flashed device erases its own application on the "
+              "first boots and ends with 'Unable to find bootable image'", fix="set "
+              "CONFIG_MCUBOOT_GENERATE_CONFIRMED_IMAGE=y in the application and flash zephyr.signed.confirmed.hex "
+              "(or sign the first image with imgtool --confirm)", image="mcuboot", anchor="confirmed-image")
+
+
+# ------------------------------------------------------------------ DFU903
+
+_SLOT0 = ("slot0_partition", "slot0_ns_partition", "slot0_s_partition")
+
+
+@rule("DFU903", "app-code-partition-not-slot", Severity.ERROR,
+      "With MCUboot, the application is not linked into the primary slot")
+def app_code_partition_not_slot(t):
+    ch = t.chain
+    cp = ch.app_code if ch is not None else None
+    if cp is None or not t.mcuboot_enabled or t.uses_pm:
+        return
+    if cp.label is not None:
+        if cp.label in _SLOT0 or not cp.has_slot0 or cp.span is None:
+            return
+        lc = ch.lifecycle
+        if cp.label.startswith("slot1") and lc is not None and (lc.mode or "").startswith("direct-xip"):
+            return                  # direct-XIP's second build is linked for slot 1 on purpose
+        yield hit(cp.span, f"zephyr,code-partition = &{cp.label}: with MCUboot the application must be linked into "
+                  "the primary slot (slot0_partition), where MCUboot looks for it and jumps to; linked elsewhere it "
+                  "either overwrites another partition when flashed or MCUboot reports 'Unable to find bootable "
+                  "image'", fix="set zephyr,code-partition = &slot0_partition in the application's overlay",
+                  image="app", anchor="zephyr,code-partition")
+        return
+    if not cp.complete or not cp.has_slot0:
+        return                      # a board file dfulint does not have may choose it
+    span = dfu.mcuboot_on(t).span
+    yield hit(span, "the application's devicetree chooses no zephyr,code-partition, so with MCUboot it is linked at "
+              "the start of flash (CONFIG_FLASH_LOAD_OFFSET=0) instead of into slot0_partition: flashing it "
+              "overwrites MCUboot, and an image MCUboot does swap in starts at the wrong address (hard fault after "
+              "'Jumping to the first image slot')", fix="add `chosen { zephyr,code-partition = &slot0_partition; };` "
+              "to the board's devicetree or the application's overlay", image="app",
+              anchor="zephyr,code-partition")
+
+
+# ------------------------------------------------------------------ DFU904
+
+@rule("DFU904", "mcuboot-code-partition", Severity.ERROR,
+      "MCUboot's own image is linked into a partition other than boot_partition")
+def mcuboot_code_partition(t):
+    ch = t.chain
+    cp = ch.mcuboot_code if ch is not None else None
+    if cp is None or not t.mcuboot_enabled or t.uses_pm or cp.label is None or cp.span is None:
+        return
+    if not cp.image_own:
+        return                      # the board's choice: MCUboot's own app.overlay overrides it
+    if cp.label == "boot_partition" or not cp.has_boot:
+        return
+    yield hit(cp.span, f"MCUboot's devicetree chooses zephyr,code-partition = &{cp.label}: MCUboot is then linked "
+              "for that partition instead of boot_partition at the start of flash, so the bootloader the SoC starts "
+              "is missing (nothing runs after reset) or is overwritten by the application it should boot (the line "
+              "is typically copied from the application's overlay)", fix=f"remove the zephyr,code-partition line from "
+              f"{_mcuboot_overlay(t)} (MCUboot chooses boot_partition itself)", image="mcuboot",
+              anchor="zephyr,code-partition")
+
+
+# ------------------------------------------------------------------ DFU905
+
+@rule("DFU905", "image-header-misaligned", Severity.ERROR,
+      "The image header size is not a multiple of the SoC's vector-table alignment")
+def image_header_misaligned(t):
+    ch = t.chain
+    h = ch.header if ch is not None else None
+    if h is None or h.value is None or h.align is None or h.where.span is None:
+        return
+    if not t.mcuboot_enabled or (h.value % h.align == 0 and h.value >= h.align):
+        return
+    yield hit(h.where.span, f"{h.symbol}={_hex(h.value)}: MCUboot starts the image at slot start + header size, but "
+              f"on this SoC the vector table needs {_hex(h.align)} alignment, so the linker places it at the next "
+              f"{_hex(h.align)} boundary and MCUboot jumps into padding: the application never starts (hard fault "
+              "or a hang right after 'I: Jumping to the first image slot')",
+              fix=f"set {h.symbol}={_hex(max(h.align, -(-h.value // h.align) * h.align))} (a multiple of "
+              f"{_hex(h.align)}), or remove the line to keep the SoC's default", image=h.image, anchor=h.symbol)
+
+
+# ------------------------------------------------------------------ DFU906
+
+@rule("DFU906", "recovery-button-missing", Severity.ERROR,
+      "Serial recovery is entered by a button, and MCUboot's devicetree has no usable mcuboot-button0")
+def recovery_button_missing(t):
+    ch = t.chain
+    r = ch.recovery if ch is not None else None
+    if r is None or not r.gpio_entrance or not r.dt_complete or t.kconfig_version < (2, 4, 0):
+        return
+    if r.button is not None and r.button_has_gpios:
+        return
+    span = r.serial.span or dfu.mcuboot_on(t).span
+    what = ("has no alias mcuboot-button0" if r.button is None else
+            f"points alias mcuboot-button0 at {r.button.path}, which has no gpios property (a key behind an I/O "
+            "expander or an input driver cannot be read by MCUboot)")
+    yield hit(span, f"MCUboot's serial recovery is entered by holding a button (CONFIG_BOOT_SERIAL_ENTRANCE_GPIO, on by "
+              f"default), but MCUboot's devicetree {what}: MCUboot's build stops with '#error \"Serial recovery/USB "
+              "DFU button must be declared in device tree as 'mcuboot_button0'\"'",
+              fix=f"add `/ {{ aliases {{ mcuboot-button0 = &button0; }}; }};` (a gpio-keys child) to "
+              f"{_mcuboot_overlay(t)}, or set CONFIG_BOOT_SERIAL_ENTRANCE_GPIO=n and enter recovery another way "
+              "(CONFIG_BOOT_SERIAL_BOOT_MODE, CONFIG_BOOT_SERIAL_WAIT_FOR_DFU)", image="mcuboot",
+              anchor="mcuboot-button0")
+
+
+# ------------------------------------------------------------------ DFU907
+
+@rule("DFU907", "recovery-boot-mode-incomplete", Severity.WARNING,
+      "Serial recovery by retained boot mode, without the boot-mode retention node in MCUboot's devicetree")
+def recovery_boot_mode_incomplete(t):
+    ch = t.chain
+    r = ch.recovery if ch is not None else None
+    if r is None or r.boot_mode is None or r.boot_mode_chosen:
+        return
+    if r.app_boot_mode_chosen is None and not r.dt_complete:
+        return
+    span = r.boot_mode.span or r.serial.span or dfu.mcuboot_on(t).span
+    only_app = (f"; the application's devicetree has it ({_rel(t, r.app_boot_mode_chosen)}), but MCUboot is a "
+                "separate image that does not read the application's overlay") if r.app_boot_mode_chosen else ""
+    yield hit(span, "CONFIG_BOOT_SERIAL_BOOT_MODE=y makes MCUboot enter serial recovery when the application "
+              "rebooted with bootmode_set(BOOT_MODE_TYPE_BOOTLOADER), but MCUboot's devicetree has no "
+              f"chosen zephyr,boot-mode retention area{only_app}: without it the retention boot-mode support "
+              "is not built into MCUboot, the request is never read and the device boots the application again",
+              fix=f"copy the retained-memory node, its zephyr,retention child and `chosen {{ zephyr,boot-mode = "
+              f"...; }}` into {_mcuboot_overlay(t)}, with CONFIG_RETAINED_MEM=y, CONFIG_RETENTION=y and "
+              "CONFIG_RETENTION_BOOT_MODE=y in MCUboot's configuration", image="mcuboot", anchor="zephyr,boot-mode",
+              related=[r.app_boot_mode_chosen] if r.app_boot_mode_chosen is not None else [])
+
+
+# ------------------------------------------------------------------ DFU908
+
+@rule("DFU908", "recovery-uart-is-console", Severity.ERROR,
+      "MCUboot's serial recovery UART is also its console")
+def recovery_uart_is_console(t):
+    ch = t.chain
+    r = ch.recovery if ch is not None else None
+    if r is None or not r.uart or not r.console_on or r.console_shared is not True:
+        return
+    w = dfu.where(t, "mcuboot", "UART_CONSOLE")
+    span = w.span or r.serial.span or dfu.mcuboot_on(t).span
+    yield hit(span, "MCUboot's serial recovery talks MCUmgr on the UART chosen as zephyr,uart-mcumgr (or, without it, "
+              "zephyr,console), and MCUboot's UART console is on the same device: MCUboot's build stops with "
+              "'#error Zephyr UART console must be disabled if serial_adapter module is used.'",
+              fix="set CONFIG_UART_CONSOLE=n in MCUboot's configuration (or choose a different zephyr,uart-mcumgr "
+              f"in {_mcuboot_overlay(t)})", image="mcuboot", anchor="UART_CONSOLE")
+
+
+# ------------------------------------------------------------------ DFU909
+
+@rule("DFU909", "smp-bt-authentication-unreachable", Severity.WARNING,
+      "SMP over Bluetooth requires authenticated pairing, which the application can never complete")
+def smp_bt_authentication_unreachable(t):
+    ch = t.chain
+    s = ch.smp if ch is not None else None
+    if s is None or s.level != "authen" or not s.bt_smp or s.c_files == 0:
+        return
+    if s.auth_callbacks or s.fixed_passkey:
+        return
+    span = s.where.span or dfu.mcuboot_on(t).span
+    how = "set here" if s.where.how == "set here" else f"{s.where.how}"
+    yield hit(span, f"the SMP Bluetooth characteristic needs an authenticated (MITM-protected) link ({s.where.symbol}, "
+              f"{how}), but none of the application's {s.c_files} C files registers pairing callbacks "
+              "(bt_conn_auth_cb_register with passkey or numeric comparison): pairing can only be 'Just Works', "
+              "which reaches security level 2, not the level 3 the characteristic asks for; the phone's writes are "
+              "refused ('Insufficient authentication') and the upload never starts",
+              fix="register passkey display/entry callbacks with bt_conn_auth_cb_register(), or accept encrypted "
+              "links without MITM (CONFIG_MCUMGR_TRANSPORT_BT_PERM_RW_ENCRYPT=y)", image="app",
+              anchor="smp-bt-security")
+
+
+# ------------------------------------------------------------------ DFU910
+
+_WAIT_BROKEN = (((2, 0, 0), (2, 3, 0), "DevZone 107904"), ((3, 1, 0), (3, 2, 0), "mcu-tools/mcuboot#2336"))
+
+
+@rule("DFU910", "recovery-wait-broken-release", Severity.WARNING,
+      "CONFIG_BOOT_SERIAL_WAIT_FOR_DFU in an NCS release whose MCUboot then does not boot the application")
+def recovery_wait_broken_release(t):
+    ch = t.chain
+    r = ch.recovery if ch is not None else None
+    if r is None or r.wait is None or r.wait.span is None or t.app.framework != "ncs" or not t.sdk.exact:
+        return
+    v = tuple(t.sdk.version)
+    for lo, hi, ref in _WAIT_BROKEN:
+        if lo <= v < hi:
+            yield hit(r.wait.span, f"CONFIG_BOOT_SERIAL_WAIT_FOR_DFU=y in NCS {'.'.join(map(str, v))}: MCUboot of this "
+                      "release waits for an MCUmgr command at every boot but, when none arrives, does not go on to "
+                      f"boot the application ({ref}); the device stays in the bootloader",
+                      fix=f"use NCS {'.'.join(map(str, hi))} or later, or enter recovery by button or boot mode "
+                      "instead of the wait", image="mcuboot", anchor="BOOT_SERIAL_WAIT_FOR_DFU")
+            return
+
+
+# ------------------------------------------------------------------ DFU708
+
+@rule("DFU708", "nsib-generated-key", Severity.INFO,
+      "The immutable bootloader (b0) checks MCUboot with a key generated into the build folder")
+def nsib_generated_key(t):
+    ch = t.chain
+    n = ch.nsib if ch is not None else None
+    if n is None or n.key is not None or n.on.span is None:
+        return
+    where = "sysbuild.conf" if n.sysbuild else dfu.app_conf_file(t)
+    yield hit(n.on.span, f"the nRF Secure Immutable Bootloader is on without {n.key_symbol}: the build generates a "
+              "new signing key pair in the build folder, and its public key goes into the device's OTP with b0. A "
+              "clean build makes a different key, so an MCUboot update signed by another build is rejected by b0 "
+              "on devices already in the field, and anyone with a copy of the build folder can sign for b0",
+              fix=f"generate a key once (e.g. `openssl ecparam -name prime256v1 -genkey -noout -out b0_priv.pem`), "
+              f"keep it out of the repository, and set {n.key_symbol}=\"<path>\" in {where}", image="sysbuild"
+              if n.sysbuild else "app", anchor=n.key_symbol)
