@@ -12,6 +12,7 @@ sources are read here, as text, through dfulint.sources.csrc; the rules only rea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple, Optional
 
 from dfulint.core import Span
@@ -171,16 +172,15 @@ def _dt_complete(t, image) -> bool:
 def _board_mentions(t, image, text: str) -> bool:
     """Whether any devicetree file of the custom board's folder or of the image's own layers
     mentions `text` (a safety net for includes dfulint does not follow)."""
+    from dfulint import files
     from dfulint.sources import read_text
 
     paths = [layer.path for layer in getattr(image, "dts_layers", ())]
     board_dts = t.app.custom_boards.get(t.board or "")
     if board_dts is not None:
-        try:
-            paths += sorted(p for p in board_dts.parent.iterdir()
-                            if p.suffix in (".dts", ".dtsi", ".overlay") and p.is_file())[:50]
-        except OSError:
-            pass
+        for dirpath, _dirnames, names in files.walk(board_dts.parent, max_depth=0):
+            paths += [Path(dirpath) / n for n in names if n.endswith((".dts", ".dtsi", ".overlay"))][:50]
+            break
     return any(text in (read_text(p).text or "") for p in paths)
 
 

@@ -7,7 +7,6 @@ and never follows symbolic links.
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import NamedTuple
@@ -129,23 +128,21 @@ def scan_file(path: Path) -> tuple:
     return parsed_once("csrc", (str(path),), parse)
 
 
-def _walk(top: Path, depth: int, out: list, limit: int) -> bool:
-    """Source files below `top`; False when the limit was reached."""
-    try:
-        entries = sorted(os.scandir(top), key=lambda e: e.name)
-    except OSError:
-        return True
-    for e in entries:
-        if len(out) >= limit:
-            return False
-        if e.name.startswith(".") or e.is_symlink():
-            continue
-        if e.is_dir(follow_symlinks=False):
-            if depth < MAX_DEPTH and e.name not in SKIP and not e.name.startswith("build"):
-                if not _walk(Path(e.path), depth + 1, out, limit):
-                    return False
-        elif e.is_file(follow_symlinks=False) and e.name.endswith(SUFFIXES):
-            out.append(Path(e.path))
+def _keep(folder, name: str) -> bool:
+    return not name.startswith(".") and name not in SKIP and not name.startswith("build")
+
+
+def _sources_below(top: Path, out: list, limit: int) -> bool:
+    """Source files below `top` (regular files, no symlinked folders); False when `limit` was hit."""
+    from dfulint import files
+
+    for dirpath, _dirnames, filenames in files.walk(top, max_depth=MAX_DEPTH, keep_dir=_keep):
+        for name in filenames:
+            if len(out) >= limit:
+                return False
+            p = Path(dirpath) / name
+            if name.endswith(SUFFIXES) and not name.startswith(".") and files.is_file(p):
+                out.append(p)
     return True
 
 
@@ -153,25 +150,26 @@ def scan_app(root: Path) -> CSources:
     """The watched calls in an application's own sources: `src/` and the other usual source
     folders of the app, plus C files at its top level. Bounded; computed once per run."""
     def parse():
-        files: list = []
+        from dfulint import files as fl
+
+        found: list = []
         complete = True
         dirs = []
         for d in SOURCE_DIRS:
             p = root / d
             if p.is_dir() and not p.is_symlink():
                 dirs.append(d)
-                complete = _walk(p, 1, files, MAX_FILES) and complete
-        try:
-            for e in sorted(os.scandir(root), key=lambda e: e.name):
-                if len(files) >= MAX_FILES:
+                complete = _sources_below(p, found, MAX_FILES) and complete
+        for _dirpath, _dirnames, filenames in fl.walk(root, max_depth=0):
+            for name in filenames:
+                if len(found) >= MAX_FILES:
                     complete = False
                     break
-                if e.is_file(follow_symlinks=False) and e.name.endswith(SUFFIXES):
-                    files.append(Path(e.path))
-        except OSError:
-            pass
+                if name.endswith(SUFFIXES) and fl.is_file(root / name):
+                    found.append(root / name)
+            break
         calls = []
-        for f in files:
+        for f in found:
             calls.extend(scan_file(f))
-        return CSources(len(files), tuple(calls), not complete, tuple(dirs))
+        return CSources(len(found), tuple(calls), not complete, tuple(dirs))
     return parsed_once("csrc-app", (str(root),), parse)
