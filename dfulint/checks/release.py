@@ -114,7 +114,7 @@ def _overlapping(f: ReleaseFacts, p: PartFact, skip: set) -> list[str]:
 
 @rule("DFU800", "release-not-compared", Severity.INFO,
       "--against: the release has no such app or board, so nothing was compared")
-def not_compared(t):
+def release_not_compared(t):
     a = getattr(t, "against", None)
     if a is None or a.old is not None:
         return
@@ -251,7 +251,7 @@ def _slots_same(old: ReleaseFacts, new: ReleaseFacts) -> bool:
 
 @rule("DFU803", "image-exceeds-shipped-bootloader", Severity.WARNING,
       "The tree lets the image grow beyond what the shipped MCUboot accepts (its sector table, trailer and mode)")
-def image_exceeds_shipped(t):
+def image_exceeds_shipped_bootloader(t):
     a, old, new = _pair(t)
     if old is None or not old.mcuboot or not new.mcuboot or not _slots_same(old, new):
         return
