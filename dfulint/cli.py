@@ -162,7 +162,11 @@ def _codes(values, what):
               help="Write the (single) output format to this file.")
 @click.option("--select", multiple=True, help="Only these rules (codes, names or prefixes like DFU2).")
 @click.option("--ignore", multiple=True, help="Skip these rules.")
-@click.option("--fail-on", callback=_severity, default=None, help="Lowest severity that fails: error, warning, info.")
+@click.option("--fail-on", callback=_severity, default=None,
+              help="Lowest severity that fails: error (default), warning, info.")
+@click.option("--profile", type=click.Choice(["development", "release"], case_sensitive=False), default=None,
+              help="development (default): security posture (development keys, open SMP, serial recovery) is "
+                   "info; release: the same findings are errors.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Use this configuration file for every app instead of discovering one.")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
@@ -190,7 +194,7 @@ def _codes(values, what):
               help="Colour the text output; auto: on a terminal, unless NO_COLOR is set or FORCE_COLOR is.")
 @click.option("--no-color", "no_color", is_flag=True, hidden=True)
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore, fail_on, config_file, isolated,
+def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore, fail_on, profile, config_file, isolated,
           show_config, baseline, against, fix, diff, add_ignore, layout, statistics, exit_zero, quiet, no_cache,
           color, no_color, debug):
     """Check the apps at PATHS (default: the current directory).
@@ -216,7 +220,8 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
     try:
         paths = list(paths) or [Path(".")]
         overrides = config.Overrides(select=_codes(select, "--select"), ignore=_codes(ignore, "--ignore") or set(),
-                                     boards=tuple(boards), sdk_version=sdk_version, fail_on=fail_on)
+                                     boards=tuple(boards), sdk_version=sdk_version, fail_on=fail_on,
+                                     profile=profile.lower() if profile else None)
         resolver = config.Resolver(overrides, config_file, isolated)
         if show_config:
             roots = engine._roots(paths) or [p.resolve() for p in paths]

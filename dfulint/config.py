@@ -38,8 +38,11 @@ KEYS = {
     "per-path-ignores": "table: glob (relative to this file's folder) -> rules to skip in matching files",
     "boards": "boards to check when --board is not given (default: every board the app names)",
     "sdk-version": "NCS (or Zephyr) version when it cannot be detected, e.g. \"2.6.0\"",
-    "fail-on": "lowest severity that makes the exit code 1: error | warning | info",
+    "fail-on": "lowest severity that makes the exit code 1: error | warning | info (default error)",
+    "profile": "how security posture weighs: development (default; info) | release (errors)",
 }
+
+PROFILES = ("development", "release")
 
 
 class ConfigError(Exception):
@@ -104,8 +107,10 @@ class Settings:
     boards_origin: Origin = DEFAULT
     sdk_version: Optional[str] = None
     sdk_origin: Origin = DEFAULT
-    fail_on: Severity = Severity.INFO
+    fail_on: Severity = Severity.ERROR
     fail_on_origin: Origin = DEFAULT
+    profile: str = "development"
+    profile_origin: Origin = DEFAULT
 
 
 @dataclass(eq=False)
@@ -117,6 +122,7 @@ class Overrides:
     boards: tuple = ()
     sdk_version: Optional[str] = None
     fail_on: Optional[Severity] = None
+    profile: Optional[str] = None
 
 
 # ------------------------------------------------------------------ globs
@@ -364,6 +370,11 @@ def _apply(raw: _Raw, s: Settings) -> None:
         s.sdk_version, s.sdk_origin = v.strip(), origin("sdk-version")
     if "fail-on" in t:
         s.fail_on, s.fail_on_origin = _severity(raw, t["fail-on"], "fail-on"), origin("fail-on")
+    if "profile" in t:
+        v = t["profile"]
+        if not isinstance(v, str) or v.strip().lower() not in PROFILES:
+            raise ConfigError(f"`profile` must be one of {', '.join(PROFILES)}", raw.path, raw.where("profile"))
+        s.profile, s.profile_origin = v.strip().lower(), origin("profile")
 
 
 def load(path: Path, _chain: tuple = ()) -> Settings:
@@ -473,7 +484,8 @@ class Resolver:
                              ignore_origin=list(base.ignore_origin), severity=dict(base.severity),
                              per_path=list(base.per_path), boards=base.boards, boards_origin=base.boards_origin,
                              sdk_version=base.sdk_version, sdk_origin=base.sdk_origin,
-                             fail_on=base.fail_on, fail_on_origin=base.fail_on_origin)
+                             fail_on=base.fail_on, fail_on_origin=base.fail_on_origin,
+                             profile=base.profile, profile_origin=base.profile_origin)
         o = self.overrides
         if o.select is not None:
             s.select, s.select_origin = set(o.select), Origin("--select")
@@ -488,6 +500,8 @@ class Resolver:
             s.sdk_version, s.sdk_origin = o.sdk_version, Origin("--sdk-version")
         if o.fail_on is not None:
             s.fail_on, s.fail_on_origin = o.fail_on, Origin("--fail-on")
+        if o.profile is not None:
+            s.profile, s.profile_origin = o.profile, Origin("--profile")
         return s
 
 
@@ -536,6 +550,7 @@ def show(settings: Settings, app_label: str) -> str:
                  _origin_text(settings.boards_origin)))
     rows.append(("sdk-version", settings.sdk_version or "detected", _origin_text(settings.sdk_origin)))
     rows.append(("fail-on", settings.fail_on.label, _origin_text(settings.fail_on_origin)))
+    rows.append(("profile", settings.profile, _origin_text(settings.profile_origin)))
     out = [app_label]
     if settings.files:
         out.append("  config: " + display_path(settings.files[0])

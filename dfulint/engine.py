@@ -5,9 +5,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from dfulint.checks import RULES, load_all
+from dfulint.checks import RULES, load_all, severity_of
 from dfulint.core import Finding, Severity
 from dfulint.workspace import App, describe_app, find_apps
+
+
+# An unchanged official sample exits 0, a real defect exits 1: only errors fail by default
+# (warnings break under a condition, info is hygiene and, in the development profile, posture).
+DEFAULT_FAIL_ON = Severity.ERROR
 
 
 @dataclass(eq=False)
@@ -21,7 +26,8 @@ class Options:
     build_dir: Optional[Path] = None
     debug: bool = False
     per_app: Optional[Callable[[Path], "Options"]] = None   # config files may differ per app
-    fail_on: Optional[Severity] = None                     # lowest severity that fails (None: info)
+    fail_on: Optional[Severity] = None                     # lowest severity that fails (None: DEFAULT_FAIL_ON)
+    profile: str = "development"                           # "development" | "release" (posture rules' weight)
     per_path_ignores: list = field(default_factory=list)   # config.PathIgnore
     suppressions: bool = True                               # honour `dfulint: ignore[...]` comments
     baseline: Optional[tuple[str, Path]] = None            # ("write" | "use", file)
@@ -42,7 +48,7 @@ def options_from_settings(s, build_dir: Optional[Path] = None, debug: bool = Fal
     """The options one app is checked with, from its effective configuration (config.Settings)."""
     return Options(select=s.select, ignore=s.ignore, severities={c: sev for c, (sev, _) in s.severity.items()},
                    boards=s.boards, sdk_version=s.sdk_version, build_dir=build_dir, debug=debug,
-                   fail_on=s.fail_on, per_path_ignores=s.per_path)
+                   fail_on=s.fail_on, per_path_ignores=s.per_path, profile=s.profile)
 
 
 @dataclass(eq=False)
@@ -92,7 +98,13 @@ class Result:
         for a in self.apps:
             if a.app.root == f.app and a.options is not None and a.options.fail_on is not None:
                 return a.options.fail_on
-        return Severity.INFO
+        return DEFAULT_FAIL_ON
+
+    @property
+    def profiles(self) -> list[str]:
+        """The profiles the checked apps ran under (one, unless configuration files differ)."""
+        out = [a.options.profile if a.options is not None else "development" for a in self.apps]
+        return list(dict.fromkeys(out)) or ["development"]
 
 
 def _enabled(code: str, opts: Options) -> bool:
@@ -146,7 +158,7 @@ def _suppress(app: App, targets: list, findings: list[Finding], opts: Options, f
 
     def finalize(f: Finding) -> None:
         f.name = r.name
-        f.severity = opts.severities.get(f.code) or f.severity or r.severity
+        f.severity = opts.severities.get(f.code) or severity_of(r, f.severity, opts.profile)
         f.app, f.board = app.root, boards
 
     scan = list(app.files) + [f.span.path for f in findings]
@@ -210,7 +222,7 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
                 continue
             for f in produced:
                 f.code, f.name = r.code, r.name
-                f.severity = opts.severities.get(code) or f.severity or r.severity
+                f.severity = opts.severities.get(code) or severity_of(r, f.severity, opts.profile)
                 f.app, f.board = app.root, t.board or ""
                 if app.build_dir is not None and _inside(f.span.path, app.build_dir):
                     f.evidence = "build"      # the value comes from the build's own output

@@ -277,7 +277,7 @@ def test_a_whole_file_finding_on_a_comment_line_gets_a_file_ignore(seed: Path):
 def test_an_unused_suppression_is_left_to_be_removed(seed: Path):
     p = seed / "prj.conf"
     p.write_text(p.read_text().replace("CONFIG_BT=y\n", "# dfulint: ignore[DFU402]\nCONFIG_BT=y\n", 1))
-    res = run(["check", str(seed), "--add-ignore"])
+    res = run(["check", str(seed), "--add-ignore", "--fail-on", "info"])
     assert res.exit_code == 1
     assert "prj.conf:2 DFU007: the finding is about a suppression comment itself" in stderr_of(res)
     assert lines(p)[1:3] == ["# dfulint: ignore[DFU402]", "CONFIG_BT=y"]

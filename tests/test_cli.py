@@ -63,8 +63,12 @@ def test_a_file_outside_any_app_checks_nothing(repo: Path):
 
 def test_pre_commit_hook_definition():
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    (hook,) = hooks
+    hook, release = hooks
     assert hook["id"] == "dfulint" and hook["entry"] == "dfulint check" and hook["language"] == "python"
+    # the release profile as a hook of its own, on the same files
+    assert release["id"] == "dfulint-release" and release["entry"] == "dfulint check --profile release"
+    assert {k: v for k, v in release.items() if k not in ("id", "name", "entry", "description")} == \
+        {k: v for k, v in hook.items() if k not in ("id", "name", "entry", "description")}
     assert hook["pass_filenames"] is True and hook["require_serial"] is True
     files, exclude = re.compile(hook["files"]), re.compile(hook["exclude"])
 
@@ -163,7 +167,8 @@ def test_baseline_write_then_use(repo: Path):
     assert out["findings"] == [] and all(s["suppression"]["kind"] == "baseline" for s in out["suppressed"])
     # a new problem is reported, the old ones are not
     prj.write_text(prj.read_text() + "CONFIG_MAIN_STACK_SIZE=1024\nCONFIG_MAIN_STACK_SIZE=2048\n")
-    res = run(["check", "apps", "--baseline", "use", "dfulint-baseline.json", "--format", "json"], cwd=repo)
+    res = run(["check", "apps", "--baseline", "use", "dfulint-baseline.json", "--format", "json",
+               "--fail-on", "info"], cwd=repo)
     assert res.exit_code == 1
     assert [(f["code"], f["anchor"]) for f in json.loads(res.output)["findings"]] == \
         [("DFU402", "CONFIG_MAIN_STACK_SIZE")]
@@ -195,7 +200,10 @@ def test_broken_baseline_is_a_usage_error(repo: Path, content, message):
 # ------------------------------------------------------------------ exit codes
 
 def test_fail_on_levels(repo: Path):
-    assert run(["check", "apps/other", "--board", "nrf52840dk/nrf52840"], cwd=repo).exit_code == 1   # DFU403 info
+    # DFU403 is info: reported, but only errors fail by default
+    assert run(["check", "apps/other", "--board", "nrf52840dk/nrf52840"], cwd=repo).exit_code == 0
+    assert run(["check", "apps/other", "--board", "nrf52840dk/nrf52840", "--fail-on", "info"],
+               cwd=repo).exit_code == 1
     assert run(["check", "apps/other", "--board", "nrf52840dk/nrf52840", "--fail-on", "warning"],
                cwd=repo).exit_code == 0
     assert run(["check", "apps/other", "--fail-on", "fatal"], cwd=repo).exit_code == 2
@@ -242,6 +250,15 @@ def test_action_run_step_for_real(repo: Path, tmp_path: Path):
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
     assert "apps/seed/prj.conf" in uris
     assert (repo / "reports" / "dfulint.html").read_text().startswith("<!DOCTYPE html>")
+    sarif = json.loads((repo / "reports" / "dfulint.sarif").read_text())
+    assert sarif["runs"][0]["properties"]["profile"] == "development"
+    # the profile and fail-on inputs
+    env.update(DFULINT_ARGS="", DFULINT_PROFILE="release", DFULINT_FAIL_ON="error", DFULINT_PATHS="apps/seed")
+    proc = subprocess.run([bash, "-e", "-c", script], cwd=repo, env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    sarif = json.loads((repo / "reports" / "dfulint.sarif").read_text())
+    assert sarif["runs"][0]["properties"]["profile"] == "release"
+    assert any(r["ruleId"] == "DFU702" and r["level"] == "error" for r in sarif["runs"][0]["results"])
     # a usage error fails the step itself
     env["DFULINT_ARGS"] = "--fail-on nonsense"
     proc = subprocess.run([bash, "-e", "-c", script], cwd=repo, env=env, capture_output=True, text=True, timeout=180)

@@ -35,7 +35,7 @@ def mono(tmp_path: Path) -> Path:
 
 def test_no_config_means_defaults(mono: Path):
     s = config.Resolver().settings(mono / "products" / "alpha")
-    assert s.files == [] and s.select is None and s.ignore == set() and s.fail_on == Severity.INFO
+    assert s.files == [] and s.select is None and s.ignore == set() and s.fail_on == Severity.ERROR and s.profile == "development"
 
 
 def test_pyproject_table_is_found_walking_up(mono: Path):
@@ -80,7 +80,7 @@ def test_closest_config_wins_without_merging(mono: Path):
     alpha = config.Resolver().settings(mono / "products" / "alpha")
     beta = config.Resolver().settings(mono / "products" / "beta")
     assert alpha.ignore == {"DFU403"} and alpha.fail_on == Severity.ERROR
-    assert beta.ignore == {"DFU402"} and beta.fail_on == Severity.INFO     # nothing inherited implicitly
+    assert beta.ignore == {"DFU402"} and beta.fail_on == Severity.ERROR    # nothing inherited implicitly
     res = run(["check", "products", "--format", "json"], cwd=mono)
     doc = json.loads(res.output)
     by_app = {}
@@ -150,7 +150,7 @@ def test_cli_overrides_config(tmp_path: Path):
     # fail-on from the config: only warnings and infos are left, so the exit code is 0
     res = run(["check", str(app), "--format", "json", "--select", "DFU402,DFU403"])
     assert res.exit_code == 0 and codes(res) == {"DFU402", "DFU403"}
-    res = run(["check", str(app), "--format", "json", "--select", "DFU402", "--fail-on", "warning"])
+    res = run(["check", str(app), "--format", "json", "--select", "DFU402", "--fail-on", "info"])
     assert res.exit_code == 1
 
 

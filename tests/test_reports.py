@@ -137,7 +137,7 @@ def test_github_annotations(repo: Path):
         assert (repo / m.group(2)).is_file()
         assert "\n" not in m.group(8)
     dfu402 = next(ln for ln in lines if "DFU402" in ln)
-    assert dfu402.startswith("::warning file=apps/seed/prj.conf,line=")
+    assert dfu402.startswith("::notice file=apps/seed/prj.conf,line=")
     assert "%0Afix: delete this line" in dfu402
     assert "title=DFU402 conf-conflicting-assignment (bl653_dvk_nrf52833)::" in dfu402
 
@@ -162,7 +162,7 @@ def test_gitlab_code_quality_report(repo: Path):
     by_code = {i["check_name"].split("/")[1].split("-")[0]: i for i in issues}
     dup = by_code["DFU402"]
     assert dup["check_name"] == "dfulint/DFU402-conf-conflicting-assignment"
-    assert dup["severity"] == "major" and dup["location"]["path"] == "apps/seed/prj.conf"
+    assert dup["severity"] == "info" and dup["location"]["path"] == "apps/seed/prj.conf"
     prj = (repo / "apps" / "seed" / "prj.conf").read_text().splitlines()
     assert prj[dup["location"]["lines"]["begin"] - 1].startswith("CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE")
     assert by_code["DFU201"]["severity"] == "critical"
@@ -215,7 +215,7 @@ def test_junit_xml(repo: Path, tmp_path: Path):
     case = next(c for c in cases if c.get("name").startswith("DFU402"))
     assert case.get("file") == "apps/seed/prj.conf"
     fail = case.find("failure")
-    assert fail.get("type") == "warning" and "fix: delete this line" in fail.text
+    assert fail.get("type") == "info" and "fix: delete this line" in fail.text
 
 
 def test_junit_clean_app_has_one_passing_case(tmp_path: Path):
@@ -324,7 +324,7 @@ def test_html_sections_mcuboot_and_findings(repo: Path):
     assert re.search(r"<td>primary</td><td>mcuboot_primary</td>.*?<td>114</td>", page, re.S)
     assert re.search(r"<td>secondary</td><td>mcuboot_secondary</td>.*?<td>57</td>", page, re.S)
     # a finding with its code frame, the offending text marked, its fix and rule link
-    art = re.search(r'<article class="finding sev-warning" id="t1-f\d+" data-anchor="CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE">.*?</article>',
+    art = re.search(r'<article class="finding sev-info" id="t1-f\d+" data-anchor="CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE">.*?</article>',
                     page, re.S).group(0)
     assert "DFU402 conf-conflicting-assignment" in art
     assert '<span class="row hot"><span class="ln">33</span>CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE=<mark>2048</mark>' in art

@@ -150,7 +150,7 @@ def test_dfu006_missing_and_escaping_includes(tmp_path):
 @pytest.mark.parametrize("line, severity", [
     ("CONFIG_BOOT_MAX_IMG_SECTORS=256 # 1 MiB slots", "error"),              # int: build aborts
     ("CONFIG_PM_PARTITION_SIZE_MCUBOOT=0x10000 # 64 KiB", "error"),          # hex: build aborts
-    ("CONFIG_BOOT_BANNER=n # quiet", "warning"),                             # bool: works by accident
+    ("CONFIG_BOOT_BANNER=n # quiet", "info"),                                # bool: works (hygiene)
     ('CONFIG_BOOT_SIGNATURE_KEY_FILE="/keys/p.pem" # product key', "info"),  # after the closing quote
     ("CONFIG_BOOT_SIGNATURE_KEY_FILE=/keys/p.pem # product key", "error"),   # unquoted string
 ])
@@ -186,7 +186,7 @@ def test_dfu401_not_on_comment_lines_or_hash_in_strings(tmp_path):
 
 def test_dfu401_seed_line():
     got = only(lint(SEED, sdk="", board=""), "DFU401")
-    assert [(f["path"], f["line"], f["severity"]) for f in got] == [("child_image/mcuboot/prj.conf", 3, "warning")]
+    assert [(f["path"], f["line"], f["severity"]) for f in got] == [("child_image/mcuboot/prj.conf", 3, "info")]
 
 
 def test_dfu402_conflict_names_the_winner(tmp_path):
@@ -195,7 +195,7 @@ def test_dfu402_conflict_names_the_winner(tmp_path):
     app = make(tmp_path, {"prj.conf": PRJ + "CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE=2048\nCONFIG_SPI=y\n"
                                             "CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE=4096\n"})
     (f,) = only(lint(app), "DFU402")
-    assert (f["path"], f["line"], f["severity"]) == ("prj.conf", 4, "warning")
+    assert (f["path"], f["line"], f["severity"]) == ("prj.conf", 4, "info")
     assert "overridden by 4096 at line 6" in f["message"]
     assert "2048" in f["fix"]
     result = engine.run([app], engine.Options(select={"DFU402"}, boards=(BOARD,), sdk_version="2.5.0"))
@@ -510,9 +510,12 @@ def test_exit_codes_clean_findings_and_usage(tmp_path):
     clean = make(tmp_path / "clean", {"prj.conf": "CONFIG_BT=y\n"})
     res = run_py("check", str(clean), "--isolated", "--board", BOARD, "--select", "DFU4")
     assert res.returncode == 0, res.stdout + res.stderr
-    res = run_py("check", str(SEED), "--isolated", "--select", "DFU402")
+    res = run_py("check", str(SEED), "--isolated", "--select", "DFU201")
     assert res.returncode == 1
-    assert "DFU402" in res.stdout
+    assert "DFU201" in res.stdout
+    # only errors fail by default: hygiene (info) is reported, and the exit code stays 0
+    res = run_py("check", str(SEED), "--isolated", "--select", "DFU402")
+    assert res.returncode == 0 and "DFU402" in res.stdout
     for args in (["check", str(SEED), "--select", "DFU999"], ["check", str(SEED), "--ignore", "no-such-rule"],
                  ["check", str(tmp_path / "missing")], ["check", str(SEED), "--format", "yaml"],
                  ["check", "--no-such-option"], ["rule", "DFU999"], ["frobnicate"]):
@@ -522,9 +525,12 @@ def test_exit_codes_clean_findings_and_usage(tmp_path):
 
 
 def test_fail_on_level(tmp_path):
-    # the seed's DFU403 is info, DFU402 a warning
+    # the seed's DFU403 is info, DFU107 a warning, DFU201 an error
     assert run_py("check", str(SEED), "--isolated", "--select", "DFU403", "--fail-on", "warning").returncode == 0
-    assert run_py("check", str(SEED), "--isolated", "--select", "DFU402", "--fail-on", "warning").returncode == 1
+    assert run_py("check", str(SEED), "--isolated", "--select", "DFU403", "--fail-on", "info").returncode == 1
+    assert run_py("check", str(SEED), "--isolated", "--select", "DFU107", "--fail-on", "warning").returncode == 1
+    assert run_py("check", str(SEED), "--isolated", "--select", "DFU107").returncode == 0
+    assert run_py("check", str(SEED), "--isolated", "--select", "DFU201").returncode == 1
 
 
 def test_no_traceback_on_hostile_apps(tmp_path):

@@ -23,8 +23,9 @@ CHAIN = MCUMGR_BT_CHAIN
 make = make_app
 
 
-def check(app: Path, sdk=None, board=NRF52840, select="DFU7", extra=()) -> list[dict]:
-    args = ["check", str(app), "--format", "json", *board, "--select", select, *extra]
+def check(app: Path, sdk=None, board=NRF52840, select="DFU7", extra=(), profile="release") -> list[dict]:
+    """Findings in JSON; the release profile by default, where posture findings carry their weight."""
+    args = ["check", str(app), "--format", "json", *board, "--select", select, "--profile", profile, *extra]
     if sdk:
         args += ["--sdk-version", sdk]
     res = CliRunner().invoke(cli, args)
@@ -48,7 +49,8 @@ def test_seed_is_flagged_for_unauthenticated_smp_and_default_key():
     f = check(SEED, board=(), select="DFU4,DFU5,DFU7")
     smp = only(f, "DFU701")
     assert [(x["path"], x["line"]) for x in smp] == [("prj.conf", 21)]
-    assert smp[0]["severity"] == "error"          # together with the published key: open to anyone
+    assert smp[0]["severity"] == "error"          # release: anyone in range can upload
+    assert only(check(SEED, board=(), profile="development"), "DFU701")[0]["severity"] == "info"
     assert "root-rsa-2048.pem" in smp[0]["message"]
     assert "CONFIG_MCUMGR_SMP_BT_AUTHEN=n" in smp[0]["fix"]
     key = only(f, "DFU702")[0]
@@ -58,14 +60,16 @@ def test_seed_is_flagged_for_unauthenticated_smp_and_default_key():
     assert not [x for x in f if x["code"] in ("DFU406", "DFU408") and "MCUMGR" in x["message"]]
 
 
-def test_seed_with_own_key_is_a_warning_only(tmp_path: Path):
+def test_dfu701_severity_does_not_pile_up_with_the_development_key(tmp_path: Path):
     app = tmp_path / "seed"
     shutil.copytree(SEED, app)
     with open(app / "child_image/mcuboot/prj.conf", "a") as fh:
         fh.write('CONFIG_BOOT_SIGNATURE_KEY_FILE="/secure/keys/bl653-priv.pem"\n')
     f = check(app, board=())
     assert "DFU702" not in codes(f)
-    assert only(f, "DFU701")[0]["severity"] == "warning"
+    # open SMP is open whatever the key: the same severity with and without the development key
+    assert only(f, "DFU701")[0]["severity"] == "error"
+    assert "DFU702" in codes(check(SEED, board=()))
 
 
 # ------------------------------------------------------------------ DFU701 per era
@@ -74,7 +78,7 @@ def test_dfu701_ncs25_authen_off(tmp_path: Path):
     app = make(tmp_path / "a", {"prj.conf": CHAIN + "CONFIG_MCUMGR_TRANSPORT_BT_AUTHEN=n\n",
                                 "child_image/mcuboot.conf": 'CONFIG_BOOT_SIGNATURE_KEY_FILE="/k/p.pem"\n'})
     f = only(check(app, "2.5.0"), "DFU701")[0]
-    assert (f["line"], f["severity"]) == (14, "warning")
+    assert (f["line"], f["severity"]) == (14, "error")
     assert "CONFIG_MCUMGR_TRANSPORT_BT_AUTHEN=y" in f["fix"]
 
 
@@ -92,10 +96,10 @@ def test_dfu701_perm_choice(tmp_path: Path):
     base = {"sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n" + OWN_KEY_SB}
     rw = make(tmp_path / "rw", dict(base, **{"prj.conf": CHAIN + "CONFIG_MCUMGR_TRANSPORT_BT_PERM_RW=y\n"}))
     f = only(check(rw, "3.0.0"), "DFU701")[0]
-    assert (f["line"], f["severity"]) == (14, "warning")
+    assert (f["line"], f["severity"]) == (14, "error")
     enc = make(tmp_path / "enc", dict(base, **{"prj.conf": CHAIN + "CONFIG_MCUMGR_TRANSPORT_BT_PERM_RW_ENCRYPT=y\n"}))
     f = only(check(enc, "3.0.0"), "DFU701")[0]
-    assert f["severity"] == "info" and "Just Works" in f["message"]
+    assert f["severity"] == "warning" and "Just Works" in f["message"]
     auth = make(tmp_path / "auth", dict(base, **{"prj.conf": CHAIN + "CONFIG_MCUMGR_TRANSPORT_BT_PERM_RW_AUTHEN=y\n"}))
     assert "DFU701" not in codes(check(auth, "3.0.0"))
 
@@ -104,7 +108,8 @@ def test_dfu701_without_bt_smp_is_an_inference(tmp_path: Path):
     prj = CHAIN.replace("CONFIG_BT_SMP=y\n", "")
     app = make(tmp_path / "a", {"prj.conf": prj, "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n" + OWN_KEY_SB})
     f = only(check(app, "3.0.0"), "DFU701")[0]
-    assert f["severity"] == "info" and "BT_SMP" in f["message"] and f["line"] == 12
+    assert f["severity"] == "warning" and "BT_SMP" in f["message"] and f["line"] == 12
+    assert only(check(app, "3.0.0", profile="development"), "DFU701")[0]["severity"] == "info"
 
 
 def test_dfu701_needs_image_management(tmp_path: Path):
@@ -125,8 +130,11 @@ def test_dfu702_default_key_by_soc(tmp_path: Path, board, sdk, key):
     files = {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n"}
     if sdk >= "2.7":
         files["sysbuild.conf"] = "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n"
-    f = only(check(make(tmp_path / "a", files), sdk, board), "DFU702")[0]
-    assert key in f["message"] and f["severity"] == "warning"
+    app = make(tmp_path / "a", files)
+    f = only(check(app, sdk, board), "DFU702")[0]
+    assert key in f["message"] and f["severity"] == "error"
+    dev = only(check(app, sdk, board, profile="development"), "DFU702")[0]
+    assert dev["severity"] == "info"
 
 
 def test_dfu702_explicit_path_to_mcuboots_key(tmp_path: Path):
@@ -154,7 +162,8 @@ def test_dfu702_plain_zephyr_app_signing_key(tmp_path: Path):
 def test_dfu703_off_by_default_is_info(tmp_path: Path):
     app = make(tmp_path / "a", {"prj.conf": CHAIN, "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n" + OWN_KEY_SB})
     f = only(check(app, "2.8.0"), "DFU703")[0]
-    assert (f["path"], f["line"], f["severity"]) == ("sysbuild.conf", 1, "info")
+    assert (f["path"], f["line"], f["severity"]) == ("sysbuild.conf", 1, "error")
+    assert only(check(app, "2.8.0", profile="development"), "DFU703")[0]["severity"] == "info"
     assert "sysbuild/mcuboot.conf" in f["fix"]
     on = make(tmp_path / "b", {"prj.conf": CHAIN, "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n" + OWN_KEY_SB,
                                "sysbuild/mcuboot.conf": "CONFIG_MCUBOOT_DOWNGRADE_PREVENTION=y\n"})
@@ -169,7 +178,7 @@ def test_dfu703_swap_mode_on_old_mcuboot(tmp_path: Path):
            "CONFIG_MCUMGR_CMD_IMG_MGMT=y\nCONFIG_MCUMGR_SMP_BT=y\n")
     app = make(tmp_path / "a", {"prj.conf": prj, "child_image/mcuboot.conf": "CONFIG_MCUBOOT_DOWNGRADE_PREVENTION=y\n"})
     f = only(check(app, "2.0.0"), "DFU703")[0]
-    assert (f["path"], f["line"], f["severity"]) == ("child_image/mcuboot.conf", 1, "warning")
+    assert (f["path"], f["line"], f["severity"]) == ("child_image/mcuboot.conf", 1, "error")
     assert "CONFIG_BOOT_UPGRADE_ONLY=y" in f["fix"]
     # NCS 2.2+: swap modes support it
     assert "DFU703" not in codes(check(app, "2.2.0"))
@@ -187,11 +196,11 @@ def test_dfu704_entry_modes(tmp_path: Path):
     base = {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n", "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n" + OWN_KEY_SB}
     btn = make(tmp_path / "btn", dict(base, **{"sysbuild/mcuboot.conf": "CONFIG_MCUBOOT_SERIAL=y\n"}))
     f = only(check(btn, "2.8.0"), "DFU704")[0]
-    assert (f["line"], f["severity"]) == (1, "info") and "recovery button" in f["message"]
+    assert (f["line"], f["severity"]) == (1, "warning") and "recovery button" in f["message"]
     wait = make(tmp_path / "wait", dict(base, **{"sysbuild/mcuboot.conf": "CONFIG_MCUBOOT_SERIAL=y\n"
                                                                           "CONFIG_BOOT_SERIAL_WAIT_FOR_DFU=y\n"}))
     f = only(check(wait, "2.8.0"), "DFU704")[0]
-    assert f["severity"] == "warning" and "every boot" in f["message"]
+    assert f["severity"] == "error" and "every boot" in f["message"]
     cdc = make(tmp_path / "cdc", {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
                                   "child_image/mcuboot.conf": "CONFIG_MCUBOOT_SERIAL=y\nCONFIG_BOOT_SERIAL_CDC_ACM=y\n"})
     f = only(check(cdc, "2.5.0"), "DFU704")[0]
@@ -212,10 +221,10 @@ def test_dfu705_serial_and_udp(tmp_path: Path):
     sb = {"sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n" + OWN_KEY_SB}
     shell = make(tmp_path / "s", dict(sb, **{"prj.conf": prj + "CONFIG_SHELL=y\nCONFIG_MCUMGR_TRANSPORT_SHELL=y\n"}))
     f = only(check(shell, "2.8.0"), "DFU705")[0]
-    assert (f["line"], f["severity"]) == (11, "info") and "the shell" in f["message"]
+    assert (f["line"], f["severity"]) == (11, "warning") and "the shell" in f["message"]
     udp = make(tmp_path / "u", dict(sb, **{"prj.conf": prj + "CONFIG_MCUMGR_TRANSPORT_UDP=y\n"}))
     f = only(check(udp, "2.8.0"), "DFU705")[0]
-    assert f["severity"] == "warning" and "UDP" in f["message"]
+    assert f["severity"] == "error" and "UDP" in f["message"]
     udp_dev = make(tmp_path / "ud", {"prj.conf": prj + "CONFIG_MCUMGR_TRANSPORT_UDP=y\n",
                                      "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n"})
     assert only(check(udp_dev, "2.8.0"), "DFU705")[0]["severity"] == "error"
@@ -231,7 +240,7 @@ def test_dfu706_default_encryption_key(tmp_path: Path):
         "SB_CONFIG_BOOT_ENCRYPTION=y\n"
     app = make(tmp_path / "a", {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n", "sysbuild.conf": sb})
     f = only(check(app, "2.8.0"), "DFU706")[0]
-    assert (f["line"], f["severity"]) == (4, "warning") and "enc-ec256-priv.pem" in f["message"]
+    assert (f["line"], f["severity"]) == (4, "error") and "enc-ec256-priv.pem" in f["message"]
     own = make(tmp_path / "b", {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
                                 "sysbuild.conf": sb + 'SB_CONFIG_BOOT_ENCRYPTION_KEY_FILE="/k/enc.pem"\n'})
     assert "DFU706" not in codes(check(own, "2.8.0"))
@@ -259,5 +268,5 @@ def test_dfu707_signature_type_none(tmp_path: Path):
 def test_severity_override_from_config(tmp_path: Path):
     app = make(tmp_path / "a", {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
                                 ".dfulint.toml": '[severity]\nDFU702 = "error"\n'})
-    f = check(app, "2.5.0")
+    f = check(app, "2.5.0", profile="development")
     assert only(f, "DFU702")[0]["severity"] == "error"

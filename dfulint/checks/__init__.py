@@ -93,6 +93,32 @@ class Rule(NamedTuple):
     family: str
     fixable: bool = False
     applies: Applies = EVERYWHERE
+    levels: tuple = ()            # every severity a finding may carry, by evidence (default first)
+    posture: bool = False         # security posture: the profile decides the severity (see PROFILES)
+    release: tuple = ()           # posture rules: the severities under the release profile
+
+    def severities(self, profile: str = "development") -> tuple:
+        """The severities this rule's findings may carry under a profile, default first."""
+        if self.posture and profile == "release":
+            return self.release
+        return self.levels
+
+
+# Profiles: what the findings of posture rules weigh. "development" (the default) reports how open
+# the update path is as information, since every sample is written that way; "release" makes the
+# same findings errors (the ones resting on a weaker fact warnings), because shipping them is a
+# real vulnerability. Every other rule has the same severity in both.
+PROFILES = ("development", "release")
+
+
+def severity_of(r: "Rule", requested: Optional[Severity], profile: str) -> Severity:
+    """The severity of one finding of rule r: the rule's default, or the level the finding asks
+    for by its evidence, put through the profile for posture rules."""
+    if r.posture:
+        if profile != "release":
+            return r.levels[0]
+        return requested if requested in r.release else r.release[0]
+    return requested if requested is not None else r.severity
 
 
 RULES: dict[str, Rule] = {}
@@ -113,8 +139,19 @@ FAMILIES = {
 
 
 def rule(code: str, name: str, severity: Severity, summary: str, fixable: bool = False, *,
-         frameworks: tuple = (), build_systems: tuple = (), ncs: tuple = (None, None), needs: tuple = ()):
-    """Register a rule function under a stable code and kebab-case name, with where it applies."""
+         frameworks: tuple = (), build_systems: tuple = (), ncs: tuple = (None, None), needs: tuple = (),
+         levels: Iterable[Severity] = (), posture: bool = False, release: Iterable[Severity] = ()):
+    """Register a rule function under a stable code and kebab-case name, with where it applies.
+
+    `severity` is the rule's default; `levels` adds every other severity a finding may carry
+    because of its evidence (stronger when a build directory confirms it, weaker when it rests on
+    a guessed version), never because unrelated facts add up. A `posture` rule (how open the
+    update path is) reports `info` in the development profile and `release` (default: error)
+    in the release profile."""
+    all_levels = tuple(dict.fromkeys((severity, *levels)))
+    rel = tuple(dict.fromkeys(release)) or ((Severity.ERROR,) if posture else ())
+    if posture and severity != Severity.INFO:
+        raise RuntimeError(f"posture rule {code} must default to info")
     unknown = [n for n in needs if n not in NEEDS]
     if unknown:
         raise RuntimeError(f"rule {code}: unknown needs {unknown}")
@@ -126,7 +163,7 @@ def rule(code: str, name: str, severity: Severity, summary: str, fixable: bool =
         if func.__name__ != name.replace("-", "_"):
             raise RuntimeError(f"rule {code}: function {func.__name__} is not named after {name}")
         RULES[code] = Rule(code, name, severity, summary, func, FAMILIES.get(code[3], "other"), fixable,
-                           applies)
+                           applies, all_levels, posture, rel)
         _BY_NAME[name] = code
         return func
 

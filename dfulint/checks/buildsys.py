@@ -17,7 +17,8 @@ def _sysbuild_dest(rel: str) -> str:
 
 @rule("DFU601", "child-image-under-sysbuild", Severity.ERROR,
       "Settings in child_image/ are silently ignored by sysbuild builds (NCS 2.7+)", fixable=True,
-      build_systems=("sysbuild",))
+      build_systems=("sysbuild",),
+      levels=(Severity.WARNING,))
 def child_image_under_sysbuild(t):
     app = t.app
     child_files = [p for p in app.files if app.rel(p).startswith("child_image/")]
@@ -206,7 +207,8 @@ def pm_static_not_used(t):
 
 @rule("DFU604", "image-config-replaces-defaults", Severity.INFO,
       "child_image/mcuboot/ or sysbuild/mcuboot/ replaces MCUboot's own configuration",
-      needs=("mcuboot",))
+      needs=("mcuboot",),
+      levels=(Severity.WARNING, Severity.ERROR))
 def image_config_replaces_defaults(t):
     mcu = t.images.get("mcuboot")
     if mcu is None or mcu.replaces_defaults is None:

@@ -106,7 +106,8 @@ def _sb_equivalent(t, image: str, a) -> tuple[str, str]:
 
 @rule("DFU501", "sysbuild-overrides-image-setting", Severity.ERROR,
       "An image setting that sysbuild overwrites from its own configuration; it no longer counts",
-      needs=("sysbuild",))
+      needs=("sysbuild",),
+      levels=(Severity.INFO,))
 def sysbuild_overrides_image_setting(t):
     sb_off = not t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT")
     for image in ("app", "mcuboot"):
@@ -227,7 +228,8 @@ def _mismatch_effect(app_mode: str, mcu_mode: str) -> str:
 
 @rule("DFU503", "mcuboot-mode-mismatch", Severity.ERROR,
       "The application is built for a different MCUboot upgrade mode than MCUboot runs",
-      needs=("mcuboot",))
+      needs=("mcuboot",),
+      levels=(Severity.WARNING,))
 def mcuboot_mode_mismatch(t):
     if t.app_mode is None:
         return
@@ -293,7 +295,8 @@ _CHAIN_OFF = {
 
 
 @rule("DFU504", "dfu-chain-incomplete", Severity.ERROR,
-      "MCUmgr image management without the pieces it needs: MCUboot, the image manager, a transport")
+      "MCUmgr image management without the pieces it needs: MCUboot, the image manager, a transport",
+      levels=(Severity.WARNING,))
 def dfu_chain_incomplete(t):
     app = t.images.get("app")
     if app is None or app.config is None:

@@ -32,7 +32,8 @@ def _node_text_for(t, node) -> str:
 
 @rule("DFU301", "ext-flash-chosen-missing", Severity.ERROR,
       "An image that opens the external secondary slot has no `nordic,pm-ext-flash` chosen node",
-      ncs=((1, 7), None), needs=("partition-manager", "app-core", "mcuboot"))
+      ncs=((1, 7), None), needs=("partition-manager", "app-core", "mcuboot"),
+      levels=(Severity.WARNING,))
 def ext_flash_chosen_missing(t):
     sec = secondary_external(t)
     if sec is None or not t.board:

@@ -28,7 +28,8 @@ class _Once:
 
 
 @rule("DFU317", "dts-legacy-pin-properties", Severity.ERROR,
-      "`sck-pin`/`mosi-pin`/`miso-pin`/`csn-pins` on the external flash bus where pinctrl is required, or the reverse")
+      "`sck-pin`/`mosi-pin`/`miso-pin`/`csn-pins` on the external flash bus where pinctrl is required, or the reverse",
+      levels=(Severity.WARNING,))
 def dts_legacy_pin_properties(t):
     once = _Once()
     for name, dt, node, bus in hygiene_nodes(t):
@@ -71,7 +72,8 @@ def dts_legacy_pin_properties(t):
 
 
 @rule("DFU318", "nor-label-property", Severity.INFO,
-      "`label` on the external flash where it is deprecated, or missing where Partition Manager needs it")
+      "`label` on the external flash where it is deprecated, or missing where Partition Manager needs it",
+      levels=(Severity.ERROR,))
 def nor_label_property(t):
     once = _Once()
     for name, dt, node, bus in hygiene_nodes(t):
@@ -134,7 +136,8 @@ def nor_cs_gpios_missing(t):
 
 
 @rule("DFU320", "nor-frequency", Severity.ERROR,
-      "The external flash has no `spi-max-frequency`/`sck-frequency`, or asks for more than its bus supports")
+      "The external flash has no `spi-max-frequency`/`sck-frequency`, or asks for more than its bus supports",
+      levels=(Severity.INFO,))
 def nor_frequency(t):
     once = _Once()
     for name, dt, node, bus in hygiene_nodes(t):

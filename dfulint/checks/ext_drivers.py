@@ -38,7 +38,8 @@ def ext_flash_driver_missing(t):
 
 @rule("DFU307", "ext-flash-driver-wrong-bus", Severity.WARNING,
       "A NOR driver for the wrong bus: the QSPI driver with an SPI part (or on a SoC without QSPI), or the reverse",
-      needs=("partition-manager", "app-core"))
+      needs=("partition-manager", "app-core"),
+      levels=(Severity.ERROR,))
 def ext_flash_driver_wrong_bus(t):
     for name in IMAGES:
         img = t.images.get(name)
@@ -128,7 +129,8 @@ def pm_ext_driver_check(t):
 
 @rule("DFU309", "mcuboot-spi-needs-multithreading", Severity.ERROR,
       "MCUboot builds the SPI NOR driver with CONFIG_MULTITHREADING off (MCUboot's default on nRF)",
-      ncs=(None, (3, 1)), needs=("partition-manager", "app-core", "mcuboot"))
+      ncs=(None, (3, 1)), needs=("partition-manager", "app-core", "mcuboot"),
+      levels=(Severity.WARNING, Severity.INFO))
 def mcuboot_spi_needs_multithreading(t):
     fam = soc_family(t) or ""
     if not fam.startswith("nrf"):

@@ -15,7 +15,8 @@ from dfulint.checks.common import add_to, hexa
 
 @rule("DFU311", "nor-page-size-mismatch", Severity.WARNING,
       "The application and MCUboot use different layout page sizes for the external flash",
-      ncs=((1, 7), None), needs=("partition-manager", "app-core", "mcuboot"))
+      ncs=((1, 7), None), needs=("partition-manager", "app-core", "mcuboot"),
+      levels=(Severity.INFO,))
 def nor_page_size_mismatch(t):
     if secondary_external(t) is None:
         return
@@ -155,7 +156,8 @@ def ext_partition_beyond_flash(t):
 
 
 @rule("DFU315", "nor-jedec-id-mismatch", Severity.ERROR,
-      "The NOR node's `jedec-id` is malformed or names a chip of another size than `size`")
+      "The NOR node's `jedec-id` is malformed or names a chip of another size than `size`",
+      levels=(Severity.WARNING,))
 def nor_jedec_id_mismatch(t):
     seen = set()
     for name, dt, node in chip_nodes(t):

@@ -74,7 +74,8 @@ def pm_value_not_integer(t):
 
 
 @rule("DFU006", "dts-include-problem", Severity.WARNING,
-      "A quoted #include in a devicetree file cannot be found or leaves the project")
+      "A quoted #include in a devicetree file cannot be found or leaves the project",
+      levels=(Severity.ERROR,))
 def dts_include_problem(t):
     for d in t.files.dts:
         for p in d.problems:
@@ -84,7 +85,7 @@ def dts_include_problem(t):
                           anchor=p.span.path.name)
 
 
-@rule("DFU007", "unused-suppression", Severity.WARNING,
+@rule("DFU007", "unused-suppression", Severity.INFO,
       "A `dfulint: ignore[...]` comment suppresses nothing, or names an unknown rule", fixable=True)
 def unused_suppression(t):
     """Reported by the engine once every rule has run (dfulint.suppressions.apply), over the

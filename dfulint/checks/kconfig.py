@@ -27,7 +27,8 @@ def _line_edit(a, new_line: str):
 
 
 @rule("DFU401", "conf-inline-comment", Severity.ERROR,
-      "A value in a Kconfig fragment is followed by an inline `# comment`", fixable=True)
+      "A value in a Kconfig fragment is followed by an inline `# comment`", fixable=True,
+      levels=(Severity.WARNING, Severity.INFO))
 def conf_inline_comment(t):
     for frag in t.files.fragments:
         for a in frag.assignments:
@@ -54,7 +55,7 @@ def conf_inline_comment(t):
             elif typ in ("bool", "tristate"):
                 yield hit(a.span, f"{a.full_name}={a.raw}: works only by accident (Kconfig reads just the first "
                           f"character '{a.raw[:1]}'); the same habit after an int or hex value aborts the build",
-                          fix=fix, anchor=a.full_name, severity=Severity.WARNING, edits=edits)
+                          fix=fix, anchor=a.full_name, severity=Severity.INFO, edits=edits)
             elif typ == "string":
                 if a.raw.startswith('"'):
                     yield hit(a.span, f"{a.full_name}: the comment after the closing quote is dropped by Kconfig, "
@@ -70,7 +71,7 @@ def conf_inline_comment(t):
                           severity=Severity.WARNING if not known else None, edits=edits)
 
 
-@rule("DFU402", "conf-conflicting-assignment", Severity.WARNING,
+@rule("DFU402", "conf-conflicting-assignment", Severity.INFO,
       "The same symbol is assigned different values in one fragment; the last one silently wins", fixable=True)
 def conf_conflicting_assignment(t):
     # Across files (prj.conf, then boards/<board>.conf, ...) overriding is how layering is meant to
@@ -168,7 +169,8 @@ def conf_unset_non_bool(t):
 
 
 @rule("DFU407", "conf-invalid-value", Severity.ERROR,
-      "A value does not fit the symbol's type; Kconfig drops it and the build aborts")
+      "A value does not fit the symbol's type; Kconfig drops it and the build aborts",
+      levels=(Severity.WARNING,))
 def conf_invalid_value(t):
     from dfulint.model.kconfig import symbol
 
@@ -260,7 +262,8 @@ def conf_symbol_wrong_image(t):
 
 
 @rule("DFU408", "conf-renamed-symbol", Severity.ERROR,
-      "A symbol was renamed or removed in this SDK version")
+      "A symbol was renamed or removed in this SDK version",
+      levels=(Severity.WARNING,))
 def conf_renamed_symbol(t):
     for image, a, st, detail in _status_findings(t, {"renamed", "removed", "not-yet"}):
         ver = f"NCS {t.sdk}" if t.app.framework == "ncs" else f"Zephyr {t.sdk}"
@@ -279,7 +282,8 @@ def conf_renamed_symbol(t):
 
 
 @rule("DFU409", "conf-dependency-unmet", Severity.WARNING,
-      "An assignment Kconfig drops because a dependency is off, or that sysbuild overrides")
+      "An assignment Kconfig drops because a dependency is off, or that sysbuild overrides",
+      levels=(Severity.ERROR,))
 def conf_dependency_unmet(t):
     for name, img in t.images.items():
         cfg = img.config

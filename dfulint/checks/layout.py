@@ -43,7 +43,8 @@ def _overlap_allowed(t, a, b) -> bool:
 
 
 @rule("DFU101", "partition-overlap", Severity.ERROR,
-      "Two partitions on the same flash device overlap")
+      "Two partitions on the same flash device overlap",
+      levels=(Severity.WARNING,))
 def partition_overlap(t):
     for region, parts in flash_parts(t).items():
         for i, a in enumerate(parts):
@@ -130,7 +131,8 @@ def partition_past_device_end(t):
 # ------------------------------------------------------------------ DFU103
 
 @rule("DFU103", "partition-misaligned", Severity.WARNING,
-      "A partition's start or end is not on an erase-page boundary of its device")
+      "A partition's start or end is not on an erase-page boundary of its device",
+      levels=(Severity.ERROR,))
 def partition_misaligned(t):
     for region, parts in flash_parts(t).items():
         unit = erase_unit(t, region)
@@ -235,7 +237,8 @@ def spu_boundary_misaligned(t):
 
 @rule("DFU105", "container-size-mismatch", Severity.WARNING,
       "A pm_static span container starts elsewhere than, or ends before, the partitions it spans",
-      needs=("partition-manager", "pm-static"))
+      needs=("partition-manager", "pm-static"),
+      levels=(Severity.ERROR,))
 def container_size_mismatch(t):
     """Judged on the pm_static file as written: dfulint does not know every dynamic partition a
     build adds (TF-M, Wi-Fi firmware, ...), so a member left to Partition Manager is not compared."""
@@ -354,7 +357,8 @@ def _explain_dynamic_size(t, prim) -> str:
 
 @rule("DFU107", "primary-not-pinned", Severity.WARNING,
       "pm_static pins mcuboot_secondary but not mcuboot_primary, so the primary's size floats",
-      needs=("partition-manager", "mcuboot", "pm-static"))
+      needs=("partition-manager", "mcuboot", "pm-static"),
+      levels=(Severity.INFO,))
 def primary_not_pinned(t):
     if t.flash.origin == "build" or not layout_applies(t) or t.flash.errors:
         return

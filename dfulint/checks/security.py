@@ -1,9 +1,11 @@
 """7xx: security of the update path.
 
-Who can put firmware on the device, and with what. A development board legitimately runs with
-some of these (MCUboot's development key, SMP over BLE without pairing); the default severities
-say how open the update path is: `error` where anyone in reach can install their own firmware,
-`warning` for one missing protection, `info` for hardening. Each can be changed per rule.
+Who can put firmware on the device, and with what. Every sample is written for development
+(MCUboot's development key, SMP over Bluetooth without pairing, serial recovery), so these are
+posture rules: `info` in the development profile (the default), and `error` in the release
+profile, where shipping them is a real vulnerability. A finding that rests on a weaker fact (an
+inference, a channel that needs the device in hand) is a `warning` in the release profile. A
+rule's severity never grows because another posture finding holds as well.
 """
 from __future__ import annotations
 
@@ -80,8 +82,9 @@ def _bt_fix(t, bt, cfg) -> str:
     return f"set CONFIG_MCUMGR_TRANSPORT_BT_AUTHEN=y in {dfu.app_conf_file(t)} {pairing}"
 
 
-@rule("DFU701", "smp-bt-unauthenticated", Severity.WARNING,
-      "MCUmgr over Bluetooth accepts commands without pairing: anyone in radio range can upload firmware")
+@rule("DFU701", "smp-bt-unauthenticated", Severity.INFO,
+      "MCUmgr over Bluetooth accepts commands without pairing: anyone in radio range can upload firmware",
+      posture=True, release=(Severity.ERROR, Severity.WARNING))
 def smp_bt_unauthenticated(t):
     app = t.images.get("app")
     if app is None or app.config is None:
@@ -118,22 +121,21 @@ def smp_bt_unauthenticated(t):
     else:
         what = ("MCUmgr's SMP characteristic accepts writes without pairing: anyone in Bluetooth range can upload an "
                 "image, mark it for test or confirm, erase the slot and reset the device")
-    weak = inferred or level == "encrypt"
+    # release profile: an inference, or a link that needs pairing first, is a warning
+    severity = Severity.WARNING if inferred or level == "encrypt" else None
     if open_to:
         what += f"; and {open_to}, so they can install firmware of their own"
-        severity = Severity.WARNING if weak else Severity.ERROR
-    else:
-        severity = Severity.INFO if weak else None
-        if level != "encrypt":
-            what += " (MCUboot still rejects images without a valid signature)"
+    elif level != "encrypt":
+        what += " (MCUboot still rejects images without a valid signature)"
     yield hit(span, f"{what} ({how})", fix=_bt_fix(t, bt, cfg), image="app", anchor="smp-bt-auth",
               severity=severity)
 
 
 # ------------------------------------------------------------------ DFU702
 
-@rule("DFU702", "default-signing-key", Severity.WARNING,
-      "Images are signed with MCUboot's public development key")
+@rule("DFU702", "default-signing-key", Severity.INFO,
+      "Images are signed with MCUboot's public development key",
+      posture=True)
 def default_signing_key(t):
     f = dfu.facts(t)
     k = f.signing
@@ -156,7 +158,8 @@ def default_signing_key(t):
 
 @rule("DFU703", "downgrade-prevention-off", Severity.INFO,
       "MCUboot installs an older signed image: downgrade prevention is off",
-      needs=("mcuboot",))
+      needs=("mcuboot",),
+      posture=True)
 def downgrade_prevention_off(t):
     mcu, app = t.images.get("mcuboot"), t.images.get("app")
     if mcu is None or mcu.config is None:
@@ -189,7 +192,7 @@ def downgrade_prevention_off(t):
             fix = "enable what it depends on in the same image"
         yield hit(a.span, f"{a.full_name}=y is asked for but has no effect: {why}, so MCUboot installs older signed "
                   "images and an attacker can roll the device back to firmware with known vulnerabilities",
-                  fix=fix, image="mcuboot", anchor="downgrade-prevention", severity=Severity.WARNING)
+                  fix=fix, image="mcuboot", anchor="downgrade-prevention")
         return
     if not path:
         return
@@ -218,7 +221,8 @@ def downgrade_prevention_off(t):
 
 @rule("DFU704", "serial-recovery-unprotected", Severity.INFO,
       "MCUboot serial recovery accepts images over UART/USB without authentication",
-      needs=("mcuboot",))
+      needs=("mcuboot",),
+      posture=True, release=(Severity.ERROR, Severity.WARNING))
 def serial_recovery_unprotected(t):
     mcu = t.images.get("mcuboot")
     if mcu is None or mcu.config is None or not mcu.config.enabled("MCUBOOT_SERIAL"):
@@ -234,13 +238,12 @@ def serial_recovery_unprotected(t):
                       ("BOOT_SERIAL_PIN_RESET", "enters recovery after a pin reset")):
         if c.enabled(sym):
             ways.append(f"{text} (CONFIG_{sym})")
-    severity = Severity.WARNING if ways else None
+    # release profile: recovery entered without physical action is an error, by button a warning
+    severity = None if ways else Severity.WARNING
     entry = "; it " + " and ".join(ways) if ways else "; it is entered with the recovery button"
     open_to = anyone_can_sign(t)
     tail = (f"; and {open_to}, so anyone with the port can install firmware of their own" if open_to
             else " (images must still carry a valid signature)")
-    if open_to:
-        severity = Severity.WARNING   # needs the port in hand: a hardening issue, not a remote one
     yield hit(span, f"MCUboot serial recovery is enabled: anyone with access to {port} can upload images, erase "
               f"slots and reset the device through MCUboot's SMP server, which has no authentication{entry}{tail}",
               fix=f"enter recovery only by the button (CONFIG_BOOT_SERIAL_ENTRANCE_GPIO, no CONFIG_BOOT_SERIAL_WAIT_FOR_DFU),"
@@ -251,7 +254,8 @@ def serial_recovery_unprotected(t):
 # ------------------------------------------------------------------ DFU705
 
 @rule("DFU705", "smp-unauthenticated-transport", Severity.INFO,
-      "MCUmgr image management over UART, the shell or UDP, which have no authentication")
+      "MCUmgr image management over UART, the shell or UDP, which have no authentication",
+      posture=True, release=(Severity.ERROR, Severity.WARNING))
 def smp_unauthenticated_transport(t):
     f = dfu.facts(t)
     if f.image_group is None:
@@ -263,14 +267,13 @@ def smp_unauthenticated_transport(t):
         span = tr.where.span or f.image_group.span
         if span is None:
             continue
+        # release profile: reachable over the network is an error; a wired port needs the device in hand
         if tr.kind == "udp":
-            who, severity = "anyone who can send it a UDP packet on the network", Severity.WARNING
+            who, severity = "anyone who can send it a UDP packet on the network", None
         else:
-            who, severity = f"anyone with access to {dfu.TRANSPORT_TEXT[tr.kind]}", None
+            who, severity = f"anyone with access to {dfu.TRANSPORT_TEXT[tr.kind]}", Severity.WARNING
         tail = (f"; and {open_to}, so they can install firmware of their own" if open_to else
                 " (MCUboot still rejects images without a valid signature)")
-        if open_to and tr.kind == "udp":
-            severity = Severity.ERROR
         yield hit(span, f"MCUmgr image management is reachable over {dfu.TRANSPORT_TEXT[tr.kind]} "
                   f"(CONFIG_{tr.symbol}, {tr.where.how}), which has no authentication: {who} can upload, test, "
                   f"confirm and erase images and reset the device{tail}",
@@ -282,8 +285,9 @@ def smp_unauthenticated_transport(t):
 
 # ------------------------------------------------------------------ DFU706
 
-@rule("DFU706", "default-encryption-key", Severity.WARNING,
-      "Update images are encrypted with MCUboot's published example key")
+@rule("DFU706", "default-encryption-key", Severity.INFO,
+      "Update images are encrypted with MCUboot's published example key",
+      posture=True)
 def default_encryption_key(t):
     f = dfu.facts(t)
     k = f.encryption
@@ -318,8 +322,9 @@ def default_encryption_key(t):
 
 # ------------------------------------------------------------------ DFU707
 
-@rule("DFU707", "signature-check-disabled", Severity.ERROR,
-      "MCUboot is built without image signature verification")
+@rule("DFU707", "signature-check-disabled", Severity.INFO,
+      "MCUboot is built without image signature verification",
+      posture=True)
 def signature_check_disabled(t):
     f = dfu.facts(t)
     w = f.signature_none

@@ -164,7 +164,8 @@ def _size_fix(t, b) -> tuple[str, Span]:
 # ------------------------------------------------------------------ DFU201
 
 @rule("DFU201", "slot-sectors-incompatible", Severity.ERROR,
-      "The slots' sector counts or sector sizes are incompatible for the MCUboot upgrade mode")
+      "The slots' sector counts or sector sizes are incompatible for the MCUboot upgrade mode",
+      levels=(Severity.WARNING,))
 def slot_sectors_incompatible(t):
     b = _boot(t)
     if b is None:
@@ -258,7 +259,8 @@ def _scratch_span(t, c) -> tuple[Span, str]:
 
 
 @rule("DFU203", "scratch-size", Severity.ERROR,
-      "The swap-scratch area is smaller than, or not a multiple of, the largest sector it must hold")
+      "The swap-scratch area is smaller than, or not a multiple of, the largest sector it must hold",
+      levels=(Severity.WARNING,))
 def scratch_size(t):
     b = _boot(t)
     if b is None or b.mode != "swap-scratch":
@@ -294,7 +296,8 @@ def scratch_size(t):
 # ------------------------------------------------------------------ DFU204
 
 @rule("DFU204", "running-image-rejected", Severity.ERROR,
-      "The slots make MCUboot reject the running image on every boot (nothing boots), or any image above a bound")
+      "The slots make MCUboot reject the running image on every boot (nothing boots), or any image above a bound",
+      levels=(Severity.WARNING,))
 def running_image_rejected(t):
     pri, sec = t.slots.get("primary"), t.slots.get("secondary")
     for r in _reasons(t, {"running-image-too-large"}):

@@ -58,6 +58,12 @@ def verdicts(result) -> list:
     return [dict(v.as_dict(), app=str(a.app.root)) for a in result.apps for v in getattr(a, "verdicts", [])]
 
 
+def _profile(result) -> str:
+    """The profile in force ("development" or "release"; "mixed" when configuration files differ)."""
+    profiles = getattr(result, "profiles", None) or ["development"]
+    return profiles[0] if len(profiles) == 1 else "mixed"
+
+
 def render(result) -> str:
     by = {s.label: sum(1 for f in result.findings if f.severity == s) for s in Severity}
     names = board_names(result)
@@ -68,11 +74,13 @@ def render(result) -> str:
         "findings": [finding_dict(f, names(f)) for f in result.findings],
         "suppressed": [suppressed_dict(s, names(s.finding)) for s in getattr(result, "suppressed", [])],
         "summary": {
+            "profile": _profile(result),
             "findings": len(result.findings),
             "by_severity": by,
             "apps": [
                 {"app": str(a.app.root), "sdk_version": str(a.app.sdk), "sdk_source": a.app.sdk.source,
                  "framework": a.app.framework, "build_system": a.app.build_system,
+                 "profile": a.options.profile if getattr(a, "options", None) is not None else "development",
                  "boards": [a.board_name(t.board) for t in a.targets if t.board],
                  "verdicts": [v.as_dict() for v in getattr(a, "verdicts", [])]}
                 for a in result.apps

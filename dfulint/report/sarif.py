@@ -45,7 +45,9 @@ def _first_paragraph(text: str) -> str:
     return text.strip().split("\n\n", 1)[0].replace("\n", " ").strip()
 
 
-def _rule(r) -> dict:
+def _rule(r, profile: str = "development") -> dict:
+    from dfulint.checks import severity_of
+
     page = docs.page(r.code) or ""
     what = docs.section(r.code, "What it checks")
     device = docs.section(r.code, "What happens on the device")
@@ -57,8 +59,9 @@ def _rule(r) -> dict:
         "helpUri": docs.url(r.code),
         "help": {"text": "\n\n".join(x for x in (what, device) if x) or r.summary,
                  "markdown": page.strip() or r.summary},
-        "defaultConfiguration": {"level": LEVELS[r.severity]},
-        "properties": {"tags": ["dfu", "firmware-update", r.family], "fixable": r.fixable},
+        "defaultConfiguration": {"level": LEVELS[severity_of(r, None, profile)]},
+        "properties": {"tags": ["dfu", "firmware-update", r.family] + (["security"] if r.posture else []),
+                       "fixable": r.fixable},
     }
     sec = security_severity(r)
     if sec is not None:
@@ -143,20 +146,23 @@ def sarif_dict(result) -> dict:
     root = result.root or Path.cwd()
     results = [_result(f, index, root, result.fingerprint(f)) for f in result.findings]
     results += [_result(s.finding, index, root, result.fingerprint(s.finding), s) for s in result.suppressed]
-    invocation = {"executionSuccessful": not result.internal_errors}
+    profiles = getattr(result, "profiles", None) or ["development"]
+    profile = profiles[0] if len(profiles) == 1 else "mixed"
+    invocation = {"executionSuccessful": not result.internal_errors, "properties": {"profile": profile}}
     if result.internal_errors:
         invocation["toolExecutionNotifications"] = [
             {"level": "error", "message": {"text": e}, "descriptor": {"id": "internal-error"}}
             for e in result.internal_errors]
     run = {
         "tool": {"driver": {"name": "dfulint", "version": __version__, "semanticVersion": __version__,
-                            "informationUri": INFORMATION_URI, "rules": [_rule(r) for r in rules]}},
+                            "informationUri": INFORMATION_URI, "rules": [_rule(r, profile) for r in rules]}},
         "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
         "columnKind": "unicodeCodePoints",
         "invocations": [invocation],
         "properties": {"verdicts": [dict(v.as_dict(), app=rel_path(a.app.root, root) if a.app.root else "")
                                     for a in result.apps for v in getattr(a, "verdicts", [])]},
         "results": results,
+        "properties": {"profile": profile},
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

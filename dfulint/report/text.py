@@ -230,6 +230,7 @@ def render_tail(result, colour: bool = False, statistics: bool = False, quiet: b
         if out:
             out.append("")
     if not quiet:
+        out.append(profile_line(result))
         out.append(summary_line(result))
         vs = verdict_summary(result)
         if vs:
@@ -280,6 +281,17 @@ def suppression_lines(result) -> list[str]:
                    f"run `dfulint check --baseline write {display_path(result.baseline_path)}` to drop "
                    f"{'them' if len(fixed) != 1 else 'it'}.")
     return out
+
+
+def profile_line(result) -> str:
+    """Which profile weighed the findings, and what that means for security posture."""
+    profiles = getattr(result, "profiles", None) or ["development"]
+    if profiles == ["release"]:
+        return "Profile: release (security posture is reported as errors)."
+    if profiles == ["development"]:
+        return ("Profile: development (security posture is reported as info; "
+                "use --profile release for production builds).")
+    return f"Profiles: {', '.join(profiles)} (set per app by configuration files)."
 
 
 def summary_line(result) -> str:
