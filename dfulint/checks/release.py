@@ -156,7 +156,8 @@ def _role(name: str) -> str:
 
 
 @rule("DFU801", "boot-partition-moved", Severity.ERROR,
-      "A partition the shipped bootloader reads (MCUboot, slots, scratch, s0/s1) moved, resized or disappeared")
+      "A partition the shipped bootloader reads (MCUboot, slots, scratch, s0/s1) moved, resized or disappeared",
+      levels=(Severity.WARNING,))
 def boot_partition_moved(t):
     a, old, new = _pair(t)
     if old is None or not old.mcuboot:
@@ -203,7 +204,8 @@ def boot_partition_moved(t):
 # ------------------------------------------------------------------ DFU802
 
 @rule("DFU802", "data-partition-moved", Severity.ERROR,
-      "A data partition (settings, NVS, littlefs, storage) moved or resized: devices lose their stored data")
+      "A data partition (settings, NVS, littlefs, storage) moved or resized: devices lose their stored data",
+      levels=(Severity.WARNING,))
 def data_partition_moved(t):
     a, old, new = _pair(t)
     if old is None:
@@ -250,7 +252,8 @@ def _slots_same(old: ReleaseFacts, new: ReleaseFacts) -> bool:
 
 
 @rule("DFU803", "image-exceeds-shipped-bootloader", Severity.WARNING,
-      "The tree lets the image grow beyond what the shipped MCUboot accepts (its sector table, trailer and mode)")
+      "The tree lets the image grow beyond what the shipped MCUboot accepts (its sector table, trailer and mode)",
+      levels=(Severity.ERROR,))
 def image_exceeds_shipped_bootloader(t):
     a, old, new = _pair(t)
     if old is None or not old.mcuboot or not new.mcuboot or not _slots_same(old, new):
@@ -306,7 +309,8 @@ def _key_name(k: Optional[str]) -> Optional[str]:
 
 
 @rule("DFU804", "signing-key-changed", Severity.ERROR,
-      "Signature type or signing key differs from the shipped MCUboot's: every update is refused")
+      "Signature type or signing key differs from the shipped MCUboot's: every update is refused",
+      levels=(Severity.WARNING,))
 def signing_key_changed(t):
     a, old, new = _pair(t)
     if old is None or not old.mcuboot or not new.mcuboot:
@@ -346,7 +350,8 @@ def signing_key_changed(t):
 # ------------------------------------------------------------------ DFU805
 
 @rule("DFU805", "encryption-changed", Severity.ERROR,
-      "Image encryption on/off, type or key differs from the shipped MCUboot's")
+      "Image encryption on/off, type or key differs from the shipped MCUboot's",
+      levels=(Severity.WARNING,))
 def encryption_changed(t):
     a, old, new = _pair(t)
     if old is None or not old.mcuboot or not new.mcuboot or old.encrypted is None or new.encrypted is None:
@@ -385,7 +390,8 @@ _GROUP = {"swap-move": "swap", "swap-scratch": "swap", "overwrite-only": "swap",
 
 
 @rule("DFU806", "mode-changed", Severity.ERROR,
-      "The application is built for another upgrade mode than the shipped MCUboot runs")
+      "The application is built for another upgrade mode than the shipped MCUboot runs",
+      levels=(Severity.WARNING,))
 def mode_changed(t):
     a, old, new = _pair(t)
     if old is None or not old.mcuboot or not new.mcuboot or old.mode is None:
@@ -420,7 +426,8 @@ def mode_changed(t):
 # ------------------------------------------------------------------ DFU807
 
 @rule("DFU807", "version-downgrade", Severity.ERROR,
-      "The image version or security counter goes backwards while the shipped MCUboot prevents downgrades")
+      "The image version or security counter goes backwards while the shipped MCUboot prevents downgrades",
+      levels=(Severity.INFO,))
 def version_downgrade(t):
     a, old, new = _pair(t)
     if old is None or not old.mcuboot:
@@ -478,7 +485,8 @@ def boot_chain_changed(t):
 # ------------------------------------------------------------------ DFU809
 
 @rule("DFU809", "image-count-changed", Severity.ERROR,
-      "The number of images MCUboot updates (UPDATEABLE_IMAGE_NUMBER, network core) differs from the release")
+      "The number of images MCUboot updates (UPDATEABLE_IMAGE_NUMBER, network core) differs from the release",
+      levels=(Severity.WARNING,))
 def image_count_changed(t):
     a, old, new = _pair(t)
     if old is None or not old.mcuboot or not new.mcuboot or not old.image_count or not new.image_count \

@@ -60,7 +60,7 @@ def _rule(r, profile: str = "development") -> dict:
         "help": {"text": "\n\n".join(x for x in (what, device) if x) or r.summary,
                  "markdown": page.strip() or r.summary},
         "defaultConfiguration": {"level": LEVELS[severity_of(r, None, profile)]},
-        "properties": {"tags": ["dfu", "firmware-update", r.family] + (["security"] if r.posture else []),
+        "properties": {"tags": ["dfu", "firmware-update", r.family],
                        "fixable": r.fixable},
     }
     sec = security_severity(r)
@@ -159,10 +159,10 @@ def sarif_dict(result) -> dict:
         "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
         "columnKind": "unicodeCodePoints",
         "invocations": [invocation],
-        "properties": {"verdicts": [dict(v.as_dict(), app=rel_path(a.app.root, root) if a.app.root else "")
+        "properties": {"profile": profile,
+                       "verdicts": [dict(v.as_dict(), app=rel_path(a.app.root, root) if a.app.root else "")
                                     for a in result.apps for v in getattr(a, "verdicts", [])]},
         "results": results,
-        "properties": {"profile": profile},
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
