@@ -219,9 +219,9 @@ def rule_page(code: str) -> Optional[str]:
 
 def diagnostic(f: Finding, index: int) -> types.Diagnostic:
     """A finding as an LSP diagnostic; `data` lets a code action find the finding again."""
-    head = getattr(f, "headline", "") or f.message
-    body = getattr(f, "explanation", "") if head != f.message else ""
-    message = head + (f"\n{body}" if body else "") + (f"\nfix: {f.fix}" if f.fix else "")
+    head = f.title
+    body = f.explanation if f.explanation != head else ""
+    message = head + (f"\n\n{body}" if body else "") + (f"\n\nfix: {f.fix}" if f.fix else "")
     related = [types.DiagnosticRelatedInformation(
         location=types.Location(uri=from_fs_path(str(s.path)), range=_range(s)),
         message=f"{f.code}: related place") for s in f.related if getattr(s, "path", None) is not None]

@@ -77,6 +77,10 @@ async def test_slot_diagnostic_on_open_then_cleared_by_an_unsaved_change(client:
     assert d201.range.start.line == 10
     assert pm.read_text().splitlines()[10][d201.range.start.character:].startswith("0x39000")
     assert d201.severity == types.DiagnosticSeverity.Error
+    # the headline comes first, then the explanation and the fix
+    first = d201.message.splitlines()[0]
+    assert 0 < len(first) <= 120 and "mcuboot_primary" in first
+    assert "\nfix: " in d201.message
     assert d201.code_description is not None and "DFU201" in d201.code_description.href
     assert d201.related_information, "the other side of the mismatch is a related location"
     # findings about other files of the app are published on those files too
