@@ -31,7 +31,7 @@ def _hex(v) -> str:
 # ------------------------------------------------------------------ DFU901
 
 @rule("DFU901", "image-never-confirmed", Severity.WARNING,
-      "The application installs updates itself, MCUboot reverts unconfirmed images, and nothing confirms them")
+      "The application installs updates itself, MCUboot reverts unconfirmed images, and nothing confirms them", needs=("mcuboot",))
 def image_never_confirmed(t):
     ch = t.chain
     lc = ch.lifecycle if ch is not None else None
@@ -53,7 +53,8 @@ def image_never_confirmed(t):
               f"confirmed; none of the {n} C file{'s' if n != 1 else ''} of this app calls boot_write_img_confirmed() "
               "or boot_set_confirmed(), and no library known to confirm images is enabled: every update is undone "
               "at the next reset (MCUboot logs 'Swap type: revert'). If a library outside this folder confirms, "
-              "this finding does not apply", fix="call boot_write_img_confirmed() (<zephyr/dfu/mcuboot.h>) once the "
+              "this finding does not apply", headline="the application installs updates but never confirms them: each update is reverted at the next reset",
+              fix="call boot_write_img_confirmed() (<zephyr/dfu/mcuboot.h>) once the "
               "new image has proven itself, e.g. in main() after start-up checks pass",
               image="app", anchor="image-confirm")
 
@@ -61,7 +62,7 @@ def image_never_confirmed(t):
 # ------------------------------------------------------------------ DFU902
 
 @rule("DFU902", "revert-needs-confirmed-image", Severity.WARNING,
-      "MCUboot's revert mode needs the first image flashed confirmed, and the build makes none")
+      "MCUboot's revert mode needs the first image flashed confirmed, and the build makes none", needs=("mcuboot",))
 def revert_needs_confirmed_image(t):
     ch = t.chain
     lc = ch.lifecycle if ch is not None else None
@@ -81,7 +82,8 @@ def revert_needs_confirmed_image(t):
     yield hit(span, f"MCUboot runs {lc.mode}: it only boots an image whose trailer says 'confirmed' (or a test image "
               "it has not tried yet) and erases the others; the image a programmer writes (zephyr.signed.hex, "
               "merged.hex) carries no trailer, so the freshly flashed device erases its own application on the "
-              "first boots and ends with 'Unable to find bootable image'", fix="set "
+              "first boots and ends with 'Unable to find bootable image'", headline=f"MCUboot {lc.mode} erases a first image flashed without the confirmed flag",
+              fix="set "
               "CONFIG_MCUBOOT_GENERATE_CONFIRMED_IMAGE=y in the application and flash zephyr.signed.confirmed.hex "
               "(or sign the first image with imgtool --confirm)", image="mcuboot", anchor="confirmed-image")
 
@@ -92,7 +94,7 @@ _SLOT0 = ("slot0_partition", "slot0_ns_partition", "slot0_s_partition")
 
 
 @rule("DFU903", "app-code-partition-not-slot", Severity.ERROR,
-      "With MCUboot, the application is not linked into the primary slot")
+      "With MCUboot, the application is not linked into the primary slot", needs=("mcuboot",))
 def app_code_partition_not_slot(t):
     ch = t.chain
     cp = ch.app_code if ch is not None else None
@@ -107,7 +109,8 @@ def app_code_partition_not_slot(t):
         yield hit(cp.span, f"zephyr,code-partition = &{cp.label}: with MCUboot the application must be linked into "
                   "the primary slot (slot0_partition), where MCUboot looks for it and jumps to; linked elsewhere it "
                   "either overwrites another partition when flashed or MCUboot reports 'Unable to find bootable "
-                  "image'", fix="set zephyr,code-partition = &slot0_partition in the application's overlay",
+                  "image'", headline="the application is not linked into slot0_partition: it overwrites MCUboot or never boots",
+              fix="set zephyr,code-partition = &slot0_partition in the application's overlay",
                   image="app", anchor="zephyr,code-partition")
         return
     if not cp.complete or not cp.has_slot0:
@@ -116,7 +119,8 @@ def app_code_partition_not_slot(t):
     yield hit(span, "the application's devicetree chooses no zephyr,code-partition, so with MCUboot it is linked at "
               "the start of flash (CONFIG_FLASH_LOAD_OFFSET=0) instead of into slot0_partition: flashing it "
               "overwrites MCUboot, and an image MCUboot does swap in starts at the wrong address (hard fault after "
-              "'Jumping to the first image slot')", fix="add `chosen { zephyr,code-partition = &slot0_partition; };` "
+              "'Jumping to the first image slot')", headline="no zephyr,code-partition with MCUboot: the application is linked over the bootloader",
+              fix="add `chosen { zephyr,code-partition = &slot0_partition; };` "
               "to the board's devicetree or the application's overlay", image="app",
               anchor="zephyr,code-partition")
 
@@ -124,7 +128,7 @@ def app_code_partition_not_slot(t):
 # ------------------------------------------------------------------ DFU904
 
 @rule("DFU904", "mcuboot-code-partition", Severity.ERROR,
-      "MCUboot's own image is linked into a partition other than boot_partition")
+      "MCUboot's own image is linked into a partition other than boot_partition", needs=("mcuboot",))
 def mcuboot_code_partition(t):
     ch = t.chain
     cp = ch.mcuboot_code if ch is not None else None
@@ -137,7 +141,8 @@ def mcuboot_code_partition(t):
     yield hit(cp.span, f"MCUboot's devicetree chooses zephyr,code-partition = &{cp.label}: MCUboot is then linked "
               "for that partition instead of boot_partition at the start of flash, so the bootloader the SoC starts "
               "is missing (nothing runs after reset) or is overwritten by the application it should boot (the line "
-              "is typically copied from the application's overlay)", fix=f"remove the zephyr,code-partition line from "
+              "is typically copied from the application's overlay)", headline=f"MCUboot is linked into {cp.label} instead of boot_partition: no bootloader at reset",
+              fix=f"remove the zephyr,code-partition line from "
               f"{_mcuboot_overlay(t)} (MCUboot chooses boot_partition itself)", image="mcuboot",
               anchor="zephyr,code-partition")
 
@@ -145,7 +150,7 @@ def mcuboot_code_partition(t):
 # ------------------------------------------------------------------ DFU905
 
 @rule("DFU905", "image-header-misaligned", Severity.ERROR,
-      "The image header size is not a multiple of the SoC's vector-table alignment")
+      "The image header size is not a multiple of the SoC's vector-table alignment", needs=("mcuboot",))
 def image_header_misaligned(t):
     ch = t.chain
     h = ch.header if ch is not None else None
@@ -157,6 +162,7 @@ def image_header_misaligned(t):
               f"on this SoC the vector table needs {_hex(h.align)} alignment, so the linker places it at the next "
               f"{_hex(h.align)} boundary and MCUboot jumps into padding: the application never starts (hard fault "
               "or a hang right after 'I: Jumping to the first image slot')",
+              headline=f"image header {_hex(h.value)} is not a multiple of the {_hex(h.align)} vector alignment: the app never starts",
               fix=f"set {h.symbol}={_hex(max(h.align, -(-h.value // h.align) * h.align))} (a multiple of "
               f"{_hex(h.align)}), or remove the line to keep the SoC's default", image=h.image, anchor=h.symbol)
 
@@ -164,7 +170,7 @@ def image_header_misaligned(t):
 # ------------------------------------------------------------------ DFU906
 
 @rule("DFU906", "recovery-button-missing", Severity.ERROR,
-      "Serial recovery is entered by a button, and MCUboot's devicetree has no usable mcuboot-button0")
+      "Serial recovery is entered by a button, and MCUboot's devicetree has no usable mcuboot-button0", needs=("mcuboot",), ncs=((2, 4), None))
 def recovery_button_missing(t):
     ch = t.chain
     r = ch.recovery if ch is not None else None
@@ -179,6 +185,7 @@ def recovery_button_missing(t):
     yield hit(span, f"MCUboot's serial recovery is entered by holding a button (CONFIG_BOOT_SERIAL_ENTRANCE_GPIO, on by "
               f"default), but MCUboot's devicetree {what}: MCUboot's build stops with '#error \"Serial recovery/USB "
               "DFU button must be declared in device tree as 'mcuboot_button0'\"'",
+              headline="MCUboot's devicetree has no usable mcuboot-button0: MCUboot's build stops",
               fix=f"add `/ {{ aliases {{ mcuboot-button0 = &button0; }}; }};` (a gpio-keys child) to "
               f"{_mcuboot_overlay(t)}, or set CONFIG_BOOT_SERIAL_ENTRANCE_GPIO=n and enter recovery another way "
               "(CONFIG_BOOT_SERIAL_BOOT_MODE, CONFIG_BOOT_SERIAL_WAIT_FOR_DFU)", image="mcuboot",
@@ -188,7 +195,7 @@ def recovery_button_missing(t):
 # ------------------------------------------------------------------ DFU907
 
 @rule("DFU907", "recovery-boot-mode-incomplete", Severity.WARNING,
-      "Serial recovery by retained boot mode, without the boot-mode retention node in MCUboot's devicetree")
+      "Serial recovery by retained boot mode, without the boot-mode retention node in MCUboot's devicetree", needs=("mcuboot",))
 def recovery_boot_mode_incomplete(t):
     ch = t.chain
     r = ch.recovery if ch is not None else None
@@ -203,6 +210,7 @@ def recovery_boot_mode_incomplete(t):
               "rebooted with bootmode_set(BOOT_MODE_TYPE_BOOTLOADER), but MCUboot's devicetree has no "
               f"chosen zephyr,boot-mode retention area{only_app}: without it the retention boot-mode support "
               "is not built into MCUboot, the request is never read and the device boots the application again",
+              headline="MCUboot has no zephyr,boot-mode retention node: recovery by boot mode never happens",
               fix=f"copy the retained-memory node, its zephyr,retention child and `chosen {{ zephyr,boot-mode = "
               f"...; }}` into {_mcuboot_overlay(t)}, with CONFIG_RETAINED_MEM=y, CONFIG_RETENTION=y and "
               "CONFIG_RETENTION_BOOT_MODE=y in MCUboot's configuration", image="mcuboot", anchor="zephyr,boot-mode",
@@ -212,7 +220,7 @@ def recovery_boot_mode_incomplete(t):
 # ------------------------------------------------------------------ DFU908
 
 @rule("DFU908", "recovery-uart-is-console", Severity.ERROR,
-      "MCUboot's serial recovery UART is also its console")
+      "MCUboot's serial recovery UART is also its console", needs=("mcuboot",))
 def recovery_uart_is_console(t):
     ch = t.chain
     r = ch.recovery if ch is not None else None
@@ -223,6 +231,7 @@ def recovery_uart_is_console(t):
     yield hit(span, "MCUboot's serial recovery talks MCUmgr on the UART chosen as zephyr,uart-mcumgr (or, without it, "
               "zephyr,console), and MCUboot's UART console is on the same device: MCUboot's build stops with "
               "'#error Zephyr UART console must be disabled if serial_adapter module is used.'",
+              headline="MCUboot's serial recovery UART is also its console: MCUboot's build stops",
               fix="set CONFIG_UART_CONSOLE=n in MCUboot's configuration (or choose a different zephyr,uart-mcumgr "
               f"in {_mcuboot_overlay(t)})", image="mcuboot", anchor="UART_CONSOLE")
 
@@ -245,6 +254,7 @@ def smp_bt_authentication_unreachable(t):
               "(bt_conn_auth_cb_register with passkey or numeric comparison): pairing can only be 'Just Works', "
               "which reaches security level 2, not the level 3 the characteristic asks for; the phone's writes are "
               "refused ('Insufficient authentication') and the upload never starts",
+              headline="SMP over Bluetooth needs authenticated pairing the app cannot do: uploads are refused",
               fix="register passkey display/entry callbacks with bt_conn_auth_cb_register(), or accept encrypted "
               "links without MITM (CONFIG_MCUMGR_TRANSPORT_BT_PERM_RW_ENCRYPT=y)", image="app",
               anchor="smp-bt-security")
@@ -256,7 +266,7 @@ _WAIT_BROKEN = (((2, 0, 0), (2, 3, 0), "DevZone 107904"), ((3, 1, 0), (3, 2, 0),
 
 
 @rule("DFU910", "recovery-wait-broken-release", Severity.WARNING,
-      "CONFIG_BOOT_SERIAL_WAIT_FOR_DFU in an NCS release whose MCUboot then does not boot the application")
+      "CONFIG_BOOT_SERIAL_WAIT_FOR_DFU in an NCS release whose MCUboot then does not boot the application", frameworks=("ncs",), needs=("mcuboot",))
 def recovery_wait_broken_release(t):
     ch = t.chain
     r = ch.recovery if ch is not None else None
@@ -268,7 +278,8 @@ def recovery_wait_broken_release(t):
             yield hit(r.wait.span, f"CONFIG_BOOT_SERIAL_WAIT_FOR_DFU=y in NCS {'.'.join(map(str, v))}: MCUboot of this "
                       "release waits for an MCUmgr command at every boot but, when none arrives, does not go on to "
                       f"boot the application ({ref}); the device stays in the bootloader",
-                      fix=f"use NCS {'.'.join(map(str, hi))} or later, or enter recovery by button or boot mode "
+                      headline="BOOT_SERIAL_WAIT_FOR_DFU in this NCS release keeps the device in MCUboot",
+              fix=f"use NCS {'.'.join(map(str, hi))} or later, or enter recovery by button or boot mode "
                       "instead of the wait", image="mcuboot", anchor="BOOT_SERIAL_WAIT_FOR_DFU")
             return
 
@@ -276,7 +287,7 @@ def recovery_wait_broken_release(t):
 # ------------------------------------------------------------------ DFU708
 
 @rule("DFU708", "nsib-generated-key", Severity.INFO,
-      "The immutable bootloader (b0) checks MCUboot with a key generated into the build folder")
+      "The immutable bootloader (b0) checks MCUboot with a key generated into the build folder", frameworks=("ncs",))
 def nsib_generated_key(t):
     ch = t.chain
     n = ch.nsib if ch is not None else None
@@ -287,6 +298,7 @@ def nsib_generated_key(t):
               "new signing key pair in the build folder, and its public key goes into the device's OTP with b0. A "
               "clean build makes a different key, so an MCUboot update signed by another build is rejected by b0 "
               "on devices already in the field, and anyone with a copy of the build folder can sign for b0",
+              headline="b0 verifies MCUboot with a key generated per build: later MCUboot updates are rejected",
               fix=f"generate a key once (e.g. `openssl ecparam -name prime256v1 -genkey -noout -out b0_priv.pem`), "
               f"keep it out of the repository, and set {n.key_symbol}=\"<path>\" in {where}", image="sysbuild"
               if n.sysbuild else "app", anchor=n.key_symbol)
