@@ -19,9 +19,10 @@ from helpers import MCUMGR_BT_CHAIN, make_app
 NRF52840 = ("--board", "nrf52840dk/nrf52840")
 
 
-def check(app: Path, sdk: str, board=NRF52840, select="DFU9,DFU708") -> list[dict]:
+def check(app: Path, sdk, board=NRF52840, select="DFU9,DFU708") -> list[dict]:
     clear_caches()
-    res = CliRunner().invoke(cli, ["check", str(app), "--format", "json", "--sdk-version", sdk, *board,
+    sdk_args = ["--sdk-version", sdk] if sdk else []
+    res = CliRunner().invoke(cli, ["check", str(app), "--format", "json", *sdk_args, *board,
                                    "--select", select])
     assert res.exit_code in (0, 1), res.output
     return json.loads(res.output)["findings"]
@@ -171,3 +172,34 @@ def test_nsib_with_its_own_key_is_quiet_and_without_it_is_info(tmp_path):
                                     "SB_CONFIG_BOOTLOADER_MCUBOOT=y\nSB_CONFIG_SECURE_BOOT_APPCORE=y\n"
                                     "SB_CONFIG_SECURE_BOOT_SIGNING_KEY_FILE=\"/keys/b0.pem\"\n"})
     assert not [x for x in check(sb, "2.8.0") if x["code"] == "DFU708"]
+
+
+# ------------------------------------------------------------------ boards' own partitions
+
+WEST_ZEPHYR = ("manifest:\n  remotes:\n    - name: zephyrproject-rtos\n      url-base: https://github.com/zephyrproject-rtos\n"
+               "  projects:\n    - name: zephyr\n      remote: zephyrproject-rtos\n      revision: {rev}\n"
+               "      import: true\n  self:\n    path: app\n")
+
+
+def _grown_slot0(tmp_path, rev: str) -> Path:
+    return make_app(tmp_path / rev, {
+        "west.yml": WEST_ZEPHYR.format(rev=rev), "prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
+        "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n",
+        "boards/nrf52840dk_nrf52840.overlay": "&slot0_partition {\n\treg = <0x0000c000 0x00080000>;\n};\n"})
+
+
+def test_an_overlay_growing_one_board_partition_is_checked_against_the_others(tmp_path):
+    app = _grown_slot0(tmp_path, "v4.1.0")
+    t = target(app, None)
+    parts = {p.name: (p.address, p.size, p.source) for p in t.flash.partitions}
+    assert parts["slot0_partition"][:2] == (0xc000, 0x80000)
+    assert parts["slot1_partition"] == (0x82000, 0x76000, "the board's devicetree")
+    f = [x for x in check(app, None, select="DFU101") if x["code"] == "DFU101"]
+    assert len(f) == 1 and "slot0_partition" in f[0]["message"] and "slot1_partition" in f[0]["message"]
+    assert f[0]["path"] == "boards/nrf52840dk_nrf52840.overlay"
+
+
+def test_board_partitions_are_only_assumed_for_releases_dfulint_has_read(tmp_path):
+    app = _grown_slot0(tmp_path, "v3.5.0")
+    t = target(app, None)
+    assert "slot1_partition" not in {p.name for p in t.flash.partitions}

@@ -46,7 +46,9 @@ def partition_span(t, p, what: str = "size") -> Span:
     if t.flash.origin == "build" and t.app.build_dir is not None:
         return Span(t.app.build_dir / "partitions.yml", 1, 1)
     if t.flash.origin == "dts":
-        return Span(t.app.root / "app.overlay", 1, 1)
+        app = t.images.get("app")
+        layers = app.dts_layers if app is not None else []
+        return Span(layers[0].path if layers else t.app.root / "app.overlay", 1, 1)
     target = pm_static_target(t)
     if t.pm_static is not None and p.name in t.pm_static.partitions:
         return t.pm_static.partitions[p.name].span

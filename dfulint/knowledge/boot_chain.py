@@ -69,7 +69,7 @@ def protection(family: Optional[str]) -> Optional[tuple]:
 def board_layouts() -> tuple:
     out = []
     for r in _data().get("board_partitions") or ():
-        lo, hi = (r.get("zephyr") or [None, None]) + [None] * 2
+        lo, hi = (list(r.get("zephyr") or []) + [None, None])[:2]
         parts = tuple(BoardPartition(str(p[0]), int(p[1]), int(p[2])) for p in r.get("partitions") or ())
         out.append(BoardLayout(tuple(r.get("boards") or ()), _v(lo) or (0, 0, 0), _v(hi),
                                str(r.get("flash", "flash0")), parts, str(r.get("source", ""))))

@@ -396,3 +396,26 @@ def build(t) -> ChainFacts:
     return ChainFacts(stages=_stages(t, nsib, lc), lifecycle=lc, app_code=_code_partition(t, "app"),
                       mcuboot_code=_code_partition(t, "mcuboot"), header=_header(t), recovery=_recovery(t),
                       smp=_smp(t, src), nsib=nsib, sources=src)
+
+
+def board_partition_nodes(t, binfo) -> tuple:
+    """knowledge.BoardNode rows for the fixed-partitions the board's own devicetree defines in the
+    Zephyr releases this project may use; () when dfulint does not know them for all of those."""
+    from dfulint.knowledge import BoardNode, boot_chain
+
+    if binfo is None:
+        return ()
+    low, high = (tuple(v) for v in t.sdk.range)
+    lay = boot_chain.board_layout(binfo.name, low)
+    if lay is None or (lay.high is not None and high >= lay.high):
+        return ()
+    flash = next((n for n in binfo.nodes if n.label == lay.flash), None)
+    if flash is None:
+        return ()
+    holder = f"{flash.path}/partitions"
+    out = [BoardNode(holder, "", "fixed-partitions", "okay",
+                     props={"#address-cells": 1, "#size-cells": 1})]
+    for p in lay.partitions:
+        out.append(BoardNode(f"{holder}/partition@{p.address:x}", p.label, "", "",
+                             props={"reg": [p.address, p.size]}))
+    return tuple(out)

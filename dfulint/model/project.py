@@ -255,6 +255,11 @@ def _devicetree(t: Target, image: Image) -> None:
     if image.name == "mcuboot" and getattr(image, "board", None) and image.board != t.board:
         binfo = knowledge.board(image.board) or binfo
     base = getattr(binfo, "nodes", ()) if binfo is not None else ()
+    if base and t.app.framework == "zephyr":
+        # plain Zephyr: the board's own fixed-partitions, so that an overlay editing one partition
+        # is checked against the others (dfulint/knowledge/boot_chain.yaml)
+        from dfulint.model.chain import board_partition_nodes
+        base = tuple(base) + board_partition_nodes(t, binfo)
     final = _build_dts(t, image)
     if final is not None:
         # a build directory's zephyr.dts is the merged devicetree itself: a fact, not a prediction
@@ -671,9 +676,18 @@ def _dts_flash_map(t: Target, dev) -> None:
                 page = next((c.int(sym) for c in cfgs if c.int(sym)), None) or 65536
                 fm.devices[region] = FlashDevice(region, 0, (bits or 0) // 8, page, 1, node=dp.flash_node,
                                                  compatible=flash_node.compatibles()[0])
+        from dfulint.model.devicetree import from_knowledge
+        if from_knowledge(dp.span):
+            # a partition of the board's own devicetree (dfulint knowledge); an overlay may have
+            # rewritten its reg, which is then where to edit it
+            written = not from_knowledge(dp.reg_span)
+            where = dp.reg_span if written else dp.span
+            source = f"{dp.reg_span.path.name}:{dp.reg_span.line}" if written else "the board's devicetree"
+        else:
+            where, source, written = dp.span, f"{dp.span.path.name}:{dp.span.line}", True
         fm.partitions.append(Partition(dp.name if not dp.label else dp.label, dp.address + (dev.base if dev and region == "flash_primary" else 0),
-                                       dp.size, region, [], True, f"{dp.span.path.name}:{dp.span.line}",
-                                       dp.span, dp.reg_span, dp.reg_span, dp.label or ""))
+                                       dp.size, region, [], True, source,
+                                       where, dp.reg_span, dp.reg_span, dp.label or ""))
     if dev is not None:
         fm.devices["flash_primary"] = dev
     t.flash = fm
