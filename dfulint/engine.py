@@ -169,7 +169,8 @@ def _suppress(app: App, targets: list, findings: list[Finding], opts: Options, f
     return kept
 
 
-def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), release=None):
+def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), release=None,
+              top: Optional[Path] = None):
     """Check one app into `result`; returns (AppResult, its findings), or None when its model failed.
     `tops`: the folders the user named (they belong to the project too); `release`: the shipped
     release to compare with (--against)."""
@@ -181,7 +182,7 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
     try:
         # every file the app's model reads comes from its repository, west workspace or folder
         with files.confined(files.project_roots(root, tops=tops)) as refused:
-            app = describe_app(root, opts.boards, opts.sdk_version, opts.build_dir)
+            app = describe_app(root, opts.boards, opts.sdk_version, opts.build_dir, top=top)
         with files.confined(files.project_roots(root, app.west_root, tops)) as refused_later:
             targets = build_targets(app)
             if release is not None:
@@ -293,6 +294,28 @@ def _roots(paths: list[Path]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
+def project_tops(paths: list[Path], roots: list[Path]) -> dict:
+    """The project folder each app belongs to, as far as the checked paths tell: the folder given on
+    the command line, or, when it holds several projects side by side (a folder of checkouts), the
+    project's own folder below it. The context stage looks for west manifests anywhere in it."""
+    out: dict = {}
+    for p in paths:
+        try:
+            top = p.resolve()
+        except OSError:
+            continue
+        if top.is_file():
+            continue
+        inside = [r for r in roots if r not in out and _inside(r, top)]
+        heads = {r.relative_to(top).parts[0] if r != top else "" for r in inside}
+        for r in inside:
+            if len(heads) > 1 and r != top:
+                out[r] = top / r.relative_to(top).parts[0]
+            else:
+                out[r] = top
+    return out
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
         path.resolve().relative_to(folder.resolve())
@@ -324,11 +347,13 @@ def run(paths: list[Path], opts: Options) -> Result:
         release = open_release(opts.against, paths)     # ReleaseError: the value cannot be used at all
     try:
         roots = _roots(paths)
+        ptops = project_tops(paths, roots)
         for i, root in enumerate(roots):
             if opts.on_progress is not None:
                 opts.on_progress(i, len(roots), root)
             app_opts = opts.per_app(root) if opts.per_app else opts
-            done = check_app(root, app_opts, result, tuple(t for t in tops if _inside(root, t)), release)
+            done = check_app(root, app_opts, result, tuple(t for t in tops if _inside(root, t)), release,
+                             top=ptops.get(root))
             if done is not None and opts.on_app is not None:
                 opts.on_app(*done)
         if opts.on_progress is not None:

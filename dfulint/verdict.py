@@ -61,6 +61,10 @@ def board_name(t) -> str:
     """A board as the SDK in force spells it: the HWMv2 target (nrf52840dk/nrf52840) on NCS 2.7+
     and Zephyr 3.7+, the file-name form (nrf52840dk_nrf52840) before."""
     name = t.board or ""
+    ctx = getattr(getattr(t, "app", None), "context", None)
+    b = ctx.board(name) if ctx is not None and name else None
+    if b is not None:
+        return b.build_name        # the context stage's decision, in the naming of the SDK's era
     info = getattr(t, "board_info", None)
     if not name or info is None:
         return name

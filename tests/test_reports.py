@@ -81,7 +81,7 @@ def test_sarif_structure_rules_results_and_uris(repo: Path):
         assert res["message"]["text"]
     prj = [r for r in results if r["ruleId"] == "DFU402"]
     assert prj and prj[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "apps/seed/prj.conf"
-    assert prj[0]["properties"]["board"] == "bl653_dvk_nrf52833"
+    assert prj[0]["properties"]["board"] == "bl653_dvk"
     assert run["invocations"][0]["executionSuccessful"] is True
 
 
@@ -139,7 +139,7 @@ def test_github_annotations(repo: Path):
     dfu402 = next(ln for ln in lines if "DFU402" in ln)
     assert dfu402.startswith("::notice file=apps/seed/prj.conf,line=")
     assert "%0Afix: delete this line" in dfu402
-    assert "title=DFU402 conf-conflicting-assignment (bl653_dvk_nrf52833)::" in dfu402
+    assert "title=DFU402 conf-conflicting-assignment (bl653_dvk)::" in dfu402
 
 
 def gitlab_of(repo: Path) -> list:

@@ -478,7 +478,7 @@ def test_seed_is_read_without_input_errors():
     assert [f for f in findings if f["code"].startswith("DFU0")] == []
     assert ("prj.conf", 33) in where(findings, "DFU402")
     assert ("child_image/mcuboot/prj.conf", 3) in where(findings, "DFU401")
-    assert {tuple(f["board"]) for f in findings} == {("bl653_dvk_nrf52833",)}
+    assert {tuple(f["board"]) for f in findings} == {("bl653_dvk",)}
 
 
 def test_seed_detection_is_shown():
@@ -486,7 +486,7 @@ def test_seed_detection_is_shown():
     (app,) = json.loads(res.output)["summary"]["apps"]
     assert app["sdk_version"] == "1.9.99" and "west.yml" in app["sdk_source"]
     assert app["build_system"] == "child_image" and app["framework"] == "ncs"
-    assert app["boards"] == ["bl653_dvk_nrf52833"]
+    assert app["boards"] == ["bl653_dvk"]
 
 
 def test_every_file_of_the_seed_is_parsed():

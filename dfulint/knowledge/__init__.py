@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, NamedTuple, Optional, Union
 __all__ = [
     "Soc", "BoardNode", "Board", "JedecPart",
     "soc", "socs", "board", "boards", "normalize_board", "split_board", "board_file_stems",
-    "soc_for_dts_include", "soc_for_name_hint",
+    "soc_for_dts_include", "soc_for_name_hint", "board_row", "single_soc",
     "jedec_capacity", "jedec_part", "jedec_manufacturer", "jedec_lookup", "parse_jedec_id",
     "validate",
 ]
@@ -634,6 +634,17 @@ def board(name: str) -> Optional[Board]:
 
 def boards() -> tuple:
     return tuple(_tables().boards.values())
+
+
+def board_row(name: str) -> Optional[dict]:
+    """The boards.yaml row of a known board (by its table name), for fields only some rows carry."""
+    b = board(name)
+    return _tables().board_rows.get(b.name) if b is not None else None
+
+
+def single_soc(bare: str) -> bool:
+    """Whether a board (bare HWMv2 name) has a single SoC, so Zephyr lets files leave the SoC out."""
+    return _single_soc(bare)
 
 
 def _single_soc(bare: str) -> bool:

@@ -248,6 +248,13 @@ def _devicetree(t: Target, image: Image) -> None:
     board_dts = t.app.custom_boards.get(t.board or "")
     if board_dts is not None:
         files.append(parse_dts(board_dts, allowed_roots=roots))
+        # the board's own revision overlay (`<target>_<revision>.overlay` beside its DTS), which
+        # Zephyr applies for the revision being built (the board's default revision)
+        for stem in t.stems:
+            if stem != board_dts.stem and stem.startswith(board_dts.stem + "_") and \
+                    (board_dts.parent / f"{stem}.overlay").is_file():
+                files.append(parse_dts(board_dts.parent / f"{stem}.overlay", allowed_roots=roots))
+                break
     for layer in image.dts_layers:
         files.append(parse_dts(layer.path, allowed_roots=roots))
     image.dts_files = files
@@ -387,6 +394,17 @@ def _secure_board(board: Optional[str]) -> Optional[str]:
     return f"{name}@{rev}" if rev else name     # the board revision (its extra nodes) stays
 
 
+def _era_stems(app: App, board: Optional[str]) -> list[str]:
+    """File stems of a board in the naming of the app's SDK era (MCUboot's board, say)."""
+    if not board:
+        return []
+    if app.context is not None and app.context.board(board) is not None:
+        return list(app.context.board(board).stems)
+    from dfulint.context import naming
+    stems = naming.board_stems(board, app.context.era if app.context is not None else naming.EITHER)
+    return stems if board.split("@")[0] in stems or "@" in board else stems + [board]
+
+
 def _repo_root(root: Path) -> Path:
     d = root
     for _ in range(8):
@@ -434,7 +452,7 @@ def _mcuboot_board_default(t: Target, image: Image, sym: str) -> Optional[int]:
     if image.config.get(sym).origin not in ("default", "unset"):
         return None
     bname = getattr(image, "board", None) or t.board or ""
-    stems = knowledge.board_file_stems(bname) if bname else []
+    stems = _era_stems(t.app, bname)
     low, high = t.sdk.range
     value, _src, certain = knowledge.mcuboot_board_value(stems + [bname], sym, low, high)
     # when the version is a guess, MCUboot's own board value is assumed (it avoids false alarms)
@@ -811,8 +829,9 @@ def build_target(app: App, board: Optional[str]) -> Target:
     elif board:
         soc = knowledge.soc_for_name_hint(board)
         soc_src = f"board name {board}" if soc else ""
-    stems = knowledge.board_file_stems(board) if board else []
-    if board and board not in stems:
+    # the file names this board's build looks for, in the naming of the app's SDK era (context stage)
+    stems = app.stems_for(board)
+    if board and board not in stems and app.context is None:
         stems = stems + [board]
     t = Target(app=app, board=board, board_info=binfo, soc=soc, soc_source=soc_src, stems=stems)
     t.config_dirs = [app.root / "configuration" / s for s in stems
@@ -844,9 +863,7 @@ def build_target(app: App, board: Optional[str]) -> Target:
 
     has_mcuboot_files = any(app.root.glob("child_image/mcuboot*")) or any(app.root.glob("sysbuild/mcuboot*"))
     mcu_board = _secure_board(board)
-    mcu_stems = knowledge.board_file_stems(mcu_board) if mcu_board else []
-    if mcu_board and mcu_board not in mcu_stems:
-        mcu_stems.append(mcu_board)
+    mcu_stems = _era_stems(app, mcu_board)
     mcu = img_mod.mcuboot_layers(app.root, mcu_stems, app.build_system, app.sysbuild_path)
     mcu.board = mcu_board
     if scen is not None:

@@ -82,7 +82,10 @@ def render(result) -> str:
                  "framework": a.app.framework, "build_system": a.app.build_system,
                  "profile": a.options.profile if getattr(a, "options", None) is not None else "development",
                  "boards": [a.board_name(t.board) for t in a.targets if t.board],
-                 "verdicts": [v.as_dict() for v in getattr(a, "verdicts", [])]}
+                 "verdicts": [v.as_dict() for v in getattr(a, "verdicts", [])],
+                 **({"context": a.app.context.to_dict(),
+                     "headers": {t.board or "": a.app.context.summary(t.board) for t in a.targets}}
+                    if getattr(a.app, "context", None) is not None else {})}
                 for a in result.apps
             ],
         },

@@ -138,6 +138,13 @@ def _result(f, index: dict, root: Path, fingerprint: str, suppression=None) -> d
     return res
 
 
+def _context(a, root: Path) -> dict:
+    d = a.app.context.to_dict()
+    d["app"] = rel_path(a.app.root, root)
+    d["summary"] = [a.app.context.summary(t.board) for t in a.targets] or [a.app.context.summary(None)]
+    return d
+
+
 def sarif_dict(result) -> dict:
     from dfulint.checks import load_all
 
@@ -164,6 +171,10 @@ def sarif_dict(result) -> dict:
                                     for a in result.apps for v in getattr(a, "verdicts", [])]},
         "results": results,
     }
+    apps = [_context(a, root) for a in result.apps if getattr(a.app, "context", None) is not None]
+    if apps:
+        # what each app was checked as (boards, SDK, build system) with evidence and confidence
+        run["properties"] = {"dfulint/context": apps}
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 

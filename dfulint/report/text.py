@@ -163,7 +163,14 @@ def app_header(app_result, st: Style) -> str:
         meta.append(f"board {vs[0].board}")
     elif len(vs) > 1:
         meta.append(f"{len(vs)} boards")
-    meta += [_sdk(app), app.build_system.replace("_", "-")]
+    ctx = getattr(app, "context", None)
+    if ctx is not None:
+        # the context stage's own words: board, SDK and build system with evidence
+        targets = app_result.targets
+        meta = [ctx.summary(targets[0].board if targets else None)] if len(targets) <= 1 else \
+            [f"{len(targets)} boards", ctx.sdk_summary()]
+    else:
+        meta += [_sdk(app), app.build_system.replace("_", "-")]
     return st(display_path(app.root), "1") + "  " + st(f"({', '.join(meta)})", "2")
 
 
