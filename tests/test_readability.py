@@ -48,7 +48,7 @@ def test_every_finding_has_a_headline_explanation_and_fix_in_json(repo: Path):
     for f in doc["findings"]:
         assert f["headline"] and len(f["headline"]) <= 110, f
         assert f["explanation"] == f["message"] and f["fix"]
-        assert isinstance(f["board"], list) and f["board"] == ["bl653_dvk_nrf52833"]
+        assert isinstance(f["board"], list) and f["board"] == ["bl653_dvk"]
         assert isinstance(f["fixable"], bool)
 
 
@@ -65,7 +65,7 @@ def test_a_rule_headline_is_kept_and_the_fallback_only_fills_a_gap():
 def test_seed_verdict_is_the_first_thing_in_every_format(repo: Path, tmp_path: Path):
     res = _text(repo)
     lines = res.output.splitlines()
-    assert lines[0].startswith("apps/seed  (board bl653_dvk_nrf52833, NCS 1.9.99, child-image)")
+    assert lines[0].startswith("apps/seed  (board bl653_dvk (sample.yaml:7, weak), NCS 1.9.99 (west.yml:9: sdk-nrf v1.9.99-dev1), child-image)")
     assert lines[1].strip().startswith("updates never apply: ")
     # the finding that stops updates comes first, with its fix, within a 100-column screen
     assert lines[3].startswith("error[DFU201]: ")
@@ -74,7 +74,7 @@ def test_seed_verdict_is_the_first_thing_in_every_format(repo: Path, tmp_path: P
 
     doc = json.loads(run_cli(["check", "apps/seed", "--format", "json"], cwd=repo).output)
     (v,) = doc["verdicts"]
-    assert v["verdict"] == "never" and v["code"] == "DFU201" and v["board"] == "bl653_dvk_nrf52833"
+    assert v["verdict"] == "never" and v["code"] == "DFU201" and v["board"] == "bl653_dvk"
     assert doc["summary"]["apps"][0]["verdicts"][0]["verdict"] == "never"
 
     sarif = json.loads(run_cli(["check", "apps/seed", "--format", "sarif"], cwd=repo).output)

@@ -97,16 +97,17 @@ def _ancestor_manifests(root: Path) -> Iterable[Path]:
 def _repo_manifests(top: Path, skip: set) -> list[Path]:
     """west.yml files anywhere below the repository root (bounded walk; build folders, hidden folders
     and the west workspace's own checkouts are not entered)."""
+    from dfulint import files as flayer
+
     out: list[Path] = []
     seen = 0
-    for dirpath, dirnames, filenames in os.walk(top):
+    for d, dirnames, filenames in flayer.walk(top, max_depth=6, max_entries=20000):
         seen += 1
         if seen > MAX_MANIFEST_DIRS:
             break
-        d = Path(dirpath)
-        dirnames[:] = sorted(n for n in dirnames if not n.startswith((".", "build")) and
-                             n not in ("node_modules", "src", "include", "__pycache__") and
-                             not (d / n).is_symlink())
+        d = Path(d)
+        dirnames[:] = [n for n in dirnames if not n.startswith((".", "build")) and
+                       n not in ("node_modules", "src", "include", "__pycache__")]
         for name in ("west.yml", "west.yaml"):
             if name in filenames and d / name not in skip:
                 out.append(d / name)

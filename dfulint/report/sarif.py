@@ -174,7 +174,7 @@ def sarif_dict(result) -> dict:
     apps = [_context(a, root) for a in result.apps if getattr(a.app, "context", None) is not None]
     if apps:
         # what each app was checked as (boards, SDK, build system) with evidence and confidence
-        run["properties"] = {"dfulint/context": apps}
+        run.setdefault("properties", {})["dfulint/context"] = apps
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
