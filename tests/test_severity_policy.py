@@ -138,3 +138,20 @@ def test_a_configured_severity_beats_the_profile(tmp_path: Path):
     for profile in PROFILES:
         _, doc = _check(app, "--board", "nrf52840dk/nrf52840", "--sdk-version", "2.8.0", "--profile", profile)
         assert {f["severity"] for f in doc["findings"] if f["code"] == "DFU702"} == {"warning"}
+
+
+def test_the_product_cites_public_sources_only():
+    """Users have no research notes: rule pages, messages, knowledge rows and docs cite MCUboot,
+    sdk-nrf, Zephyr, release notes, DevZone or a measurement instead."""
+    notes = re.compile(r"research/|semantics\.md|failure_modes\.md|mcuboot_laws\.md|pm_placement\.md|anchors\.md")
+    found = []
+    for top in ("rules", "dfulint", "docs"):
+        for p in sorted((ROOT / top).rglob("*")):
+            if p.is_file() and p.suffix in (".md", ".py", ".yaml", ".yml", ".json", ".txt", ".j2", ".html"):
+                for no, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+                    if notes.search(line):
+                        found.append(f"{p.relative_to(ROOT)}:{no}")
+    for no, line in enumerate((ROOT / "README.md").read_text(encoding="utf-8").splitlines(), 1):
+        if notes.search(line):
+            found.append(f"README.md:{no}")
+    assert not found

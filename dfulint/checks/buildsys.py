@@ -95,7 +95,7 @@ def _move_edits(a, dest: Path, line: str) -> list[Edit]:
             Edit(dest, 0, 0, current, line)]
 
 
-# settings sysbuild forces into the images from sysbuild.conf (research/semantics.md §3.2):
+# settings sysbuild forces into the images from sysbuild.conf (sdk-nrf `sysbuild/CMakeLists.txt`):
 # image symbol -> the SB_CONFIG_ symbol that carries it with the same value
 _SB_SAME = {"PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY": "PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY"}
 _SB_MCUBOOT_SAME = {

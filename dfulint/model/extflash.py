@@ -6,9 +6,9 @@ agree about that chip: Partition Manager (which takes the `external_flash` regio
 application's `nordic,pm-ext-flash` chosen node), the application (which writes the update
 into the slot) and MCUboot (which reads, swaps and erases it). Each image has its own
 devicetree overlays and Kconfig fragments, so a chip added for the application only is the
-most common way an update never applies (research/failure_modes.md, rank 1).
+most common way an update never applies.
 
-Version boundaries used here (NCS; research/semantics.md sections 2.4, 3 and 4):
+Version boundaries used here (NCS; sdk-nrf and sdk-mcuboot Kconfig at the release tags):
 
 * 1.7: the chosen node replaces the PM_EXTERNAL_FLASH Kconfig; PM names the region's device
   after the node's `label` up to 2.0, after its path in 2.1, and `DT_CHOSEN(nordic_pm_ext_flash)`

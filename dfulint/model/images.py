@@ -1,7 +1,7 @@
 """The images a build makes (app, mcuboot, sysbuild) with their inputs in the build's order.
 
 Which files feed which image, and in what order, follows NCS per version
-(research/semantics.md §3): child images up to NCS 2.6, sysbuild from 2.7, plain Zephyr.
+(sdk-nrf `cmake/sysbuild/`, `cmake/multi_image.cmake`): child images up to NCS 2.6, sysbuild from 2.7, plain Zephyr.
 """
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ Kconfig values that size and order the partitions, the pm_static file) and retur
 FlashMap Partition Manager would write into partitions.yml, together with the failures PM
 itself would stop the build with.
 
-The model follows what NCS's Partition Manager does (research/pm_placement.md,
-research/semantics.md section 2):
+The model follows what NCS's Partition Manager does (sdk-nrf `scripts/partition_manager.py`,
+run on real layouts):
 
 * Templates. MCUboot's `boot/zephyr/pm.yml` (preprocessed with the MCUboot image's Kconfig)
   gives `mcuboot` (before `mcuboot_primary`), `mcuboot_pad` (before `mcuboot_primary_app`,
