@@ -32,6 +32,7 @@ class Options:
     suppressions: bool = True                               # honour `dfulint: ignore[...]` comments
     baseline: Optional[tuple[str, Path]] = None            # ("write" | "use", file)
     cancelled: Optional[Callable[[], bool]] = None         # polled between board targets (editor: newer text)
+    reuse_parsed: bool = False                             # keep parses of files unchanged since the last run
     against: Optional[str] = None                          # --against REV|PATH: the shipped release
     # called with (AppResult, its findings in report order) as each app finishes, in the order
     # of the apps; a parallel runner must keep that order (reports stream from it)
@@ -333,9 +334,12 @@ def run(paths: list[Path], opts: Options) -> Result:
     from dfulint import baseline as bl
     from dfulint.suppressions import Suppressed
 
-    from dfulint.sources import clear_caches
+    from dfulint.sources import clear_caches, refresh
 
-    clear_caches()      # a run reads the files as they are now (--fix, tests, editors)
+    if opts.reuse_parsed:
+        refresh()       # the language server: files unchanged since the last check keep their parses
+    else:
+        clear_caches()  # a run reads the files as they are now (--fix, tests, editors)
     result = Result()
     base = None
     if opts.baseline is not None and opts.baseline[0] == "use":

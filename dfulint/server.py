@@ -112,8 +112,10 @@ class DfulintServer(LanguageServer):
         root = root.resolve()
         return self.apps.setdefault(root, AppState(root))
 
-    def schedule(self, uri: str, delay: Optional[float] = None) -> None:
-        """Check the app holding `uri` after the debounce delay; a newer change restarts the wait."""
+    def schedule(self, uri: str, delay: Optional[float] = None, edit: bool = False) -> None:
+        """Check the app holding `uri` after the debounce delay; a newer change restarts the wait.
+        An edit of an open buffer re-parses only the files that changed; opening, saving or closing
+        a file (when files may have appeared or changed on disk) starts from scratch."""
         st = self.app_of(uri)
         if st is None:
             return
@@ -121,23 +123,24 @@ class DfulintServer(LanguageServer):
         if st.task is not None and not st.task.done():
             st.task.cancel()
         st.task = asyncio.ensure_future(self._check_later(st, st.generation,
-                                                          self.settings.debounce if delay is None else delay))
+                                                          self.settings.debounce if delay is None else delay,
+                                                          edit))
 
-    async def _check_later(self, st: AppState, generation: int, delay: float) -> None:
+    async def _check_later(self, st: AppState, generation: int, delay: float, edit: bool = False) -> None:
         try:
             if delay:
                 await asyncio.sleep(delay)
             buffers = self.buffers()
             loop = asyncio.get_running_loop()
             result = await loop.run_in_executor(
-                self.worker, self.run_check, st.root, buffers, lambda: generation != st.generation)
+                self.worker, self.run_check, st.root, buffers, lambda: generation != st.generation, edit)
         except asyncio.CancelledError:
             return
         if result is None or generation != st.generation:
             return          # the text changed while it ran: the newer check publishes
         self.publish(st, result)
 
-    def run_check(self, root: Path, buffers: dict, stale=None):
+    def run_check(self, root: Path, buffers: dict, stale=None, reuse: bool = False):
         """One check of one app with the editor's buffers in place of the files (worker thread)."""
         from dfulint import config, engine, sources
 
@@ -157,7 +160,7 @@ class DfulintServer(LanguageServer):
                     return o
 
                 try:
-                    return engine.run([root], engine.Options(per_app=per_app))
+                    return engine.run([root], engine.Options(per_app=per_app, reuse_parsed=reuse))
                 except config.ConfigError as exc:
                     return exc
                 except engine.Cancelled:
@@ -436,7 +439,7 @@ def make_server() -> DfulintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: DfulintServer, params: types.DidChangeTextDocumentParams):
-        ls.schedule(params.text_document.uri)
+        ls.schedule(params.text_document.uri, edit=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: DfulintServer, params: types.DidSaveTextDocumentParams):

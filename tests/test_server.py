@@ -230,3 +230,51 @@ def test_text_edits_are_minimal_and_apply():
         lines = (text[:start] + e.new_text + text[end:]).splitlines(keepends=True)
     assert "".join(lines) == new
     assert all(e.range.start.line >= 1 for e in edits), "the unchanged first line is not rewritten"
+
+
+def test_an_edit_re_parses_only_what_it_changed(tmp_path: Path, monkeypatch):
+    """With reuse_parsed (the server's runs after an edit), a file whose text did not change keeps
+    its parse; the changed file and every parse it went into are redone; the findings equal a
+    fresh run's."""
+    from dfulint import engine, sources
+    from dfulint.sources import kconf, pm
+
+    app = tmp_path / "seed"
+    shutil.copytree(SEED, app)
+    calls = {"conf": [], "pm": []}
+    real_conf, real_pm = kconf._read_fragment, pm._read_pm
+    monkeypatch.setattr(kconf, "_read_fragment", lambda p, *a: calls["conf"].append(p) or real_conf(p, *a))
+    monkeypatch.setattr(pm, "_read_pm", lambda p, *a: calls["pm"].append(p) or real_pm(p, *a))
+
+    def run():
+        return engine.run([app], engine.Options(reuse_parsed=True))
+
+    def key(r):
+        return sorted((f.code, str(f.span), f.message) for f in r.findings)
+
+    first = run()
+    assert "DFU201" in {f.code for f in first.findings}
+    assert calls["conf"] and calls["pm"]
+    calls["conf"].clear(), calls["pm"].clear()
+    assert key(run()) == key(first)
+    assert calls == {"conf": [], "pm": []}, "nothing changed: nothing is parsed again"
+
+    pm_path = (app / "pm_static.yml").resolve()
+    text = pm_path.read_text().replace("0x39000", "0x72000")
+    sources.set_overlay({pm_path: text})
+    try:
+        edited = run()
+        assert "DFU201" not in {f.code for f in edited.findings}
+        assert [p.name for p in calls["pm"]] == ["pm_static.yml"]
+        assert calls["conf"] == [], "the fragments did not change: their parses are kept"
+        sources.clear_caches()
+        assert key(engine.run([app], engine.Options())) == key(edited)
+    finally:
+        sources.set_overlay({})
+
+    # the buffer is closed: the file on disk counts again, and so does a change on disk
+    assert "DFU201" in {f.code for f in run().findings}
+    (app / "prj.conf").write_text((app / "prj.conf").read_text() + "\nCONFIG_BOOT_MAX_IMG_SECTORS=1\n")
+    calls["conf"].clear()
+    run()
+    assert any(p.name == "prj.conf" for p in calls["conf"])

@@ -4,6 +4,7 @@ Readers never raise on user input: whatever cannot be read becomes a Problem wit
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -56,19 +57,63 @@ def overlay_text(path: Path) -> Optional[str]:
         return None
 
 
+# What each parse read: parsed_once records the files read_text returns while its parse runs (and
+# those of the parses nested in it), so that refresh() can forget exactly the results a changed
+# file went into. _STAMPS holds each file's stamp as it was when read.
+_DEPS: list = []
+_STAMPS: dict = {}
+
+
+def _stamp(path: Path):
+    """What tells a file's text apart from one moment to the next: the editor buffer's text, or
+    the file's modification time, size and inode (None when it does not exist)."""
+    buffer = overlay_text(path)
+    if buffer is not None:
+        return ("buffer", buffer)
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 def parsed_once(kind: str, key: tuple, parse):
     """The result of `parse()` for this file and these arguments, computed once per run: an app's
     files are read by the app-wide checks and again by every board's images."""
     k = (kind,) + key
-    if k not in _PARSED:
-        _PARSED[k] = parse()
-    return _PARSED[k]
+    hit = _PARSED.get(k)
+    if hit is None:
+        _DEPS.append(set())
+        try:
+            value = parse()
+        finally:
+            deps = _DEPS.pop()
+        hit = _PARSED[k] = (value, frozenset(deps))
+    if _DEPS:
+        _DEPS[-1].update(hit[1])
+    return hit[0]
 
 
 def clear_caches() -> None:
     """Forget every file read and parsed: a run (or a --fix pass) sees the files as they are now."""
     read_text.cache_clear()
     _PARSED.clear()
+    _STAMPS.clear()
+
+
+def refresh() -> set:
+    """Forget only what changed: the texts of files whose stamp differs from when they were read,
+    and every parse that read one of them (the language server re-checks an app after each edit;
+    the other files' parses are kept). Returns the changed files."""
+    changed = {p for p, st in list(_STAMPS.items()) if _stamp(p) != st}
+    if not changed:
+        return changed
+    for p in changed:
+        del _STAMPS[p]
+    read_text.cache_clear()
+    for k in [k for k, (_, deps) in _PARSED.items() if deps & changed]:
+        del _PARSED[k]
+    return changed
 
 
 def read_text(path: Path) -> Text:
@@ -76,6 +121,10 @@ def read_text(path: Path) -> Text:
     a file outside the project, a FIFO or device, or one over the size cap is a Problem, never
     read. An editor's unsaved buffer replaces the file on disk. Problems are returned, never raised."""
     from dfulint import files
+    if _DEPS:
+        _DEPS[-1].add(path)
+    if path not in _STAMPS:
+        _STAMPS[path] = _stamp(path)       # before reading: a change while reading shows next time
     t = _read_text(path, files.current_roots())
     if t.problem is not None and t.problem.kind in files.NOTED:
         files.note(path, files.Refusal(t.problem.kind, t.problem.message, t.problem.fix))
