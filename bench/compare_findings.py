@@ -37,11 +37,18 @@ def load(side: str, corpus: Path, extra: list[str]) -> dict:
     return json.loads(p.read_text(encoding="utf-8"))
 
 
+def _norm(v):
+    """Board lists (JSON schema 2) and board strings ("a, b", schema 1) compare alike."""
+    if isinstance(v, list):
+        return ", ".join(str(x) for x in v)
+    return v
+
+
 def keyed(report: dict, with_app: bool = True, part: str = "findings") -> collections.Counter:
     out: collections.Counter = collections.Counter()
     for f in report.get(part, []):
         f = f.get("finding", f) if isinstance(f, dict) else f
-        k = tuple(f.get(x) for x in KEY)
+        k = tuple(_norm(f.get(x)) for x in KEY)
         if with_app:
             k = (f.get("app"),) + k
         out[k] += 1

@@ -5,14 +5,8 @@ from pathlib import Path
 
 from dfulint.checks import hit, rule
 from dfulint.core import Edit, Severity, Span
-
-
-def _sysbuild_dest(rel: str) -> str:
-    """Where a child_image/ file's content belongs under sysbuild."""
-    parts = Path(rel).parts
-    if len(parts) == 2:                           # child_image/<image>.conf|.overlay
-        return f"sysbuild/{parts[1]}"
-    return "sysbuild/" + "/".join(parts[1:])       # child_image/mcuboot/... -> sysbuild/mcuboot/...
+from dfulint.model.paths import image_of, sysbuild_dest
+from dfulint.model.query import paths
 
 
 @rule("DFU601", "child-image-under-sysbuild", Severity.ERROR,
@@ -32,7 +26,7 @@ def child_image_under_sysbuild(t):
         if rel == "sysbuild.conf":
             sb_conf.update({a.name: a.value_without_comment for a in frag.assignments})
         elif rel.startswith("sysbuild/"):
-            carried.setdefault(_image_of(rel), {}).update(
+            carried.setdefault(image_of(rel), {}).update(
                 {a.name: a.value_without_comment for a in frag.assignments})
     frags = {f.path: f for f in t.files.fragments}
     why = "NCS 3.0 removed child images" if t.sdk.at_least(3, 0) else "sysbuild ignores child_image/ without a warning"
@@ -44,8 +38,8 @@ def child_image_under_sysbuild(t):
     sev = Severity.WARNING if guess else None
     for p in child_files:
         rel = app.rel(p)
-        dest = _sysbuild_dest(rel)
-        image = _image_of(rel)
+        dest = sysbuild_dest(rel)
+        image = image_of(rel)
         frag = frags.get(p)
         if frag is None or not frag.assignments:
             if p.suffix in (".overlay", ".conf"):
@@ -75,20 +69,18 @@ def child_image_under_sysbuild(t):
             edits = []
             if not guess and here is None:
                 if sb is not None and sb[1] is not None:
-                    edits = _move_edits(a, app.root / "sysbuild.conf", f"SB_CONFIG_{sb[0]}={sb[1]}")
+                    edits = _move_edits(t, a, app.root / "sysbuild.conf", f"SB_CONFIG_{sb[0]}={sb[1]}")
                 elif sb is None and (dest == f"sysbuild/{image}.conf" or dest == f"sysbuild/{image}/prj.conf"):
-                    edits = _move_edits(a, app.root / dest, f"{a.prefix}{a.name}={value}")
+                    edits = _move_edits(t, a, app.root / dest, f"{a.prefix}{a.name}={value}")
             yield hit(a.span, msg, fix=fix, image=image, anchor=a.full_name, severity=sev, edits=edits)
 
 
-def _move_edits(a, dest: Path, line: str) -> list[Edit]:
+def _move_edits(t, a, dest: Path, line: str) -> list[Edit]:
     """Delete the assignment's line and append `line` to `dest` (created when missing)."""
-    from dfulint.sources import read_text
-
-    lines = read_text(a.span.path).lines
+    lines = paths(t).lines_of(a.span.path)
     if not (0 < a.span.line <= len(lines)):
         return []
-    current = read_text(dest).text if dest.is_file() else ""
+    current = paths(t).text_of(dest)
     if current is None:                 # unreadable: leave both files alone
         return []
     return [Edit(a.span.path, a.span.line, a.span.line, lines[a.span.line - 1], None),
@@ -130,20 +122,6 @@ def _sysbuild_owned(name: str, value: str):
     return None
 
 
-def _image_of(rel: str) -> str:
-    """The image a child_image/ or sysbuild/ path configures: child_image/mcuboot.conf -> mcuboot."""
-    parts = Path(rel).parts
-    if len(parts) < 2:
-        return ""
-    name = parts[1]
-    if len(parts) == 2:
-        for ext in (".conf", ".overlay"):
-            if name.endswith(ext):
-                name = name[: -len(ext)]
-        name = name.split("_", 1)[0] if name.startswith("mcuboot_") else name   # mcuboot_<buildtype>.conf
-    return name
-
-
 DFU_DT_PROPS = ("nordic,pm-ext-flash", "zephyr,code-partition")
 DFU_DT_COMPATS = ("jedec,spi-nor", "nordic,qspi-nor", "fixed-partitions")
 
@@ -171,7 +149,7 @@ def _dfu_content(dts, other) -> list[str]:
 def app_overlay_shadowed(t):
     app = t.app
     img = t.images.get("app")
-    if img is None or not (app.root / "app.overlay").is_file() or app.is_mcuboot:
+    if img is None or not paths(t).has_file(app.root / "app.overlay") or app.is_mcuboot:
         return
     used = [layer.path for layer in img.dts_layers if layer.role == "overlay"]
     if app.root / "app.overlay" in used or not used:
@@ -225,9 +203,10 @@ def image_config_replaces_defaults(t):
             v = cfg.get(sym)
             if v is not None and v.origin == "default":
                 missing.append(sym)
-    span = Span(path, 1, 1) if path.is_file() else Span(path / "prj.conf", 1, 1)
-    if not path.is_file() and not (path / "prj.conf").is_file():
-        variants = sorted(p.name for p in path.glob("prj_*.conf"))
+    found = paths(t)
+    span = Span(path, 1, 1) if found.has_file(path) else Span(path / "prj.conf", 1, 1)
+    if not found.has_file(path) and not found.has_file(path / "prj.conf"):
+        variants = list(found.names_in(path))
         if variants:
             yield hit(Span(path / variants[0], 1, 1), f"{rel}/ has only {', '.join(variants)}: MCUboot gets a "
                       "configuration only in builds that set the matching FILE_SUFFIX; the default build uses "

@@ -13,6 +13,7 @@ from dfulint.model import dfu
 from dfulint.model.kconfig import symbol
 from dfulint.model.project import APP_MODES, MCUBOOT_MODES
 from dfulint.model.query import where_text
+from dfulint.model.query import paths
 
 # dfulint mode -> (sysbuild choice member, the app's MCUBOOT_BOOTLOADER_MODE_* suffix, MCUboot symbols)
 _MODE_NAMES = {
@@ -196,7 +197,7 @@ def sysbuild_bootloader_not_enabled(t):
         return
     old = " (or build with --no-sysbuild, which NCS before 3.0 still allows)" if (
         t.app.framework == "ncs" and t.kconfig_version < (3, 0, 0)) else ""
-    sb = "sysbuild.conf" if (t.app.root / "sysbuild.conf").is_file() else "a new sysbuild.conf next to prj.conf"
+    sb = "sysbuild.conf" if paths(t).has_file(t.app.root / "sysbuild.conf") else "a new sysbuild.conf next to prj.conf"
     yield hit(a.span, f"{a.full_name}=y has no effect in a sysbuild build: sysbuild writes "
               "CONFIG_BOOTLOADER_MCUBOOT=n into the application because SB_CONFIG_BOOTLOADER_MCUBOOT is not set, so "
               "no MCUboot is built, the application is not linked for a slot and every MCUboot-dependent option "

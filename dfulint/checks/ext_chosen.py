@@ -9,7 +9,7 @@ from __future__ import annotations
 from dfulint.checks import hit, rule
 from dfulint.core import Severity
 from dfulint.model.query import (
-    always_at_least, always_before, conf_target, from_project_only, image_config, is_file_span,
+    always_at_least, always_before, conf_target, from_project_only, image_config, project_span,
     maybe_at_least, node_ref, node_span, overlay_target, prop_span, rel_path, sdk_text, user_assignment,
     where_text)
 from dfulint.model.extflash import (
@@ -115,8 +115,8 @@ def ext_flash_chosen_mismatch(t):
     if a is None or m is None:
         return
     an, mn = a.node, m.node
-    mspan = m.prop.span if is_file_span(getattr(m.prop, "span", None)) else None
-    aspan = a.prop.span if is_file_span(getattr(a.prop, "span", None)) else None
+    mspan = m.prop.span if project_span(getattr(m.prop, "span", None)) else None
+    aspan = a.prop.span if project_span(getattr(a.prop, "span", None)) else None
     if an is None or mn is None:
         ar, mr = chosen_ref(a), chosen_ref(m)
         if ar != mr and mspan is not None:
@@ -187,7 +187,7 @@ def ext_flash_node_disabled(t):
         if img is None or e is None or img.dt is None:
             continue
         ref = chosen_ref(e)
-        cspan = e.prop.span if is_file_span(getattr(e.prop, "span", None)) else None
+        cspan = e.prop.span if project_span(getattr(e.prop, "span", None)) else None
         ospan, orel, oexists = overlay_target(t, name)
         if e.node is None:
             placeholder = img.dt.node(ref) if ref and ref != "?" else None

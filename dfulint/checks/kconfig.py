@@ -3,24 +3,22 @@ from __future__ import annotations
 
 from dfulint.checks import hit, rule
 from dfulint.core import Edit, Severity
-from dfulint.sources.kconf import guess_type, interpret
+from dfulint.model.query import paths
 
 
 def _type_of(a) -> tuple[str, bool]:
     """(type, known): the catalogue's type for the symbol, else what the value looks like."""
-    from dfulint.model.kconfig import symbol
+    from dfulint.model import kconfig as kc
 
-    info = symbol(a.full_name)
+    info = kc.symbol(a.full_name)
     if info is not None and info.type:
         return info.type, True
-    return guess_type(a.raw), False
+    return kc.guess_type(a.raw), False
 
 
-def _line_edit(a, new_line: str):
+def _line_edit(t, a, new_line: str):
     """An exact edit of the line holding assignment `a`."""
-    from dfulint.sources import read_text
-
-    lines = read_text(a.span.path).lines
+    lines = paths(t).lines_of(a.span.path)
     if not (0 < a.span.line <= len(lines)):
         return []
     return [Edit(a.span.path, a.span.line, a.span.line, lines[a.span.line - 1], new_line)]
@@ -43,7 +41,7 @@ def conf_inline_comment(t):
             else:
                 new_line = f"{a.prefix}{a.name}={value}"
             # the comment keeps its words, on its own line above the assignment
-            edits = _line_edit(a, f"{comment}\n{new_line}") if value else []
+            edits = _line_edit(t, a, f"{comment}\n{new_line}") if value else []
             fix = f"move the comment to its own line above: `{comment}` then `{new_line}`"
             if not value:
                 fix = f"the line assigns only a comment: write the value after `{a.full_name}=` and the comment " \
@@ -93,8 +91,7 @@ def conf_conflicting_assignment(t):
                          else f"{t.app.rel(last.span.path)}:{last.span.line}")
                 edits = []
                 if a.span.path == last.span.path:
-                    from dfulint.sources import read_text
-                    lines = read_text(a.span.path).lines
+                    lines = paths(t).lines_of(a.span.path)
                     if 0 < a.span.line <= len(lines):
                         edits = [Edit(a.span.path, a.span.line, a.span.line, lines[a.span.line - 1], None)]
                 yield hit(a.span, f"{a.full_name}={a.value_without_comment} is overridden by "
@@ -119,8 +116,7 @@ def conf_repeated_assignment(t):
                          else f"{t.app.rel(prev.span.path)}:{prev.span.line}")
                 edits = []
                 if prev.span.path == a.span.path:
-                    from dfulint.sources import read_text
-                    lines = read_text(a.span.path).lines
+                    lines = paths(t).lines_of(a.span.path)
                     if 0 < a.span.line <= len(lines):
                         edits = [Edit(a.span.path, a.span.line, a.span.line, lines[a.span.line - 1], None)]
                 yield hit(a.span, f"{a.full_name}={a.value_without_comment} repeats the assignment at {where}",
@@ -149,7 +145,7 @@ def conf_space_around_equals(t):
                 yield hit(a.line_span, f"`{a.prefix}{a.symbol}={a.raw}`: Kconfig takes the symbol name "
                           f"'{a.symbol}' (with the space) and the value '{a.raw}'; the assignment goes to an undefined "
                           "symbol and Zephyr aborts the build", fix=f"write `{new_line}`", anchor=a.full_name,
-                          edits=_line_edit(a, new_line))
+                          edits=_line_edit(t, a, new_line))
 
 
 @rule("DFU410", "conf-unset-non-bool", Severity.WARNING,
@@ -172,6 +168,7 @@ def conf_unset_non_bool(t):
       "A value does not fit the symbol's type; Kconfig drops it and the build aborts",
       levels=(Severity.WARNING,))
 def conf_invalid_value(t):
+    from dfulint.model import kconfig as kc
     from dfulint.model.kconfig import symbol
 
     for frag in t.files.fragments:
@@ -187,7 +184,7 @@ def conf_invalid_value(t):
                               fix=f"write the value (y/n, a number, or a \"quoted\" string) after `{a.full_name}=`",
                               anchor=a.full_name)
                 continue
-            _, err = interpret(a.raw, info.type)
+            _, err = kc.interpret(a.raw, info.type)
             if err:
                 example = {"bool": "y or n", "tristate": "y, m or n", "int": "a decimal number",
                            "hex": "a 0x... number", "string": 'a "quoted" string'}[info.type]
@@ -200,10 +197,12 @@ def conf_invalid_value(t):
 
 
 def _invalid_for_every_type(raw: str) -> str:
+    from dfulint.model import kconfig as kc
+
     """Why a value is rejected whatever the symbol's type ('' when some type takes it)."""
     if raw == "":
         return "the value is empty"
-    if raw.startswith('"') and all(interpret(raw, typ)[1] for typ in ("string", "bool", "int", "hex")):
+    if raw.startswith('"') and all(kc.interpret(raw, typ)[1] for typ in ("string", "bool", "int", "hex")):
         return f"the string {raw[:40]} has no closing quote"
     return ""
 

@@ -13,6 +13,7 @@ from dfulint.core import Severity, Span
 from dfulint.model.layout import VECTOR_ALIGN, ext_geometry_unknown, tfm_unmodelled
 from dfulint.checks.common import evidence, partition_span, pm_static_target, usable
 from dfulint.units import hx, kib, sz
+from dfulint.model.query import paths
 
 COMPAT_CODES = ("sector-count-incompatible", "page-size-mismatch", "slots-not-compatible",
                 "non-compatible-sectors")
@@ -107,9 +108,9 @@ def mcuboot_setting(t, sym: str) -> tuple[Span, str, bool]:
     root = t.app.root
     if t.build_system == "child_image":
         cands = ["child_image/mcuboot.conf", "child_image/mcuboot/prj.conf"]
-        rel = next((c for c in cands if (root / c).is_file()), cands[0])
+        rel = next((c for c in cands if paths(t).has_file(root / c)), cands[0])
     else:
-        rel = "sysbuild/mcuboot/prj.conf" if (root / "sysbuild" / "mcuboot").is_dir() else "sysbuild/mcuboot.conf"
+        rel = "sysbuild/mcuboot/prj.conf" if paths(t).has_dir(root / "sysbuild" / "mcuboot") else "sysbuild/mcuboot.conf"
     return Span(root / rel, 1, 1), rel, False
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import NamedTuple, Optional
 
 from dfulint.core import Span
-from dfulint.model.query import user_assignment, where_text
+from dfulint.model.query import paths, user_assignment, where_text
 
 # MCUboot's development keys (the private halves are published in the MCUboot repository)
 DEV_SIGNING_KEYS = ("root-rsa-2048.pem", "root-rsa-3072.pem", "root-ec-p256.pem", "root-ed25519.pem",
@@ -144,11 +144,12 @@ def mcuboot_conf_file(t) -> str:
     """The file a MCUboot Kconfig setting goes in, for this build system."""
     mcu = t.images.get("mcuboot")
     if t.build_system == "child_image":
-        if mcu is not None and mcu.replaces_defaults is not None and mcu.replaces_defaults.is_file():
+        if mcu is not None and mcu.replaces_defaults is not None and paths(t).has_file(Path(mcu.replaces_defaults)):
             return t.app.rel(mcu.replaces_defaults)
         return "child_image/mcuboot.conf"
     if t.sysbuild is not None or t.build_system == "sysbuild":
-        if mcu is not None and mcu.replaces_defaults is not None and (t.app.root / "sysbuild/mcuboot/prj.conf").is_file():
+        if mcu is not None and mcu.replaces_defaults is not None and \
+                paths(t).has_file(t.app.root / "sysbuild" / "mcuboot" / "prj.conf"):
             return "sysbuild/mcuboot/prj.conf"
         return "sysbuild/mcuboot.conf"
     return "the MCUboot build's configuration (MCUboot is built separately from this app)"

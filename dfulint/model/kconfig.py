@@ -1606,3 +1606,17 @@ def eval_condition(text: Optional[str], lookup) -> Optional[bool]:
         return ev(ast)
     except RecursionError:
         return None
+
+
+def interpret(raw: str, typ: str):
+    """What Kconfiglib makes of a raw value for a symbol of type `typ`: (value, error)."""
+    from dfulint.sources.kconf import interpret as read_value
+
+    return read_value(raw, typ)
+
+
+def guess_type(raw: str) -> str:
+    """The type a value looks like, for symbols dfulint has no catalogue entry for."""
+    from dfulint.sources.kconf import guess_type as looks_like
+
+    return looks_like(raw)

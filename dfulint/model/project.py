@@ -98,6 +98,7 @@ class Target:
     # board's prj.conf and overlays live there, not in the app folder
     config_dirs: list = field(default_factory=list)
     files: "AppFiles" = None                 # every configuration file of the app, parsed once
+    paths: object = None                     # model.paths.PathFacts: the files checks name, probed once
     chain: object = None                     # model.chain.ChainFacts: boot stages, lifecycle, recovery
 
     @property
@@ -137,8 +138,8 @@ class Target:
         None without a workspace that tells."""
         if getattr(self.app, "west_root", None) is None:
             return None
-        from dfulint import west
-        return west.defined_for(self.app, image)
+        from dfulint.model.query import paths
+        return paths(self).defined.get(image)
 
 
 SYSBUILD_CONF = re.compile(r"(^|.*[._-])sysbuild([_-].*)?\.conf$")
@@ -931,6 +932,8 @@ def build_target(app: App, board: Optional[str]) -> Target:
 
 
 def build_targets(app: App) -> list[Target]:
+    from dfulint.model.paths import derive as derive_paths
+
     if not app.is_mcuboot and app.root.name == "mcuboot" and app.root.parent.name == "images":
         # an image configuration folder (nrf_desktop's configuration/<board>/images/mcuboot, passed to
         # sysbuild as MCUboot's APPLICATION_CONFIG_DIR): its files configure the bootloader image
@@ -940,5 +943,6 @@ def build_targets(app: App) -> list[Target]:
     for b in app.boards or [None]:
         t = build_target(app, b)
         t.files = files
+        t.paths = derive_paths(t)       # what the checks need to know about files, before they run
         targets.append(t)
     return targets

@@ -36,7 +36,7 @@ def sdk_text(t) -> str:
     return f"NCS {'.'.join(map(str, low))}..{'.'.join(map(str, high))} ({t.sdk.source})"
 
 
-def is_file_span(span) -> bool:
+def project_span(span) -> bool:
     from dfulint.model.devicetree import from_knowledge
 
     return span is not None and not from_knowledge(span) and getattr(span, "line", 0) >= 1
@@ -47,7 +47,7 @@ def prop_span(node, name: str) -> Optional[Span]:
     if node is None:
         return None
     for p in reversed(node.history.get(name, [])):
-        if is_file_span(p.span):
+        if project_span(p.span):
             return p.span
     return None
 
@@ -56,7 +56,7 @@ def node_span(node) -> Optional[Span]:
     if node is None:
         return None
     for s in node.spans:
-        if is_file_span(s):
+        if project_span(s):
             return s
     return None
 
@@ -122,47 +122,24 @@ def user_assignment(img, sym: str):
     return found
 
 
+def paths(t):
+    """The target's file facts (dfulint.model.paths.PathFacts), found by the model stage."""
+    p = getattr(t, "paths", None)
+    if p is None:               # a target built by hand (tests, tools): probe now, once
+        from dfulint.model.paths import derive
+
+        p = t.paths = derive(t)
+    return p
+
+
 def conf_target(t, name: str) -> tuple[Span, str, bool]:
     """Where a setting for this image goes: (line 1 of the file, its relative path, exists)."""
-    img = t.images.get(name)
-    root = t.app.root
-    if name == "app":
-        layers = [layer for layer in (img.conf_layers if img else []) if layer.role in ("base", "board")]
-        path = layers[-1].path if layers else root / "prj.conf"
-    elif name == "sysbuild":
-        path = root / "sysbuild.conf"
-    else:
-        layers = list(img.conf_layers) if img else []
-        if layers:
-            path = layers[-1].path
-        elif t.build_system == "child_image":
-            path = root / "child_image" / "mcuboot.conf"
-        elif (root / "sysbuild" / "mcuboot").is_dir():
-            path = root / "sysbuild" / "mcuboot" / "prj.conf"
-        else:
-            path = root / "sysbuild" / "mcuboot.conf"
-    exists = path.is_file()
-    return Span(path, 1, 1), rel_path(t, path), exists
+    return paths(t).conf[name]
 
 
 def overlay_target(t, name: str) -> tuple[Span, str, bool]:
     """The devicetree overlay of this image where a node or chosen entry belongs."""
-    img = t.images.get(name)
-    root = t.app.root
-    if img is not None and img.dts_layers:
-        path = img.dts_layers[-1].path
-    elif name == "app":
-        stem = t.stems[0] if t.stems else "app"
-        path = root / "boards" / f"{stem}.overlay" if t.stems else root / "app.overlay"
-    elif t.build_system == "child_image":
-        path = root / "child_image" / "mcuboot.overlay"
-    elif (root / "sysbuild" / "mcuboot").is_dir():
-        mstems = mcuboot_stems(t)
-        path = root / "sysbuild" / "mcuboot" / "boards" / f"{mstems[0]}.overlay" if mstems else \
-            root / "sysbuild" / "mcuboot" / "app.overlay"
-    else:
-        path = root / "sysbuild" / "mcuboot.overlay"
-    return Span(path, 1, 1), rel_path(t, path), path.is_file()
+    return paths(t).overlay[name]
 
 
 def mcuboot_stems(t) -> list:
