@@ -48,6 +48,7 @@ class Against(NamedTuple):
     new: rel.ReleaseFacts
     shipped: object = None            # mcuboot.SlotAnalysis: the release's MCUboot on this tree's slots
     problem: str = ""                 # why there is nothing to compare, when old is None
+    changes: dict = {}                # partition name -> "moved", "resized", "removed", "added"
 
 
 # ------------------------------------------------------------------ git
@@ -216,16 +217,17 @@ class Release:
         p = Path(spec).expanduser()
         if spec and p.exists():
             self.path = p.resolve()
+            name = _release_name(p)
             if p.is_file():
                 self.kind = "snapshot"
                 self._load_snapshot(p)
-                self.label = f"release snapshot {p.name}"
+                self.label = f"release {name} (snapshot)"
             elif rel.is_build_dir(p):
                 self.kind = "build"
-                self.label = f"release build {p.name}/"
+                self.label = f"release {name} (build)"
             elif p.is_dir():
                 self.kind = "folder"
-                self.label = f"release {p.name}/"
+                self.label = f"release {name}"
             else:
                 raise ReleaseError(f"{spec}: not a file or folder")
         else:
@@ -288,7 +290,9 @@ class Release:
                 return {}, "; ".join(problems)
             return {f.key: f for f in facts}, ""
         if self.kind == "folder":
-            old_root = self._match_folder(app)
+            from dfulint import files
+            with files.confined(files.project_roots(self.path, tops=(self.path,))):
+                old_root = self._match_folder(app)
             if old_root is None:
                 return {}, f"no app in {self.path.name}/ matches {app.root.name}"
             return self._from_sources(old_root, targets, "files")
@@ -342,7 +346,7 @@ class Release:
         except OSError:
             return None
         olds = {tuple(p.relative_to(self.path).parts): p for p in find_apps([self.path])}
-        return _suffix_match(self._rel_parts(app.root), olds)
+        return _suffix_match(tuple(app.root.resolve().parts), olds)
 
     def _from_sources(self, old_root: Path, targets, evidence: str) -> tuple[dict, str]:
         from dfulint import files
@@ -375,7 +379,17 @@ class Release:
                 old = rel.assume_version(old, new)
             why = problem or (f"the release does not build {t.board}" if old is None else "")
             shipped = rel.shipped_view(old, new) if old is not None else None
-            t.against = Against(self.label, old, new, shipped, why)
+            changes = rel.changed_partitions(old, new) if old is not None else {}
+            t.against = Against(self.label, old, new, shipped, why, changes)
+
+
+def _release_name(p: Path) -> str:
+    """"v1.2.0" for release-v1.2.0.json, build-v1.2.0/ or v1.2.0/: how messages name the release."""
+    name = p.name[:-5] if p.is_file() and p.name.endswith(".json") else p.name
+    for pre in ("release-", "release_", "build-", "build_"):
+        if name.startswith(pre) and len(name) > len(pre):
+            name = name[len(pre):]
+    return name[:60]
 
 
 def _board_named_in(app, board: str) -> bool:

@@ -140,6 +140,27 @@ def test_secondary_slot_moved(repo):
 
 
 @needs_git
+def test_every_format_carries_the_comparison(repo, tmp_path):
+    write_tree(repo, {**app_files("1.1.0", prj_extra="CONFIG_BT_DIS=y\n"),
+                      "sensor/pm_static.yml": pm(sec=(0x7f000, 0x71000))}, git=False)
+    try:
+        out = {fmt: tmp_path / f"r.{fmt}" for fmt in ("json", "sarif", "html", "junit", "gitlab", "text")}
+        res = run_cli(["check", str(repo / "sensor"), *BOARD, "--against", "v1.1.0", "--select", "DFU8",
+                       *[x for fmt, p in out.items() for x in ("--format", f"{fmt}:{p}")]])
+        assert res.exit_code == 1, stderr_of(res)
+        doc = json.loads(out["json"].read_text())
+        assert doc["against"] == "release v1.1.0" and doc["findings"][0]["code"] == "DFU801"
+        for fmt in ("sarif", "junit", "gitlab", "text"):
+            assert "DFU801" in out[fmt].read_text() and "0x7e000+0x72000" in out[fmt].read_text(), fmt
+        html = out["html"].read_text()
+        assert "Against release v1.1.0" in html and 'class="release-map"' in html
+        assert 'data-change="moved"' in html                     # the secondary slot, on both maps
+        assert "mcuboot_secondary</code> moved" in html
+    finally:
+        git(repo, "checkout", "-q", "--", ".")
+
+
+@needs_git
 def test_settings_moved_loses_data(repo):
     f = check(repo, {"sensor/pm_static.yml": pm(settings=(0xf8000, 0x8000))})
     assert codes(f) == {"DFU802"}
@@ -187,6 +208,12 @@ def test_version_backwards(repo):
 @needs_git
 def test_nsib_added(repo):
     assert "DFU808" in codes(check(repo, {"sensor/sysbuild.conf": SB + "SB_CONFIG_SECURE_BOOT_APPCORE=y\n"}))
+
+
+@needs_git
+def test_mcuboot_dropped(repo):
+    f = check(repo, {"sensor/sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=n\n"})
+    assert ("DFU808", "warning") in [(x["code"], x["severity"]) for x in f]
 
 
 @needs_git
@@ -273,7 +300,7 @@ def test_build_directory_is_the_truth_of_what_shipped(tmp_path):
     res = run_cli(["check", str(app / "sensor"), *BOARD, "--against", str(build), "--select", "DFU8",
                    "--format", "json"])
     f = json.loads(res.output)["findings"]
-    assert codes(f) == {"DFU801"} and "release build release-build/" in f[0]["message"]
+    assert codes(f) == {"DFU801"} and "release build (build): mcuboot_secondary" in f[0]["message"]
 
 
 def test_source_folder_and_snapshot_forms(tmp_path):
@@ -314,3 +341,40 @@ def test_hostile_snapshot_values_are_ignored(tmp_path):
                    "--format", "json"])
     assert res.exit_code in (0, 1), stderr_of(res)
     assert codes(json.loads(res.output)["findings"]) <= {"DFU801", "DFU800"}
+
+
+@needs_git
+def test_action_checks_against_the_latest_tag(repo, tmp_path):
+    """The GitHub Action's `against: latest-tag` resolves the newest tag and passes it on."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash not available")
+    action = yaml.safe_load((root / "action.yml").read_text())
+    script = next(s for s in action["runs"]["steps"] if s.get("id") == "check")["run"]
+    shim = tmp_path / "bin" / "dfulint"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nPYTHONPATH="{root}" exec "{sys.executable}" -m dfulint "$@"\n')
+    shim.chmod(0o755)
+    write_tree(repo, {**app_files("1.1.0", prj_extra="CONFIG_BT_DIS=y\n"),
+                      "sensor/pm_static.yml": pm(sec=(0x7f000, 0x71000))}, git=False)
+    try:
+        env = dict(os.environ, PATH=f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
+                   GITHUB_OUTPUT=str(tmp_path / "out"), DFULINT_PATHS="sensor",
+                   DFULINT_ARGS="--board nrf52840dk/nrf52840 --select DFU8", DFULINT_SARIF=str(tmp_path / "r.sarif"),
+                   DFULINT_HTML="", DFULINT_AGAINST="latest-tag")
+        proc = subprocess.run([bash, "-e", "-c", script], cwd=repo, env=env, capture_output=True, text=True,
+                              timeout=180)
+        assert proc.returncode == 0, proc.stderr
+        assert (tmp_path / "out").read_text().strip() == "exit-code=1"
+        sarif = json.loads((tmp_path / "r.sarif").read_text())
+        results = sarif["runs"][0]["results"]
+        assert [r["ruleId"] for r in results] == ["DFU801"]
+        assert "release v1.1.0" in results[0]["message"]["text"]
+    finally:
+        git(repo, "checkout", "-q", "--", ".")

@@ -91,6 +91,16 @@ def _sym_span(t, image: str, *syms: str) -> Span:
     return _anchor_file(t)
 
 
+def _hl(a, thing: str, old, new, effect: str = "") -> str:
+    """A headline naming both sides: "mcuboot_secondary moved (v1.2.0 0x7e000+0x72000 -> 0x7f000+0x71000): ..." """
+    short = a.label[8:] if a.label.startswith("release ") else a.label
+    return f"{thing} ({short} {old} -> {new})" + (f": {effect}" if effect else "")
+
+
+def _ps(p: Optional[PartFact]) -> str:
+    return f"0x{p.address:x}+0x{p.size:x}" if p is not None else "absent"
+
+
 def _pt(p: Optional[PartFact]) -> str:
     return p.text() if p is not None else "absent"
 
@@ -116,13 +126,24 @@ def _overlapping(f: ReleaseFacts, p: PartFact, skip: set) -> list[str]:
       "--against: the release has no such app or board, so nothing was compared")
 def release_not_compared(t):
     a = getattr(t, "against", None)
-    if a is None or a.old is not None:
+    if a is None:
+        return
+    if a.old is not None:
+        side = "the release" if a.old.layout == "board" else "this tree" if a.new.layout == "board" else ""
+        if side:
+            yield hit(_anchor_file(t), f"{a.label}: the flash layout of {side} for {t.board} is the board's own "
+                      f"pm_static file in the SDK, which dfulint does not read; partitions were not compared",
+                      fix="compare against the release's build directory (`--against build-v1.2.0/`, its "
+                          "partitions.yml is what shipped), or copy the layout into the app's pm_static.yml",
+                      headline=_hl(a, "layout not compared", "", "", "the board's pm_static is not read").replace(" ( -> )", ""),
+                  anchor="release:layout")
         return
     yield hit(_anchor_file(t), f"{a.label}: {a.problem or 'nothing to compare'}; the release gate did not "
               f"compare {t.board or 'this build'}",
               fix="compare with the release that shipped this app and board (`--against TAG`, its build folder "
                   "or its `dfulint map --format json` snapshot), or select only boards the release built (--board)",
-              anchor="release")
+              headline=f"not compared with {a.label}: " + (a.problem or "nothing to compare")[:70],
+                  anchor="release")
 
 
 # ------------------------------------------------------------------ DFU801
@@ -155,12 +176,25 @@ def _role(name: str) -> str:
     return "mcuboot"
 
 
+def _layout_known(old: ReleaseFacts, new: ReleaseFacts) -> bool:
+    return "board" not in (old.layout, new.layout)
+
+
+def _predicted(op: PartFact, np: Optional[PartFact]) -> str:
+    """A note when either side's numbers are dfulint's prediction of Partition Manager's placement."""
+    sides = [s for s, p in (("the release", op), ("this tree", np)) if p is not None and not p.static]
+    if not sides:
+        return ""
+    return (f" ({' and '.join(sides)} do{'es' * (len(sides) == 1)} not pin {op.name}: the numbers are Partition "
+            f"Manager's placement as dfulint predicts it; pin the layout in pm_static.yml)")
+
+
 @rule("DFU801", "boot-partition-moved", Severity.ERROR,
       "A partition the shipped bootloader reads (MCUboot, slots, scratch, s0/s1) moved, resized or disappeared",
       levels=(Severity.WARNING,))
 def boot_partition_moved(t):
     a, old, new = _pair(t)
-    if old is None or not old.mcuboot:
+    if old is None or not old.mcuboot or not _layout_known(old, new):
         return
     seen = set()
     for op in old.partitions:
@@ -179,6 +213,9 @@ def boot_partition_moved(t):
         sev = None
         if role == "mcuboot":
             sev = Severity.WARNING      # only what it pushes (the slots) breaks devices; that is reported there
+        guess = _predicted(op, np)
+        if guess:
+            sev = Severity.WARNING      # a prediction: the build may place it elsewhere
         extra = ""
         if role == "scratch" and np is not None:
             over = _overlapping(new, op, {op.name, np.name, ALIASES.get(op.name, "")})
@@ -194,11 +231,12 @@ def boot_partition_moved(t):
                         f"cannot even hold the new slot: {table[0].message}"
         yield hit(_part_span(t, np.name if np is not None else op.name),
                   f"{ROLE.get(op.name, op.name)} {what}: {_both(a, _pt(op), _pt(np))}. "
-                  f"{_EFFECT[role][0].upper()}{_EFFECT[role][1:]}{extra}",
+                  f"{_EFFECT[role][0].upper()}{_EFFECT[role][1:]}{extra}{guess}",
                   fix=f"keep {op.name} at 0x{op.address:x} with size 0x{op.size:x} as the release shipped it "
                       f"(copy the release's partitions.yml into pm_static.yml / the devicetree partitions), "
                       f"and find room elsewhere",
-                  image="mcuboot", anchor=f"release:{op.name}", severity=sev)
+                  image="mcuboot", headline=_hl(a, f"{op.name} {what}", _ps(op), _ps(np), "devices in the field break"),
+                  anchor=f"release:{op.name}", severity=sev)
 
 
 # ------------------------------------------------------------------ DFU802
@@ -208,7 +246,7 @@ def boot_partition_moved(t):
       levels=(Severity.WARNING,))
 def data_partition_moved(t):
     a, old, new = _pair(t)
-    if old is None:
+    if old is None or not _layout_known(old, new):
         return
     for op in old.partitions:
         if not is_data(op.name):
@@ -225,20 +263,23 @@ def data_partition_moved(t):
                       f"{_both(a, _pt(op), 'absent')}; the tree places {', '.join(over[:3])} there, so the "
                       f"update overwrites the data devices stored",
                       fix=f"keep {op.name} at 0x{op.address:x} size 0x{op.size:x} in pm_static.yml (or the "
-                          f"devicetree) even if the tree no longer uses it", image="app", anchor=f"release:{op.name}")
+                          f"devicetree) even if the tree no longer uses it", image="app", headline=_hl(a, f"{op.name} reused", _ps(op), "absent", "stored data overwritten"),
+                  anchor=f"release:{op.name}")
             continue
         moved = np.address != op.address or np.device != op.device
-        sev = None if moved else Severity.WARNING
+        guess = _predicted(op, np)
+        sev = None if moved and not guess else Severity.WARNING
         consequence = ("the new firmware looks for its data at the new place and finds it empty; the old "
                        "area is overwritten" + (f" by {', '.join(over[:3])}" if over else "")) if moved else \
             ("the file system or NVS is mounted with a different sector count: littlefs refuses the mount and "
              "is reformatted, NVS may lose its newest entries")
         yield hit(_part_span(t, op.name),
                   f"data partition {op.name} {'moved' if moved else 'was resized'}: {_both(a, _pt(op), _pt(np))}; "
-                  f"devices updated from the release lose their stored data: {consequence}",
+                  f"devices updated from the release lose their stored data: {consequence}{guess}",
                   fix=f"pin {op.name} at 0x{op.address:x} with size 0x{op.size:x} as shipped (pm_static.yml or "
                       f"the devicetree), or migrate the data in the new firmware before using the new place",
-                  image="app", anchor=f"release:{op.name}", severity=sev)
+                  image="app", headline=_hl(a, f"{op.name} {'moved' if moved else 'resized'}", _ps(op), _ps(np), "stored data lost"),
+                  anchor=f"release:{op.name}", severity=sev)
 
 
 # ------------------------------------------------------------------ DFU803
@@ -268,7 +309,8 @@ def image_exceeds_shipped_bootloader(t):
                   f"({a.label}: {old.mode}, BOOT_MAX_IMG_SECTORS={old.max_img_sectors}). Every device in the field "
                   f"refuses this update (\"E: Image in the secondary slot is not valid!\")",
                   fix=f"shrink the application below 0x{lim_old:x} bytes (drop features, lower logging, -Os), "
-                      f"the layout cannot grow for devices in the field", image="app", anchor="release:image-size",
+                      f"the layout cannot grow for devices in the field", image="app", headline=_hl(a, "image too large for the shipped MCUboot", f"accepts 0x{lim_old:x}", f"image 0x{new.image_size:x}"),
+                  anchor="release:image-size",
                   severity=Severity.ERROR)
         return
     if not lim_old or not lim_new or lim_new <= lim_old:
@@ -291,7 +333,8 @@ def image_exceeds_shipped_bootloader(t):
               f"(\"E: Image in the secondary slot is not valid!\")",
               fix=f"keep the application image below 0x{lim_old:x} bytes (header, image and TLVs) while devices "
                   f"run the release's MCUboot, e.g. with a build-time size check; or keep MCUboot's settings as "
-                  f"shipped", image="app", anchor="release:max-image")
+                  f"shipped", image="app", headline=_hl(a, "largest image grows past the shipped MCUboot's", f"0x{lim_old:x}", f"0x{lim_new:x}"),
+                  anchor="release:max-image")
 
 
 # ------------------------------------------------------------------ DFU804
@@ -306,6 +349,10 @@ def _key_name(k: Optional[str]) -> Optional[str]:
     k = k.strip().strip('"')
     base = k.replace("\\", "/").rsplit("/", 1)[-1]
     return base if base in _DEV_KEYS else k
+
+
+def _base(k: str) -> str:
+    return k.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 @rule("DFU804", "signing-key-changed", Severity.ERROR,
@@ -323,7 +370,8 @@ def signing_key_changed(t):
                         f"update signed by this tree is refused (\"E: Image in the secondary slot is not valid!\")",
                   fix=f"sign with {old.signature_type} and the release's key (SB_CONFIG_BOOT_SIGNATURE_TYPE_/"
                       f"CONFIG_BOOT_SIGNATURE_TYPE_ as shipped) until devices have a bootloader that accepts both",
-                  image="mcuboot", anchor="release:signature")
+                  image="mcuboot", headline=_hl(a, "signature type changed", old.signature_type, new.signature_type, "every update refused"),
+                  anchor="release:signature")
         return
     ok_, nk = _key_name(old.key_file), _key_name(new.key_file)
     if old.key_digest and new.key_digest:
@@ -333,17 +381,21 @@ def signing_key_changed(t):
                         "The shipped MCUboot holds the release's public key: every update signed with the new key "
                         "is refused (\"E: Image in the secondary slot is not valid!\")",
                   fix="sign updates with the key the release shipped; a new key needs a bootloader that carries it, "
-                      "which an application update cannot install", image="mcuboot", anchor="release:key")
+                      "which an application update cannot install", image="mcuboot", headline=_hl(a, "signing key changed", old.key_digest[:8], new.key_digest[:8], "every update refused"),
+                  anchor="release:key")
         return
     if ok_ is None or nk is None or ok_ == nk:
         return
+    if not (old.key_digest or new.key_digest) and _base(ok_) == _base(nk):
+        return          # the same key file in another folder (e.g. child_image/ to images/mcuboot/)
     dev = ok_ in _DEV_KEYS
     yield hit(span, f"signing key file changed: {_both(a, old.key_file, new.key_file)}. "
                     + ("The release shipped MCUboot's public development key; " if dev else "")
                     + "if the key differs, the shipped MCUboot refuses every update signed with it "
                       "(\"E: Image in the secondary slot is not valid!\")",
               fix="sign updates with the key the release shipped (point BOOT_SIGNATURE_KEY_FILE at it)",
-              image="mcuboot", anchor="release:key",
+              image="mcuboot", headline=_hl(a, "signing key file changed", _base(ok_), _base(nk), "updates refused if the key differs"),
+                  anchor="release:key",
               severity=None if dev or (old.key_digest or new.key_digest) else Severity.WARNING)
 
 
@@ -362,23 +414,27 @@ def encryption_changed(t):
         yield hit(span, f"update encryption turned on: {_both(a, 'plain images', 'encrypted images')}. The shipped "
                         "MCUboot cannot decrypt: every encrypted update is refused",
                   fix="ship plain images until devices run a bootloader with encryption support; encryption cannot "
-                      "be added by an application update", image="mcuboot", anchor="release:encryption")
+                      "be added by an application update", image="mcuboot", headline=_hl(a, "encryption turned on", "plain", "encrypted", "every update refused"),
+                  anchor="release:encryption")
     elif old.encrypted and not new.encrypted:
         yield hit(span, f"update encryption turned off: {_both(a, 'encrypted images', 'plain images')}. The shipped "
                         "MCUboot still installs plain images, but updates now travel readable",
                   fix="keep encrypting updates with the release's key (CONFIG_BOOT_ENCRYPT_IMAGE / the release's "
-                      "BOOT_ENCRYPTION_KEY_FILE)", image="mcuboot", anchor="release:encryption",
+                      "BOOT_ENCRYPTION_KEY_FILE)", image="mcuboot", headline=_hl(a, "encryption turned off", "encrypted", "plain", "updates travel readable"),
+                  anchor="release:encryption",
                   severity=Severity.WARNING)
     elif old.encrypted and new.encrypted:
         if old.encryption_type and new.encryption_type and old.encryption_type != new.encryption_type:
             yield hit(span, f"encryption type changed: {_both(a, old.encryption_type, new.encryption_type)}. The "
                             "shipped MCUboot cannot unwrap the new key: every update is refused",
                       fix=f"encrypt with {old.encryption_type} and the release's key",
-                      image="mcuboot", anchor="release:encryption")
+                      image="mcuboot", headline=_hl(a, "encryption type changed", old.encryption_type, new.encryption_type, "every update refused"),
+                  anchor="release:encryption")
         elif old.enc_key_file and new.enc_key_file and _key_name(old.enc_key_file) != _key_name(new.enc_key_file):
             yield hit(span, f"encryption key file changed: {_both(a, old.enc_key_file, new.enc_key_file)}. If the "
                             "key differs, the shipped MCUboot cannot decrypt and refuses every update",
-                      fix="encrypt updates for the key the release's MCUboot holds",
+                      headline=_hl(a, "encryption key file changed", _base(old.enc_key_file), _base(new.enc_key_file)),
+                  fix="encrypt updates for the key the release's MCUboot holds",
                       image="mcuboot", anchor="release:encryption", severity=Severity.WARNING)
 
 
@@ -414,13 +470,15 @@ def mode_changed(t):
                                 ". The shipped MCUboot swaps and reverts unconfirmed images; the application, built "
                                 "for overwrite-only, may never confirm itself and is rolled back at the next reset"),
                   fix=f"build the application for the shipped mode ({old.mode}); a mode change needs a new bootloader",
-                  image="app", anchor="release:mode", severity=Severity.WARNING)
+                  image="app", headline=_hl(a, "upgrade mode changed", old.mode, app_mode, "revert behaviour differs"),
+                  anchor="release:mode", severity=Severity.WARNING)
         return
     yield hit(span, text + f". Devices keep the release's MCUboot ({old.mode}); an image built for {app_mode} is "
                            "placed, linked or confirmed the way the shipped MCUboot does not expect: it is refused or "
                            "does not boot",
               fix=f"build the application for {old.mode} (the shipped bootloader's mode); changing the mode needs "
-                  f"a bootloader update, which an application update cannot deliver", image="app", anchor="release:mode")
+                  f"a bootloader update, which an application update cannot deliver", image="app", headline=_hl(a, "upgrade mode changed", old.mode, app_mode, "updates refused or do not boot"),
+                  anchor="release:mode")
 
 
 # ------------------------------------------------------------------ DFU807
@@ -442,6 +500,7 @@ def version_downgrade(t):
         yield hit(span, f"security counter goes backwards: {_both(a, old.security_counter, new.security_counter)}. "
                         "The shipped MCUboot refuses images whose counter is below the one stored in the device",
                   fix=f"set the security counter to {old.security_counter} or higher", image="app",
+                  headline=_hl(a, "security counter goes backwards", old.security_counter, new.security_counter, "update refused"),
                   anchor="release:counter")
         return
     vo, vn = parse_image_version(old.image_version), parse_image_version(new.image_version)
@@ -451,21 +510,44 @@ def version_downgrade(t):
         yield hit(span, f"image version goes backwards: {_both(a, old.image_version, new.image_version)}. The "
                         "shipped MCUboot has downgrade prevention: it refuses the update and keeps the release",
                   fix=f"give this image a version above {old.image_version} (CONFIG_MCUBOOT_IMGTOOL_SIGN_VERSION or "
-                      f"the VERSION file)", image="app", anchor="release:version")
+                      f"the VERSION file)", image="app", headline=_hl(a, "image version goes backwards", old.image_version, new.image_version, "update refused"),
+                  anchor="release:version")
     else:
         yield hit(span, f"image version goes backwards: {_both(a, old.image_version, new.image_version)}. The shipped "
                         "MCUboot installs it, but update servers and phone apps that compare versions treat it as old",
-                  fix=f"give this image a version above {old.image_version}", image="app", anchor="release:version",
+                  fix=f"give this image a version above {old.image_version}", image="app", headline=_hl(a, "image version goes backwards", old.image_version, new.image_version),
+                  anchor="release:version",
                   severity=Severity.INFO)
 
 
 # ------------------------------------------------------------------ DFU808
 
 @rule("DFU808", "boot-chain-changed", Severity.ERROR,
-      "The immutable bootloader (NSIB, b0 with s0/s1) was added or removed: an update cannot change the boot chain")
+      "MCUboot or the immutable bootloader (NSIB, b0 with s0/s1) was added or removed: an update cannot change the boot chain")
 def boot_chain_changed(t):
     a, old, new = _pair(t)
-    if old is None or not old.mcuboot or old.nsib is None or new.nsib is None or old.nsib == new.nsib:
+    if old is None:
+        return
+    if old.mcuboot != new.mcuboot:
+        span = _sym_span(t, "app", "BOOTLOADER_MCUBOOT")
+        if new.mcuboot:
+            yield hit(span, f"the tree adds MCUboot: {_both(a, 'built without MCUboot', 'MCUboot boots the application')}. "
+                            "Devices from the release have no MCUboot to install an update; an application update "
+                            "cannot add a bootloader, so only newly programmed devices get it (unless the release was "
+                            "built with another configuration, e.g. a DFU build type or overlay, that enabled MCUboot)",
+                      fix="compare against the configuration the release was really built with (its build directory), "
+                          "or update devices from the release through the path they already have",
+                      image="mcuboot", headline=_hl(a, "MCUboot added", "none", "MCUboot", "devices from the release cannot get it"),
+                  anchor="release:mcuboot", severity=Severity.WARNING)
+        else:
+            yield hit(span, f"the tree drops MCUboot: {_both(a, 'MCUboot boots the application', 'built without MCUboot')}. "
+                            "Devices keep the release's MCUboot, which only accepts signed images linked for its "
+                            "primary slot; the tree's image is neither",
+                      fix="keep CONFIG_BOOTLOADER_MCUBOOT / SB_CONFIG_BOOTLOADER_MCUBOOT as shipped for devices in the field",
+                      image="mcuboot", headline=_hl(a, "MCUboot dropped", "MCUboot", "none", "the shipped MCUboot refuses the images"),
+                  anchor="release:mcuboot", severity=Severity.WARNING)
+        return
+    if not old.mcuboot or old.nsib is None or new.nsib is None or old.nsib == new.nsib:
         return
     span = _sym_span(t, "app", "SECURE_BOOT", "SECURE_BOOT_APPCORE", "BUILD_S1_VARIANT")
     if new.nsib:
@@ -473,11 +555,13 @@ def boot_chain_changed(t):
                         "Devices from the release have no b0 and no s0/s1: an update cannot install them, so MCUboot "
                         "stays un-upgradable on those devices and the tree's layout exists only on new devices",
                   fix="keep the release's boot chain for products in the field (no SECURE_BOOT); ship NSIB only on a "
-                      "new hardware revision with its own update stream", image="mcuboot", anchor="release:nsib")
+                      "new hardware revision with its own update stream", image="mcuboot", headline=_hl(a, "immutable bootloader added", "MCUboot only", "b0 + s0/s1", "cannot be installed by an update"),
+                  anchor="release:nsib")
     else:
         yield hit(span, f"the tree drops the immutable bootloader: {_both(a, 'b0 boots MCUboot from s0/s1', 'MCUboot boots directly')}. "
                         "Devices keep b0 and their s0/s1 layout; the tree's images are laid out for a flash map they "
                         "do not have",
+                  headline=_hl(a, "immutable bootloader dropped", "b0 + s0/s1", "MCUboot only", "images do not fit devices"),
                   fix="keep SECURE_BOOT and the release's s0/s1 partitions for devices in the field", image="mcuboot",
                   anchor="release:nsib")
 
@@ -499,10 +583,12 @@ def image_count_changed(t):
                         "The shipped MCUboot does not know the extra image's slots: update packages carrying it "
                         "(e.g. the network core) are never installed",
                   fix=f"keep {old.image_count} updatable image(s) for devices from the release, or update the extra "
-                      "image through a path the shipped bootloader supports", image="mcuboot", anchor="release:images")
+                      "image through a path the shipped bootloader supports", image="mcuboot", headline=_hl(a, "MCUboot image count grew", old.image_count, new.image_count, "extra image never installed"),
+                  anchor="release:images")
     else:
         yield hit(span, f"MCUboot image count shrank: {_both(a, f'{old.image_count} image(s)', f'{new.image_count} image(s)')}. "
                         "The shipped MCUboot still expects the other image's slots; the tree may now use that flash, "
                         "and that image can no longer be updated",
                   fix=f"keep {old.image_count} updatable images and their slots as shipped", image="mcuboot",
+                  headline=_hl(a, "MCUboot image count shrank", old.image_count, new.image_count),
                   anchor="release:images", severity=Severity.WARNING)

@@ -67,6 +67,7 @@ class PartFact(NamedTuple):
     device: str
     address: int
     size: int
+    static: bool = True          # pinned (pm_static, devicetree) or recorded by a build; False: predicted
 
     @property
     def end(self) -> int:
@@ -113,6 +114,8 @@ class ReleaseFacts(NamedTuple):
     nsib: Optional[bool] = None            # an upgradable bootloader chain (b0 + s0/s1)
     image_count: Optional[int] = None      # MCUboot's UPDATEABLE_IMAGE_NUMBER
     image_size: Optional[int] = None       # the signed application image of a build directory, bytes
+    layout: str = ""                       # where the layout comes from: "build", "pm_static", "pm_dynamic",
+                                           # "dts", "board" (the SDK's own pm_static for the board: not known)
 
     def part(self, name: str) -> Optional[PartFact]:
         for p in self.partitions:
@@ -169,7 +172,7 @@ def key_digest(path_text: Optional[str], roots: list) -> Optional[str]:
     """A short sha256 of the key file when it is a regular file inside one of the project roots."""
     if not path_text:
         return None
-    text = path_text.strip().strip('"')
+    text = path_text.strip().strip('"').replace("\\$", "$")
     for var in ("${APPLICATION_CONFIG_DIR}", "${APP_DIR}", "${CMAKE_CURRENT_SOURCE_DIR}",
                 "${APPLICATION_SOURCE_DIR}", "$ENV{PWD}"):
         text = text.replace(var + "/", "").replace(var, "")
@@ -283,9 +286,12 @@ def config_facts(mcfg, acfg, roots: list) -> dict:
 def facts_of(t, evidence: str = "files") -> ReleaseFacts:
     """The facts of one board target of the model (dfulint.model.project.Target)."""
     fm = t.flash
-    parts = tuple(PartFact(p.name, p.region, p.address, p.size)
+    parts = tuple(PartFact(p.name, p.region, p.address, p.size, bool(p.static))
                   for p in sorted(fm.partitions, key=lambda p: (p.region, p.address, -p.size, p.name))
                   if not p.region.endswith("sram") and p.region != "sram_primary")
+    layout = fm.origin
+    if layout in ("pm_dynamic", "none") and t.pm_static is None and board_static_layout(t.board, t.sdk.version):
+        layout = "board"
     devices = tuple(DeviceFact(d.name, d.base, d.size, d.page_size, d.write_block) for d in fm.devices.values())
     mcu = t.images.get("mcuboot")
     mcfg = mcu.config if mcu is not None and t.mcuboot_enabled else None
@@ -301,7 +307,7 @@ def facts_of(t, evidence: str = "files") -> ReleaseFacts:
     if sb is not None and (sb.enabled("SECURE_BOOT_APPCORE") or sb.enabled("SECURE_BOOT")):
         nsib = True
     bp = t.boot_params
-    return ReleaseFacts(image_size=_signed_size(t),
+    return ReleaseFacts(image_size=_signed_size(t), layout=layout,
         board=t.board or "", key=board_key(t.board), sdk=str(t.sdk), evidence=evidence,
         partitions=parts, devices=devices, mcuboot=bool(t.mcuboot_enabled),
         mode=t.mode if t.mcuboot_enabled else None, app_mode=t.app_mode,
@@ -312,6 +318,27 @@ def facts_of(t, evidence: str = "files") -> ReleaseFacts:
         upstream_version=tuple(bp.upstream_version) if bp is not None and bp.upstream_version else None,
         nsib=nsib if t.mcuboot_enabled or nsib else None,
         **cf)
+
+
+#: Boards whose SDK ships the Partition Manager layout (a pm_static file in the board folder) that
+#: an app without its own pm_static.yml gets; dfulint does not have those files, so its dynamic
+#: placement is not what these boards build. (board name prefix, first NCS version, source)
+BOARD_STATIC_LAYOUTS = (
+    ("thingy53_nrf5340_cpuapp", (2, 7, 0), "zephyr boards/nordic/thingy53/pm_static_thingy53_nrf5340_cpuapp.yml"),
+    ("thingy91_nrf9160", (2, 7, 0), "sdk-nrf boards/nordic/thingy91/thingy91_pm_static.yml"),
+    ("thingy91_nrf9160", (1, 0, 0), "sdk-nrf boards/arm/thingy91_nrf9160/pm_static.yml"),
+    ("thingy91x_nrf5340", (2, 7, 0), "sdk-nrf boards/nordic/thingy91x/thingy91x_nrf5340_pm_static.yml"),
+    ("thingy91x_nrf9151", (2, 7, 0), "sdk-nrf boards/nordic/thingy91x/thingy91x_nrf9151_pm_static.yml"),
+)
+
+
+def board_static_layout(board: Optional[str], version) -> Optional[str]:
+    """The SDK file that fixes this board's layout, when the SDK ships one."""
+    key = board_key(board)
+    for prefix, since, src in BOARD_STATIC_LAYOUTS:
+        if key.startswith(prefix) and tuple(version or (0, 0, 0)) >= since:
+            return src
+    return None
 
 
 def _signed_size(t) -> Optional[int]:
@@ -327,6 +354,23 @@ def _signed_size(t) -> Optional[int]:
         except OSError:
             continue
     return None
+
+
+def changed_partitions(old: ReleaseFacts, new: ReleaseFacts) -> dict:
+    """Partitions whose place differs: name -> "moved", "resized", "removed" or "added"."""
+    out = {}
+    for op in old.partitions:
+        np = new.part(op.name)
+        if np is None:
+            out[op.name] = "removed"
+        elif np.address != op.address or np.device != op.device:
+            out[op.name] = "moved"
+        elif np.size != op.size:
+            out[op.name] = "resized"
+    for np in new.partitions:
+        if old.part(np.name) is None:
+            out[np.name] = "added"
+    return out
 
 
 # ------------------------------------------------------------------ MCUboot's view of the other side
@@ -409,7 +453,7 @@ def to_dict(f: ReleaseFacts) -> dict:
 
 
 _INT_FIELDS = ("max_img_sectors", "max_align", "max_image_size", "security_counter", "image_count", "image_size")
-_STR_FIELDS = ("board", "key", "sdk", "evidence", "mode", "app_mode", "signature_type", "key_file",
+_STR_FIELDS = ("board", "key", "sdk", "evidence", "layout", "mode", "app_mode", "signature_type", "key_file",
                "key_digest", "encryption_type", "enc_key_file", "downgrade_prevention", "image_version")
 
 
@@ -438,7 +482,7 @@ def from_dict(d: dict) -> Optional[ReleaseFacts]:
         if isinstance(p, dict) and isinstance(p.get("name"), str) and num(p.get("address")) is not None \
                 and num(p.get("size")) is not None:
             parts.append(PartFact(p["name"][:100], str(p.get("device") or "flash_primary")[:100],
-                                  p["address"], p["size"]))
+                                  p["address"], p["size"], p.get("static") is not False))
     for x in d.get("devices") or []:
         if isinstance(x, dict) and isinstance(x.get("name"), str) and all(
                 num(x.get(k)) is not None for k in ("base", "size", "page_size", "write_block")):
@@ -448,6 +492,7 @@ def from_dict(d: dict) -> Optional[ReleaseFacts]:
     kw["key"] = kw["key"] or board_key(kw["board"])
     kw["sdk"] = kw["sdk"] or ""
     kw["evidence"] = "snapshot"
+    kw["layout"] = kw["layout"] or ""
     return ReleaseFacts(**kw)
 
 
@@ -517,7 +562,7 @@ def facts_from_build(build: Path) -> tuple[list[ReleaseFacts], list[str]]:
         ver = tuple(int(x) for x in re.findall(r"\d+", vt)[:3]) if vt else None
         ver = ver if ver and len(ver) == 3 else None
     f = ReleaseFacts(board=board or "", key=board_key(board), sdk=".".join(map(str, ver)) if ver else "",
-                     evidence="build", partitions=tuple(parts), devices=tuple(devs),
+                     evidence="build", layout="build", partitions=tuple(parts), devices=tuple(devs),
                      mcuboot=mcfg is not None, mode=mode, app_mode=app_mode,
                      max_img_sectors=mcfg.int("BOOT_MAX_IMG_SECTORS") if mcfg is not None else None,
                      max_align=mcfg.int("BOOT_MAX_ALIGN") if mcfg is not None else None,

@@ -327,6 +327,7 @@ def view(result) -> dict:
                 "notes": d.get("notes", []),
                 "pm_errors": d.get("pm_errors", []),
                 "mcuboot": _mcuboot(mb, t),
+                "release": _release_view(t),
             })
     total = _counts(result.findings)
     return {
@@ -340,6 +341,14 @@ def view(result) -> dict:
         "roles": {k: {"fill": v[0], "ink": v[1], "label": v[2]} for k, v in ROLE_STYLE.items()},
         "baseline": str(result.baseline_path) if result.baseline_path else "",
     }
+
+
+def _release_view(t):
+    """`check --against`: the release's flash map above the tree's (report/release_view.py)."""
+    if getattr(t, "against", None) is None:
+        return None
+    from dfulint.report import release_view
+    return release_view.view(t)
 
 
 def _mcuboot(mb: Optional[dict], t) -> dict:

@@ -71,6 +71,7 @@ def render(result) -> str:
         "version": SCHEMA_VERSION,
         "tool": {"name": "dfulint", "version": __version__},
         "verdicts": verdicts(result),
+        "against": getattr(result, "against", None),      # check --against: the release compared with
         "findings": [finding_dict(f, names(f)) for f in result.findings],
         "suppressed": [suppressed_dict(s, names(s.finding)) for s in getattr(result, "suppressed", [])],
         "summary": {
