@@ -523,7 +523,8 @@ def version_downgrade(t):
 # ------------------------------------------------------------------ DFU808
 
 @rule("DFU808", "boot-chain-changed", Severity.ERROR,
-      "MCUboot or the immutable bootloader (NSIB, b0 with s0/s1) was added or removed: an update cannot change the boot chain")
+      "MCUboot or the immutable bootloader (NSIB, b0 with s0/s1) was added or removed: an update cannot change the boot chain",
+      levels=(Severity.WARNING,))
 def boot_chain_changed(t):
     a, old, new = _pair(t)
     if old is None:
