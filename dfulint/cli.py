@@ -171,6 +171,9 @@ def _codes(values, what):
               help="Use this configuration file for every app instead of discovering one.")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--show-config", is_flag=True, help="Print each app's effective configuration and where it comes from.")
+@click.option("--show-context", is_flag=True,
+              help="Print what each app is checked as (boards, SDK, build system, with evidence and confidence) "
+                   "and every file each image reads, in build order; check nothing.")
 @click.option("--baseline", nargs=2, type=(click.Choice(["write", "use"]), click.Path(dir_okay=False, path_type=Path)),
               default=None, metavar="write|use FILE",
               help="Record the current findings in FILE, or report only findings not recorded there.")
@@ -195,7 +198,7 @@ def _codes(values, what):
 @click.option("--no-color", "no_color", is_flag=True, hidden=True)
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore, fail_on, profile, config_file, isolated,
-          show_config, baseline, against, fix, diff, add_ignore, layout, statistics, exit_zero, quiet, no_cache,
+          show_config, show_context, baseline, against, fix, diff, add_ignore, layout, statistics, exit_zero, quiet, no_cache,
           color, no_color, debug):
     """Check the apps at PATHS (default: the current directory).
 
@@ -228,6 +231,25 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
             from dfulint.report import display_path
             click.echo("\n".join(config.show(resolver.settings(r), display_path(r)) for r in roots), nl=False)
             sys.exit(EXIT_CLEAN)
+        if boards:
+            from dfulint.context.show import misspelled_boards
+            bad = misspelled_boards(boards, engine._roots(paths))
+            if bad:
+                given, close = bad[0]
+                raise click.BadParameter(f"unknown board {given!r}; did you mean {', '.join(close)}?",
+                                         param_hint="--board")
+        if show_context:
+            from dfulint.context.show import render as render_context
+
+            def ctx_app(root: Path) -> "engine.Options":
+                o = engine.options_from_settings(resolver.settings(root), build_dir, debug)
+                o.select = set()
+                return o
+            result = engine.run(paths, engine.Options(debug=debug, per_app=ctx_app, select=set()))
+            click.echo(render_context(result), nl=False)
+            for e in result.internal_errors:
+                click.echo(f"dfulint: internal error (a bug in dfulint, please report it): {e}", err=True)
+            sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
         outputs = _outputs(formats, output)
 
         def per_app(root: Path) -> "engine.Options":

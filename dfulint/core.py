@@ -92,6 +92,7 @@ class Finding:
     edits: list[Edit] = field(default_factory=list)
     headline: str = ""       # the thing and the consequence, <= ~100 characters (text output, titles)
     # filled in by the engine
+    low_confidence: bool = False   # its board is named only by a test scenario: lowered to info (context)
     name: str = ""
     app: Optional[Path] = None
     board: str = ""

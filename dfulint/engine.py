@@ -30,6 +30,8 @@ class Options:
     profile: str = "development"                           # "development" | "release" (posture rules' weight)
     per_path_ignores: list = field(default_factory=list)   # config.PathIgnore
     suppressions: bool = True                               # honour `dfulint: ignore[...]` comments
+    boards_origin: str = "--board"                          # where `boards` came from (option or config file)
+    sdk_origin: str = "--sdk-version"
     baseline: Optional[tuple[str, Path]] = None            # ("write" | "use", file)
     cancelled: Optional[Callable[[], bool]] = None         # polled between board targets (editor: newer text)
     reuse_parsed: bool = False                             # keep parses of files unchanged since the last run
@@ -47,9 +49,21 @@ class Cancelled(Exception):
 
 def options_from_settings(s, build_dir: Optional[Path] = None, debug: bool = False) -> Options:
     """The options one app is checked with, from its effective configuration (config.Settings)."""
-    return Options(select=s.select, ignore=s.ignore, severities={c: sev for c, (sev, _) in s.severity.items()},
-                   boards=s.boards, sdk_version=s.sdk_version, build_dir=build_dir, debug=debug,
-                   fail_on=s.fail_on, per_path_ignores=s.per_path, profile=s.profile)
+    o = Options(select=s.select, ignore=s.ignore, severities={c: sev for c, (sev, _) in s.severity.items()},
+                boards=s.boards, sdk_version=s.sdk_version, build_dir=build_dir, debug=debug,
+                fail_on=s.fail_on, per_path_ignores=s.per_path, profile=s.profile)
+    # where the boards and the SDK version were given: the context stage names it as their evidence
+    o.boards_origin = _origin(getattr(s, "boards_origin", None), "--board")
+    o.sdk_origin = _origin(getattr(s, "sdk_origin", None), "--sdk-version")
+    return o
+
+
+def _origin(o, default: str) -> str:
+    if o is None or getattr(o, "label", "") in ("", "default"):
+        return default
+    if getattr(o, "path", None) is not None:
+        return f"{Path(o.path).name}:{o.line}" if getattr(o, "line", 0) else Path(o.path).name
+    return o.label
 
 
 @dataclass(eq=False)
@@ -170,6 +184,20 @@ def _suppress(app: App, targets: list, findings: list[Finding], opts: Options, f
     return kept
 
 
+def _low_confidence(app: App, t, f: Finding) -> None:
+    """A board only a test-scenario file names, while the app's own files name better ones, is
+    checked at low confidence: what holds only for it is said at info, and says why."""
+    ctx = getattr(app, "context", None)
+    if ctx is None or not t.board or not ctx.low_confidence(t.board) or f.severity <= Severity.INFO:
+        return
+    b = ctx.board(t.board)
+    src = ", ".join(dict.fromkeys(e.path.name for e in b.evidence if e.path is not None)) or "a test scenario"
+    f.message += (f" [{f.severity.label} lowered to info: board {b.build_name} is named only by {src}, "
+                  "not by the app's own files; pass --board to check it fully]")
+    f.severity = Severity.INFO
+    f.low_confidence = True
+
+
 def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), release=None,
               top: Optional[Path] = None):
     """Check one app into `result`; returns (AppResult, its findings), or None when its model failed.
@@ -183,7 +211,8 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
     try:
         # every file the app's model reads comes from its repository, west workspace or folder
         with files.confined(files.project_roots(root, tops=tops)) as refused:
-            app = describe_app(root, opts.boards, opts.sdk_version, opts.build_dir, top=top)
+            app = describe_app(root, opts.boards, opts.sdk_version, opts.build_dir, top=top,
+                               boards_origin=opts.boards_origin, sdk_origin=opts.sdk_origin)
         with files.confined(files.project_roots(root, app.west_root, tops)) as refused_later:
             targets = build_targets(app)
             if release is not None:
@@ -234,6 +263,7 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
                     if t.board and t.board not in first.board.split(", "):
                         first.board = f"{first.board}, {t.board}" if first.board else t.board
                     continue
+                _low_confidence(app, t, f)
                 seen[key] = f
     findings = [f for f in seen.values() if not _path_ignored(f.code, f.span.path, opts)]
     if opts.suppressions:

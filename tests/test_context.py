@@ -131,3 +131,183 @@ def test_build_directory_cache_names_the_board_and_sdk(tmp_path):
     assert app.context.boards[0].confidence == "strong"
     assert app.sdk.version == (2, 7, 0) and app.sdk.exact
     assert app.context.sdk_evidence[0].render(root) == "build/CMakeCache.txt:2"
+
+
+# ------------------------------------------------------------------ fixtures per naming era
+
+def only_target(rel: str, **kw):
+    app = describe_app(FIX / rel, **kw)
+    targets = build_targets(app)
+    return app, targets
+
+
+def test_hwmv2_with_soc_qualifier():
+    app, (t,) = only_target("ncs27-hwmv2-soc-qualifier")
+    assert app.context.era == naming.HWMV2 and app.context.boards[0].build_name == "nrf52840dk/nrf52840"
+    assert files_read(t)["app"] == [("conf", "prj.conf"), ("conf", "boards/nrf52840dk_nrf52840.conf"),
+                                    ("dts", "boards/nrf52840dk_nrf52840.overlay")]
+    assert files_read(t)["mcuboot"] == [("conf", "sysbuild/mcuboot.conf")]
+
+
+def test_hwmv2_short_name_of_a_single_soc_board():
+    app, (t,) = only_target("ncs28-hwmv2-short-name")
+    (b,) = app.context.boards
+    assert b.build_name == "xiao_ble/nrf52840" and b.stems == ("xiao_ble_nrf52840", "xiao_ble")
+    assert files_read(t)["app"] == [("conf", "prj.conf"), ("conf", "boards/xiao_ble.conf"),
+                                    ("dts", "boards/xiao_ble.overlay")]
+
+
+def test_revision_file_after_the_board_file():
+    app, (t,) = only_target("ncs26-revision-files")
+    assert app.context.era == naming.HWMV1
+    assert files_read(t)["app"] == [("conf", "prj.conf"), ("conf", "boards/nrf9160dk_nrf9160_ns.conf"),
+                                    ("dts", "boards/nrf9160dk_nrf9160_ns.overlay"),
+                                    ("dts", "boards/nrf9160dk_nrf9160_ns_0_14_0.overlay")]
+    # MCUboot is built for the secure board of the same revision
+    assert t.images["mcuboot"].board == "nrf9160dk_nrf9160@0.14.0"
+
+
+def test_custom_board_with_revisions():
+    app, (t,) = only_target("custom-board-revisions/app")
+    (b,) = app.context.boards
+    assert b.custom and b.name == "widget" and b.confidence == "strong"
+    assert b.stems[0] == "widget_2_0_0" and "widget_nrf52840" in b.stems
+    # the default revision's file applies, the other revision's does not
+    assert files_read(t)["app"] == [("conf", "prj.conf"), ("conf", "boards/widget.conf"),
+                                    ("dts", "boards/widget_2_0_0.overlay")]
+    # the board's own revision overlay beside its DTS is part of its devicetree
+    assert [p.path.name for p in t.images["app"].dts_files][:2] == ["widget.dts", "widget_2_0_0.overlay"]
+    assert app.sdk.version == (2, 8, 0)
+
+
+def test_manifest_in_a_subfolder_fixture():
+    app, (t,) = only_target("zephyr41-manifest-in-subfolder")
+    assert (app.framework, app.sdk.version, app.build_system) == ("zephyr", (4, 1, 0), "zephyr")
+    assert app.context.sdk_evidence[0].render(app.root) == "west-manifest/west.yml:5"
+    assert files_read(t)["app"] == [("conf", "prj.conf"), ("dts", "boards/nrf52840dk_nrf52840.overlay")]
+
+
+def test_copied_sample_yaml_board_is_low_confidence():
+    app, targets = only_target("ncs25-copied-sample-yaml")
+    assert [(b.name, b.confidence) for b in app.context.boards] == [("bl653_dvk", "strong"),
+                                                                     ("nrf52840dk_nrf52840", "weak")]
+    assert app.context.low_confidence("nrf52840dk_nrf52840") and not app.context.low_confidence("bl653_dvk")
+    assert [t.board for t in targets] == ["bl653_dvk", "nrf52840dk_nrf52840"]
+    assert files_read(targets[0])["app"] == [("conf", "prj.conf"), ("dts", "boards/bl653_dvk.overlay")]
+    assert files_read(targets[1])["app"] == [("conf", "prj.conf")]
+
+
+def test_low_confidence_findings_are_info_and_say_why():
+    from dfulint.core import Finding, Severity, Span
+    from dfulint.engine import _low_confidence
+
+    app, targets = only_target("ncs25-copied-sample-yaml")
+    f = Finding("DFU201", "slots differ", Span(app.root / "prj.conf"), Severity.ERROR)
+    _low_confidence(app, targets[1], f)
+    assert f.severity == Severity.INFO and "named only by sample.yaml" in f.message and f.low_confidence
+    g = Finding("DFU201", "slots differ", Span(app.root / "prj.conf"), Severity.ERROR)
+    _low_confidence(app, targets[0], g)
+    assert g.severity == Severity.ERROR
+
+
+def test_weak_board_alone_keeps_its_severity():
+    # the seed names its board only in sample.yaml: no better board exists, so it is checked fully
+    app = describe_app(ROOT / "fixtures" / "seed_bl653_dvk")
+    assert app.context.boards[0].confidence == "weak" and not app.context.low_confidence("bl653_dvk")
+
+
+# ------------------------------------------------------------------ boards given and unknown
+
+def test_misspelled_board_is_a_usage_error_with_close_names():
+    from helpers import run_cli
+
+    res = run_cli(["check", str(FIX / "ncs19-hwmv1-board-overlay"), "--board", "nrf52840dk_nrf5284"])
+    assert res.exit_code == 2
+    assert "unknown board 'nrf52840dk_nrf5284'" in res.output and "nrf52840dk_nrf52840" in res.output
+
+
+def test_unknown_board_given_is_checked_with_a_note(tmp_path):
+    root = write_tree(tmp_path, {"CMakeLists.txt": CMAKE, "prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n"})
+    app = describe_app(root, boards=["frdm_k64f"])
+    (b,) = app.context.boards
+    assert b.confidence == "given" and not b.known and "not in dfulint's tables" in b.note
+
+
+def test_unknown_board_in_files_is_checked_with_its_soc_assumed(tmp_path):
+    root = write_tree(tmp_path, {"CMakeLists.txt": CMAKE, "prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
+                                 "boards/acme_tracker_nrf52840.overlay": "/ { };\n"})
+    app = describe_app(root)
+    (b,) = app.context.boards
+    assert b.name == "acme_tracker_nrf52840" and not b.known and "SoC nrf52840 assumed" in b.note
+    (t,) = build_targets(app)
+    assert t.soc is not None and t.soc.name == "nrf52840"
+    assert files_read(t)["app"] == [("conf", "prj.conf"), ("dts", "boards/acme_tracker_nrf52840.overlay")]
+
+
+def test_suffix_variants_of_known_boards_are_no_boards(tmp_path):
+    root = write_tree(tmp_path, {"CMakeLists.txt": CMAKE, "prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
+                                 "boards/nrf52840dk_nrf52840.overlay": "/ { };\n",
+                                 "boards/nrf52840dk_nrf52840_release.overlay": "/ { };\n"})
+    assert describe_app(root).boards == ["nrf52840dk_nrf52840"]
+
+
+def test_no_board_is_said_once_with_how_to_pass_one(tmp_path):
+    root = write_tree(tmp_path, {"CMakeLists.txt": CMAKE, "prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n"})
+    app = describe_app(root)
+    assert app.boards == [] and any("--board" in n for n in app.context.notes)
+    assert "no board (pass --board NAME" in app.context.summary(None)
+
+
+def test_dts_includes_are_no_custom_boards(tmp_path):
+    root = write_tree(tmp_path, {"CMakeLists.txt": CMAKE, "prj.conf": "",
+                                 "boards/arm/kit/kit_nrf5340_cpuapp.dts": "/dts-v1/;\n/ { };\n",
+                                 "boards/arm/kit/nrf5340_cpuapp_common.dts": "/ { chosen { }; };\n",
+                                 "boards/arm/kit/kit-pinctrl.dtsi": "&pinctrl { };\n"})
+    assert describe_app(root).boards == ["kit_nrf5340_cpuapp"]
+
+
+def test_show_context_prints_every_file_in_build_order():
+    from helpers import run_cli
+
+    res = run_cli(["check", "--show-context", str(FIX / "ncs26-revision-files")])
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "sdk        NCS 2.6.1  [strong]  west.yml:9 (sdk-nrf v2.6.1)" in out
+    assert "file names looked for: nrf9160dk_nrf9160_ns_0_14_0, nrf9160dk_nrf9160_ns" in out
+    order = [out.index(x) for x in ("1. prj.conf", "2. boards/nrf9160dk_nrf9160_ns.conf",
+                                    "3. boards/nrf9160dk_nrf9160_ns.overlay",
+                                    "4. boards/nrf9160dk_nrf9160_ns_0_14_0.overlay")]
+    assert order == sorted(order)
+
+
+def test_json_and_sarif_carry_the_context():
+    import json
+
+    from helpers import run_cli
+
+    res = run_cli(["check", str(FIX / "ncs19-hwmv1-board-overlay"), "--format", "json"])
+    (a,) = json.loads(res.output)["summary"]["apps"]
+    ctx = a["context"]
+    assert ctx["sdk"]["version"] == "1.9.99" and ctx["sdk"]["confidence"] == "strong"
+    assert ctx["sdk"]["evidence"][0] == {"path": "west.yml", "line": 9, "text": "sdk-nrf v1.9.99-dev1"}
+    assert ctx["boards"][0]["build_name"] == "bl653_dvk" and ctx["naming_era"] == "hwmv1"
+    assert a["headers"]["bl653_dvk"].startswith("board bl653_dvk (boards/bl653_dvk.overlay)")
+    res = run_cli(["check", str(FIX / "ncs19-hwmv1-board-overlay"), "--format", "sarif"])
+    props = json.loads(res.output)["runs"][0]["properties"]["dfulint/context"]
+    assert props[0]["boards"][0]["evidence"][0]["path"] == "boards/bl653_dvk.overlay"
+
+
+def test_version_dependent_rename_is_said_on_condition(tmp_path):
+    import json
+
+    from helpers import run_cli
+
+    root = write_tree(tmp_path, {"CMakeLists.txt": CMAKE, "prj.conf": "CONFIG_MCUMGR=y\nCONFIG_MCUMGR_SMP_BT=y\n",
+                                 "child_image/mcuboot.conf": ""})
+    res = run_cli(["check", str(root), "--board", "nrf52840dk_nrf52840", "--select", "DFU408", "--format", "json"])
+    (f,) = json.loads(res.output)["findings"]
+    assert f["severity"] == "info" and "if this app is built with NCS 2.4 or later" in f["message"]
+    assert "CONFIG_MCUMGR_TRANSPORT_BT" in f["fix"]
+    res = run_cli(["check", str(root), "--board", "nrf52840dk_nrf52840", "--select", "DFU408", "--format", "json",
+                   "--sdk-version", "2.3.0"])
+    assert json.loads(res.output)["findings"] == []

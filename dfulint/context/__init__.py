@@ -30,12 +30,15 @@ class Evidence(NamedTuple):
     def render(self, root: Optional[Path] = None) -> str:
         if self.path is None:
             return self.text
-        where = str(self.path)
+        where = None
         if root is not None:
             try:
                 where = str(self.path.relative_to(root))
             except ValueError:
                 pass
+        if where is None:
+            from dfulint.report import display_path
+            where = display_path(self.path)
         return f"{where}:{self.line}" if self.line > 1 else where
 
 
@@ -130,7 +133,8 @@ class AppContext(NamedTuple):
     def to_dict(self) -> dict:
         """Structured fields for JSON and SARIF."""
         def ev(e: Evidence) -> dict:
-            return {"path": e.render(self.root) if e.path is not None else None,
+            where = e.render(self.root).rsplit(":", 1)[0] if e.line > 1 else e.render(self.root)
+            return {"path": where if e.path is not None else None,
                     "line": e.line if e.path is not None else None, "text": e.text}
         return {
             "sdk": {"framework": self.framework, "version": ".".join(map(str, self.sdk.version)),

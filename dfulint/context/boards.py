@@ -41,14 +41,22 @@ class Candidate(NamedTuple):
 
 def _board_yml(d: Path) -> tuple[Optional[str], list[str], str, Optional[Path]]:
     """(board name, SoC names, default revision, file) of a HWMv2 board.yml in `d`."""
+    from dfulint.sources.pm import load_yaml
+
     p = d / "board.yml"
     text = read_text(p).text if p.is_file() else None
     if not text:
         return None, [], "", None
-    name = re.search(r"^\s+name:\s*[\"']?([A-Za-z0-9_]+)", text, re.M)
-    socs = re.findall(r"^\s*-\s*name:\s*[\"']?([A-Za-z0-9_]+)", text, re.M)
-    rev = re.search(r"^\s+default:\s*[\"']?([A-Za-z0-9._-]+)", text, re.M)
-    return (name.group(1) if name else None), socs, (rev.group(1) if rev else ""), p
+    data = load_yaml(text)
+    board = data.get("board") if isinstance(data, dict) else None
+    if not isinstance(board, dict):
+        boards = data.get("boards") if isinstance(data, dict) else None
+        board = boards[0] if isinstance(boards, list) and boards and isinstance(boards[0], dict) else {}
+    name = board.get("name")
+    socs = [str(x.get("name")) for x in board.get("socs") or [] if isinstance(x, dict) and x.get("name")]
+    rev = board.get("revision") if isinstance(board.get("revision"), dict) else {}
+    default = rev.get("default")
+    return (str(name) if name else None), socs, (str(default) if default is not None else ""), p
 
 
 def _revision_cmake(d: Path) -> tuple[str, Optional[Path]]:

@@ -94,9 +94,53 @@ def _ancestor_manifests(root: Path) -> Iterable[Path]:
         d = d.parent
 
 
-def _repo_manifests(top: Path, skip: set) -> list[Path]:
-    """west.yml files anywhere below the repository root (bounded walk; build folders, hidden folders
-    and the west workspace's own checkouts are not entered)."""
+def _other_app(d: Path, root: Path) -> bool:
+    """`d` is another app's folder (not the app's own folder or one above it): its manifest is
+    that app's, not this one's."""
+    if d == root or d in root.parents:
+        return False
+    from dfulint.workspace import _is_app_dir
+    try:
+        names = {p.name for p in d.iterdir()}
+    except OSError:
+        return False
+    return _is_app_dir(d, names)
+
+
+_MANIFEST_ONLY = re.compile(r"^(west\.ya?ml|README.*|LICENSE.*|.*\.md|\.gitignore|submanifests)$", re.I)
+
+
+def _manifest_folders(root: Path, top: Path, skip: set) -> list[Path]:
+    """Manifests in a manifest-only folder beside the app or beside a folder above it, up to the
+    repository's top (`west-manifest/west.yml`, `manifest/west.yml`), nearest first. A folder that
+    holds anything else (another app, boards) is another project's, not this app's."""
+    out: list[Path] = []
+    d = root
+    for _ in range(8):
+        try:
+            subs = sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith("."))[:200]
+        except OSError:
+            subs = []
+        for sub in subs:
+            try:
+                names = [p.name for p in sub.iterdir()]
+            except OSError:
+                continue
+            if not any(n in ("west.yml", "west.yaml") for n in names) or \
+                    not all(_MANIFEST_ONLY.match(n) for n in names):
+                continue
+            for n in ("west.yml", "west.yaml"):
+                if (sub / n).is_file() and sub / n not in skip:
+                    out.append(sub / n)
+        if d == top or d.parent == d:
+            break
+        d = d.parent
+    return out
+
+
+def _repo_manifests(top: Path, skip: set, root: Optional[Path] = None) -> list[Path]:
+    """west.yml files anywhere below the repository root (bounded walk; build folders, hidden folders,
+    the west workspace's own checkouts and other apps' folders are not entered)."""
     from dfulint import files as flayer
 
     out: list[Path] = []
@@ -107,7 +151,10 @@ def _repo_manifests(top: Path, skip: set) -> list[Path]:
             break
         d = Path(d)
         dirnames[:] = [n for n in dirnames if not n.startswith((".", "build")) and
-                       n not in ("node_modules", "src", "include", "__pycache__")]
+                       n not in ("node_modules", "src", "include", "__pycache__") and
+                       not (root is not None and _other_app(d / n, root))]
+        if root is not None and d != top and _other_app(d, root):
+            continue
         for name in ("west.yml", "west.yaml"):
             if name in filenames and d / name not in skip:
                 out.append(d / name)
@@ -334,7 +381,7 @@ def decide(root: Path, files: list, names: set, sdk_option: Optional[str], has_s
         # the whole repository is searched only when its top is known: a `.git` folder, or the
         # folder of the project being checked; never the machine above an unpacked app
         top = git_root(root) or top or root
-        for wm in above + _repo_manifests(top, set(above)):
+        for wm in above + _manifest_folders(root, top, set(above)):
             m = read_manifest(wm)
             if m.framework:
                 framework = framework or m.framework

@@ -864,6 +864,13 @@ def build_target(app: App, board: Optional[str]) -> Target:
 
     has_mcuboot_files = any(app.root.glob("child_image/mcuboot*")) or any(app.root.glob("sysbuild/mcuboot*"))
     mcu_board = _secure_board(board)
+    if mcu_board and app.context is not None and app.context.era == "hwmv1":
+        # MCUboot is built for the same board, named as this SDK era names it
+        from dfulint.context import naming
+        mb = knowledge.board(mcu_board)
+        v1 = naming.hwmv1_name(mb) if mb is not None else None
+        if v1:
+            mcu_board = f"{v1}@{mb.revision}" if "@" in mcu_board and mb.revision else v1
     mcu_stems = _era_stems(app, mcu_board)
     mcu = img_mod.mcuboot_layers(app.root, mcu_stems, app.build_system, app.sysbuild_path)
     mcu.board = mcu_board
