@@ -1,23 +1,32 @@
-"""dfulint's own on-disk cache of data that is slow to build and changes rarely: parsed knowledge
-tables, generated Kconfig trees, and the Kconfig symbols a west workspace (the SDK) defines.
+"""dfulint's own on-disk cache of data that is slow to build and changes rarely: the Kconfig symbols
+a west workspace (the SDK) defines, and knowledge tables when they are read from their YAML.
 
-Nothing read from a checked app is stored here. Every key includes a checksum of the files the
-entry is built from (dfulint's own, or the state of the workspace's repositories), so an entry
-goes stale only when those change. Entries are pickles written and read by this module alone. A
-file that is not the user's own, or that others may write to, is never loaded; a missing, stale
-or broken entry is rebuilt.
+Nothing read from a checked app is stored here. Every key includes a checksum of what the entry is
+built from, so an entry goes stale only when that changes.
+
+Safety: an entry is plain JSON data, read with `json.loads`, which cannot run code whatever the
+file holds (no pickle, no YAML tags, no imports by name). Tuples, sets, bytes and dicts with
+non-string keys are written as tagged JSON objects; a record type (a NamedTuple) is rebuilt only
+when the caller names it in `records`. An entry is read only when it is a regular file owned by
+the user and not writable by others, through a non-blocking, no-follow open, bounded in size; it
+is written to a new file created with O_EXCL|O_NOFOLLOW (mode 0600) in a folder that is not a
+symlink and is the user's own, then renamed into place. Whatever is wrong with an entry (foreign,
+planted, truncated, stale, not JSON), it is rebuilt, never fatal.
 """
 from __future__ import annotations
 
-import io
+import json
 import os
-import pickle
+import stat
 import sys
 import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-_MAX_ENTRIES = 1000          # per kind; a parsed Kconfig tree is about 60 KB
+_MAX_ENTRIES = 1000          # per kind
+_MAX_ENTRY_BYTES = 64 * 1024 * 1024
+_SUFFIX = ".json"
+_FORMAT = 1
 
 
 def cache_dir() -> Optional[Path]:
@@ -48,92 +57,189 @@ def key_of(*parts: Any) -> str:
     return f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}"
 
 
-class _Pickler(pickle.Pickler):
-    """A pickler that writes references (persistent ids) for the objects `ref_of` names."""
+# ------------------------------------------------------------------ plain-data encoding
 
-    def __init__(self, file: Any, ref_of: Callable[[Any], Any]) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._ref_of = ref_of
-
-    def persistent_id(self, obj: Any) -> Any:
-        return self._ref_of(obj)
+class _NotPlain(Exception):
+    """The object holds something that is not plain data: it is not cached."""
 
 
-class _Unpickler(pickle.Unpickler):
-    """An unpickler that resolves those references with `refs`."""
+def _encode(obj: Any) -> Any:
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, float):
+        return obj
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return {"$rec": type(obj).__name__, "v": [_encode(x) for x in obj]}
+    if isinstance(obj, list):
+        return [_encode(x) for x in obj]
+    if isinstance(obj, tuple):
+        return {"$tuple": [_encode(x) for x in obj]}
+    if isinstance(obj, frozenset):
+        return {"$frozenset": [_encode(x) for x in _sorted(obj)]}
+    if isinstance(obj, set):
+        return {"$set": [_encode(x) for x in _sorted(obj)]}
+    if isinstance(obj, bytes):
+        return {"$bytes": obj.hex()}
+    if isinstance(obj, dict):
+        if all(isinstance(k, str) and not k.startswith("$") for k in obj):
+            return {k: _encode(v) for k, v in obj.items()}
+        return {"$dict": [[_encode(k), _encode(v)] for k, v in obj.items()]}
+    raise _NotPlain(type(obj).__name__)
 
-    def __init__(self, file: Any, refs: Callable[[Any], Any]) -> None:
-        super().__init__(file)
-        self._refs = refs
 
-    def persistent_load(self, ref: Any) -> Any:
-        return self._refs(ref)
-
-
-def _trusted(path: Path) -> bool:
+def _sorted(items: Iterable[Any]) -> list:
     try:
-        st = path.stat()
-    except OSError:
-        return False
+        return sorted(items)
+    except TypeError:
+        return list(items)
+
+
+def _decode(obj: Any, records: dict) -> Any:
+    if isinstance(obj, list):
+        return [_decode(x, records) for x in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if len(obj) == 1:
+        (tag, v), = obj.items()
+        if tag == "$tuple":
+            return tuple(_decode(x, records) for x in v)
+        if tag == "$set":
+            return {_decode(x, records) for x in v}
+        if tag == "$frozenset":
+            return frozenset(_decode(x, records) for x in v)
+        if tag == "$bytes":
+            return bytes.fromhex(v)
+        if tag == "$dict":
+            return {_decode(k, records): _decode(x, records) for k, x in v}
+    if len(obj) == 2 and "$rec" in obj and "v" in obj:
+        cls = records.get(obj["$rec"])
+        if cls is None:
+            raise _NotPlain(f"record type {obj['$rec']!r} not expected here")
+        return cls(*[_decode(x, records) for x in obj["v"]])
+    if any(k.startswith("$") for k in obj):
+        raise _NotPlain("unknown tag")
+    return {k: _decode(x, records) for k, x in obj.items()}
+
+
+def dumps(obj: Any) -> bytes:
+    """`obj` as the cache writes it (plain JSON); _NotPlain for anything else."""
+    return json.dumps({"format": _FORMAT, "data": _encode(obj)}, separators=(",", ":"),
+                      allow_nan=True).encode("utf-8")
+
+
+def loads(data: bytes, records: Iterable[type] = ()) -> Any:
+    """The object `dumps` wrote; an exception for anything else (never runs code)."""
+    doc = json.loads(data.decode("utf-8"))
+    if not isinstance(doc, dict) or doc.get("format") != _FORMAT or "data" not in doc:
+        raise _NotPlain("not a dfulint cache entry")
+    return _decode(doc["data"], {c.__name__: c for c in records})
+
+
+# ------------------------------------------------------------------ files
+
+def _own(st: os.stat_result) -> bool:
     if hasattr(os, "getuid"):
-        if st.st_uid != os.getuid() or st.st_mode & 0o022:
-            return False
+        return st.st_uid == os.getuid() and not st.st_mode & 0o022
     return True
 
 
-def load(kind: str, key: str, refs: Optional[Callable[[Any], Any]] = None) -> Any:
-    """The cached object, or None. `refs` resolves the references store() wrote with `ref_of`."""
-    d = cache_dir()
-    if d is None:
-        return None
-    path = d / kind / f"{key}.pickle"
-    if not _trusted(path):
-        return None
+def _folder_ok(folder: Path) -> bool:
+    """The entry folder is a real folder (not a symlink) of the user's own that others cannot write."""
     try:
-        with open(path, "rb") as f:
-            obj = (_Unpickler(f, refs) if refs is not None else pickle.Unpickler(f)).load()
-    except Exception:  # a truncated or foreign entry, or a stale reference, is rebuilt, never fatal
-        return None
-    try:
-        os.utime(path)      # pruning drops the entries used least recently, not the oldest
+        st = os.lstat(folder)
     except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and _own(st)
+
+
+def _read_entry(path: Path) -> Optional[bytes]:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or not _own(st) or st.st_size > _MAX_ENTRY_BYTES:
+            return None
+        chunks, total = [], 0
+        while True:
+            b = os.read(fd, 1 << 20)
+            if not b:
+                break
+            total += len(b)
+            if total > _MAX_ENTRY_BYTES:
+                return None
+            chunks.append(b)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def load(kind: str, key: str, records: Iterable[type] = ()) -> Any:
+    """The cached object, or None (no entry, or one that is not the user's own plain data)."""
+    d = cache_dir()
+    if d is None or not _folder_ok(d / kind):
+        return None
+    path = d / kind / f"{key}{_SUFFIX}"
+    data = _read_entry(path)
+    if data is None:
+        return None
+    try:
+        obj = loads(data, records)
+    except Exception:  # not JSON, not ours, too deep, a record we do not expect: rebuilt
+        return None
+    try:
+        os.utime(path, follow_symlinks=False)    # pruning drops the entries used least recently
+    except (OSError, NotImplementedError):
         pass
     return obj
 
 
-def store(kind: str, key: str, obj: Any, ref_of: Optional[Callable[[Any], Any]] = None) -> None:
-    """Keep `obj`. `ref_of(x)` may name an object that is stored elsewhere (None: store it here)."""
+def store(kind: str, key: str, obj: Any) -> None:
+    """Keep `obj` (plain data and NamedTuples of it; anything else is not kept)."""
     d = cache_dir()
     if d is None:
         return
+    try:
+        data = dumps(obj)
+    except (_NotPlain, ValueError, TypeError, RecursionError):
+        return
     folder = d / kind
     try:
-        if ref_of is None:
-            data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-        else:
-            buf = io.BytesIO()
-            _Pickler(buf, ref_of).dump(obj)
-            data = buf.getvalue()
-    except Exception:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return
+    if not _folder_ok(folder):
+        return
+    tmp = folder / f".{key}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_BINARY", 0), 0o600)
+    except OSError:
         return
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = folder / f".{key}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(tmp, folder / f"{key}.pickle")
+        os.replace(tmp, folder / f"{key}{_SUFFIX}")
         _prune(folder)
     except OSError:
-        pass
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def _prune(folder: Path) -> None:
     try:
-        entries = [e for e in os.scandir(folder) if e.name.endswith(".pickle")]
+        entries = [e for e in os.scandir(folder) if e.name.endswith(_SUFFIX)]
         if len(entries) <= _MAX_ENTRIES:
             return
-        entries.sort(key=lambda e: e.stat().st_mtime)      # last written or read
+        entries.sort(key=lambda e: e.stat(follow_symlinks=False).st_mtime)      # last written or read
         for e in entries[: len(entries) - _MAX_ENTRIES // 2]:
             os.unlink(e.path)
     except OSError:
@@ -141,11 +247,13 @@ def _prune(folder: Path) -> None:
 
 
 def cached(kind: str, key: str, build: Callable[[], Any], valid: Callable[[Any], bool] = lambda obj: True,
-           refs: Optional[Callable[[Any], Any]] = None, ref_of: Optional[Callable[[Any], Any]] = None) -> Any:
-    """The entry `key`, when there is one and `valid` accepts it; else build(), kept under `key`."""
-    obj = load(kind, key, refs)
+           records: Iterable[type] = ()) -> Any:
+    """The entry `key`, when there is one and `valid` accepts it; else build(), kept under `key`.
+    `records`: the NamedTuple types an entry may hold (nothing else is ever constructed)."""
+    records = tuple(records)
+    obj = load(kind, key, records)
     if obj is None or not valid(obj):
         obj = build()
         if obj is not None:
-            store(kind, key, obj, ref_of)
+            store(kind, key, obj)
     return obj

@@ -253,7 +253,7 @@ def workspace_symbols(west_root: Path) -> WorkspaceSymbols:
     roots = _scan_roots(west_root)
     return cache.cached("west-kconfig", _cache_key(west_root, roots),
                         lambda: _walk_kconfig(roots, west_root / MCUBOOT_APP),
-                        lambda ws: isinstance(ws, WorkspaceSymbols))
+                        lambda ws: isinstance(ws, WorkspaceSymbols), records=(WorkspaceSymbols, Symbols))
 
 
 def app_symbols(app_root: Path, kconfig_files: Iterable[Path], max_files: int = 200) -> Symbols:

@@ -54,7 +54,7 @@ def _evaluate():
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
 def test_an_entry_others_can_write_is_not_loaded(cdir, monkeypatch):
     cache.store("probe", "k", {"x": 1})
-    path = cdir / "probe" / "k.pickle"
+    path = cdir / "probe" / "k.json"
     assert cache.load("probe", "k") == {"x": 1}
     os.chmod(path, 0o666)
     assert cache.load("probe", "k") is None
@@ -88,16 +88,16 @@ def test_the_cache_keeps_a_bounded_number_of_entries(cdir, monkeypatch):
     monkeypatch.setattr(cache, "_MAX_ENTRIES", 10)
     for i in range(10):
         cache.store("probe", f"k{i}", i)
-        os.utime(cdir / "probe" / f"k{i}.pickle", (1000 + i, 1000 + i))   # k0 is the oldest
+        os.utime(cdir / "probe" / f"k{i}.json", (1000 + i, 1000 + i))   # k0 is the oldest
     assert cache.load("probe", "k0") == 0                                  # ... but just used
     time.sleep(0.01)
     cache.store("probe", "k10", 10)                                        # one too many: prune
-    kept = {p.stem for p in (cdir / "probe").glob("*.pickle")}
+    kept = {p.stem for p in (cdir / "probe").glob("*.json")}
     assert len(kept) <= 10
     assert {"k0", "k10", "k9"} <= kept and "k1" not in kept               # least recently used went first
     for i in range(11, 40):
         cache.store("probe", f"k{i}", i)
-    assert len(list((cdir / "probe").glob("*.pickle"))) <= 10
+    assert len(list((cdir / "probe").glob("*.json"))) <= 10
 
 
 def test_an_unusable_cache_folder_costs_speed_not_correctness(tmp_path, monkeypatch):

@@ -125,12 +125,12 @@ def test_symbol_scan_cached_on_disk(tmp_path):
     ws = tmp_path / "ws"
     shutil.copytree(GOOD_WS, ws)
     first = west.workspace_symbols(ws)
-    cached = list((tmp_path / "cache" / "west-kconfig").glob("*.pickle"))
+    cached = list((tmp_path / "cache" / "west-kconfig").glob("*.json"))
     assert len(cached) == 1
     west.workspace_symbols.cache_clear()
     assert west.workspace_symbols(ws) == first
     # a broken cache file is ignored
-    cached[0].write_text("not a pickle")
+    cached[0].write_text("not JSON")
     west.workspace_symbols.cache_clear()
     assert west.workspace_symbols(ws).rest.names == first.rest.names
 
