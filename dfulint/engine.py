@@ -286,7 +286,7 @@ def _note_refusals(targets: list, refused: list) -> None:
         for path, why in refused:
             if (path, why.kind) not in have:
                 have.add((path, why.kind))
-                t.problems.append(Problem(why.kind, Span(Path(path), 1, 1), why.message, why.fix))
+                t.problems.append(Problem(why.kind, Span(Path(path), why.line, 1), why.message, why.fix))
 
 
 def app_root_of(path: Path) -> Optional[Path]:

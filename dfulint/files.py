@@ -40,9 +40,10 @@ NOTED = ("outside-project", "not-regular", "too-large")     # refusals a run rep
 
 class Refusal(NamedTuple):
     """Why a file is not read: `kind` selects the rule, `message` and `fix` are shown."""
-    kind: str       # "outside-project", "not-regular", "too-large", "unreadable"
+    kind: str       # "outside-project", "not-regular", "too-large", "unreadable" ("structure" from a reader)
     message: str
     fix: str
+    line: int = 1
 
 
 def _abs(path) -> str:
@@ -125,9 +126,9 @@ def confined(roots):
 
 
 def note(path, refusal: Refusal) -> None:
-    """Record a refusal for the confinement in force (see confined)."""
+    """Record a refusal (or a reader's problem without another place) for the confinement in force."""
     log = _LOG.get()
-    if log is not None and refusal.kind in NOTED and all(p != path or r.kind != refusal.kind for p, r in log):
+    if log is not None and all(p != path or r.kind != refusal.kind for p, r in log):
         log.append((path, refusal))
 
 

@@ -144,7 +144,7 @@ def _scenarios(root: Path) -> list:
         text = read_text(p).text
         if not text or "extra_" not in text:
             continue
-        data = load_yaml(text)
+        data = load_yaml(text, p)
         if not isinstance(data, dict):
             continue
         common = data.get("common") if isinstance(data.get("common"), dict) else {}

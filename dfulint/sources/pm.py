@@ -109,16 +109,69 @@ def compose_yaml(text: str) -> Optional[yaml.Node]:
     return yaml.compose(text, Loader=_loader(text))
 
 
-def load_yaml(text: str) -> Any:
-    """yaml.safe_load with the same protection (aliases become shared objects, never copies).
-    Returns None for text that does not load. Loaded once per run for the same text (a
-    sample.yaml is read for its boards and again for its scenarios); callers only read the result."""
+# values a YAML file may describe once its aliases are expanded: a consumer walking or printing the
+# data (str() of a sample.yaml list) visits every expanded value, so a "billion laughs" file of a
+# few hundred bytes would take gigabytes
+YAML_VALUE_BUDGET = 100_000
+
+
+def expanded_size(node: Any, budget: int = YAML_VALUE_BUDGET) -> int:
+    """How many values `node` stands for with every alias expanded, counted up to `budget` + 1
+    (iteratively; a recursive alias counts as over budget)."""
+    stack = [node]
+    n = 0
+    while stack:
+        cur = stack.pop()
+        n += 1
+        if n > budget:
+            return n
+        v = getattr(cur, "value", None)
+        if isinstance(cur, yaml.SequenceNode):
+            stack.extend(v)
+        elif isinstance(cur, yaml.MappingNode):
+            for k, x in v:
+                stack.append(k)
+                stack.append(x)
+    return n
+
+
+def _first_alias_line(text: str) -> int:
+    m = re.search(r"(?m)(^|[\s\[{,:-])\*[^\s,\]}]", text)
+    return text.count("\n", 0, m.start()) + 1 if m else 1
+
+
+def load_yaml(text: str, path: Optional[Path] = None) -> Any:
+    """yaml.safe_load with the same protection, and an alias budget: text whose aliases expand to
+    more than YAML_VALUE_BUDGET values loads as None (and, with `path`, is reported as a problem
+    of that file). Returns None for text that does not load. Loaded once per run for the same text
+    (a sample.yaml is read for its boards and again for its scenarios); callers only read the result."""
     def load() -> Any:
         try:
-            return yaml.load(text, Loader=_loader(text))
-        except (yaml.YAMLError, RecursionError, ValueError, TypeError):
+            loader = _loader(text)(text)
+            try:
+                node = loader.get_single_node()
+                if node is None:
+                    return None
+                if "*" in text and expanded_size(node) > YAML_VALUE_BUDGET:
+                    return _TOO_BIG
+                return loader.construct_document(node)
+            finally:
+                loader.dispose()
+        except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError):
             return None
-    return parsed_once("yaml", (text,), load)
+    data = parsed_once("yaml", (text,), load)
+    if data is _TOO_BIG:
+        if path is not None:
+            from dfulint import files
+            files.note(path, files.Refusal(
+                "structure", f"YAML aliases (`*name`) here expand to more than {YAML_VALUE_BUDGET} values; "
+                "dfulint does not read a file this large once expanded (an alias bomb?)",
+                "write the values out instead of nesting aliases of aliases", _first_alias_line(text)))
+        return None
+    return data
+
+
+_TOO_BIG = object()
 
 INT_KEYS = ("address", "end_address", "size")
 KNOWN_KEYS = {"address", "end_address", "size", "region", "device", "span", "orig_span",
