@@ -9,6 +9,7 @@ A configuration file that cannot be read or holds a wrong key or value is a usag
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -85,11 +86,14 @@ class PathIgnore(NamedTuple):
             rel = path.resolve().relative_to(self.base.resolve()).as_posix()
         except (ValueError, OSError):
             return False
-        rx = _glob_regex(self.pattern)
-        if rx.fullmatch(rel):
-            return True
-        # a pattern without a slash also matches a file name anywhere below the folder
-        return "/" not in self.pattern.strip("/") and rx.fullmatch(rel.rsplit("/", 1)[-1]) is not None
+        from dfulint import glob
+        try:
+            if glob.match(self.pattern, rel):
+                return True
+            # a pattern without a slash also matches a file name anywhere below the folder
+            return "/" not in self.pattern.strip("/") and glob.match(self.pattern, rel.rsplit("/", 1)[-1])
+        except glob.GlobError:          # refused when the configuration was read
+            return False
 
 
 @dataclass(eq=False)
@@ -126,54 +130,6 @@ class Overrides:
 
 
 # ------------------------------------------------------------------ globs
-
-_GLOB_CACHE: dict[str, re.Pattern] = {}
-
-
-def _glob_regex(pattern: str) -> re.Pattern:
-    """A gitignore-like glob as a regex: `**` crosses folders, `*` and `?` do not."""
-    rx = _GLOB_CACHE.get(pattern)
-    if rx is not None:
-        return rx
-    p = pattern.strip()
-    while p.startswith("./"):
-        p = p[2:]
-    p = p.lstrip("/")
-    out, i = [], 0
-    while i < len(p):
-        c = p[i]
-        if p.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif p.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            j = p.find("]", i + 1)
-            if j == -1:
-                out.append(re.escape(c))
-                i += 1
-            else:
-                body = p[i + 1:j]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = j + 1
-        else:
-            out.append(re.escape(c))
-            i += 1
-    if p.endswith("/"):
-        out.append(".*")
-    rx = re.compile("".join(out))
-    _GLOB_CACHE[pattern] = rx
-    return rx
-
 
 # ------------------------------------------------------------------ reading one file
 
@@ -249,13 +205,13 @@ def _split_dotted(text: str) -> list:
 
 def _read(path: Path) -> Optional[_Raw]:
     """The dfulint table of a config file; None for a pyproject.toml without [tool.dfulint]."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"configuration file is {size} bytes, more than dfulint reads", path)
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read configuration file: {exc.strerror or exc}", path) from None
+    from dfulint import files
+    data, why = files.read_bytes(path, MAX_CONFIG_BYTES)
+    if why is not None:
+        if why.kind == "too-large":
+            raise ConfigError("configuration file is larger than dfulint reads "
+                              f"({MAX_CONFIG_BYTES} bytes)", path)
+        raise ConfigError(f"cannot read configuration file: {why.message}", path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -348,7 +304,13 @@ def _apply(raw: _Raw, s: Settings) -> None:
             raise ConfigError("`per-path-ignores` must be a table of \"glob\" = [rules]", raw.path,
                               raw.where("per-path-ignores"))
         mine = []
+        from dfulint import glob
         for pattern, codes in ppi.items():
+            try:
+                glob.compile_glob(pattern)
+            except glob.GlobError as exc:
+                raise ConfigError(f"`per-path-ignores`: {pattern!r} is not a usable glob: {exc}", raw.path,
+                                  raw.where("per-path-ignores", pattern)) from None
             mine.append(PathIgnore(raw.path.parent, pattern,
                                    frozenset(_codes(raw, "per-path-ignores", codes, pattern)),
                                    origin("per-path-ignores", pattern)))
@@ -393,10 +355,23 @@ def load(path: Path, _chain: tuple = ()) -> Settings:
     if ext is not None:
         if not isinstance(ext, str) or not ext.strip():
             raise ConfigError("`extend` must be the path of another configuration file", path, raw.where("extend"))
-        target = (path.parent / Path(ext).expanduser()).resolve()
-        if not target.is_file():
+        from dfulint import files
+        try:
+            target = Path(os.path.abspath(path.parent / ext))
+            why = files.check(target) if os.path.lexists(target) else None
+            if why is None or why.kind != "outside-project":
+                roots = files.project_roots(path.parent)
+                why = files.outside(target, roots) if roots else None
+            exists = os.path.lexists(target) and os.path.isfile(target)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"`extend`: cannot use {ext!r}: {getattr(exc, 'strerror', None) or exc}", path,
+                              raw.where("extend")) from None
+        if why is not None and why.kind == "outside-project":
+            raise ConfigError(f"`extend`: {ext} is outside the project ({why.message}); a configuration "
+                              "extends only files of its own repository or west workspace", path, raw.where("extend"))
+        if not exists:
             raise ConfigError(f"`extend`: {target} does not exist", path, raw.where("extend"))
-        s = load(target, _chain + (path,))
+        s = load(target.resolve(), _chain + (path,))
     s.files.insert(0, path)
     _apply(raw, s)
     return s
@@ -413,10 +388,9 @@ _TOOL_ALONE = re.compile(rb"""(?m)^[ \t]*(?:\[[ \t]*["']?tool["']?[ \t]*\]|["']?
 def _mentions_dfulint(path: Path) -> bool:
     """Whether a pyproject.toml can hold a dfulint table at all. Most cannot, and need no TOML
     parse (an invalid pyproject.toml without one is not dfulint's to report)."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_CONFIG_BYTES)
-    except OSError:
+    from dfulint import files
+    data, why = files.read_bytes(path, MAX_CONFIG_BYTES)
+    if data is None:
         return False
     if b"dfulint" not in data:
         return False

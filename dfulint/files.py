@@ -158,7 +158,7 @@ def _real(root: Path) -> str:
         return str(root)
 
 
-def _outside(path, roots: tuple) -> Optional[Refusal]:
+def outside(path, roots: tuple) -> Optional[Refusal]:
     a = _abs(path)
     lexical = [r for r in roots if _inside(a, str(r))]
     if not lexical:
@@ -185,7 +185,7 @@ _PRIVATE = frozenset({".git"})
 def check(path) -> Optional[Refusal]:
     """Why `path` may not be read (None: it may): outside the project, or not a regular file."""
     roots = roots_for(path)
-    why = _outside(path, roots)
+    why = outside(path, roots)
     if why is not None:
         return why
     try:

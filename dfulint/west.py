@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, NamedTuple, Optional
 
+from dfulint import files
 from dfulint.sources import read_text
 
 MAX_DIR_ENTRIES = 1_500_000      # names listed during one workspace scan
@@ -40,7 +41,7 @@ def _dts_index(boards_dir: Path) -> dict[str, Path]:
     """Board DTS files below one boards/ folder, by file stem (first found, sorted walk)."""
     out: dict[str, Path] = {}
     seen = 0
-    for dirpath, dirnames, filenames in os.walk(boards_dir):
+    for dirpath, dirnames, filenames in files.walk(boards_dir):
         dirnames[:] = sorted(n for n in dirnames if not n.startswith(".") and n not in _SKIP_DIRS
                              and not os.path.islink(os.path.join(dirpath, n)))
         for f in sorted(filenames):
@@ -215,12 +216,12 @@ def _cache_key(west_root: Path, roots: list[Path]) -> str:
 
 def _walk_kconfig(roots: Iterable[Path], mcuboot_app: Path) -> WorkspaceSymbols:
     acc = {"mcuboot": (set(), set()), "rest": (set(), set())}
-    entries = files = 0
+    entries = nfiles = 0
     complete = True
     for root in roots:
-        for dirpath, dirnames, filenames in os.walk(root):
+        for dirpath, dirnames, filenames in files.walk(root):
             entries += len(dirnames) + len(filenames)
-            if entries > MAX_DIR_ENTRIES or files > MAX_KCONFIG_FILES:
+            if entries > MAX_DIR_ENTRIES or nfiles > MAX_KCONFIG_FILES:
                 complete = False
                 break
             dirnames[:] = sorted(n for n in dirnames if not n.startswith(".") and n not in _SKIP_DIRS
@@ -230,7 +231,7 @@ def _walk_kconfig(roots: Iterable[Path], mcuboot_app: Path) -> WorkspaceSymbols:
             for f in sorted(filenames):
                 if not _is_kconfig(f):
                     continue
-                files += 1
+                nfiles += 1
                 t = read_text(d / f).text
                 if not t:
                     continue
@@ -239,7 +240,7 @@ def _walk_kconfig(roots: Iterable[Path], mcuboot_app: Path) -> WorkspaceSymbols:
                 acc[part][1].update(p)
         if not complete:
             break
-    mk = lambda k: Symbols(frozenset(acc[k][0]), tuple(sorted(acc[k][1])), complete, files)  # noqa: E731
+    mk = lambda k: Symbols(frozenset(acc[k][0]), tuple(sorted(acc[k][1])), complete, nfiles)  # noqa: E731
     return WorkspaceSymbols(mk("mcuboot"), mk("rest"))
 
 
@@ -288,9 +289,16 @@ def app_symbols(app_root: Path, kconfig_files: Iterable[Path], max_files: int = 
             base = p.parent if kind in ("rsource", "orsource") else Path("/")
             cand = Path(target) if os.path.isabs(target) else base / target
             try:
+                if files.outside(cand, files.roots_for(p)) is not None:
+                    # never listed nor read: a glob here could walk the whole file system
+                    files.note(p, files.Refusal(
+                        "outside-project", f"`{kind} \"{m.group(2)}\"` leads outside the project; dfulint does "
+                        "not follow it", "source Kconfig files of the project or its west workspace only",
+                        t.count("\n", 0, m.start()) + 1))
+                    continue
                 if any(c in target for c in "*?["):
-                    todo += sorted(x for x in cand.parent.glob(cand.name) if x.is_file())[:50]
-                elif cand.is_file():
+                    todo += sorted(x for x in cand.parent.glob(cand.name) if files.is_file(x))[:50]
+                elif files.is_file(cand):
                     todo.append(cand)
             except (OSError, ValueError):
                 continue

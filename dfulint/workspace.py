@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, NamedTuple, Optional
 
+from dfulint import files
 from dfulint.sources import read_text
 from dfulint.sources.pm import load_yaml
 
@@ -102,7 +103,7 @@ def find_apps(paths: Iterable[Path], max_apps: int = 5000) -> list[Path]:
         top = top.resolve()
         if top.is_file():
             top = top.parent
-        for dirpath, dirnames, filenames in os.walk(top):
+        for dirpath, dirnames, filenames in files.walk(top):
             d = Path(dirpath)
             dirnames[:] = sorted(n for n in dirnames if not n.startswith(".") and not n.startswith("build")
                                  and n not in SKIP_DIRS and not (d / n).is_symlink())
@@ -115,8 +116,8 @@ def find_apps(paths: Iterable[Path], max_apps: int = 5000) -> list[Path]:
 
 
 def _app_files(root: Path, limit: int = 4000) -> list[Path]:
-    files = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    out: list = []
+    for dirpath, dirnames, filenames in files.walk(root):
         d = Path(dirpath)
         dirnames[:] = sorted(n for n in dirnames if not n.startswith(".") and not n.startswith("build")
                              and n not in ("src", "include", "lib", "drivers", "doc", "docs", "node_modules")
@@ -128,10 +129,10 @@ def _app_files(root: Path, limit: int = 4000) -> list[Path]:
         for f in sorted(filenames):
             if f.startswith("."):       # .checkpatch.conf, .clang-format...: never a build input
                 continue
-            files.append(d / f)
-            if len(files) >= limit:
-                return files
-    return files
+            out.append(d / f)
+            if len(out) >= limit:
+                return out
+    return out
 
 
 def _scenarios(root: Path) -> list:

@@ -255,6 +255,7 @@ def test_readme_examples_are_valid(tmp_path: Path):
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Configuration"):readme.index("## Suppressions")]
     root_cfg, app_cfg = re.findall(r"```toml\n(.*?)```", section, re.S)
+    (tmp_path / ".git").mkdir()          # a repository: `extend` stays inside it
     (tmp_path / ".dfulint.toml").write_text(root_cfg)
     app = tmp_path / "applications" / "tracker"
     app.mkdir(parents=True)

@@ -407,12 +407,10 @@ def _era_stems(app: App, board: Optional[str]) -> list[str]:
 
 
 def _repo_root(root: Path) -> Path:
-    d = root
-    for _ in range(8):
-        if (d / ".git").exists() or (d / "west.yml").exists() or d.parent == d:
-            return d
-        d = d.parent
-    return root
+    """The app's repository (or manifest repository, or west workspace); the app folder without
+    one. Never `/` or the home folder (dfulint.files.project_roots)."""
+    from dfulint import files
+    return files.repository_of(root) or files.workspace_of(root) or root
 
 
 # ------------------------------------------------------------------ external flash
