@@ -285,7 +285,7 @@ def walk(top, max_depth: int = MAX_WALK_DEPTH, max_entries: int = MAX_WALK_ENTRI
             try:
                 if e.is_dir(follow_symlinks=False):
                     dirnames.append(e.name)
-                elif not e.is_symlink() or e.is_file():
+                elif not (e.is_symlink() and e.is_dir()):      # files, and symlinks to files or nowhere
                     filenames.append(e.name)
             except OSError:
                 continue
