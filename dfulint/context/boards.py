@@ -92,7 +92,10 @@ def custom_boards(root: Path, top: Path) -> dict[str, CustomBoard]:
         bdir = r / "boards"
         if not bdir.is_dir():
             continue
-        for dts in sorted(bdir.glob("**/*.dts"))[:200]:
+        from dfulint import files
+        found = sorted(Path(d) / f for d, _, names in files.walk(bdir, max_depth=8, max_entries=20000)
+                       for f in names if f.endswith(".dts"))
+        for dts in found[:200]:
             if dts.parent.name == "boards":  # app board overlays folder, not a definition
                 continue
             stem = dts.stem
@@ -130,12 +133,12 @@ def custom_by_name(customs: dict[str, CustomBoard]) -> dict[str, str]:
 
 # ------------------------------------------------------------------ what the files name
 
-def twister_boards(text: str) -> list[tuple[str, int]]:
+def twister_boards(text: str, path: Optional[Path] = None) -> list[tuple[str, int]]:
     """(board, line) a sample.yaml/testcase.yaml allows or integrates, in any of its spellings."""
     from dfulint.sources.pm import load_yaml
 
     names: list[str] = []
-    data = load_yaml(text)
+    data = load_yaml(text, path)
     if isinstance(data, dict):
         scopes = [data.get("common")]
         tests = data.get("tests")
@@ -242,6 +245,6 @@ def candidates(root: Path, rel, files: list, customs: dict[str, CustomBoard], ca
         t = read_text(p).text if p.is_file() else None
         if not t:
             continue
-        for tok, line in twister_boards(t):
+        for tok, line in twister_boards(t, p):
             add(tok, Evidence(p, line, f"{fname}: {tok}"), WEAK, "scenario")
     return out, unknown

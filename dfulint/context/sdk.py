@@ -177,7 +177,7 @@ def read_manifest(path: Path) -> Manifest:
     none = Manifest(None, None, "", None)
     if not text:
         return none
-    data = load_yaml(text)
+    data = load_yaml(text, path)
     manifest = data.get("manifest") if isinstance(data, dict) else None
     projects = manifest.get("projects") if isinstance(manifest, dict) else None
     if not isinstance(projects, list):
