@@ -208,13 +208,14 @@ def _reader_kconfig(path: Path, data: bytes) -> None:
 
 def _reader_yaml(path: Path, data: bytes) -> None:
     from dfulint import workspace
+    from dfulint.context import boards, sdk
     d = path.parent
     for name in ("sample.yaml", "west.yml"):
         (d / name).write_bytes(data)
     text = data.decode("utf-8", "replace")
-    workspace._twister_boards(text, d / "sample.yaml")
+    boards.twister_boards(text, d / "sample.yaml")
     workspace._scenarios(d)
-    workspace._from_west(d / "west.yml")
+    sdk.read_manifest(d / "west.yml")
 
 
 def _reader_config(path: Path, data: bytes) -> None:
