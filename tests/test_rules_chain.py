@@ -203,3 +203,36 @@ def test_board_partitions_are_only_assumed_for_releases_dfulint_has_read(tmp_pat
     app = _grown_slot0(tmp_path, "v3.5.0")
     t = target(app, None)
     assert "slot1_partition" not in {p.name for p in t.flash.partitions}
+
+
+# ------------------------------------------------------------------ the chain in map and HTML
+
+def test_map_shows_the_boot_chain_next_to_the_flash_picture(tmp_path):
+    app = make_app(tmp_path / "app", {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_SECURE_BOOT=y\n" + FOTA.split("\n", 1)[1],
+                                      "src/main.c": REQUEST})
+    clear_caches()
+    res = CliRunner().invoke(cli, ["map", str(app), *NRF52840, "--sdk-version", "2.5.0"])
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.output.splitlines() if x.startswith("  boot chain:"))
+    assert line.index("Immutable Bootloader") < line.index("MCUboot (swap-move)") < line.index("application")
+    assert "confirmation: none in 1 C file" in res.output
+    res = CliRunner().invoke(cli, ["map", str(app), *NRF52840, "--sdk-version", "2.5.0", "--format", "json"])
+    chain = json.loads(res.output)["apps"][0]["boot_chain"]
+    assert [s["name"] for s in chain["stages"]] == ["b0", "mcuboot", "app"]
+    assert chain["lifecycle"]["reverts"] is True
+    assert chain["lifecycle"]["requests"] == ["boot_request_upgrade() at " + str(app / "src/main.c") + ":4"] or \
+        chain["lifecycle"]["requests"][0].startswith("boot_request_upgrade() at ")
+
+
+def test_html_report_has_the_boot_chain(tmp_path):
+    app = make_app(tmp_path / "app", {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
+                                      "child_image/mcuboot.conf": "CONFIG_MCUBOOT_SERIAL=y\nCONFIG_BOOT_SERIAL_UART=y\n"
+                                                                  "CONFIG_BOOT_SERIAL_BOOT_MODE=y\n"})
+    out = tmp_path / "r.html"
+    clear_caches()
+    res = CliRunner().invoke(cli, ["check", str(app), *NRF52840, "--sdk-version", "2.5.0", "--format", "html",
+                                   "--output", str(out)])
+    assert res.exit_code in (0, 1), res.output
+    html = out.read_text()
+    assert "<h3>Boot chain</h3>" in html and "stage-mcuboot" in html
+    assert "MCUboot serial recovery over UART, entered by" in html and "retained boot mode" in html

@@ -354,7 +354,7 @@ def _stages(t, nsib: Optional[Nsib], lc: Lifecycle) -> tuple:
         out.append(Stage("b0", "nRF Secure Immutable Bootloader (NSIB)", p.name if p else "b0",
                          p.address if p else None, p.size if p else None,
                          "the signature of the next stage (MCUboot in s0/s1) against keys in OTP",
-                         f"immutable; {mech}" if mech else "immutable", "", nsib.on.span))
+                         f"{mech}; never updated" if mech else "never updated", "", nsib.on.span))
     if t.mcuboot_enabled:
         p = part("mcuboot", "boot_partition")
         mcu = _cfg(t, "mcuboot")

@@ -31,6 +31,7 @@ def target_dict(t) -> dict:
         "notes": list(fm.notes),
         "pm_errors": [m for m, _ in fm.errors],
         "mcuboot": None,
+        "boot_chain": chain_dict(t),
         "release": _release_facts(t),
     }
     b = t.boot
@@ -60,6 +61,76 @@ def target_dict(t) -> dict:
                         for r in b.reasons],
         }
     return d
+
+
+def chain_dict(t) -> dict:
+    """The boot chain next to the flash picture: the stages in boot order (what each runs from,
+    checks and is protected by), how an update becomes permanent, and MCUboot's recovery path."""
+    ch = getattr(t, "chain", None)
+    if ch is None:
+        return {"stages": [], "lifecycle": None, "recovery": None}
+    stages = []
+    for s in ch.stages:
+        rng = (f"{hx(s.address)}..{hx(s.address + s.size)}" if s.address is not None and s.size is not None else "")
+        stages.append({"name": s.name, "title": s.title, "partition": s.partition or None, "address": s.address,
+                       "size": s.size, "range": rng, "verifies": s.verifies, "protection": s.protection,
+                       "updated_by": s.updatable})
+    lc = ch.lifecycle
+    life = None
+    if lc is not None and t.mcuboot_enabled:
+        if lc.c_files == 0:
+            confirm = "not seen (no C sources in the app folder)"
+        elif lc.confirms:
+            c = lc.confirms[0]
+            confirm = f"{c.name}() at {display_path(c.span.path)}:{c.span.line}"
+        elif lc.library:
+            confirm = f"left to CONFIG_{lc.library}"
+        else:
+            confirm = f"none in {lc.c_files} C file{'s' if lc.c_files != 1 else ''}"
+        paths = [x for x, on in (("MCUmgr image upload", lc.mcumgr), ("DFU target / FOTA download", lc.dfu_target))
+                 if on]
+        life = {"mode": lc.mode, "reverts": lc.reverts, "update_paths": paths, "confirmation": confirm,
+                "requests": [f"{c.name}() at {display_path(c.span.path)}:{c.span.line}" for c in lc.requests],
+                "text": (f"{lc.mode or 'unknown mode'}: " + (
+                    "a new image runs once as a test and is reverted at the next reset unless confirmed"
+                    if lc.reverts else "a new image is installed for good, no revert"))}
+    rec = ch.recovery
+    recovery = None
+    if rec is not None:
+        entr = []
+        if rec.gpio_entrance:
+            entr.append("button (alias mcuboot-button0)" + ("" if rec.button is not None or not rec.dt_complete
+                                                            else ", alias missing"))
+        if rec.boot_mode is not None:
+            entr.append("retained boot mode")
+        if rec.wait is not None:
+            entr.append("wait for MCUmgr after reset")
+        recovery = {"transport": "UART" if rec.uart else "USB CDC ACM", "entered_by": entr}
+    return {"stages": stages, "lifecycle": life, "recovery": recovery}
+
+
+def _chain_text(t) -> list:
+    c = chain_dict(t)
+    if not c["stages"]:
+        return []
+    out = ["  boot chain: " + " -> ".join(
+        s["title"] + (f" [{s['partition']} {s['range']}]" if s["partition"] and s["range"] else "")
+        for s in c["stages"])]
+    for s in c["stages"]:
+        bits = [x for x in (("checks " + s["verifies"]) if s["verifies"] else "",
+                            ("protected by " + s["protection"]) if s["protection"] else "",
+                            ("updated by " + s["updated_by"]) if s["updated_by"] else "") if x]
+        if bits:
+            out.append(f"    {s['name']:<8} " + "; ".join(bits))
+    lc = c["lifecycle"]
+    if lc is not None:
+        out.append(f"  updates: {lc['text']}; arrive by {', '.join(lc['update_paths']) or 'no path in this app'}; "
+                   f"confirmation: {lc['confirmation']}")
+    rec = c["recovery"]
+    if rec is not None:
+        out.append(f"  recovery: MCUboot serial recovery over {rec['transport']}, entered by "
+                   f"{', '.join(rec['entered_by']) or 'no entrance configured'}")
+    return out
 
 
 def _release_facts(t) -> dict:
@@ -114,6 +185,7 @@ def render_text(result) -> str:
                 out.append(f"  note: {n}")
             for m, _ in fm.errors:
                 out.append(f"  Partition Manager will fail: {m}")
+            out.extend(_chain_text(t))
             b = t.boot
             if b is not None:
                 out.append(f"  MCUboot: {b.mode} ({t.mode_source}); BOOT_MAX_IMG_SECTORS={t.boot_params.max_img_sectors}"

@@ -328,6 +328,7 @@ def view(result) -> dict:
                 "pm_errors": d.get("pm_errors", []),
                 "mcuboot": _mcuboot(mb, t),
                 "release": _release_view(t),
+                "chain": d.get("boot_chain"),
             })
     total = _counts(result.findings)
     return {
