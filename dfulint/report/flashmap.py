@@ -121,7 +121,7 @@ def _chain_text(t) -> list:
                             ("protected by " + s["protection"]) if s["protection"] else "",
                             ("updated by " + s["updated_by"]) if s["updated_by"] else "") if x]
         if bits:
-            out.append(f"    {s['name']:<8} " + "; ".join(bits))
+            out.append(f"    - {s['name']}: " + "; ".join(bits))
     lc = c["lifecycle"]
     if lc is not None:
         out.append(f"  updates: {lc['text']}; arrive by {', '.join(lc['update_paths']) or 'no path in this app'}; "
