@@ -217,6 +217,14 @@ def test_mcuboot_dropped(repo):
 
 
 @needs_git
+def test_mcuboot_settings_that_never_reach_the_field(repo):
+    f = check(repo, {"sensor/sysbuild.conf": SB + "SB_CONFIG_MCUBOOT_MODE_SWAP_SCRATCH=y\n"})
+    assert ("DFU808", "info") in [(x["code"], x["severity"]) for x in f]
+    assert "swap-move -> swap-scratch" in next(x["message"] for x in f if x["code"] == "DFU808")
+    assert "DFU806" not in codes(f)          # the application's side of swap-move and swap-scratch is the same
+
+
+@needs_git
 def test_image_count_grew(repo):
     assert codes(check(repo, {"sensor/sysbuild.conf": SB + "SB_CONFIG_MCUBOOT_UPDATEABLE_IMAGES=2\n"})) == {"DFU809"}
 

@@ -207,6 +207,8 @@ def boot_partition_moved(t):
         np = _find(new, op.name)
         if np is not None and (np.address, np.size, np.device) == (op.address, op.size, op.device):
             continue
+        if np is None and (op.device == "ram_flash" or not any(q.device == op.device for q in new.partitions)):
+            continue        # a RAM buffer, or a region this tree's model does not describe: nothing to compare
         role = _role(op.name)
         what = "disappeared" if np is None else "moved" if np.address != op.address or np.device != op.device \
             else "was resized"
@@ -524,7 +526,7 @@ def version_downgrade(t):
 
 @rule("DFU808", "boot-chain-changed", Severity.ERROR,
       "MCUboot or the immutable bootloader (NSIB, b0 with s0/s1) was added or removed: an update cannot change the boot chain",
-      levels=(Severity.WARNING,))
+      levels=(Severity.WARNING, Severity.INFO))
 def boot_chain_changed(t):
     a, old, new = _pair(t)
     if old is None:
@@ -548,7 +550,22 @@ def boot_chain_changed(t):
                       image="mcuboot", headline=_hl(a, "MCUboot dropped", "MCUboot", "none", "the shipped MCUboot refuses the images"),
                   anchor="release:mcuboot", severity=Severity.WARNING)
         return
-    if not old.mcuboot or old.nsib is None or new.nsib is None or old.nsib == new.nsib:
+    if not old.mcuboot or old.nsib is None or new.nsib is None:
+        return
+    if old.nsib == new.nsib:
+        diffs = [f"{what} {o} -> {n}" for what, o, n in (
+            ("mode", old.mode, new.mode), ("BOOT_MAX_IMG_SECTORS", old.max_img_sectors, new.max_img_sectors),
+            ("BOOT_MAX_ALIGN", old.max_align, new.max_align)) if o is not None and n is not None and o != n]
+        if diffs and not old.nsib:
+            yield hit(_sym_span(t, "mcuboot", "BOOT_MAX_IMG_SECTORS", "MCUBOOT_MODE_SWAP_USING_MOVE",
+                                "MCUBOOT_MODE_SWAP_SCRATCH", "MCUBOOT_MODE_OVERWRITE_ONLY"),
+                      f"the tree changes MCUboot ({'; '.join(diffs)}), but devices from {a.label[8:] if a.label.startswith('release ') else a.label} "
+                      "cannot receive a new MCUboot: without the immutable bootloader (b0 with s0/s1) MCUboot is "
+                      "never updated, so they keep the release's and the change applies to newly programmed devices only",
+                      headline=_hl(a, "MCUboot change never reaches the field", "shipped", "tree", "; ".join(diffs))[:110],
+                      fix="keep MCUboot's settings as shipped while the release's devices are updated from this tree, "
+                          "or plan the change for new hardware",
+                      image="mcuboot", anchor="release:mcuboot-config", severity=Severity.INFO)
         return
     span = _sym_span(t, "app", "SECURE_BOOT", "SECURE_BOOT_APPCORE", "BUILD_S1_VARIANT")
     if new.nsib:

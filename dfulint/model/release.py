@@ -563,7 +563,8 @@ def facts_from_build(build: Path) -> tuple[list[ReleaseFacts], list[str]]:
         ver = ver if ver and len(ver) == 3 else None
     f = ReleaseFacts(board=board or "", key=board_key(board), sdk=".".join(map(str, ver)) if ver else "",
                      evidence="build", layout="build", partitions=tuple(parts), devices=tuple(devs),
-                     mcuboot=mcfg is not None, mode=mode, app_mode=app_mode,
+                     mcuboot=mcfg is not None or any(p.name in ("mcuboot", "mcuboot_primary") for p in parts),
+                     mode=mode, app_mode=app_mode,
                      max_img_sectors=mcfg.int("BOOT_MAX_IMG_SECTORS") if mcfg is not None else None,
                      max_align=mcfg.int("BOOT_MAX_ALIGN") if mcfg is not None else None,
                      ncs_version=ver,
