@@ -136,16 +136,55 @@ def conf_malformed_line(t):
 
 
 @rule("DFU405", "conf-space-around-equals", Severity.ERROR,
-      "Spaces around `=` make Kconfig read a different, undefined symbol name", fixable=True)
+      "Spaces around `=` make Kconfig read a different, undefined symbol name, or reject the value",
+      fixable=True, levels=(Severity.WARNING, Severity.INFO))
 def conf_space_around_equals(t):
     for frag in t.files.fragments:
         for a in frag.assignments:
-            if a.symbol != a.symbol.strip() or (not a.unset and a.raw[:1] in (" ", "\t")):
-                new_line = f"{a.prefix}{a.name}={a.raw.strip()}"
-                yield hit(a.line_span, f"`{a.prefix}{a.symbol}={a.raw}`: Kconfig takes the symbol name "
-                          f"'{a.symbol}' (with the space) and the value '{a.raw}'; the assignment goes to an undefined "
-                          "symbol and Zephyr aborts the build", fix=f"write `{new_line}`", anchor=a.full_name,
-                          edits=_line_edit(t, a, new_line))
+            spaced_name = a.symbol != a.symbol.strip()
+            spaced_value = not a.unset and a.raw[:1] in (" ", "\t")
+            if not (spaced_name or spaced_value):
+                continue
+            new_line = f"{a.prefix}{a.name}={a.raw.strip()}"
+            text = f"`{a.prefix}{a.symbol}={a.raw}`"
+            fix, edits = f"write `{new_line}`", _line_edit(t, a, new_line)
+            if spaced_name:
+                yield hit(a.line_span, f"{text}: Kconfig takes the symbol name '{a.symbol}' (with the space) and the "
+                          f"value '{a.raw}'; the assignment goes to an undefined symbol and Zephyr aborts the build",
+                          fix=fix, anchor=a.full_name, edits=edits)
+                continue
+            accepted = _accepts_leading_space(a)
+            if accepted is True:
+                yield hit(a.line_span, f"{text}: Kconfig accepts the number with the space before it, so "
+                          f"{a.name} gets {a.raw.strip()} as written; the space is only untidy", fix=fix,
+                          anchor=a.full_name, edits=edits, severity=Severity.INFO)
+            elif accepted is False:
+                typ, _ = _type_of(a)
+                why = ("malformed string literal" if typ == "string" else
+                       f"'{a.raw}' is not a valid value for the {typ} symbol")
+                yield hit(a.line_span, f"{text}: Kconfig reads the value '{a.raw}' with its leading space and rejects "
+                          f"it ({why}; 'Assignment ignored'), and Zephyr aborts the build on that warning",
+                          fix=fix, anchor=a.full_name, edits=edits)
+            else:
+                yield hit(a.line_span, f"{text}: Kconfig keeps the space in the value '{a.raw}'; a number is "
+                          "accepted that way, a bool or string value is rejected and aborts the build", fix=fix,
+                          anchor=a.full_name, edits=edits, severity=Severity.WARNING)
+
+
+def _accepts_leading_space(a):
+    """Whether Kconfiglib accepts `CONFIG_X= value` as written: an int or hex value is parsed with
+    int(), which skips the space; a bool, tristate or string value is rejected. None: unknown type."""
+    typ, known = _type_of(a)
+    value = a.raw.strip()
+    if typ in ("int", "hex"):
+        try:
+            int(value, 10 if typ == "int" else 16)
+        except ValueError:
+            return False
+        return True
+    if typ in ("bool", "tristate", "string"):
+        return False if known or typ != "string" or value.startswith('"') else None
+    return None
 
 
 @rule("DFU410", "conf-unset-non-bool", Severity.WARNING,
