@@ -47,3 +47,39 @@ def test_a_space_before_equals_is_still_an_undefined_symbol(tmp_path: Path):
     app = make_app(tmp_path / "a", {"prj.conf": "CONFIG_MAIN_STACK_SIZE =10240\n"})
     (hit,) = of(check(app, "--board", "nrf52dk/nrf52832", "--sdk-version", "2.5.0"), "DFU405")
     assert hit["severity"] == "error" and "undefined symbol" in hit["message"]
+
+
+# ------------------------------------------------------------------ MCUboot's own board fragments
+
+def test_mcuboot_s_thingy91_fragment_raises_the_sector_table():
+    """sdk-mcuboot boot/zephyr/boards/thingy91_nrf9160.conf sets CONFIG_BOOT_MAX_IMG_SECTORS=256 in
+    every release: a 206-sector primary is read, so nothing-boots is false (the tiny secondary is real)."""
+    app = RULES / "DFU202-max-img-sectors-too-small" / "thingy91-board-fragment"
+    f = check(app, "--board", "thingy91_nrf9160_ns", "--sdk-version", "2.4.0")
+    assert not of(f, "DFU202")
+    assert [x["severity"] for x in of(f, "DFU201")] == ["error"]
+    res = CliRunner().invoke(cli, ["map", str(app), "--board", "thingy91_nrf9160_ns", "--sdk-version", "2.4.0",
+                                   "--format", "json"])
+    (a,) = json.loads(res.output)["apps"]
+    assert a["mcuboot"]["max_img_sectors"] == 256
+
+
+def test_the_board_fragment_table_has_one_row_per_board_and_version():
+    from dfulint import knowledge
+
+    rows: dict = {}
+    for frag in knowledge.mcuboot_board_fragments():
+        rows.setdefault(frag.board, []).append(frag)
+        assert frag.source.startswith("sdk-mcuboot boot/zephyr/boards/") and frag.values
+    for board, frags in rows.items():
+        frags.sort(key=lambda f: f.since)
+        for a, b in zip(frags, frags[1:]):
+            assert a.until is not None and a.until <= b.since, board
+    for board in ("thingy91_nrf9160", "thingy53_nrf5340_cpuapp", "thingy91x_nrf9151", "nrf54l15dk_nrf54l15_cpuapp",
+                  "actinius_icarus_nrf9160", "circuitdojo_feather_nrf9160", "nrf52840dongle_nrf52840"):
+        assert board in rows, board
+    value = knowledge.mcuboot_board_value
+    for ver in ((1, 6, 0), (2, 4, 0), (2, 9, 0), (3, 2, 0)):
+        assert value(["thingy91_nrf9160"], "BOOT_MAX_IMG_SECTORS", ver, ver)[0] == 256
+    assert value(["nrf54l15dk_nrf54l15_cpuapp"], "BOOT_MAX_IMG_SECTORS", (2, 7, 0), (2, 7, 0))[0] is None
+    assert value(["nrf54l15dk_nrf54l15_cpuapp"], "BOOT_MAX_IMG_SECTORS", (2, 8, 0), (2, 8, 0))[0] == 256
