@@ -196,10 +196,12 @@ def _codes(values, what):
 @click.option("--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,
               help="Colour the text output; auto: on a terminal, unless NO_COLOR is set or FORCE_COLOR is.")
 @click.option("--no-color", "no_color", is_flag=True, hidden=True)
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Check apps in N processes (default 0: one per core). The output does not depend on N.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors (checks in one process).")
 def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore, fail_on, profile, config_file, isolated,
           show_config, show_context, baseline, against, fix, diff, add_ignore, layout, statistics, exit_zero, quiet, no_cache,
-          color, no_color, debug):
+          color, no_color, jobs, debug):
     """Check the apps at PATHS (default: the current directory).
 
     A PATH may be a file (a pm_static.yml, .conf or .overlay): its whole app is checked.
@@ -255,6 +257,7 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
         def per_app(root: Path) -> "engine.Options":
             return engine.options_from_settings(resolver.settings(root), build_dir, debug)
 
+        jobs = jobs or engine.default_jobs()
         opts = engine.Options(debug=debug, per_app=per_app,
                               baseline=(baseline[0], baseline[1]) if baseline else None, against=against)
         progress = Progress(interactive(sys.stderr) and not quiet)
@@ -264,7 +267,7 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
             if not (diff or fix or baseline or add_ignore is not None) else None
         if diff:
             from dfulint import fix as fixer
-            result = engine.run(paths, opts)
+            result = engine.run(paths, opts, jobs=jobs, keep_models=False)
             p = fixer.plan(result.findings)
             click.echo(fixer.diff(p, result.root), nl=False)
             click.echo(f"dfulint: {p.fixed} finding{'s' * (p.fixed != 1)} can be fixed in {len(p.files)} "
@@ -274,19 +277,19 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
             sys.exit(EXIT_FINDINGS if p.changes else EXIT_CLEAN)
         if add_ignore is not None:
             from dfulint.add_ignore import add_ignores
-            result, added = add_ignores(lambda: engine.run(paths, opts), add_ignore)
+            result, added = add_ignores(lambda: engine.run(paths, opts, jobs=jobs, keep_models=False), add_ignore)
             for line in added.messages():
                 if not quiet:
                     click.echo(line, err=True)
         elif fix:
             from dfulint import fix as fixer
-            result, rep = fixer.fix_until_stable(lambda: engine.run(paths, opts))
+            result, rep = fixer.fix_until_stable(lambda: engine.run(paths, opts, jobs=jobs, keep_models=False))
             click.echo(f"dfulint: fixed {rep.fixed} finding{'s' * (rep.fixed != 1)} in {len(rep.files)} "
                        f"file{'s' * (len(rep.files) != 1)}", err=True)
             for e, why in rep.skipped:
                 click.echo(f"dfulint: not fixed {e.path}:{e.line}: {why}", err=True)
         else:
-            result = engine.run(paths, opts)
+            result = engine.run(paths, opts, jobs=jobs, keep_models=False)
         progress.clear()
         if not result.apps:
             click.echo("dfulint: no app found (an app folder has a prj.conf or a CMakeLists.txt calling "
@@ -321,13 +324,13 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
             sys.exit(EXIT_ERROR)
         failing = any(f.severity >= result.fail_level(f) for f in result.findings)
         sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+    except (SystemExit, BrokenPipeError):    # click ends a run whose reader has gone with 1
+        raise                                 # (first: every run ends here, and the next clause imports)
     except config.ConfigError as exc:
         _fail(str(exc))
     except _release_error() as exc:
         _fail(f"--against: {exc}")
     except click.ClickException:
-        raise
-    except (SystemExit, BrokenPipeError):    # click ends a run whose reader has gone with 1
         raise
     except Exception as exc:
         _bug(exc, debug)
@@ -432,7 +435,7 @@ def map_cmd(paths, boards, sdk_version, build_dir, fmt, debug):
     try:
         opts = engine.Options(select=set(), boards=tuple(boards), sdk_version=sdk_version,
                               build_dir=build_dir, debug=debug)
-        result = engine.run(list(paths) or [Path(".")], opts)
+        result = engine.run(list(paths) or [Path(".")], opts, keep_models=False)
         click.echo(flashmap.render_json(result) if fmt == "json" else flashmap.render_text(result), nl=False)
         sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
     except (SystemExit, BrokenPipeError):

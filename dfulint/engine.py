@@ -1,9 +1,11 @@
 """Runs the selected rules over every app and board, and orders what they find."""
 from __future__ import annotations
 
+import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 from dfulint.checks import RULES, load_all, severity_of
 from dfulint.core import Finding, Severity
@@ -360,7 +362,117 @@ def _sort_key(f: Finding):
     return (str(f.app), -int(f.severity or 0), str(f.span.path), f.span.line, f.span.col, f.code, f.board)
 
 
-def run(paths: list[Path], opts: Options) -> Result:
+def drop_model(app_result: AppResult) -> AppResult:
+    """The app's result without its configuration model: each target keeps the facts reports show
+    (board, SoC, flash map, MCUboot's analysis), not its images' Kconfig evaluations, devicetrees
+    and parsed files. A run over many apps holds one app's model at a time."""
+    from dfulint.model import release
+
+    slim = []
+    for t in app_result.targets:
+        try:
+            facts = release.facts_of(t, "snapshot")     # what `map --format json` records of the images
+            slim.append(dataclasses.replace(t, images={}, sysbuild=None, pm_static=None, ext={}, problems=[],
+                                            files=None, board_info=None, config_dirs=[], pm_static_unused=[],
+                                            paths=None, release_facts=facts))
+        except Exception:       # a target of another shape, or facts that cannot be taken: keep it whole
+            slim.append(t)
+    opts = app_result.options
+    if opts is not None:        # the callbacks stay with the run (and a worker's result crosses a pipe)
+        opts = dataclasses.replace(opts, **{f.name: None for f in dataclasses.fields(opts)
+                                            if callable(getattr(opts, f.name))})
+    return dataclasses.replace(app_result, targets=slim, options=opts)
+
+
+def default_jobs() -> int:
+    """The processes `check` uses by default: one per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+_WORK: tuple = ()       # (roots, options per root, (named folders, project folder) per root) in a worker
+
+
+def _worker_init(roots: list, app_opts: list, app_tops: list) -> None:
+    global _WORK
+    _WORK = (roots, app_opts, app_tops)
+    try:
+        import signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C stops the parent, which ends the pool
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _check_one(i: int, work: Optional[tuple] = None, keep_models: bool = False, release=None) -> tuple:
+    """Check app number `i` alone: (i, its Result)."""
+    roots, app_opts, app_tops = work if work is not None else _WORK
+    part = Result()
+    named, top = app_tops[i]
+    check_app(roots[i], app_opts[i], part, named, release, top=top)
+    if not keep_models:
+        part.apps = [drop_model(a) for a in part.apps]
+    return i, part
+
+
+def _check_in_worker(i: int) -> tuple:
+    """In a worker process: (i, the app's Result pickled for the parent), or (i, None) when some
+    part of it cannot cross the pipe (the parent then checks that app itself)."""
+    import pickle
+
+    i, part = _check_one(i)
+    try:
+        return i, pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return i, None
+
+
+def _parts(roots: list, app_opts: list, app_tops: list, release, jobs: int, keep_models: bool,
+           on_progress) -> "Iterator[Result]":
+    """Each app's Result, in the order of `roots`, as soon as it and every app before it are done."""
+    n = len(roots)
+    jobs = max(1, min(jobs, n))
+    if jobs > 1:
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        if "fork" not in methods:
+            jobs = 1        # a fresh interpreter per worker costs more than it saves for most repositories
+    if jobs == 1:
+        for i in range(n):
+            if on_progress is not None:
+                on_progress(i, n, roots[i])
+            yield _check_one(i, (roots, app_opts, app_tops), keep_models, release)[1]
+        return
+    import pickle
+
+    ctx = multiprocessing.get_context("fork")
+    waiting: dict = {}
+    nxt = done = 0
+    with ctx.Pool(jobs, initializer=_worker_init, initargs=(roots, app_opts, app_tops)) as pool:
+        for i, data in pool.imap_unordered(_check_in_worker, range(n), chunksize=1):
+            # the parent's own worker, not a file or cache: the data comes from the process it forked
+            part = pickle.loads(data) if data is not None else \
+                _check_one(i, (roots, app_opts, app_tops), keep_models=False)[1]
+            done += 1
+            if on_progress is not None:
+                on_progress(done, n, roots[i])        # completion order
+            waiting[i] = part
+            while nxt in waiting:                     # the order of the apps
+                yield waiting.pop(nxt)
+                nxt += 1
+
+
+def run(paths: list[Path], opts: Options, jobs: int = 1, keep_models: bool = True) -> Result:
+    """Check every app under `paths`.
+
+    `jobs` > 1 checks apps in that many processes; the result is the same as with one. Without
+    `keep_models` (always with several jobs) each app's configuration model is dropped once its
+    findings are known (see drop_model()). `opts.on_app(app_result, findings)` receives each app as
+    soon as it and every app before it are done, in report order; `opts.on_progress(done, total,
+    app)` is called before each app with one job, and as each app finishes with several (completion
+    order), then once more with (total, total, None)."""
     from dfulint import baseline as bl
     from dfulint.suppressions import Suppressed
 
@@ -379,17 +491,22 @@ def run(paths: list[Path], opts: Options) -> Result:
     if opts.against:
         from dfulint.release import open_release
         release = open_release(opts.against, paths)     # ReleaseError: the value cannot be used at all
+        jobs = 1        # the release's files are materialised once, by one process
+    roots = _roots(paths)
+    app_opts = [opts.per_app(root) if opts.per_app else opts for root in roots]
+    ptops = project_tops(paths, roots)
+    app_tops = [(tuple(t for t in tops if _inside(root, t)), ptops.get(root)) for root in roots]
+    if opts.debug or any(o.debug for o in app_opts):
+        jobs = 1                                  # tracebacks from this process
+    keep_models = keep_models and jobs <= 1
     try:
-        roots = _roots(paths)
-        ptops = project_tops(paths, roots)
-        for i, root in enumerate(roots):
-            if opts.on_progress is not None:
-                opts.on_progress(i, len(roots), root)
-            app_opts = opts.per_app(root) if opts.per_app else opts
-            done = check_app(root, app_opts, result, tuple(t for t in tops if _inside(root, t)), release,
-                             top=ptops.get(root))
-            if done is not None and opts.on_app is not None:
-                opts.on_app(*done)
+        for part in _parts(roots, app_opts, app_tops, release, jobs, keep_models, opts.on_progress):
+            result.apps.extend(part.apps)
+            result.findings.extend(part.findings)
+            result.suppressed.extend(part.suppressed)
+            result.internal_errors.extend(part.internal_errors)
+            if part.apps and opts.on_app is not None:
+                opts.on_app(part.apps[0], part.findings)
         if opts.on_progress is not None:
             opts.on_progress(len(roots), len(roots), None)
     finally:

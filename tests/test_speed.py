@@ -48,3 +48,75 @@ def test_generated_trees_are_kept_least_recently_used_first(tmp_path, monkeypatc
     assert len(built) == 5 and built[-1] == (2, 5, 0)
     assert ev(4).get("BOOTLOADER_MCUBOOT").value == first == "y"
     assert len(km._BY_TEXT) <= 3
+
+
+# ------------------------------------------------------------------ several apps, several processes
+
+APPS = ROOT / "fixtures" / "apps"
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "dfulint", *args], cwd=ROOT, capture_output=True)
+
+
+def test_several_processes_give_byte_identical_output():
+    for fmt in ("json", "text"):
+        one = _cli("check", str(APPS), str(SEED), "--format", fmt, "--jobs", "1", "--no-color")
+        many = _cli("check", str(APPS), str(SEED), "--format", fmt, "--jobs", "3", "--no-color")
+        assert one.returncode == many.returncode == 1, (one.stderr, many.stderr)
+        assert one.stdout == many.stdout and b"DFU" in one.stdout, fmt
+        assert one.stderr == many.stderr
+    default = _cli("check", str(APPS), str(SEED), "--format", "text", "--no-color")    # one per core
+    assert default.stdout == one.stdout and default.returncode == one.returncode
+
+
+def test_apps_arrive_in_report_order_and_progress_in_completion_order():
+    from dfulint import engine
+
+    roots = engine._roots([APPS])
+    seen, progress = [], []
+    opts = engine.Options(on_app=lambda app_result, findings: seen.append((app_result.app.root, findings)),
+                          on_progress=lambda done, total, root: progress.append((done, total, root)))
+    result = engine.run([APPS], opts, jobs=2)
+    assert [r for r, _ in seen] == roots == [a.app.root for a in result.apps]
+    assert [f for _, fs in seen for f in fs] and all(f.app == r for r, fs in seen for f in fs)
+    assert [d for d, _, _ in progress] == list(range(1, len(roots) + 1)) + [len(roots)]
+    assert {t for _, t, _ in progress} == {len(roots)} and progress[-1][2] is None
+    assert sorted(r for *_, r in progress[:-1]) == sorted(roots)
+    single = engine.run([APPS], engine.Options(), jobs=1)
+    key = [(f.code, f.app, f.board, f.span, f.message, f.severity) for f in single.findings]
+    assert [(f.code, f.app, f.board, f.span, f.message, f.severity) for f in result.findings] == key
+
+
+def test_a_checked_app_keeps_the_facts_reports_show_and_not_its_model():
+    from dfulint import engine
+    from dfulint.report import flashmap, json_report
+
+    full = engine.run([APPS], engine.Options(), jobs=1, keep_models=True)
+    slim = engine.run([APPS], engine.Options(), jobs=1, keep_models=False)
+    assert any(t.images for a in full.apps for t in a.targets)
+    assert not any(t.images or t.files is not None for a in slim.apps for t in a.targets)
+    assert flashmap.render_json(slim) == flashmap.render_json(full)
+    assert flashmap.render_text(slim) == flashmap.render_text(full)
+    assert json_report.render(slim) == json_report.render(full)
+    from dfulint.report import html
+    assert html.render(slim) == html.render(full)
+
+
+def test_parsed_files_are_kept_least_recently_used_first(tmp_path, monkeypatch):
+    import shutil
+
+    from dfulint import engine, sources
+
+    for i in range(6):
+        shutil.copytree(SEED, tmp_path / f"app{i}")
+    monkeypatch.setattr(sources, "_MAX_PARSED", 12)
+    sizes = []
+    opts = engine.Options(on_app=lambda app_result, findings: sizes.append(len(sources._PARSED)))
+    result = engine.run([tmp_path], opts, keep_models=False)
+    assert len(result.apps) == 6 and max(sizes) <= 12
+    one = engine.run([tmp_path / "app0"], engine.Options())
+    assert len(result.findings) == 6 * len(one.findings)

@@ -100,6 +100,7 @@ class Target:
     files: "AppFiles" = None                 # every configuration file of the app, parsed once
     paths: object = None                     # model.paths.PathFacts: the files checks name, probed once
     chain: object = None                     # model.chain.ChainFacts: boot stages, lifecycle, recovery
+    release_facts: object = None             # model.release.ReleaseFacts, taken before the images are dropped
 
     @property
     def sdk(self):

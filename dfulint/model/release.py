@@ -12,7 +12,6 @@ readers) and the key digest (a bounded read of the key file, hashed, never shown
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -190,6 +189,8 @@ def key_digest(path_text: Optional[str], roots: list) -> Optional[str]:
             data, refusal = files.read_bytes(cand, MAX_KEY_BYTES)
             if data is None or refusal is not None:
                 continue
+            import hashlib      # only with --against: importing it loads OpenSSL
+
             return hashlib.sha256(data).hexdigest()[:16]
         except (OSError, ValueError):
             continue

@@ -5,6 +5,7 @@ Readers never raise on user input: whatever cannot be read becomes a Problem wit
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -34,7 +35,10 @@ class Text(NamedTuple):
         return self.text.splitlines() if self.text is not None else []
 
 
-_PARSED: dict = {}
+_PARSED: "OrderedDict" = OrderedDict()
+#: parsed files and evaluated images kept for reuse, least recently used dropped first: an app's
+#: files are all in use while it is checked, a run over a thousand apps does not keep them all
+_MAX_PARSED = 512
 
 # Unsaved editor buffers (the language server's open documents): resolved path -> text. Every
 # reader sees a buffer's text instead of the file on disk; nothing is ever written back.
@@ -89,6 +93,10 @@ def parsed_once(kind: str, key: tuple, parse):
         finally:
             deps = _DEPS.pop()
         hit = _PARSED[k] = (value, frozenset(deps))
+        if len(_PARSED) > _MAX_PARSED:
+            _PARSED.popitem(last=False)
+    else:
+        _PARSED.move_to_end(k)
     if _DEPS:
         _DEPS[-1].update(hit[1])
     return hit[0]
@@ -138,7 +146,7 @@ def _read_text_cache_clear() -> None:
 read_text.cache_clear = _read_text_cache_clear      # type: ignore[attr-defined]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _read_text(path: Path, roots) -> Text:
     from dfulint import files
     buffer = overlay_text(path)
