@@ -5,6 +5,7 @@ from pathlib import Path
 
 from dfulint.checks import hit, rule
 from dfulint.core import Edit, Severity, Span
+from dfulint.model import modes
 from dfulint.model.paths import image_of, sysbuild_dest
 from dfulint.model.query import paths
 
@@ -96,16 +97,6 @@ _SB_MCUBOOT_SAME = {
     "BOOT_ENCRYPT_IMAGE": "BOOT_ENCRYPTION",
     "UPDATEABLE_IMAGE_NUMBER": "MCUBOOT_UPDATEABLE_IMAGES",
 }
-# MCUboot choice members -> the sysbuild choice member that selects them
-_SB_MCUBOOT_CHOICE = {
-    "BOOT_UPGRADE_ONLY": "MCUBOOT_MODE_OVERWRITE_ONLY",
-    "BOOT_SWAP_USING_MOVE": "MCUBOOT_MODE_SWAP_USING_MOVE",
-    "BOOT_SWAP_USING_SCRATCH": "MCUBOOT_MODE_SWAP_SCRATCH",
-    "BOOT_SWAP_USING_OFFSET": "MCUBOOT_MODE_SWAP_USING_OFFSET",
-    "BOOT_DIRECT_XIP": "MCUBOOT_MODE_DIRECT_XIP",
-    "BOOT_RAM_LOAD": "MCUBOOT_MODE_RAM_LOAD",
-    "SINGLE_APPLICATION_SLOT": "MCUBOOT_MODE_SINGLE_APP",
-}
 
 
 def _sysbuild_owned(name: str, value: str):
@@ -117,8 +108,8 @@ def _sysbuild_owned(name: str, value: str):
         return _SB_MCUBOOT_SAME[name], value
     if name.startswith("BOOT_SIGNATURE_TYPE_") and not name.startswith("BOOT_SIGNATURE_TYPE_RSA_LEN"):
         return (name, "y") if value == "y" else ("BOOT_SIGNATURE_TYPE_", None)
-    if name in _SB_MCUBOOT_CHOICE:
-        return (_SB_MCUBOOT_CHOICE[name], "y") if value == "y" else ("MCUBOOT_MODE_", None)
+    if name in modes.sysbuild_choice_of():
+        return (modes.sysbuild_choice_of()[name], "y") if value == "y" else ("MCUBOOT_MODE_", None)
     return None
 
 

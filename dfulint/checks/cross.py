@@ -11,52 +11,16 @@ from dfulint.checks import hit, rule
 from dfulint.core import Severity, Span
 from dfulint.model import dfu
 from dfulint.model.kconfig import symbol
-from dfulint.model.project import APP_MODES, MCUBOOT_MODES
+from dfulint.model import modes
 from dfulint.model.query import where_text
 from dfulint.model.query import paths
-
-# dfulint mode -> (sysbuild choice member, the app's MCUBOOT_BOOTLOADER_MODE_* suffix, MCUboot symbols)
-_MODE_NAMES = {
-    "swap-move": ("SWAP_USING_MOVE", "SWAP_USING_MOVE", ["BOOT_SWAP_USING_MOVE"]),
-    "swap-offset": ("SWAP_USING_OFFSET", "SWAP_USING_OFFSET", ["BOOT_SWAP_USING_OFFSET"]),
-    "swap-scratch": ("SWAP_SCRATCH", "SWAP_SCRATCH", ["BOOT_SWAP_USING_SCRATCH"]),
-    "overwrite-only": ("OVERWRITE_ONLY", "OVERWRITE_ONLY", ["BOOT_UPGRADE_ONLY"]),
-    "direct-xip": ("DIRECT_XIP", "DIRECT_XIP", ["BOOT_DIRECT_XIP"]),
-    "direct-xip-revert": ("DIRECT_XIP_WITH_REVERT", "DIRECT_XIP_WITH_REVERT",
-                          ["BOOT_DIRECT_XIP", "BOOT_DIRECT_XIP_REVERT"]),
-    "ram-load": ("RAM_LOAD", "RAM_LOAD", ["BOOT_RAM_LOAD"]),
-    "single-app": ("SINGLE_APP", "SINGLE_APP", ["SINGLE_APPLICATION_SLOT"]),
-    "firmware-loader": ("FIRMWARE_UPDATER", "FIRMWARE_UPDATER", ["BOOT_FIRMWARE_LOADER"]),
-}
-_MCU_SYM_MODE = {sym: mode for sym, mode in MCUBOOT_MODES}
-_MCU_SYM_MODE["BOOT_DIRECT_XIP_REVERT"] = "direct-xip-revert"
-
-
-def sb_mode_symbol(t, mode: str) -> str:
-    """SB_CONFIG_MCUBOOT_MODE_* for a dfulint mode, with the name valid in this SDK version."""
-    sb, _app, _mcu = _MODE_NAMES[mode]
-    if mode == "swap-move" and t.kconfig_version < (3, 0, 0):
-        sb = "SWAP_WITHOUT_SCRATCH"
-    return "SB_CONFIG_MCUBOOT_MODE_" + sb
-
-
-def app_mode_symbol(t, mode: str) -> str:
-    _sb, app, _mcu = _MODE_NAMES[mode]
-    if mode == "swap-move" and t.kconfig_version < (3, 0, 0):
-        app = "SWAP_WITHOUT_SCRATCH"
-    return "CONFIG_MCUBOOT_BOOTLOADER_MODE_" + app
-
-
-def mcuboot_mode_lines(mode: str) -> str:
-    return " and ".join(f"CONFIG_{s}=y" for s in _MODE_NAMES[mode][2])
-
 
 def _mode_where(t):
     """Where MCUboot's mode is decided: (Where, symbol) of the mode setting."""
     mcu = t.images.get("mcuboot")
     if mcu is None or mcu.config is None:
         return None
-    for sym, _mode in MCUBOOT_MODES + [("BOOT_DIRECT_XIP_REVERT", "direct-xip-revert")]:
+    for sym in modes.mode_of_mcuboot_symbol():
         if mcu.config.enabled(sym):
             w = dfu.where(t, "mcuboot", sym)
             if w.span is not None:
@@ -73,9 +37,9 @@ def _sb_equivalent(t, image: str, a) -> tuple[str, str]:
     yn = "y" if on else "n"
     if name == "BOOTLOADER_MCUBOOT":
         return f"SB_CONFIG_BOOTLOADER_MCUBOOT={yn}", "SB_CONFIG_BOOTLOADER_MCUBOOT"
-    mode = APP_MODES.get(name) if image == "app" else _MCU_SYM_MODE.get(name)
+    mode = modes.app_symbols().get(name) if image == "app" else modes.mode_of_mcuboot_symbol().get(name)
     if mode is not None:
-        sym = sb_mode_symbol(t, mode)
+        sym = modes.sysbuild_symbol(mode, t.kconfig_version)
         if on:
             return f"{sym}=y", sym
         return ("choose the mode with one SB_CONFIG_MCUBOOT_MODE_* option (a choice member cannot be "
@@ -250,7 +214,7 @@ def mcuboot_mode_mismatch(t):
     if not layout and f.image_group is None and not app.config.enabled("DFU_TARGET_MCUBOOT"):
         return                       # nothing in the application acts on the mode
     app_set = None
-    for sym in APP_MODES:
+    for sym in modes.app_symbols():
         if app.config.enabled(sym):
             w = dfu.where(t, "app", sym)
             if w.span is not None and w.how == "set here":
@@ -269,7 +233,7 @@ def mcuboot_mode_mismatch(t):
         where_app = (f" ({where_text(t, app_set[0].span)})" if app_set else " (its default)")
         yield hit(mcu_w.span, f"MCUboot runs {mcu_mode} (CONFIG_{mcu_w.symbol}) but the application is built for "
                   f"{t.app_mode}{where_app}: {effect}",
-                  fix=f"set {app_mode_symbol(t, mcu_mode)}=y in {dfu.app_conf_file(t)} so the application matches "
+                  fix=f"set {modes.app_symbol(mcu_mode, t.kconfig_version)}=y in {dfu.app_conf_file(t)} so the application matches "
                   f"MCUboot, or remove this line to keep MCUboot in {t.app_mode}",
                   image="mcuboot", anchor="mcuboot-mode", severity=severity,
                   related=[app_set[0].span] if app_set else [])
@@ -278,8 +242,8 @@ def mcuboot_mode_mismatch(t):
         w, sym = app_set
         yield hit(w.span, f"CONFIG_{sym}=y builds the application for {t.app_mode}, but MCUboot runs {mcu_mode} "
                   f"({t.mode_source}): {effect}",
-                  fix=f"set {mcuboot_mode_lines(t.app_mode)} in {mcu_file} so MCUboot runs {t.app_mode}, or "
-                  f"change this line to {app_mode_symbol(t, mcu_mode)}=y",
+                  fix=f"set {modes.mcuboot_lines(t.app_mode)} in {mcu_file} so MCUboot runs {t.app_mode}, or "
+                  f"change this line to {modes.app_symbol(mcu_mode, t.kconfig_version)}=y",
                   image="app", anchor="mcuboot-mode", severity=severity,
                   related=[mcu_w.span] if mcu_w is not None and mcu_w.span is not None else [])
 
@@ -423,12 +387,12 @@ def test_update_cannot_revert(t):
     if mode == "overwrite-only":
         what = ("MCUboot runs overwrite-only: a 'test' image is copied over the running one and kept even if it "
                 "never confirms itself, because there is no copy of the old image to go back to")
-        fix = (f"use a swap mode ({sb_mode_symbol(t, 'swap-move')}=y in sysbuild.conf)" if t.sysbuild is not None
+        fix = (f"use a swap mode ({modes.sysbuild_symbol('swap-move', t.kconfig_version)}=y in sysbuild.conf)" if t.sysbuild is not None
                else f"use a swap mode (remove CONFIG_BOOT_UPGRADE_ONLY=y from {dfu.mcuboot_conf_file(t)})")
     else:
         what = (f"MCUboot runs {mode} without revert: it boots the highest version and never falls back when a "
                 "'test' image fails to confirm itself")
-        fix = (f"use {sb_mode_symbol(t, 'direct-xip-revert')}=y in sysbuild.conf" if t.sysbuild is not None and
+        fix = (f"use {modes.sysbuild_symbol('direct-xip-revert', t.kconfig_version)}=y in sysbuild.conf" if t.sysbuild is not None and
                mode == "direct-xip" else f"enable CONFIG_BOOT_{'DIRECT_XIP' if mode == 'direct-xip' else 'RAM_LOAD'}"
                f"_REVERT=y in {dfu.mcuboot_conf_file(t)}")
     yield hit(span, f"{what}; the update path here is {path}", fix=fix + ", if a broken update must roll back; "

@@ -830,3 +830,27 @@ def mcuboot_board_value(stems: Iterable[str], sym: str, low: tuple, high: tuple)
             continue
         return frag.values[sym], frag.source, low >= frag.since and (frag.until is None or high < frag.until)
     return None, "", True
+
+
+class McubootMode(NamedTuple):
+    """One MCUboot upgrade mode and its names in MCUboot, the application and sysbuild."""
+    mode: str                   # "swap-move", "overwrite-only", ...
+    mcuboot: tuple              # MCUboot's symbols that select it
+    app: str                    # CONFIG_MCUBOOT_BOOTLOADER_MODE_<app>
+    sysbuild: str               # SB_CONFIG_MCUBOOT_MODE_<sysbuild>
+    choice: Optional[int]       # position in MCUboot's mode choice (None: a variant of another row)
+    old_names: tuple            # ((name, first NCS version without it), ...)
+    source: str
+
+
+@lru_cache(maxsize=1)
+def mcuboot_modes() -> tuple:
+    """Every MCUboot upgrade mode (knowledge/mcuboot_modes.yaml), in the table's order."""
+    data = load_table(_HERE / "mcuboot_modes.yaml") or {}
+    out = []
+    for row in data.get("modes") or []:
+        out.append(McubootMode(
+            str(row["mode"]), tuple(row["mcuboot"]), str(row["app"]), str(row["sysbuild"]),
+            row.get("choice"), tuple((str(o["name"]), _v3(o.get("until"))) for o in row.get("old_names") or ()),
+            str(row.get("source", ""))))
+    return tuple(out)

@@ -10,45 +10,13 @@ from typing import NamedTuple, Optional
 from dfulint import knowledge
 from dfulint.core import Span
 from dfulint.model import images as img_mod
+from dfulint.model import modes
 from dfulint.model.flash import FlashDevice, FlashMap, Partition
 from dfulint.model.images import Image, synthetic
 from dfulint.sources import Problem
 from dfulint.sources.pm import PmFile, parse_pm
 from dfulint.workspace import App
 
-# sysbuild mode symbol -> (app's MCUBOOT_BOOTLOADER_MODE_*, MCUboot's mode symbols, dfulint mode)
-SB_MODES = {
-    "MCUBOOT_MODE_SWAP_USING_MOVE": ("SWAP_USING_MOVE", ["BOOT_SWAP_USING_MOVE"], "swap-move"),
-    "MCUBOOT_MODE_SWAP_WITHOUT_SCRATCH": ("SWAP_USING_MOVE", ["BOOT_SWAP_USING_MOVE"], "swap-move"),
-    "MCUBOOT_MODE_SWAP_USING_OFFSET": ("SWAP_USING_OFFSET", ["BOOT_SWAP_USING_OFFSET"], "swap-offset"),
-    "MCUBOOT_MODE_SWAP_SCRATCH": ("SWAP_SCRATCH", ["BOOT_SWAP_USING_SCRATCH"], "swap-scratch"),
-    "MCUBOOT_MODE_OVERWRITE_ONLY": ("OVERWRITE_ONLY", ["BOOT_UPGRADE_ONLY"], "overwrite-only"),
-    "MCUBOOT_MODE_DIRECT_XIP": ("DIRECT_XIP", ["BOOT_DIRECT_XIP"], "direct-xip"),
-    "MCUBOOT_MODE_DIRECT_XIP_WITH_REVERT": ("DIRECT_XIP_WITH_REVERT", ["BOOT_DIRECT_XIP", "BOOT_DIRECT_XIP_REVERT"],
-                                            "direct-xip-revert"),
-    "MCUBOOT_MODE_RAM_LOAD": ("RAM_LOAD", ["BOOT_RAM_LOAD"], "ram-load"),
-    "MCUBOOT_MODE_SINGLE_APP": ("SINGLE_APP", ["SINGLE_APPLICATION_SLOT"], "single-app"),
-    "MCUBOOT_MODE_FIRMWARE_UPDATER": ("FIRMWARE_UPDATER", ["BOOT_FIRMWARE_LOADER"], "firmware-loader"),
-}
-# MCUboot image symbol -> dfulint mode, in the order MCUboot's choice lists them
-MCUBOOT_MODES = [
-    ("BOOT_DIRECT_XIP", "direct-xip"), ("BOOT_RAM_LOAD", "ram-load"),
-    ("SINGLE_APPLICATION_SLOT", "single-app"), ("BOOT_FIRMWARE_LOADER", "firmware-loader"),
-    ("BOOT_UPGRADE_ONLY", "overwrite-only"), ("BOOT_SWAP_USING_SCRATCH", "swap-scratch"),
-    ("BOOT_SWAP_USING_OFFSET", "swap-offset"), ("BOOT_SWAP_USING_MOVE", "swap-move"),
-]
-APP_MODES = {
-    "MCUBOOT_BOOTLOADER_MODE_SWAP_USING_MOVE": "swap-move",
-    "MCUBOOT_BOOTLOADER_MODE_SWAP_WITHOUT_SCRATCH": "swap-move",
-    "MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET": "swap-offset",
-    "MCUBOOT_BOOTLOADER_MODE_SWAP_SCRATCH": "swap-scratch",
-    "MCUBOOT_BOOTLOADER_MODE_OVERWRITE_ONLY": "overwrite-only",
-    "MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP": "direct-xip",
-    "MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP_WITH_REVERT": "direct-xip-revert",
-    "MCUBOOT_BOOTLOADER_MODE_RAM_LOAD": "ram-load",
-    "MCUBOOT_BOOTLOADER_MODE_SINGLE_APP": "single-app",
-    "MCUBOOT_BOOTLOADER_MODE_FIRMWARE_UPDATER": "firmware-loader",
-}
 SLOT_NAMES = {
     "primary": ("mcuboot_primary", "slot0_partition"),
     "secondary": ("mcuboot_secondary", "slot1_partition"),
@@ -210,7 +178,7 @@ def _sysbuild_forcing(t: Target) -> None:
                 app.forced.append(synthetic("PM_OVERRIDE_EXTERNAL_DRIVER_CHECK", "y", ovr_at))
     if not boot:
         return
-    for sym, (app_sym, mcu_syms, _mode) in SB_MODES.items():
+    for sym, (app_sym, mcu_syms, _mode) in modes.sysbuild_symbols().items():
         if sb.enabled(sym):
             app.forced.append(synthetic("MCUBOOT_BOOTLOADER_MODE_" + app_sym, "y", where(sym)))
             if mcu is not None:
@@ -716,7 +684,7 @@ def _dts_flash_map(t: Target, dev) -> None:
 def _modes(t: Target) -> None:
     built = build_config(t, "mcuboot")
     if built is not None:
-        for sym, mode in MCUBOOT_MODES:
+        for sym, mode in modes.mcuboot_symbols():
             v = built.get(sym)
             if v is not None and v[0] == "y":
                 t.mode = mode
@@ -724,7 +692,7 @@ def _modes(t: Target) -> None:
                 break
     mcu = t.images.get("mcuboot")
     if mcu is not None and mcu.config is not None and t.mode is None:
-        for sym, mode in MCUBOOT_MODES:
+        for sym, mode in modes.mcuboot_symbols():
             if mcu.config.enabled(sym):
                 t.mode = mode
                 v = mcu.config.get(sym)
@@ -732,7 +700,7 @@ def _modes(t: Target) -> None:
                 break
     acfg = t.images["app"].config
     if acfg is not None:
-        for sym, mode in APP_MODES.items():
+        for sym, mode in modes.app_symbols().items():
             if acfg.enabled(sym):
                 t.app_mode = mode
                 break

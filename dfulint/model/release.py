@@ -16,6 +16,8 @@ import re
 from pathlib import Path
 from typing import NamedTuple, Optional
 
+from dfulint.model import modes
+
 #: Partitions the bootloaders read at boot or during an update, by where they are written.
 #: Partition Manager names, then the devicetree labels plain Zephyr uses.
 BOOT_READ = ("mcuboot", "mcuboot_primary", "mcuboot_secondary", "mcuboot_scratch",
@@ -39,13 +41,6 @@ ROLE = {
 }
 _DATA = re.compile(r"(^|_)(settings|nvs|littlefs|lfs|zms|fcb|storage)(_|$)|^tfm_(its|ps|otp_nv_counters)$"
                    r"|^(storage|nvs|settings|lfs)_partition$|^factory_data$")
-#: Symbols whose value is an upgrade mode: MCUboot's own, in the order of its choice.
-MCUBOOT_MODE_SYMBOLS = (
-    ("BOOT_DIRECT_XIP", "direct-xip"), ("BOOT_RAM_LOAD", "ram-load"),
-    ("SINGLE_APPLICATION_SLOT", "single-app"), ("BOOT_FIRMWARE_LOADER", "firmware-loader"),
-    ("BOOT_UPGRADE_ONLY", "overwrite-only"), ("BOOT_SWAP_USING_SCRATCH", "swap-scratch"),
-    ("BOOT_SWAP_USING_OFFSET", "swap-offset"), ("BOOT_SWAP_USING_MOVE", "swap-move"),
-)
 SIGNATURE_TYPES = (("BOOT_SIGNATURE_TYPE_NONE", "none"), ("BOOT_SIGNATURE_TYPE_RSA", "rsa"),
                    ("BOOT_SIGNATURE_TYPE_ECDSA_P256", "ecdsa-p256"), ("BOOT_SIGNATURE_TYPE_ED25519", "ed25519"))
 ENCRYPTION_TYPES = (("BOOT_ENCRYPT_RSA", "rsa"), ("BOOT_ENCRYPT_EC256", "ec256"), ("BOOT_ENCRYPT_X25519", "x25519"))
@@ -243,7 +238,7 @@ def _sig(cfg) -> Optional[str]:
 def _mode(cfg) -> Optional[str]:
     if cfg is None:
         return None
-    for sym, mode in MCUBOOT_MODE_SYMBOLS:
+    for sym, mode in modes.mcuboot_symbols():
         if cfg.enabled(sym):
             return mode
     return None
@@ -554,8 +549,7 @@ def facts_from_build(build: Path) -> tuple[list[ReleaseFacts], list[str]]:
     mode = _mode(mcfg)
     app_mode = None
     if acfg is not None:
-        from dfulint.model.project import APP_MODES
-        app_mode = next((m for s, m in APP_MODES.items() if acfg.enabled(s)), None)
+        app_mode = next((m for s, m in modes.app_symbols().items() if acfg.enabled(s)), None)
     cf = config_facts(mcfg, acfg, [build.parent])
     ver = None
     if acfg is not None and acfg.str("BOARD") is not None:
