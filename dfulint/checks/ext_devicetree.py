@@ -7,8 +7,8 @@ from dfulint.core import Severity
 from dfulint.model.query import (
     always_at_least, always_before, from_project_only, node_ref, node_span, prop_span, sdk_range, sdk_text)
 from dfulint.model.extflash import (
-    QSPI_MAX, QSPI_NOR, SPI_NOR, chosen_in, ext_of, hygiene_nodes, nor_compat, secondary_external,
-    soc_family, spim_max)
+    QSPI_NOR, SPI_NOR, chosen_in, ext_of, hygiene_nodes, nor_compat, secondary_external,
+    qspi_max, spim_max)
 
 
 LEGACY_PINS = ("sck-pin", "mosi-pin", "miso-pin", "csn-pins", "csn-pin", "io-pins", "ss-pin")
@@ -145,7 +145,7 @@ def nor_frequency(t):
         if compat == SPI_NOR:
             prop, limit = "spi-max-frequency", spim_max(t, bus)
         elif compat == QSPI_NOR:
-            prop, limit = "sck-frequency", QSPI_MAX.get(soc_family(t) or "")
+            prop, limit = "sck-frequency", qspi_max(t)
         else:
             continue
         p = node.props.get(prop)

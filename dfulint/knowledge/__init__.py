@@ -52,6 +52,7 @@ class Soc(NamedTuple):
     source: str
     default_flash_size: int = 0   # size of the SoC dtsi's default zephyr,flash node when smaller
     variant: str = ""             # package variant that changed the numbers ("qfab")
+    cryptocell: str = ""          # "cc310", "cc312" or "" (none)
 
     @property
     def app_flash_size(self) -> int:
@@ -229,7 +230,8 @@ def _load_socs(t: _Tables, data: dict) -> None:
         if not str(row.get("source") or "").strip():
             t.problems.append(f"socs.yaml: {name}: empty source")
         s = Soc(name=name, **{k: row[k] for k in _SOC_FIELDS},
-                default_flash_size=int(row.get("default_flash_size") or 0))
+                default_flash_size=int(row.get("default_flash_size") or 0),
+                cryptocell=str(row.get("cryptocell") or ""))
         t.socs[name] = s
         t.soc_rows[name] = row
         chip = str(row.get("dts_chip") or name).lower()
@@ -854,3 +856,35 @@ def mcuboot_modes() -> tuple:
             row.get("choice"), tuple((str(o["name"]), _v3(o.get("until"))) for o in row.get("old_names") or ()),
             str(row.get("source", ""))))
     return tuple(out)
+
+
+class SocFamily(NamedTuple):
+    """What every SoC of a family shares: the clocks of the buses an external flash sits on."""
+    name: str
+    spim_max_hz: int
+    fast_spim: tuple            # ((node label, peripheral address, highest SCK in Hz), ...)
+    qspi_max_hz: Optional[int]
+    source: str
+
+
+@lru_cache(maxsize=1)
+def _soc_families() -> tuple:
+    data = load_table(_HERE / "soc_families.yaml") or {}
+    default = int(data.get("default_spim_max_hz") or 8_000_000)
+    fams = {}
+    for row in data.get("families") or []:
+        fams[str(row["name"])] = SocFamily(
+            str(row["name"]), int(row.get("spim_max_hz") or default),
+            tuple((str(f["label"]), int(f["address"]), int(f["max_hz"])) for f in row.get("fast_spim") or ()),
+            int(row["qspi_max_hz"]) if row.get("qspi_max_hz") else None, str(row.get("source", "")))
+    return default, fams
+
+
+def soc_family(name: Optional[str]) -> Optional[SocFamily]:
+    """The shared facts of a SoC family ("nrf52", "nrf54l", ...), or None for a family not in the table."""
+    return _soc_families()[1].get(name or "")
+
+
+def default_spim_max_hz() -> int:
+    """The SCK limit of an SPI(M) instance of a family dfulint has no row for."""
+    return _soc_families()[0]

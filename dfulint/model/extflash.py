@@ -41,13 +41,6 @@ PAGE_SYM = {SPI_NOR: "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE", QSPI_NOR: "NORDIC_QSPI_NO
 IMAGES = ("app", "mcuboot")
 #: NOR erase unit: every JEDEC SPI/QSPI NOR part PM and MCUboot are used with erases 4 KiB sectors
 NOR_ERASE = 0x1000
-#: Highest SCK an nRF SPI(M) instance supports, in Hz, by SoC family and bus label (nRF product
-#: specifications: SPIM3 of the nRF52840, SPIM4 of the nRF5340 and SPIM00 of the nRF54L run at
-#: 32 MHz, every other SPIM/SPI instance at 8 MHz). QSPI: nRF52840 32 MHz, nRF5340 96 MHz.
-FAST_SPIM = {("nrf52", "spi3"): 32_000_000, ("nrf53", "spi4"): 32_000_000, ("nrf54l", "spi00"): 32_000_000}
-FAST_SPIM_ADDR = {("nrf52", 0x4002F000): "spi3", ("nrf53", 0xA000): "spi4", ("nrf54l", 0x4A000): "spi00"}
-SPIM_DEFAULT_MAX = 8_000_000
-QSPI_MAX = {"nrf52": 32_000_000, "nrf53": 96_000_000}
 
 
 def ncs_pm(t) -> bool:
@@ -376,23 +369,35 @@ def hygiene_nodes(t) -> list:
 
 
 def spim_max(t, bus) -> Optional[int]:
+    """The highest SCK the SPI(M) bus `bus` supports on this SoC (knowledge/soc_families.yaml), or
+    None when the SoC family or the bus is unknown or not an nRF SPI/SPIM."""
     fam = soc_family(t)
     if fam is None or bus is None:
         return None
+    row = knowledge.soc_family(fam)
+    default = row.spim_max_hz if row is not None else knowledge.default_spim_max_hz()
     comps = bus.compatibles()
     if "nordic,nrf-spi" in comps:
-        return SPIM_DEFAULT_MAX
+        return default
     if not any(c == "nordic,nrf-spim" for c in comps):
         return None
+    fast = row.fast_spim if row is not None else ()
     for lab in bus.labels:
-        if (fam, lab) in FAST_SPIM:
-            return FAST_SPIM[(fam, lab)]
+        for label, _addr, hz in fast:
+            if lab == label:
+                return hz
     ua = bus.unit_address
     if ua is not None:
-        for (f, addr), lab in FAST_SPIM_ADDR.items():
-            if f == fam and (ua == addr or ua & 0xFFFFF == addr & 0xFFFFF):
-                return FAST_SPIM[(f, lab)]
-    return SPIM_DEFAULT_MAX
+        for _label, addr, hz in fast:
+            if ua == addr or ua & 0xFFFFF == addr & 0xFFFFF:
+                return hz
+    return default
+
+
+def qspi_max(t) -> Optional[int]:
+    """The highest SCK of the SoC's QSPI peripheral, or None when unknown or absent."""
+    row = knowledge.soc_family(soc_family(t) or "")
+    return row.qspi_max_hz if row is not None else None
 
 
 def jedec_capacity(jid) -> Optional[int]:

@@ -602,6 +602,22 @@ def _family_of(soc_family: Optional[str], soc: Optional[str]) -> Optional[str]:
     return None
 
 
+def _soc_has(soc: Optional[str], fam: Optional[str], has) -> Optional[bool]:
+    """Whether the SoC has a peripheral, from its row in knowledge/socs.yaml: for a SoC known only
+    by its family, True or False when every SoC of the family agrees, else None (unknown)."""
+    from dfulint import knowledge
+
+    answers = {has(row) for row in knowledge.socs() if row.family == fam} if fam is not None else set()
+    if soc:
+        row = knowledge.soc(soc)
+        if row is not None:
+            return has(row)
+        return answers == {True}        # a SoC missing from the table: only what its whole family has
+    if fam is None:
+        return None
+    return answers.pop() if len(answers) == 1 else (None if answers else False)
+
+
 def _fact_values(soc_family: Optional[str], facts: Optional[dict]) -> dict:
     facts = dict(facts or {})
     soc = facts.get("soc")
@@ -632,12 +648,8 @@ def _fact_values(soc_family: Optional[str], facts: Optional[dict]) -> dict:
     v["SOC_NRF54L15_CPUAPP"] = soc_exact("nrf54l15_cpuapp", "nrf54l")
     v["SOC_NRF54H20_CPUAPP"] = soc_exact("nrf54h20_cpuapp", "nrf54h")
     v["SOC_NRF9160"] = soc_exact("nrf9160", "nrf91")
-    if soc:
-        v["HAS_HW_NRF_QSPI"] = soc in ("nrf52840", "nrf5340_cpuapp")
-        v["HAS_HW_NRF_CC310"] = soc in ("nrf52840", "nrf5340_cpuapp") or (fam == "nrf91")
-    else:
-        v["HAS_HW_NRF_QSPI"] = None if fam in (None, "nrf52", "nrf53") else False
-        v["HAS_HW_NRF_CC310"] = True if fam == "nrf91" else (None if fam in (None, "nrf52", "nrf53") else False)
+    v["HAS_HW_NRF_QSPI"] = _soc_has(soc, fam, lambda row: bool(row.has_qspi))
+    v["HAS_HW_NRF_CC310"] = _soc_has(soc, fam, lambda row: row.cryptocell == "cc310")
     if board:
         b = board.replace("/", "_")
         v["BOARD_THINGY91"] = b.startswith("thingy91_") or b == "thingy91"
