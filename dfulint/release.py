@@ -125,6 +125,13 @@ class _GitTree:
         self.done: set[str] = set()
         self.total = 0
 
+    def app_moved_from(self, root: Path) -> Optional[str]:
+        """The release's folder of an app that has moved since: the app folder (one with prj.conf)
+        whose path shares the longest tail with the app's current path, when that is unique."""
+        dirs = {tuple(p.split("/")[:-1]): "/".join(p.split("/")[:-1]) for p in self.blobs
+                if p.rsplit("/", 1)[-1] == "prj.conf" and "/" in p}
+        return _suffix_match(tuple(root.parts), dirs)
+
     def wanted(self, prefix: str) -> list[str]:
         """The files of the app at `prefix` the pipeline reads, with the repository files that
         decide its context: west manifests and VERSION files above it, and custom boards."""
@@ -310,7 +317,10 @@ class Release:
         prefix = "/".join(root.relative_to(top).parts)
         pre = prefix + "/" if prefix else ""
         if not any(p.startswith(pre) for p in tree.blobs):
-            return {}, f"{prefix or 'the app'} does not exist at {self.spec}"
+            moved = tree.app_moved_from(root)
+            if moved is None:
+                return {}, f"{prefix or 'the app'} does not exist at {self.spec}"
+            prefix = moved          # the app's folder was renamed since the release
         try:
             old_root = tree.materialise(prefix)
         except (ReleaseError, OSError) as exc:

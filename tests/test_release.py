@@ -259,6 +259,18 @@ def test_app_missing_in_release_is_reported_not_compared(repo):
 
 
 @needs_git
+def test_an_app_moved_since_the_release_is_found_by_its_folder_name(repo):
+    write_tree(repo, {f"products/{k}": v for k, v in app_files("1.1.0", pm_text=pm(settings=(0xf8000, 0x8000))).items()},
+               git=False)
+    try:
+        res = run_cli(["check", str(repo / "products" / "sensor"), *BOARD, "--against", "v1.0.0", "--select", "DFU8",
+                       "--format", "json"])
+        assert codes(json.loads(res.output)["findings"]) == {"DFU802"}
+    finally:
+        git(repo, "clean", "-qfd")
+
+
+@needs_git
 def test_unknown_revision_is_a_usage_error(repo):
     res = run_cli(["check", str(repo / "sensor"), *BOARD, "--against", "v9.9.9"])
     assert res.exit_code == 2

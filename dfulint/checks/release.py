@@ -171,7 +171,7 @@ def _role(name: str) -> str:
         return "secondary"
     if name in ("mcuboot_scratch", "scratch_partition"):
         return "scratch"
-    if name in ("s0", "s1", "b0", "provision"):
+    if name in ("s0", "s1", "b0", "provision", "b0n"):
         return "nsib"
     return "mcuboot"
 
@@ -194,13 +194,15 @@ def _predicted(op: PartFact, np: Optional[PartFact]) -> str:
       levels=(Severity.WARNING,))
 def boot_partition_moved(t):
     a, old, new = _pair(t)
-    if old is None or not old.mcuboot or not _layout_known(old, new):
+    if old is None or not (old.mcuboot or old.nsib) or not _layout_known(old, new):
         return
     seen = set()
     for op in old.partitions:
         if not is_boot_read(op.name) or op.name in seen:
             continue
         if _role(op.name) == "nsib" and not old.nsib:
+            continue
+        if _role(op.name) != "nsib" and not old.mcuboot:
             continue
         seen.add(op.name)
         seen.add(ALIASES.get(op.name, op.name))

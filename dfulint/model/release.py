@@ -22,7 +22,7 @@ from dfulint.model import modes
 #: Partition Manager names, then the devicetree labels plain Zephyr uses.
 BOOT_READ = ("mcuboot", "mcuboot_primary", "mcuboot_secondary", "mcuboot_scratch",
              "mcuboot_primary_1", "mcuboot_secondary_1", "mcuboot_primary_2", "mcuboot_secondary_2",
-             "b0", "s0", "s1", "provision",
+             "b0", "s0", "s1", "provision", "b0n",
              "boot_partition", "slot0_partition", "slot1_partition", "scratch_partition",
              "slot2_partition", "slot3_partition", "slot4_partition", "slot5_partition")
 #: What each bootloader partition means to a device, for messages.
@@ -37,7 +37,7 @@ ROLE = {
     "mcuboot_secondary_1": "the second image's secondary slot (the network core's update slot)",
     "slot2_partition": "the second image's primary slot", "slot3_partition": "the second image's secondary slot",
     "b0": "the immutable bootloader (NSIB)", "s0": "NSIB's slot s0 (MCUboot)", "s1": "NSIB's slot s1 (MCUboot's update)",
-    "provision": "NSIB's provisioned key hashes",
+    "provision": "NSIB's provisioned key hashes", "b0n": "the network core's immutable bootloader",
 }
 _DATA = re.compile(r"(^|_)(settings|nvs|littlefs|lfs|zms|fcb|storage)(_|$)|^tfm_(its|ps|otp_nv_counters)$"
                    r"|^(storage|nvs|settings|lfs)_partition$|^factory_data$")
