@@ -193,9 +193,14 @@ def _low_confidence(app: App, t, f: Finding) -> None:
     if ctx is None or not t.board or not ctx.low_confidence(t.board) or f.severity <= Severity.INFO:
         return
     b = ctx.board(t.board)
-    src = ", ".join(dict.fromkeys(e.path.name for e in b.evidence if e.path is not None)) or "a test scenario"
-    f.message += (f" [{f.severity.label} lowered to info: board {b.build_name} is named only by {src}, "
-                  "not by the app's own files; pass --board to check it fully]")
+    src = ", ".join(dict.fromkeys(e.render(app.root).split(":")[0] for e in b.evidence[:3] if e.path is not None)) \
+        or "a test scenario"
+    if b.foreign:
+        f.message += (f" [{f.severity.label} lowered to info: board {b.build_name}'s flash cannot hold the app's "
+                      "pm_static.yml, so the app is not built for it; pass --board to check it fully]")
+    else:
+        f.message += (f" [{f.severity.label} lowered to info: board {b.build_name} is named only by {src}, "
+                      "not by the app's own board files; pass --board to check it fully]")
     f.severity = Severity.INFO
     f.low_confidence = True
 

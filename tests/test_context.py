@@ -311,3 +311,29 @@ def test_version_dependent_rename_is_said_on_condition(tmp_path):
     res = run_cli(["check", str(root), "--board", "nrf52840dk_nrf52840", "--select", "DFU408", "--format", "json",
                    "--sdk-version", "2.3.0"])
     assert json.loads(res.output)["findings"] == []
+
+
+def test_a_board_whose_flash_cannot_hold_the_apps_pm_static_is_ruled_out(tmp_path):
+    root = write_tree(tmp_path, {
+        "CMakeLists.txt": CMAKE, "prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
+        "pm_static.yml": "nvs_storage:\n  address: 0xf0000\n  size: 0x10000\n  region: flash_primary\n",
+        "sample.yaml": "tests:\n  a:\n    platform_allow: nrf52840dk_nrf52840 nrf52dk_nrf52832\n"})
+    app = describe_app(root)
+    by = {b.name: b for b in app.context.boards}
+    assert by["nrf52dk_nrf52832"].foreign and not by["nrf52840dk_nrf52840"].foreign
+    assert app.context.low_confidence("nrf52dk_nrf52832") and not app.context.low_confidence("nrf52840dk_nrf52840")
+    assert app.boards[0] == "nrf52840dk_nrf52840"
+
+
+def test_sysbuild_without_mcuboot_is_said_on_condition_when_the_version_is_a_guess(tmp_path):
+    import json
+
+    from helpers import run_cli
+
+    root = write_tree(tmp_path, {"CMakeLists.txt": CMAKE, "prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
+                                 "sysbuild/ipc_radio/prj.conf": "CONFIG_BT=y\n"})
+    args = ["check", str(root), "--board", "nrf52840dk_nrf52840", "--select", "DFU502", "--format", "json"]
+    (f,) = json.loads(run_cli(args).output)["findings"]
+    assert f["severity"] == "info" and "default for every app from NCS 2.9" in f["message"]
+    (f,) = json.loads(run_cli(args + ["--sdk-version", "2.9.0"]).output)["findings"]
+    assert f["severity"] == "error"

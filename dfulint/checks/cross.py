@@ -109,6 +109,12 @@ def sysbuild_overrides_image_setting(t):
             forced_at = _forced_origin(t, img, a, d)
             origin = (f" (from {where_text(t, forced_at)})" if forced_at is not None
                       else " (from sysbuild's own default)")
+            if image == "mcuboot" and t.app.framework == "zephyr" and not t.sdk.exact:
+                # which upstream Zephyr release writes MCUboot's mode and signature type from sysbuild
+                # is not known here: said on that condition (the context names the version's source)
+                severity = Severity.INFO
+                same_file += ("; the Zephyr version is not known here (" + t.sdk.source + "): this holds with a "
+                              "Zephyr whose sysbuild writes MCUboot's settings, as current releases do")
             msg = (f"{a.full_name}={a.value_without_comment} in {rel} does not count in a sysbuild build: "
                    f"{d.detail}{origin}{same_file}")
             if line.startswith("SB_CONFIG_"):
@@ -152,7 +158,7 @@ def _forced_origin(t, img, a, d):
 
 @rule("DFU502", "sysbuild-bootloader-not-enabled", Severity.ERROR,
       "CONFIG_BOOTLOADER_MCUBOOT=y in the application, but sysbuild does not build MCUboot",
-      needs=("sysbuild",))
+      needs=("sysbuild",), levels=(Severity.INFO,))
 def sysbuild_bootloader_not_enabled(t):
     if t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT"):
         return
@@ -162,11 +168,19 @@ def sysbuild_bootloader_not_enabled(t):
     old = " (or build with --no-sysbuild, which NCS before 3.0 still allows)" if (
         t.app.framework == "ncs" and t.kconfig_version < (3, 0, 0)) else ""
     sb = "sysbuild.conf" if paths(t).has_file(t.app.root / "sysbuild.conf") else "a new sysbuild.conf next to prj.conf"
-    yield hit(a.span, f"{a.full_name}=y has no effect in a sysbuild build: sysbuild writes "
+    severity, cond = None, ""
+    if t.app.framework == "ncs" and not t.sdk.exact and t.sdk.range[0] < (2, 9, 0):
+        # NCS 2.7 and 2.8 build an application outside the SDK with child images unless --sysbuild is
+        # given; the version is a guess here (the context names its source), so this is said on condition
+        severity = Severity.INFO
+        cond = (f" (this holds when the app is built with sysbuild: the default for every app from NCS 2.9, "
+                f"with --sysbuild before; the SDK version is not known here: {t.sdk.source})")
+    yield hit(a.span, f"{a.full_name}=y has no effect in a sysbuild build{cond}: sysbuild writes "
               "CONFIG_BOOTLOADER_MCUBOOT=n into the application because SB_CONFIG_BOOTLOADER_MCUBOOT is not set, so "
               "no MCUboot is built, the application is not linked for a slot and every MCUboot-dependent option "
               "(image manager, MCUmgr image group, NCS_SAMPLE_MCUMGR_BT_OTA_DFU) silently drops out: DFU is absent",
-              fix=f"add SB_CONFIG_BOOTLOADER_MCUBOOT=y to {sb}{old}", image="app", anchor=a.full_name)
+              fix=f"add SB_CONFIG_BOOTLOADER_MCUBOOT=y to {sb}{old}", image="app", anchor=a.full_name,
+              severity=severity)
 
 
 # ------------------------------------------------------------------ DFU503

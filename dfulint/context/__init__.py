@@ -52,6 +52,7 @@ class BoardContext(NamedTuple):
     known: bool               # dfulint's tables know the board
     custom: bool              # defined in the repository
     note: str = ""            # what was assumed (unknown board, low confidence)
+    foreign: bool = False     # the app's own files rule it out (its flash cannot hold the app's pm_static.yml)
 
     def why(self, root: Optional[Path] = None, limit: int = 2, more: bool = True) -> str:
         ev = [e.render(root) for e in self.evidence[:limit]]
@@ -90,7 +91,11 @@ class AppContext(NamedTuple):
         """A board checked only because a test-scenario file names it, while a better board exists:
         its findings are capped at info."""
         b = self.board(name)
-        return b is not None and b.confidence == WEAK and self.best_confidence != WEAK
+        if b is None:
+            return False
+        if b.foreign:
+            return any(not x.foreign for x in self.boards)
+        return b.confidence == WEAK and self.best_confidence != WEAK
 
     def sdk_text(self) -> str:
         from dfulint.context.naming import HWMV1, HWMV2

@@ -34,7 +34,7 @@ class Candidate(NamedTuple):
     spelled: str              # the name as the file wrote it
     evidence: Evidence
     confidence: str
-    kind: str                 # "file", "custom", "cmake", "build", "west", "scenario", "config-dir"
+    kind: str                 # "file", "image-file", "custom", "cmake", "build", "west", "scenario"
 
 
 # ------------------------------------------------------------------ custom boards
@@ -199,7 +199,8 @@ def candidates(root: Path, rel, files: list, customs: dict[str, CustomBoard], ca
             return
         key = resolve(stem)
         if key is None:
-            if kind in ("file", "cmake", "build", "west") and knowledge.soc_for_name_hint(stem) is not None:
+            if kind in ("file", "image-file", "cmake", "build", "west") and \
+                    knowledge.soc_for_name_hint(stem) is not None:
                 unknown.append((stem, ev))
             return
         if app_core and _OTHER_CORE.search(key):
@@ -219,7 +220,10 @@ def candidates(root: Path, rel, files: list, customs: dict[str, CustomBoard], ca
             # sysbuild/<image>/boards/, child_image/<image>/boards/: images other than MCUboot may run
             # on another core (ipc_radio, hci_ipc on the nRF5340 network core)
             other_image = parts[0] in ("sysbuild", "child_image") and len(parts) >= 4 and parts[1] != "mcuboot"
-            add(name.rsplit(".", 1)[0], ev, STRONG, "file", app_core=other_image)
+            # a board file of another image (sysbuild/mcuboot/boards/x.conf) says less than one of the
+            # app's own: samples ship them for every board they support, and copies keep them
+            image_file = parts[0] in ("sysbuild", "child_image") and len(parts) >= 4
+            add(name.rsplit(".", 1)[0], ev, STRONG, "image-file" if image_file else "file", app_core=other_image)
         elif name.startswith("prj_") and name.endswith(".conf") and len(parts) == 1:
             add(name[4:-5], ev, STRONG, "file")
         elif len(parts) == 1 and name.endswith(".overlay") and name != "app.overlay":

@@ -363,7 +363,8 @@ class SdkDecision(NamedTuple):
 
 def decide(root: Path, files: list, names: set, sdk_option: Optional[str], has_sysbuild: bool,
            has_child: bool, boards_known: list, custom_boards: dict, cache: dict,
-           era_hint: Optional[str], sdk_origin: str = "--sdk-version", top: Optional[Path] = None) -> SdkDecision:
+           era_hint: Optional[str], sdk_origin: str = "--sdk-version", top: Optional[Path] = None,
+           sysbuild_config: bool = True) -> SdkDecision:
     """Framework and SDK version of an app from everything above. `era_hint` is the hardware-model
     era the app's board file names allow (naming.HWMV1/HWMV2) or None."""
     from dfulint.context.naming import HWMV1, HWMV2

@@ -93,7 +93,8 @@ def resolve_app(root: Path, files: list, boards=(), sdk_version: Optional[str] =
     if given:
         known_boards = [knowledge.board(b) for b in given]
     dec = sdkmod.decide(root, files, names, sdk_version, has_sysbuild, has_child, known_boards, customs,
-                        cache, _era_hint(cands), sdk_origin, given_top)
+                        cache, _era_hint(cands), sdk_origin, given_top,
+                        sysbuild_config=any(n == "sysbuild.conf" or n.startswith("sysbuild" + os.sep) for n in names))
     low, high = dec.sdk.range
     era = naming.era_of(dec.framework, low, high)
 
@@ -129,9 +130,15 @@ def resolve_app(root: Path, files: list, boards=(), sdk_version: Optional[str] =
         by_key: dict[str, list] = {}
         for c in cands:
             by_key.setdefault(c.key, []).append(c)
+        # boards the app's own files name (its board files, pm_static, a custom board, CMake, the build):
+        # when there are such, a board only other images' board files name (sysbuild/mcuboot/boards/x,
+        # left over from a copied sample) is as weak as a test scenario
+        own = {k for k, cs in by_key.items() if any(c.confidence == STRONG and c.kind != "image-file" for c in cs)}
         for key, cs in by_key.items():
-            cs.sort(key=lambda c: -RANK[c.confidence])
+            cs.sort(key=lambda c: (-RANK[c.confidence], c.kind == "image-file"))
             conf = cs[0].confidence
+            if own and key not in own and conf == STRONG:
+                conf = WEAK
             custom = key in customs
             b = knowledge.board(key) if not custom else None
             name = key
@@ -150,8 +157,9 @@ def resolve_app(root: Path, files: list, boards=(), sdk_version: Optional[str] =
                             f"; this build looks for {', '.join(stems)}")
             if conf == WEAK:
                 note = (note + "; " if note else "") + "named only by " + \
-                    ", ".join(dict.fromkeys(c.evidence.path.name for c in cs)) + \
-                    ", with nothing board-specific in the app"
+                    ", ".join(dict.fromkeys(rel(c.evidence.path) for c in cs)) + \
+                    (", with nothing board-specific in the app" if not own else
+                     ", not by the app's own board files (which name other boards)")
             out.append(BoardContext(name, naming.display_name(name, era) if b else name, conf,
                                     tuple(c.evidence for c in cs), tuple(stems), b is not None or custom,
                                     custom, note))
@@ -176,7 +184,8 @@ def resolve_app(root: Path, files: list, boards=(), sdk_version: Optional[str] =
                                     f"board {stem} is not in dfulint's tables nor defined in the repository: "
                                     f"SoC {getattr(soc, 'name', '?')} assumed from its name, no board "
                                     "devicetree nodes"))
-        out.sort(key=lambda b: (-RANK[b.confidence], b.name))
+        out = _rule_out_by_flash(root, out, rel)
+        out.sort(key=lambda b: (b.foreign, -RANK[b.confidence], b.name))
         if not out:
             notes.append("no board found in the app's files: only board-independent rules ran; pass "
                          "--board NAME (or set `boards` in the configuration file) to check a board")
@@ -201,6 +210,47 @@ def resolve_app(root: Path, files: list, boards=(), sdk_version: Optional[str] =
                              dec.evidence, era, bs, bs_src, bs_conf, tuple(out), tuple(notes),
                              dec.framework_detail)
     return res
+
+
+def _rule_out_by_flash(root: Path, boards: list, rel) -> list:
+    """Boards whose internal flash cannot hold the app's own pm_static.yml (no board-specific one),
+    while another candidate board's can: the app is not built for them (a platform list copied with a
+    sample names them). They stay listed, checked at low confidence."""
+    from dfulint import knowledge
+    from dfulint.sources.pm import parse_pm
+
+    p = root / "pm_static.yml"
+    if not p.is_file() or len(boards) < 2:
+        return boards
+    pm = parse_pm(p)
+    end = 0
+    for name, part in pm.partitions.items():
+        region = part.str("region") or "flash_primary"
+        addr, size = part.int("address"), part.int("size")
+        if region == "flash_primary" and addr is not None and size is not None and addr < 0x10000000:
+            end = max(end, addr + size)
+    if not end:
+        return boards
+
+    def capacity(b) -> Optional[int]:
+        kb = knowledge.board(b.name) if b.known and not b.custom else None
+        soc = knowledge.soc(kb.soc) if kb is not None else None
+        if soc is None or any((root / f"pm_static_{s}.yml").is_file() for s in b.stems):
+            return None
+        return (soc.flash_base or 0) + soc.flash_size
+
+    caps = {b.name: capacity(b) for b in boards}
+    if not any(c is not None and c >= end for c in caps.values()):
+        return boards
+    out = []
+    for b in boards:
+        c = caps[b.name]
+        if c is not None and c < end and b.confidence != GIVEN:
+            b = b._replace(foreign=True, note=(b.note + "; " if b.note else "") +
+                           f"its flash (ends at {c:#x}) cannot hold pm_static.yml (ends at {end:#x}), which "
+                           "another board's can: the app is not built for it")
+        out.append(b)
+    return out
 
 
 def _stems(name: str, era: str, customs: dict) -> list[str]:
