@@ -236,3 +236,44 @@ def test_html_report_has_the_boot_chain(tmp_path):
     html = out.read_text()
     assert "<h3>Boot chain</h3>" in html and "stage-mcuboot" in html
     assert "MCUboot serial recovery over UART, entered by" in html and "retained boot mode" in html
+
+
+# ------------------------------------------------------------------ versions, protection, SMP stack
+
+def test_direct_xip_needs_a_version_that_grows(tmp_path):
+    sb = "SB_CONFIG_BOOTLOADER_MCUBOOT=y\nSB_CONFIG_MCUBOOT_MODE_DIRECT_XIP=y\n"
+    bad = make_app(tmp_path / "bad", {"prj.conf": "CONFIG_GPIO=y\n", "sysbuild.conf": sb})
+    assert [x["line"] for x in check(bad, "2.8.0") if x["code"] == "DFU911"] == [1]
+    set_in_conf = make_app(tmp_path / "conf", {"prj.conf": 'CONFIG_MCUBOOT_IMGTOOL_SIGN_VERSION="2.0.0+0"\n',
+                                               "sysbuild.conf": sb})
+    assert not [x for x in check(set_in_conf, "2.8.0") if x["code"] == "DFU911"]
+    swap = make_app(tmp_path / "swap", {"prj.conf": "CONFIG_GPIO=y\n", "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n"})
+    assert not [x for x in check(swap, "2.8.0") if x["code"] == "DFU911"]
+
+
+@pytest.mark.parametrize("size,fires", [(0x10000, True), (0xf000, False), (0xc000, False)])
+def test_nrf54l_protects_at_most_62_kib_of_bootloader(tmp_path, size, fires):
+    app = make_app(tmp_path / f"a{size:x}", {"prj.conf": "CONFIG_GPIO=y\n", "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n",
+                                             "sysbuild/mcuboot.conf": f"CONFIG_PM_PARTITION_SIZE_MCUBOOT={size:#x}\n"})
+    t = target(app, "3.2.0", "nrf54l15dk/nrf54l15/cpuapp")
+    assert t.chain.protection is not None and t.chain.protection.size == size
+    f = [x for x in check(app, "3.2.0", ("--board", "nrf54l15dk/nrf54l15/cpuapp")) if x["code"] == "DFU912"]
+    assert bool(f) == fires
+
+
+def test_protection_limit_is_nrf54l_only(tmp_path):
+    app = make_app(tmp_path / "app", {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
+                                      "child_image/mcuboot.conf": "CONFIG_PM_PARTITION_SIZE_MCUBOOT=0x10000\n"})
+    assert target(app, "2.5.0").chain.protection is None
+
+
+def test_fs_group_needs_a_bigger_smp_stack(tmp_path):
+    conf = MCUMGR_BT_CHAIN + "CONFIG_FILE_SYSTEM=y\nCONFIG_MCUMGR_GRP_FS=y\n"
+    bad = make_app(tmp_path / "bad", {"prj.conf": conf})
+    assert [x["line"] for x in check(bad, "2.6.0", select="DFU509")] == [conf.count("\n")]
+    small = make_app(tmp_path / "small", {"prj.conf": conf + "CONFIG_MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE=3072\n"})
+    assert [x["line"] for x in check(small, "2.6.0", select="DFU509")] == [conf.count("\n") + 1]
+    ok = make_app(tmp_path / "ok", {"prj.conf": conf + "CONFIG_MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE=4608\n"})
+    assert not check(ok, "2.6.0", select="DFU509")
+    no_fs = make_app(tmp_path / "nofs", {"prj.conf": MCUMGR_BT_CHAIN})
+    assert not check(no_fs, "2.6.0", select="DFU509")

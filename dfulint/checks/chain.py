@@ -224,14 +224,21 @@ def recovery_boot_mode_incomplete(t):
 def recovery_uart_is_console(t):
     ch = t.chain
     r = ch.recovery if ch is not None else None
-    if r is None or not r.uart or not r.console_on or r.console_shared is not True:
+    if r is None or not (r.uart or r.cdc_acm) or not r.console_on or r.console_shared is not True:
         return
     w = dfu.where(t, "mcuboot", "UART_CONSOLE")
     span = w.span or r.serial.span or dfu.mcuboot_on(t).span
-    yield hit(span, "MCUboot's serial recovery talks MCUmgr on the UART chosen as zephyr,uart-mcumgr (or, without it, "
-              "zephyr,console), and MCUboot's UART console is on the same device: MCUboot's build stops with "
-              "'#error Zephyr UART console must be disabled if serial_adapter module is used.'",
-              headline="MCUboot's serial recovery UART is also its console: MCUboot's build stops",
+    if r.cdc_acm:
+        err = ("'#error Zephyr UART console must be disabled if CDC ACM is enabled and MCUmgr has not been "
+               "redirected to other UART with DTS chosen zephyr,uart-mcumgr.'")
+        msg = ("MCUboot's serial recovery runs over USB CDC ACM while MCUboot's UART console is on and "
+               "zephyr,uart-mcumgr does not point MCUmgr at another UART: MCUboot's build stops with " + err)
+    else:
+        err = "'#error Zephyr UART console must be disabled if serial_adapter module is used.'"
+        msg = ("MCUboot's serial recovery talks MCUmgr on the UART chosen as zephyr,uart-mcumgr (or, without it, "
+               "zephyr,console), and MCUboot's UART console is on the same device: MCUboot's build stops with "
+               + err)
+    yield hit(span, msg, headline="MCUboot's serial recovery UART is also its console: MCUboot's build stops",
               fix="set CONFIG_UART_CONSOLE=n in MCUboot's configuration (or choose a different zephyr,uart-mcumgr "
               f"in {_mcuboot_overlay(t)})", image="mcuboot", anchor="UART_CONSOLE")
 
@@ -302,3 +309,76 @@ def nsib_generated_key(t):
               fix=f"generate a key once (e.g. `openssl ecparam -name prime256v1 -genkey -noout -out b0_priv.pem`), "
               f"keep it out of the repository, and set {n.key_symbol}=\"<path>\" in {where}", image="sysbuild"
               if n.sysbuild else "app", anchor=n.key_symbol)
+
+
+# ------------------------------------------------------------------ DFU911
+
+@rule("DFU911", "direct-xip-version-unset", Severity.INFO,
+      "MCUboot picks the slot with the higher version, and every build gets the same version", needs=("mcuboot",))
+def direct_xip_version_unset(t):
+    ch = t.chain
+    lc = ch.lifecycle if ch is not None else None
+    if lc is None or lc.mode not in ("direct-xip", "direct-xip-revert", "ram-load", "ram-load-revert"):
+        return
+    if lc.version is not None or lc.version_file:
+        return
+    span = dfu.mcuboot_on(t).span
+    yield hit(span, f"MCUboot runs {lc.mode}: it does not swap, it starts whichever slot holds the image with the "
+              "higher version; this build sets no image version (CONFIG_MCUBOOT_IMGTOOL_SIGN_VERSION keeps "
+              "\"0.0.0+0\" and the application has no VERSION file), so an uploaded update carries the same version "
+              "as the running image and MCUboot keeps booting the old slot ('I: Image 0 loaded from the primary "
+              "slot'); with revert it may even find no slot to load ('I: No slot to load for image 0'). If your release "
+              "process passes the version on the command line, this does not apply",
+              headline=f"{lc.mode} boots the higher version, and every build is 0.0.0+0: updates never start",
+              fix="raise the version with every release: a VERSION file in the application folder (Zephyr 3.5 / "
+              f"NCS 2.6 and later) or CONFIG_MCUBOOT_IMGTOOL_SIGN_VERSION=\"1.2.3+0\" in {dfu.app_conf_file(t)}",
+              image="app", anchor="MCUBOOT_IMGTOOL_SIGN_VERSION")
+
+
+# ------------------------------------------------------------------ DFU912
+
+@rule("DFU912", "mcuboot-protect-too-large", Severity.ERROR,
+      "On nRF54L, MCUboot's area is larger than the RRAM protection can cover", needs=("mcuboot",),
+      ncs=((2, 8), None))
+def mcuboot_protect_too_large(t):
+    ch = t.chain
+    p = ch.protection if ch is not None else None
+    if p is None or p.limit is None or p.size <= p.limit:
+        return
+    span = p.where or dfu.mcuboot_on(t).span
+    yield hit(span, f"MCUboot write-protects everything from {p.start} ({_hex(p.address)}) up to the primary slot, "
+              f"{_hex(p.size)} ({p.size // 1024} KiB), before it starts the application; on nRF54L the RRAM controller "
+              f"can protect at most {p.limit // 1024} KiB (two combined regions), so protection fails and MCUboot stops: "
+              "'E: Protect mcuboot flash failed, cancel startup.'",
+              headline=f"MCUboot's protected area is {p.size // 1024} KiB, nRF54L protects at most {p.limit // 1024} KiB: "
+              "nothing boots", fix=f"keep the MCUboot partition (and its pad) within {p.limit // 1024} KiB "
+              "(CONFIG_PM_PARTITION_SIZE_MCUBOOT in MCUboot's configuration, or the mcuboot entry of pm_static.yml); "
+              "if the partition must keep its size for devices in the field, turn off CONFIG_FPROTECT in MCUboot only "
+              "with another protection of the bootloader in place", image="mcuboot", anchor="mcuboot")
+
+
+# ------------------------------------------------------------------ DFU509
+
+@rule("DFU509", "mcumgr-workqueue-stack-small", Severity.WARNING,
+      "The MCUmgr file-system group runs on an SMP work queue with a small stack")
+def mcumgr_workqueue_stack_small(t):
+    ch = t.chain
+    s = ch.smp_stack if ch is not None else None
+    if s is None or s.fs_group is None or t.kconfig_version < (2, 4, 0):
+        return
+    if s.size is not None and s.size >= 4096:
+        return
+    app = t.images.get("app")
+    if app is not None and app.config is not None and app.config.enabled("NCS_SAMPLE_MCUMGR_BT_OTA_DFU"):
+        return
+    span = s.where.span if s.where is not None and s.where.span is not None else s.fs_group.span
+    if span is None:
+        return
+    size = f"{s.size}" if s.size is not None else "its default of 2048 bytes"
+    yield hit(span, f"MCUmgr's file-system group is enabled (CONFIG_MCUMGR_GRP_FS) and the SMP work queue that runs "
+              f"every command keeps {size} of stack: a file upload (the path buffer, the file-access hook and the file "
+              "system's write path) overflows it, the device logs '***** FATAL ERROR 2: Stack overflow *****' for "
+              "thread 'mcumgr smp' and the client times out ('NMP timeout')",
+              headline="MCUmgr file uploads overflow the SMP work queue's stack",
+              fix=f"set CONFIG_MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE=4096 (or more) in {dfu.app_conf_file(t)}",
+              image="app", anchor="MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE")

@@ -72,6 +72,18 @@ class Lifecycle(NamedTuple):
     library: Optional[str]        # an enabled library that confirms images itself (symbol)
     c_files: int                  # C sources read (0: the code is not visible)
     confirmed_image: Optional[Where]   # CONFIG_MCUBOOT_GENERATE_CONFIRMED_IMAGE=y (app)
+    version: Optional[Where] = None    # the image version a user sets (CONFIG_MCUBOOT_IMGTOOL_SIGN_VERSION ...)
+    version_file: bool = False    # the application folder has a VERSION file (Zephyr 3.5+ reads it)
+
+
+class Protection(NamedTuple):
+    """The flash MCUboot write-protects before it starts the application (FPROTECT)."""
+    start: str                    # partition the protected area starts at (mcuboot, s0)
+    address: int
+    size: int                     # up to the primary slot, as MCUboot computes it
+    limit: Optional[int]          # the largest area the SoC's protection can cover (None: no known limit)
+    limit_source: str
+    where: Optional[Span]         # where the MCUboot partition size is set, if in the project
 
 
 class Recovery(NamedTuple):
@@ -85,7 +97,8 @@ class Recovery(NamedTuple):
     app_boot_mode_chosen: Optional[Span]   # the application's devicetree has it (where)
     wait: Optional[Where]         # BOOT_SERIAL_WAIT_FOR_DFU=y
     uart: bool                    # recovery over a UART (BOOT_SERIAL_UART, the default)
-    console_on: bool              # UART console enabled in MCUboot's image
+    cdc_acm: bool                 # recovery over USB CDC ACM (BOOT_SERIAL_CDC_ACM)
+    console_on: bool              # UART console enabled in MCUboot's image by the project's own files
     console_shared: Optional[bool]   # zephyr,uart-mcumgr missing or the same node as zephyr,console
     dt_complete: bool             # MCUboot's devicetree is complete (aliases and chosen known)
 
@@ -98,6 +111,13 @@ class SmpSecurity(NamedTuple):
     auth_callbacks: tuple         # csrc.Call: bt_conn_auth_cb_register / bt_passkey_set
     c_files: int
     fixed_passkey: bool
+
+
+class SmpStack(NamedTuple):
+    """The MCUmgr SMP work queue's stack against the groups it runs."""
+    size: Optional[int]           # CONFIG_MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE (None: the default)
+    where: Optional[Where]        # where a user set it
+    fs_group: Optional[Where]     # the file-system group is on (its handlers need the most stack)
 
 
 class Nsib(NamedTuple):
@@ -119,6 +139,8 @@ class ChainFacts:
     recovery: Optional[Recovery] = None
     smp: Optional[SmpSecurity] = None
     nsib: Optional[Nsib] = None
+    protection: Optional[Protection] = None
+    smp_stack: Optional[SmpStack] = None
     sources: object = None        # csrc.CSources of the application
 
 
@@ -245,9 +267,23 @@ def _lifecycle(t, src) -> Lifecycle:
             if app.enabled(sym):
                 library = sym
                 break
+    from dfulint import files
+
+    version = None
+    for sym in ("MCUBOOT_IMGTOOL_SIGN_VERSION", "MCUBOOT_IMAGE_VERSION"):
+        a = dfu.user_assignment(t.images.get("app"), sym)
+        if a is not None:
+            version = Where(a.span, "set here", sym)
+            break
+    if version is None:
+        for forced in t.images["app"].forced if "app" in t.images else ():
+            if forced.name in ("MCUBOOT_IMGTOOL_SIGN_VERSION", "MCUBOOT_IMAGE_VERSION"):
+                version = Where(forced.span, "forced", forced.name)
+    version_file = files.is_file(t.app.root / "VERSION") or (
+        t.app.source_dir is not None and files.is_file(t.app.source_dir / "VERSION"))
     return Lifecycle(mode, mode in REVERTING_MODES, f.image_group is not None, dt_where,
                      src.called(*REQUEST_CALLS), src.called(*CONFIRM_CALLS), library, src.files,
-                     _on(t, "app", "MCUBOOT_GENERATE_CONFIRMED_IMAGE"))
+                     _on(t, "app", "MCUBOOT_GENERATE_CONFIRMED_IMAGE"), version, version_file)
 
 
 def _recovery(t) -> Optional[Recovery]:
@@ -271,7 +307,9 @@ def _recovery(t) -> Optional[Recovery]:
     if cfg.get("BOOT_SERIAL_ENTRANCE_GPIO").origin == "unset" and not cfg.get("BOOT_SERIAL_ENTRANCE_GPIO").assignments:
         gpio = t.kconfig_version >= (2, 4, 0)        # its default once it exists
     uart = not cfg.enabled("BOOT_SERIAL_CDC_ACM") and not cfg.enabled("BOOT_SERIAL_CDC_ACM_NEXT")
-    console = cfg.enabled("UART_CONSOLE")
+    cdc = cfg.enabled("BOOT_SERIAL_CDC_ACM")
+    # only a console the project switches on itself: boards' defconfigs (not modelled) often turn it off
+    console = cfg.enabled("UART_CONSOLE") and _explicit(t, "mcuboot", "UART_CONSOLE") is not None
     shared = None
     if dt is not None:
         mg, co = dt.chosen("zephyr,uart-mcumgr"), dt.chosen("zephyr,console")
@@ -289,7 +327,7 @@ def _recovery(t) -> Optional[Recovery]:
         complete = False            # written but not resolvable here: the build decides
     return Recovery(dfu.where(t, "mcuboot", "MCUBOOT_SERIAL"), gpio, button, has_gpios,
                     _on(t, "mcuboot", "BOOT_SERIAL_BOOT_MODE"), chosen_mode, app_mode,
-                    _on(t, "mcuboot", "BOOT_SERIAL_WAIT_FOR_DFU"), uart, console, shared, complete)
+                    _on(t, "mcuboot", "BOOT_SERIAL_WAIT_FOR_DFU"), uart, cdc, console, shared, complete)
 
 
 def _smp(t, src) -> Optional[SmpSecurity]:
@@ -307,6 +345,17 @@ def _smp(t, src) -> Optional[SmpSecurity]:
     return SmpSecurity(level, where, app.enabled("BT_SMP"),
                        src.called("bt_conn_auth_cb_register", "bt_passkey_set"), src.files,
                        app.enabled("BT_FIXED_PASSKEY"))
+
+
+def _smp_stack(t) -> Optional[SmpStack]:
+    app = _cfg(t, "app")
+    if app is None or dfu.facts(t).image_group is None and not app.enabled("MCUMGR_GRP_FS"):
+        return None
+    if not app.enabled("MCUMGR_GRP_FS"):
+        return None
+    w = _explicit(t, "app", "MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE")
+    return SmpStack(app.int("MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE") if w is not None else None, w,
+                    dfu.where(t, "app", "MCUMGR_GRP_FS"))
 
 
 def _nsib(t) -> Optional[Nsib]:
@@ -332,6 +381,35 @@ def _nsib(t) -> Optional[Nsib]:
     s1w = Where(s1.span, "set here", "BUILD_S1_VARIANT") if s1 is not None and s1.value_without_comment[:1] == "y" else None
     del app
     return Nsib(on, key, "CONFIG_SB_SIGNING_KEY_FILE", s1w, False)
+
+
+# nRF54L: MCUboot protects itself with one RRAMC region of at most 31 KiB, or two combined
+# (CONFIG_FPROTECT_ALLOW_COMBINED_REGIONS) of 62 KiB (sdk-nrf drivers/fprotect/fprotect_rram.c,
+# sdk-mcuboot boot/zephyr/nrf_protect.h REGION_SIZE_MAX)
+_RRAMC_MAX = 62 * 1024
+
+
+def _protection(t) -> Optional[Protection]:
+    if not t.mcuboot_enabled or not t.uses_pm or getattr(t.soc, "family", None) != "nrf54l":
+        return None
+    mcu = _cfg(t, "mcuboot")
+    if mcu is None or (mcu.get("FPROTECT").origin != "unset" and not mcu.enabled("FPROTECT")):
+        return None
+    start = t.flash.get("s0") or t.flash.get("mcuboot")
+    primary = t.flash.get("mcuboot_primary")
+    if start is None or primary is None or primary.address <= start.address:
+        return None
+    if t.pm_static is not None and "mcuboot_primary" not in t.pm_static.partitions:
+        return None                 # a partial pm_static: where the primary slot lands is a guess
+    where = None
+    pm = t.pm_static.partitions.get(start.name) if t.pm_static is not None else None
+    if pm is not None:
+        where = pm.span
+    else:
+        w = _explicit(t, "mcuboot", "PM_PARTITION_SIZE_MCUBOOT")
+        where = w.span if w is not None else None
+    return Protection(start.name, start.address, primary.address - start.address, _RRAMC_MAX,
+                      "sdk-mcuboot boot/zephyr/nrf_protect.h (REGION_SIZE_MAX on nRF54L)", where)
 
 
 def _stages(t, nsib: Optional[Nsib], lc: Lifecycle) -> tuple:
@@ -395,7 +473,8 @@ def build(t) -> ChainFacts:
     nsib = _nsib(t)
     return ChainFacts(stages=_stages(t, nsib, lc), lifecycle=lc, app_code=_code_partition(t, "app"),
                       mcuboot_code=_code_partition(t, "mcuboot"), header=_header(t), recovery=_recovery(t),
-                      smp=_smp(t, src), nsib=nsib, sources=src)
+                      smp=_smp(t, src), nsib=nsib, protection=_protection(t), smp_stack=_smp_stack(t),
+                      sources=src)
 
 
 def board_partition_nodes(t, binfo) -> tuple:
