@@ -96,7 +96,7 @@ def base_fingerprint(f, root: Path) -> str:
     import hashlib   # only reports and baselines that show fingerprints pay for it
 
     key = "\x1f".join((f.code, rel_path(f.span.path, root), f.image or "", _anchor(f)))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def fingerprints(findings: list, root: Path) -> dict[int, str]:

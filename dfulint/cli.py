@@ -303,6 +303,7 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
                 text = streamed.tail(result)
             else:
                 text = _render(name, result, text_opts)
+            text = _encodable(text)
             if dest is None:
                 if reader_gone:
                     continue
@@ -405,6 +406,15 @@ def _stream(opts, outputs, text_opts: dict, progress: Progress):
     s = _Stream(text_opts, progress)
     opts.on_app = s
     return s
+
+
+def _encodable(text: str) -> str:
+    """Output text that can be written as UTF-8: a file name's undecodable bytes become `\xff`."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _render(name: str, result, text_opts: dict) -> str:

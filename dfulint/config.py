@@ -220,6 +220,9 @@ def _read(path: Path) -> Optional[_Raw]:
     tomllib = _toml()
     try:
         doc = tomllib.loads(text)
+    except RecursionError:
+        depth_line = next((i for i, ln in enumerate(text.splitlines(), 1) if ln.count("[") + ln.count("{") > 50), 1)
+        raise ConfigError("invalid TOML: arrays or tables nest too deeply to read", path, depth_line) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)

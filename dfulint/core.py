@@ -111,3 +111,28 @@ class Finding:
     def boards(self) -> list[str]:
         """Every board the finding holds for (the engine joins them into `board`)."""
         return [b.strip() for b in self.board.split(",") if b.strip()] if self.board else []
+
+
+_UNSAFE = None
+
+
+def printable(text: str) -> str:
+    """`text` safe to show on a terminal or in a CI log: control characters (ESC, CR, BEL, ... except
+    newline and tab), Unicode direction overrides and the undecodable bytes of a file name are
+    written as escapes (`\\x1b`, `\\u202e`, `\\xff`), so a project's files can neither recolour,
+    rewrite nor hide dfulint's output."""
+    global _UNSAFE
+    if text is None or text.isprintable() or not isinstance(text, str):
+        return text
+    if _UNSAFE is None:
+        import re
+        _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                             "\u2066-\u2069\ud800-\udfff]")
+
+    def esc(m) -> str:
+        c = m.group(0)
+        o = ord(c)
+        if 0xDC80 <= o <= 0xDCFF:          # a byte of a file name that is not UTF-8
+            return f"\\x{o - 0xDC00:02x}"
+        return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
+    return _UNSAFE.sub(esc, text)

@@ -175,6 +175,7 @@ def _suppress(app: App, targets: list, findings: list[Finding], opts: Options, f
 
     def finalize(f: Finding) -> None:
         f.name = r.name
+        _printable(f)
         f.severity = opts.severities.get(f.code) or severity_of(r, f.severity, opts.profile)
         f.app, f.board = app.root, boards
 
@@ -260,6 +261,7 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
                 continue
             for f in produced:
                 f.code, f.name = r.code, r.name
+                _printable(f)
                 f.severity = opts.severities.get(code) or severity_of(r, f.severity, opts.profile)
                 f.app, f.board = app.root, t.board or ""
                 if app.build_dir is not None and _inside(f.span.path, app.build_dir):
@@ -282,6 +284,17 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
     return app_result, findings
 
 
+def _printable(f: Finding) -> None:
+    """Text a finding quotes from the project (a line, a name, a value) is shown escaped: no control
+    character or direction override from a file reaches a terminal or a CI log."""
+    from dfulint.core import printable
+
+    for name in ("message", "fix", "headline", "anchor"):
+        v = getattr(f, name, None)
+        if isinstance(v, str):
+            setattr(f, name, printable(v))
+
+
 def _note_refusals(targets: list, refused: list) -> None:
     """Files the file layer refused (outside the project, not regular, too large) become problems
     of every target, wherever the reader that asked for them had no place to report them."""
@@ -289,10 +302,10 @@ def _note_refusals(targets: list, refused: list) -> None:
     from dfulint.sources import Problem
 
     for t in targets:
-        have = {(p.span.path, p.kind) for p in t.problems}
+        have = {(p.span.path, p.kind, p.span.line) for p in t.problems}
         for path, why in refused:
-            if (path, why.kind) not in have:
-                have.add((path, why.kind))
+            if (path, why.kind, why.line) not in have:
+                have.add((path, why.kind, why.line))
                 t.problems.append(Problem(why.kind, Span(Path(path), why.line, 1), why.message, why.fix))
 
 

@@ -128,7 +128,7 @@ def confined(roots):
 def note(path, refusal: Refusal) -> None:
     """Record a refusal (or a reader's problem without another place) for the confinement in force."""
     log = _LOG.get()
-    if log is not None and all(p != path or r.kind != refusal.kind for p, r in log):
+    if log is not None and all(p != path or r.kind != refusal.kind or r.line != refusal.line for p, r in log):
         log.append((path, refusal))
 
 

@@ -153,7 +153,7 @@ def _scenarios(root: Path) -> list:
         for name, sc in tests.items():
             if not isinstance(sc, dict):
                 continue
-            merged = dict(common, **sc)
+            merged = {**common, **sc}
 
             def listed(key):
                 v = merged.get(key) or []

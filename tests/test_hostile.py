@@ -141,3 +141,163 @@ def test_an_entry_written_by_another_user_is_not_loaded(cdir):
     os.chown(path, os.getuid(), os.getgid())
     os.chown(cdir / "probe", 65534, 65534)                   # the folder too
     assert cache.load("probe", "k") is None
+
+
+# ------------------------------------------------------------------ hostile projects, end to end
+
+SEED = ROOT / "fixtures" / "seed_bl653_dvk"
+TOKEN = "ghp_SECRETTOKEN0123456789"
+FORMATS = ["text", "json", "sarif", "github", "gitlab", "junit"]
+
+
+def _app(tmp_path, name="app") -> Path:
+    app = tmp_path / name
+    shutil.copytree(SEED, app)
+    (app / ".git").mkdir()
+    (app / ".git" / "config").write_text(f'[remote "origin"]\n\turl = https://x:{TOKEN}@github.com/o/r\n')
+    return app
+
+
+def _all_outputs(app: Path, *extra):
+    from tests.helpers import run_cli
+
+    out = {}
+    for fmt in FORMATS:
+        res = run_cli(["check", str(app), "--format", fmt, *extra])
+        assert res.exit_code in (0, 1), (fmt, res.output)
+        out[fmt] = res.output
+    return out
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks")
+@pytest.mark.parametrize("target", ["../.git/config", ".git/config", "/etc/passwd", "OUTSIDE"])
+def test_a_symlink_out_of_the_project_is_reported_and_never_quoted(tmp_path, target):
+    app = _app(tmp_path)
+    if target == "OUTSIDE":
+        (tmp_path / "outside.conf").write_text(f"CONFIG_BT_DEVICE_NAME=\"{TOKEN}\"\n{TOKEN}\n")
+        target = str(tmp_path / "outside.conf")
+    elif target == "../.git/config":
+        (app / "child_image").mkdir(exist_ok=True)
+        os.symlink(target, app / "child_image" / "mcuboot.conf")
+    if target != "../.git/config":
+        (app / "prj.conf").unlink()
+        os.symlink(target, app / "prj.conf")
+    for fmt, text in _all_outputs(app).items():
+        assert TOKEN not in text and "root:x:0" not in text, fmt
+    res = json.loads(_all_outputs(app)["json"])
+    assert any(f["code"] == "DFU008" for f in res["findings"])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_a_fifo_and_a_device_in_the_app_do_not_hang_the_run(tmp_path):
+    app = _app(tmp_path)
+    (app / "prj.conf").unlink()
+    os.mkfifo(app / "prj.conf")
+    if os.path.exists("/dev/zero"):
+        os.symlink("/dev/zero", app / "pm_static_bl653_dvk.yml")
+    res = json.loads(_all_outputs(app)["json"])
+    codes = {(f["code"], f["path"]) for f in res["findings"]}
+    assert ("DFU009", "prj.conf") in codes
+    assert ("DFU401", "child_image/mcuboot/prj.conf") in codes            # the rest is checked
+    if os.path.exists("/dev/zero"):
+        assert ("DFU008", "pm_static_bl653_dvk.yml") in codes
+
+
+def test_an_alias_bomb_in_sample_yaml_is_a_finding(tmp_path):
+    app = _app(tmp_path)
+    bomb = "".join(f"l{k}: &l{k} [" + ",".join([f"*l{k - 1}" if k else '"lol"'] * 9) + "]\n" for k in range(10))
+    (app / "sample.yaml").write_text(bomb + (SEED / "sample.yaml").read_text())
+    res = json.loads(_all_outputs(app)["json"])
+    assert any(f["code"] == "DFU002" and f["path"] == "sample.yaml" and f["line"] == 2 for f in res["findings"])
+
+
+def test_control_characters_from_project_files_are_escaped(tmp_path):
+    app = _app(tmp_path)
+    with open(app / "prj.conf", "a") as fh:
+        fh.write("\x1b[2J\x1b]0;pwned\x07CONFIG_\u202eFOO\r=y\n")
+    out = _all_outputs(app)
+    for fmt in ("text", "github"):
+        assert "\x1b" not in out[fmt] and "\x07" not in out[fmt] and "\u202e" not in out[fmt], fmt
+        assert "\\x1b[2J" in out[fmt]
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="file names must be bytes")
+def test_file_names_that_are_not_utf8_break_no_output(tmp_path):
+    app = _app(tmp_path)
+    bad = os.fsdecode(b"prj_\xff\xfe.conf")
+    shutil.copy(app / "prj.conf", app / bad)
+    with open(app / bad, "a") as fh:
+        fh.write("CONFIG_BT=y # comment\n")
+    out = _all_outputs(app)
+    json.loads(out["sarif"])
+    json.loads(out["gitlab"])
+    assert "prj_%FF%FE.conf" in out["sarif"]
+    from tests.helpers import run_cli
+    bl = tmp_path / "baseline.json"
+    assert run_cli(["check", str(app), "--baseline", "write", str(bl)]).exit_code == 0
+    assert run_cli(["check", str(app), "--baseline", "use", str(bl)]).exit_code == 0
+
+
+def test_a_very_deep_folder_tree_is_walked_without_recursion(tmp_path):
+    app = _app(tmp_path)
+    p = str(app / "deep")
+    made = []
+    for _ in range(1100):
+        os.mkdir(p)
+        made.append(p)
+        p = os.path.join(p, "d")
+    try:
+        res = json.loads(_all_outputs(app)["json"])
+        assert res["findings"]
+    finally:
+        for m in reversed(made):
+            os.rmdir(m)
+
+
+def test_sample_yaml_with_keys_that_are_not_strings(tmp_path):
+    app = _app(tmp_path)
+    (app / "sample.yaml").write_text("common:\n  1: 2\ntests:\n  t:\n    ? [a, b]\n    : x\n    extra_args: A=1\n"
+                                     "    platform_allow: bl653_dvk\n")
+    json.loads(_all_outputs(app)["json"])
+
+
+@pytest.mark.parametrize("extend", ["/etc/passwd", "../../../../../../etc/passwd", "~/.dfulint.toml", "x" * 5000])
+def test_config_extend_stays_in_the_project(tmp_path, extend):
+    from tests.helpers import run_cli
+
+    app = _app(tmp_path)
+    (app / ".dfulint.toml").write_text(f'extend = "{extend}"\n')
+    res = run_cli(["check", str(app)])
+    assert res.exit_code == 2 and ".dfulint.toml:1" in res.output
+    assert "root:x:0" not in res.output and "Traceback" not in res.output
+
+
+def test_deeply_nested_toml_is_a_usage_error(tmp_path):
+    from tests.helpers import run_cli
+
+    app = _app(tmp_path)
+    (app / ".dfulint.toml").write_text("select = " + "[" * 5000 + "]" * 5000 + "\n")
+    res = run_cli(["check", str(app)])
+    assert res.exit_code == 2 and "nest too deeply" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.skipif(os.name == "nt", reason="paths")
+def test_kconfig_rsource_out_of_the_project_is_not_followed(tmp_path):
+    from dfulint import files, west
+
+    app = _app(tmp_path)
+    (app / "Kconfig").write_text('rsource "../../../../../../*/*"\nrsource "/etc/*"\nconfig APP_X\n\tbool "x"\n')
+    with files.confined(files.project_roots(app)) as refused:
+        syms = west.app_symbols(app, [app / "Kconfig"])
+    assert syms.defines("APP_X") and syms.files == 1
+    assert [(p.name, r.line) for p, r in refused] == [("Kconfig", 1), ("Kconfig", 2)]
+
+
+def test_many_malformed_lines_are_capped(tmp_path):
+    from dfulint.sources.kconf import MAX_MALFORMED_REPORTED, parse_fragment
+
+    p = tmp_path / "prj.conf"
+    p.write_text("x\n" * 5000)
+    frag = parse_fragment(p)
+    assert len(frag.problems) == MAX_MALFORMED_REPORTED + 1
+    assert "4800 more" in frag.problems[-1].message

@@ -96,8 +96,8 @@ def unused_suppression(t):
 def _once(t, kinds):
     seen = set()
     for p in _problems(t):
-        if p.kind in kinds and (p.span.path, p.kind) not in seen:
-            seen.add((p.span.path, p.kind))
+        if p.kind in kinds and (p.span.path, p.kind, p.span.line) not in seen:
+            seen.add((p.span.path, p.kind, p.span.line))
             yield p
 
 
@@ -113,3 +113,10 @@ def file_outside_project(t):
 def not_a_regular_file(t):
     for p in _once(t, ("not-regular",)):
         yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
+
+
+@rule("DFU010", "value-out-of-range", Severity.ERROR,
+      "A number the build sizes a table or alignment with is negative")
+def value_out_of_range(t):
+    for p in _once(t, ("out-of-range",)):
+        yield hit(p.span, p.message, fix=p.fix, image="mcuboot", anchor=p.message.split("=")[0])

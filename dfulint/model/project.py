@@ -766,9 +766,23 @@ def _analyse(t: Target) -> None:
     built = build_config(t, "mcuboot")
     if built is not None and built.get("BOOT_MAX_IMG_SECTORS", ("",))[0].isdigit():
         m = int(built["BOOT_MAX_IMG_SECTORS"][0])     # what the build really compiled in
+    max_align = (cfg.int("BOOT_MAX_ALIGN") if cfg is not None else None) or 8
+    if m <= 0 or max_align <= 0:
+        # MCUboot does not compile with a negative sector table or alignment: a finding at the value
+        sym, val = ("BOOT_MAX_IMG_SECTORS", m) if m <= 0 else ("BOOT_MAX_ALIGN", max_align)
+        v = cfg.get(sym) if cfg is not None else None
+        a = v.assignments[-1] if v is not None and getattr(v, "assignments", None) else None
+        span = getattr(a, "span", None)
+        if span is not None:
+            t.problems.append(Problem(
+                "out-of-range", span, f"CONFIG_{sym}={val}: MCUboot sizes its {'sector table' if m <= 0 else 'write alignment'} "
+                f"with this value and does not compile with a negative one (mcuboot)",
+                f"remove the line (MCUboot's default applies) or set a positive value such as "
+                f"CONFIG_{sym}={'256' if m <= 0 else '8'}"))
+        return
     params = mb.BootParams(
         mode=t.mode, max_img_sectors=m,
-        max_align=(cfg.int("BOOT_MAX_ALIGN") if cfg is not None else None) or 8,
+        max_align=max_align,
         validate_primary=cfg.enabled("BOOT_VALIDATE_SLOT0") if cfg is not None else True,
         encrypted=cfg.enabled("BOOT_ENCRYPT_IMAGE") if cfg is not None else False,
         ncs_version=t.sdk.version if t.app.framework == "ncs" else None,

@@ -17,8 +17,10 @@ def rel_to_app(f: Finding) -> str:
 
 def display_path(path: Path, base: Path | None = None) -> str:
     """A path as a user can click it: relative to the current directory when below it."""
+    from dfulint.core import printable
+
     base = base or Path.cwd()
     try:
-        return str(path.resolve().relative_to(base.resolve()))
+        return printable(str(path.resolve().relative_to(base.resolve())))
     except (ValueError, OSError):
-        return str(path)
+        return printable(str(path))

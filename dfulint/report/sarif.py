@@ -8,6 +8,7 @@ comment, external for the baseline), as SARIF consumers expect.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -83,7 +84,7 @@ def _location(span, root: Path, message: str = "") -> dict:
         if span.end_col and (span.end_line > span.line or span.end_col > span.col):
             region["endColumn"] = span.end_col
     uri = rel_path(span.path, root)
-    art = {"uri": quote(uri, safe="/"), "uriBaseId": "%SRCROOT%"} if not Path(uri).is_absolute() \
+    art = {"uri": quote(os.fsencode(uri), safe="/"), "uriBaseId": "%SRCROOT%"} if not Path(uri).is_absolute() \
         else {"uri": Path(uri).as_uri()}
     loc = {"physicalLocation": {"artifactLocation": art, "region": region}}
     if message:

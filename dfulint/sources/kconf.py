@@ -122,6 +122,7 @@ def _parse_fragment(path: Path, prefix: str) -> Fragment:
     set_re = re.compile(re.escape(prefix) + r"([^=]+)=(.*)", re.ASCII)
     unset_re = re.compile(r"# " + re.escape(prefix) + r"([^ ]+) is not set", re.ASCII)
     bom = text.text is not None and _starts_with_bom(path)
+    malformed = 0
     # Kconfiglib reads the file in text mode: lines end at \n, \r\n or \r, and at nothing else
     # (str.splitlines would also split at form feeds and Unicode separators)
     for lineno, line in enumerate(_NEWLINE.split(text.text), 1):
@@ -147,6 +148,9 @@ def _parse_fragment(path: Path, prefix: str) -> Fragment:
                 m.group(1), "n", Span(path, lineno, 3), Span(path, lineno, 1), prefix, unset=True))
             continue
         if not line or line.lstrip().startswith("#"):
+            continue
+        malformed += 1
+        if malformed > MAX_MALFORMED_REPORTED:
             continue
         stripped = line.strip()
         if set_re.match(stripped) or unset_re.match(stripped):
@@ -178,7 +182,16 @@ def _parse_fragment(path: Path, prefix: str) -> Fragment:
             "malformed-line", Span(path, lineno, col),
             f"Kconfig ignores the malformed line `{stripped[:80]}` ({why}); Zephyr aborts the build "
             "with 'Aborting due to Kconfig warnings'", fix))
+    if malformed > MAX_MALFORMED_REPORTED:
+        frag.problems.append(Problem(
+            "malformed-line", frag.problems[-1].span,
+            f"and {malformed - MAX_MALFORMED_REPORTED} more malformed lines after this one (not listed); "
+            "Zephyr aborts the build with 'Aborting due to Kconfig warnings'",
+            "check that this is a Kconfig fragment at all; fix the lines the build reports"))
     return frag
+
+
+MAX_MALFORMED_REPORTED = 200    # per file: a file that is no fragment at all gives one finding per line
 
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")

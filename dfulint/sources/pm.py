@@ -95,12 +95,19 @@ def flow_depth_bound(text: str) -> int:
     return deepest
 
 
+# the pure-Python loader reads about half a megabyte a second: larger text that needs it (because
+# it might nest deeply) is refused like deep nesting, instead of costing seconds per file
+PURE_LOADER_MAX_CHARS = 256 * 1024
+
+
 def _loader(text: str):
     bound = nesting_bound(text)
     if _CLoader is not None and bound <= C_NESTING_LIMIT:
         return _CLoader
     if flow_depth_bound(text) > FLOW_DEPTH_LIMIT:
         raise RecursionError("flow collections nest too deeply")
+    if _CLoader is not None and len(text) > PURE_LOADER_MAX_CHARS:
+        raise RecursionError("the file is large and may nest too deeply to read")
     return yaml.SafeLoader
 
 

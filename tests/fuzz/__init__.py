@@ -370,6 +370,9 @@ def fuzz(reader: str, seeds: dict, n: int, seed: int = 1, limit: float = 10.0, s
             i += 1
         st.inputs = i
     st.seconds = time.monotonic() - start
+    if crash_dir is not None and st.slowest_input:
+        crash_dir.mkdir(parents=True, exist_ok=True)
+        (crash_dir / f"{reader}-slowest.input").write_bytes(st.slowest_input)
     return st
 
 
