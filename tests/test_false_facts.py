@@ -83,3 +83,24 @@ def test_the_board_fragment_table_has_one_row_per_board_and_version():
         assert value(["thingy91_nrf9160"], "BOOT_MAX_IMG_SECTORS", ver, ver)[0] == 256
     assert value(["nrf54l15dk_nrf54l15_cpuapp"], "BOOT_MAX_IMG_SECTORS", (2, 7, 0), (2, 7, 0))[0] is None
     assert value(["nrf54l15dk_nrf54l15_cpuapp"], "BOOT_MAX_IMG_SECTORS", (2, 8, 0), (2, 8, 0))[0] == 256
+
+
+# ------------------------------------------------------------------ DFU409 where the drop is by design
+
+def test_dfu409_not_when_mcuboot_sizes_its_sector_table_itself():
+    """Upstream MCUboot (no Partition Manager): BOOT_MAX_IMG_SECTORS_AUTO computes the table from the
+    slots, so a manual CONFIG_BOOT_MAX_IMG_SECTORS=256 being dropped loses nothing."""
+    app = RULES / "DFU409-conf-dependency-unmet" / "zephyr-max-img-sectors-auto"
+    assert not of(check(app, "--board", "nrf52840dk/nrf52840"), "DFU409")
+
+
+def test_dfu409_not_when_a_board_fragment_switches_the_dependency_off():
+    app = RULES / "DFU409-conf-dependency-unmet" / "board-fragment-switches-off"
+    assert not of(check(app, "--board", "nrf52840dk_nrf52840", "--sdk-version", "2.5.0"), "DFU409")
+
+
+def test_dfu409_still_reports_a_dependency_nobody_switched_off(tmp_path: Path):
+    # the same switch in the app-wide prj.conf is a contradiction, not a board variant
+    app = make_app(tmp_path / "a", {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_NORDIC_QSPI_NOR=n\n"
+                                                "CONFIG_NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE=4096\n"})
+    assert of(check(app, "--board", "nrf52840dk_nrf52840", "--sdk-version", "2.5.0"), "DFU409")

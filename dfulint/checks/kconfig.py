@@ -371,6 +371,8 @@ def conf_dependency_unmet(t):
         for d in cfg.dropped:
             a = d.assignment
             if d.reason == "dependency":
+                if _dropped_by_design(t, cfg, a):
+                    continue
                 yield hit(a.span, f"{a.full_name}={a.value_without_comment} does not take effect: {d.detail}",
                           fix="enable the dependency in the same image, or delete this line",
                           image=name, anchor=a.full_name)
@@ -379,6 +381,32 @@ def conf_dependency_unmet(t):
                 yield hit(a.span, f"{a.full_name} is not user-configurable (it has no prompt): {d.detail}",
                           fix="delete this line; set the option that selects it instead",
                           image=name, anchor=a.full_name, severity=Severity.ERROR)
+
+
+def _dropped_by_design(t, cfg, a) -> bool:
+    """An assignment whose dependency is off on purpose: MCUboot sizes its sector table itself
+    (BOOT_MAX_IMG_SECTORS_AUTO, so a manual BOOT_MAX_IMG_SECTORS is moot), or a board-specific
+    fragment of this build switches the dependency off for this board."""
+    import re
+
+    from dfulint.model.kconfig import symbol
+
+    if a.name == "BOOT_MAX_IMG_SECTORS" and cfg.enabled("BOOT_MAX_IMG_SECTORS_AUTO"):
+        return True
+    info = symbol(a.full_name)
+    deps = set(re.findall(r"\b[A-Z][A-Z0-9_]+\b", (info.depends_on or "") if info is not None else ""))
+    stems = set(getattr(t, "stems", ()) or ())
+    for dep in sorted(deps):
+        v = cfg.get(dep)
+        if v is None or not v.assignments or str(v.value)[:1] != "n":
+            continue
+        last = v.assignments[-1]
+        path = last.span.path
+        board_specific = path.parent.name == "boards" or path.stem in stems or any(
+            path.stem.endswith("_" + s) for s in stems)
+        if board_specific and last.value_without_comment[:1] == "n":
+            return True
+    return False
 
 
 @rule("DFU411", "conf-undefined-symbol", Severity.ERROR,
