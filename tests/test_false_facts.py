@@ -104,3 +104,19 @@ def test_dfu409_still_reports_a_dependency_nobody_switched_off(tmp_path: Path):
     app = make_app(tmp_path / "a", {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_NORDIC_QSPI_NOR=n\n"
                                                 "CONFIG_NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE=4096\n"})
     assert of(check(app, "--board", "nrf52840dk_nrf52840", "--sdk-version", "2.5.0"), "DFU409")
+
+
+# ------------------------------------------------------------------ swap-scratch chunks and 64 KiB pages
+
+def test_scratch_not_a_multiple_of_the_secondary_page_gives_the_exact_bound():
+    """A 0x1e000 scratch with 64 KiB secondary pages swaps images up to one page (64 KiB) cleanly
+    (measured on MCUboot's swap_scratch.c): the findings and `map` give that bound."""
+    app = RULES / "DFU203-scratch-size" / "bad"
+    args = ["--board", "nrf52840dk/nrf52840", "--sdk-version", "2.7.0"]
+    (f,) = of(check(app, *args), "DFU203")
+    assert f["severity"] == "warning" and "at most 0x10000 (64 KiB)" in f["message"]
+    res = CliRunner().invoke(cli, ["map", str(app), *args, "--format", "json"])
+    (a,) = json.loads(res.output)["apps"]
+    assert a["mcuboot"]["upgrade_possible"] is True and a["mcuboot"]["max_image_size"] == 0x10000
+    text = CliRunner().invoke(cli, ["map", str(app), *args]).output
+    assert "NO upgrade possible" not in text and "largest image accepted: 0x10000 (64 KiB)" in text

@@ -456,8 +456,9 @@ def analyse(primary: SlotGeom, secondary: Optional[SlotGeom], params: BootParams
     allows with swap-move's preferred layout (so equal swap-offset slots, one page short of
     offset's preferred layout, raise nothing). When the bound is at
     most :data:`REAL_APP_MIN_SIZE` (64 KiB), no application with MCUboot and a BLE/Wi-Fi
-    stack fits, so it is reported as ``"bricks"`` and ``boots`` is False. Law 8 uses the same
-    cut-off for the largest swap that scratch chunks can carry.
+    stack fits, so it is reported as ``"bricks"`` and ``boots`` is False. Law 8 gives the
+    largest swap that scratch chunks carry as the exact bound on update and running image
+    (``max_image_size``), unless the running image is known to exceed it.
 
     ``boots`` is about the device with no update pending (laws 1 and 6). A brick that only
     happens during an upgrade (laws 7 and 8) is reported as such in its reason, with ``boots``
@@ -888,14 +889,9 @@ def _scratch(ctx: _Ctx):
                         scratch_size=c.size, chunk=chunk, safe_swap_size=safe,
                         running_image_size=v, secondary_page_size=ss)
                 max_image, upgrade = None, False
-            elif v is None and safe <= REAL_APP_MIN_SIZE:
-                ctx.add("scratch-chunk-misaligned", "bricks",
-                        f"{base}; no real application fits in {sz(safe)}, so every upgrade "
-                        f"breaks; {fix}.",
-                        scratch_size=c.size, chunk=chunk, safe_swap_size=safe,
-                        secondary_page_size=ss)
-                max_image, upgrade = None, False
             else:
+                # updates (and a running image) up to `safe` swap cleanly: that is the exact
+                # bound, whatever the application's size turns out to be
                 ctx.add("scratch-chunk-misaligned", "risk",
                         f"{base}; keep every update and running image at most {sz(safe)} or "
                         f"{fix}.",
