@@ -76,6 +76,12 @@ def short_headline(text: str, limit: int = HEADLINE_LIMIT) -> str:
     return text[:cut if cut > 40 else limit - 1].rstrip(" ,;:") + "…"
 
 
+def assigned(name: str, value: str, limit: int = 16) -> str:
+    """`CONFIG_X=value` for a headline; a long value (a path, a quoted string) is left out."""
+    value = str(value)
+    return f"{name}={value}" if len(value) <= limit and not value.startswith('"') else name
+
+
 @dataclass(eq=False)
 class Finding:
     """One problem found: rule code, what it is (a headline of at most about 100 characters naming

@@ -232,7 +232,10 @@ def _unused_finding(d: Directive, unused: list[str], unknown: list[str]) -> Find
     msg = f"`{d.label()}` " + "; ".join(parts)
     fix = ("use a code or name that `dfulint rules` lists" if unknown and not unused
            else "remove the suppression, or the rules in it that no longer fire")
-    return hit(d.span, msg, fix=fix, anchor=f"{d.kind}[{','.join(sorted(unused + unknown))}]",
+    head = (f"`dfulint: {d.kind}` names unknown rules: {', '.join(unknown)[:40]}" if unknown and not unused else
+            f"`dfulint: {d.kind}[{', '.join(unused)[:40]}]` suppresses nothing" if unused else
+            f"`dfulint: {d.kind}` names no rule")
+    return hit(d.span, msg, headline=head, fix=fix, anchor=f"{d.kind}[{','.join(sorted(unused + unknown))}]",
                edits=_drop_edit(d, set(unused) | set(unknown)) if d.selectors else [])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dfulint.checks import hit, rule
-from dfulint.core import Edit, Severity, Span
+from dfulint.core import assigned, Edit, Severity, Span
 from dfulint.model import modes
 from dfulint.model.paths import image_of, sysbuild_dest
 from dfulint.model.query import paths
@@ -45,6 +45,8 @@ def child_image_under_sysbuild(t):
         if frag is None or not frag.assignments:
             if p.suffix in (".overlay", ".conf"):
                 yield hit(Span(p, 1, 1), f"{cond}{rel} is not read by this sysbuild build ({why})",
+                          headline=f"{_short_rel(rel)} " + ("would be ignored by sysbuild" if guess
+                                                            else "is ignored by sysbuild"),
                           fix=f"move it to {dest}" + (" (and check that it holds everything MCUboot needs)"
                                                        if dest.endswith("prj.conf") else ""),
                           severity=Severity.WARNING, anchor=rel, image=image)
@@ -73,7 +75,9 @@ def child_image_under_sysbuild(t):
                     edits = _move_edits(t, a, app.root / "sysbuild.conf", f"SB_CONFIG_{sb[0]}={sb[1]}")
                 elif sb is None and (dest == f"sysbuild/{image}.conf" or dest == f"sysbuild/{image}/prj.conf"):
                     edits = _move_edits(t, a, app.root / dest, f"{a.prefix}{a.name}={value}")
-            yield hit(a.span, msg, fix=fix, image=image, anchor=a.full_name, severity=sev, edits=edits)
+            head = f"{assigned(a.full_name, value)} in child_image/ " + \
+                ("would be ignored by sysbuild" if guess else "is ignored by sysbuild")
+            yield hit(a.span, msg, headline=head, fix=fix, image=image, anchor=a.full_name, severity=sev, edits=edits)
 
 
 def _move_edits(t, a, dest: Path, line: str) -> list[Edit]:
@@ -157,6 +161,7 @@ def app_overlay_shadowed(t):
               f"app.overlay is not applied for {t.board}, so its {', '.join(missing)} never reach this build: "
               f"Zephyr uses only the first of boards/<board>.overlay, <board>.overlay and app.overlay, and "
               f"{app.rel(board_ov)} exists", image="app",
+              headline=f"app.overlay is skipped for {t.board}: its {', '.join(missing)} never reach the build",
               fix=f"copy what {t.board} needs ({', '.join(missing)}) from app.overlay into {app.rel(board_ov)}, "
                   "or `#include` a shared .dtsi from both",
               anchor="app.overlay", related=[Span(board_ov, 1, 1)])
@@ -170,8 +175,19 @@ def pm_static_not_used(t):
         name = path.stem
         if name == "pm_static" or t.sdk.version < (1, 8, 0):
             yield hit(Span(path, 1, 1), f"{path.name} is not used for {t.board}: NCS {t.sdk} picks "
-                      f"{t.pm_static.path.name} first", fix=f"delete {path.name} or merge it into "
+                      f"{t.pm_static.path.name} first",
+                      headline=f"{path.name} is never used for this board: {t.pm_static.path.name} wins", fix=f"delete {path.name} or merge it into "
                       f"{t.pm_static.path.name}", anchor=path.name)
+
+
+def _short_rel(rel: str) -> str:
+    """An image-configuration path for a headline: from child_image/ or sysbuild/ on."""
+    parts = rel.replace("\\", "/").split("/")
+    for i, p in enumerate(parts):
+        if p in ("child_image", "sysbuild"):
+            short = "/".join(parts[i:])
+            return short if len(short) <= 40 else parts[-1]
+    return rel if len(rel) <= 40 else parts[-1]
 
 
 @rule("DFU604", "image-config-replaces-defaults", Severity.INFO,
@@ -202,12 +218,14 @@ def image_config_replaces_defaults(t):
             yield hit(Span(path / variants[0], 1, 1), f"{rel}/ has only {', '.join(variants)}: MCUboot gets a "
                       "configuration only in builds that set the matching FILE_SUFFIX; the default build uses "
                       "Kconfig defaults alone", image="mcuboot", anchor=rel,
+                      headline=f"{rel}/ has only {variants[0]}: the default build gets no MCUboot configuration",
                       fix=f"add {rel}/prj.conf for the default build, or always build with the FILE_SUFFIX")
             return
         yield hit(span, f"{rel}/ exists, so MCUboot's own prj.conf and board files are no longer used, but it has no "
                   "prj.conf: depending on the Zephyr version, configuration stops because prj.conf is required, "
                   "or MCUboot is built from Kconfig defaults and board fragments only",
                   image="mcuboot", anchor=rel,
+                  headline=f"{rel}/ replaces MCUboot's configuration but has no prj.conf",
                   fix=f"add {rel}/prj.conf with MCUboot's full configuration, or use sysbuild/mcuboot.conf to append "
                   "settings instead", severity=Severity.ERROR)
         return
@@ -217,6 +235,9 @@ def image_config_replaces_defaults(t):
     yield hit(span, f"{rel} replaces MCUboot's own configuration, so {', '.join(lost)} no longer apply"
               + (f"; left at Kconfig defaults here: {', '.join('CONFIG_' + m for m in missing)}" if missing else ""),
               image="mcuboot", anchor=rel, severity=sev,
+              headline=f"{_short_rel(rel)} replaces MCUboot's configuration: its key and board defaults are lost"
+              if not missing else f"{_short_rel(rel)} replaces MCUboot's configuration: {', '.join(missing)[:40]} "
+                                  "left at defaults",
               fix=("append settings with child_image/mcuboot.conf instead" if t.build_system == "child_image"
                    else "append settings with sysbuild/mcuboot.conf instead")
               + ", or copy everything MCUboot needs for this board into the replacing file")

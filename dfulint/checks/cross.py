@@ -8,7 +8,7 @@ chain for the transport it uses, and under sysbuild some settings may only be ma
 from __future__ import annotations
 
 from dfulint.checks import hit, rule
-from dfulint.core import Severity, Span
+from dfulint.core import assigned, Severity, Span
 from dfulint.model import dfu
 from dfulint.model.kconfig import symbol
 from dfulint.model import modes
@@ -122,6 +122,8 @@ def sysbuild_overrides_image_setting(t):
             else:
                 fix = f"{line} in sysbuild.conf, and delete this line"
             yield hit(a.span, msg, fix=fix, image=image, anchor=a.full_name, severity=severity,
+                      headline=f"{assigned(a.full_name, a.value_without_comment)} does not count: sysbuild overrides it"
+                               + (" (same key file)" if same_file else ""),
                       related=[forced_at] if forced_at is not None else [])
 
 
@@ -179,6 +181,7 @@ def sysbuild_bootloader_not_enabled(t):
               "CONFIG_BOOTLOADER_MCUBOOT=n into the application because SB_CONFIG_BOOTLOADER_MCUBOOT is not set, so "
               "no MCUboot is built, the application is not linked for a slot and every MCUboot-dependent option "
               "(image manager, MCUmgr image group, NCS_SAMPLE_MCUMGR_BT_OTA_DFU) silently drops out: DFU is absent",
+              headline=f"{a.full_name}=y has no effect under sysbuild: no MCUboot is built, DFU is absent",
               fix=f"add SB_CONFIG_BOOTLOADER_MCUBOOT=y to {sb}{old}", image="app", anchor=a.full_name,
               severity=severity)
 
@@ -247,6 +250,7 @@ def mcuboot_mode_mismatch(t):
         where_app = (f" ({where_text(t, app_set[0].span)})" if app_set else " (its default)")
         yield hit(mcu_w.span, f"MCUboot runs {mcu_mode} (CONFIG_{mcu_w.symbol}) but the application is built for "
                   f"{t.app_mode}{where_app}: {effect}",
+                  headline=f"MCUboot runs {mcu_mode}, the application is built for {t.app_mode}",
                   fix=f"set {modes.app_symbol(mcu_mode, t.kconfig_version)}=y in {dfu.app_conf_file(t)} so the application matches "
                   f"MCUboot, or remove this line to keep MCUboot in {t.app_mode}",
                   image="mcuboot", anchor="mcuboot-mode", severity=severity,
@@ -256,6 +260,7 @@ def mcuboot_mode_mismatch(t):
         w, sym = app_set
         yield hit(w.span, f"CONFIG_{sym}=y builds the application for {t.app_mode}, but MCUboot runs {mcu_mode} "
                   f"({t.mode_source}): {effect}",
+                  headline=f"the application is built for {t.app_mode}, MCUboot runs {mcu_mode}",
                   fix=f"set {modes.mcuboot_lines(t.app_mode)} in {mcu_file} so MCUboot runs {t.app_mode}, or "
                   f"change this line to {modes.app_symbol(mcu_mode, t.kconfig_version)}=y",
                   image="app", anchor="mcuboot-mode", severity=severity,
@@ -304,7 +309,8 @@ def dfu_chain_incomplete(t):
                 fix = f"add CONFIG_BOOTLOADER_MCUBOOT=y to {dfu.app_conf_file(t)}"
             yield hit(grp_at, f"CONFIG_{grp_sym} is enabled ({grp.how}) but MCUboot is not part of this build "
                       f"({t.mcuboot_enabled_source} is off): the application is not linked for an MCUboot slot and "
-                      "an uploaded image has no bootloader to install it", fix=fix, image="app", anchor=grp_sym)
+                      "an uploaded image has no bootloader to install it", fix=fix, image="app", anchor=grp_sym,
+                      headline=f"CONFIG_{grp_sym} without MCUboot: uploaded images are never installed")
     # a chain member switched off explicitly
     for sym, what in _CHAIN_OFF.items():
         a = dfu.user_assignment(app, sym)
@@ -313,6 +319,7 @@ def dfu_chain_incomplete(t):
         yield hit(a.span, f"{a.full_name}=n switches off {what}, which MCUmgr image management "
                   f"(CONFIG_{grp_sym}, {where_text(t, grp.span) or grp.how}) needs: uploads fail or the group drops out",
                   fix="delete this line", image="app", anchor=a.full_name,
+                  headline=f"{a.full_name}=n switches off {what[:40]}, which image uploads need",
                   related=[grp.span] if grp.span is not None else [])
     # no transport (an overlay fragment of the app that this build does not read may add one)
     if not f.transports and not dfu.other_transport_assignments(t) and grp.how == "set here" \
@@ -322,7 +329,8 @@ def dfu_chain_incomplete(t):
                   "image management, so no update can be uploaded (unless the application registers its own SMP "
                   "transport in code)", fix=f"enable the transport the updates come over, e.g. "
                   f"CONFIG_{dfu.TRANSPORTS['bt'][0 if t.kconfig_range[1] < (2, 4, 0) else 1]}=y, in "
-                  f"{dfu.app_conf_file(t)}", image="app", anchor=grp_sym, severity=Severity.WARNING)
+                  f"{dfu.app_conf_file(t)}", image="app", anchor=grp_sym, severity=Severity.WARNING,
+                  headline=f"CONFIG_{grp_sym} without an MCUmgr transport: no update can be uploaded")
 
 
 def _transport_in_any_fragment(t) -> bool:
@@ -363,6 +371,7 @@ def smp_bt_resources_too_small(t):
                       f"{', default' if bw.how != 'set here' else ''}): larger writes are refused and the upload "
                       "stalls or fails", fix=f"set CONFIG_{buf_sym}={mtu} (at least the MTU) or enable "
                       f"CONFIG_{reasm_sym}=y in {dfu.app_conf_file(t)}", image="app", anchor=buf_sym,
+                      headline=f"MCUmgr buffer {buf} B is smaller than SMP writes of {mtu - 3} B: uploads stall",
                       related=[s for s in (mw.span, bw.span) if s is not None and s != span])
     # NCS before 2.1 (Zephyr before 3.1): MCUmgr handlers run on the system workqueue
     if t.app.framework == "ncs" and t.kconfig_range[1] < (2, 1, 0):
@@ -372,7 +381,8 @@ def smp_bt_resources_too_small(t):
             yield hit(w.span, f"CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE={stack}: in this SDK MCUmgr runs its command "
                       "handlers (image upload, erase) on the system workqueue, which needs about 2 KiB; a smaller "
                       "stack overflows during an upload", fix="set CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE=2304 (Zephyr's "
-                      "smp_svr sample value)", image="app", anchor="SYSTEM_WORKQUEUE_STACK_SIZE")
+                      "smp_svr sample value)", image="app", anchor="SYSTEM_WORKQUEUE_STACK_SIZE",
+                      headline=f"system workqueue stack {stack} B is too small for MCUmgr: uploads overflow it")
 
 
 # ------------------------------------------------------------------ DFU506
@@ -409,7 +419,9 @@ def test_update_cannot_revert(t):
         fix = (f"use {modes.sysbuild_symbol('direct-xip-revert', t.kconfig_version)}=y in sysbuild.conf" if t.sysbuild is not None and
                mode == "direct-xip" else f"enable CONFIG_BOOT_{'DIRECT_XIP' if mode == 'direct-xip' else 'RAM_LOAD'}"
                f"_REVERT=y in {dfu.mcuboot_conf_file(t)}")
-    yield hit(span, f"{what}; the update path here is {path}", fix=fix + ", if a broken update must roll back; "
+    yield hit(span, f"{what}; the update path here is {path}",
+              headline=f"MCUboot runs {mode} without revert: a 'test' update that fails is never rolled back",
+              fix=fix + ", if a broken update must roll back; "
               "otherwise upload with 'confirm only' and test images before release", image="mcuboot",
               anchor="mcuboot-mode")
 
@@ -462,6 +474,8 @@ def updateable_images_mismatch(t):
               f"{', ' + where_text(t, aw.span) if aw.span is not None else ', default'}) but MCUboot {mcu_n} "
               f"(CONFIG_UPDATEABLE_IMAGE_NUMBER{', ' + where_text(t, mw.span) if mw.span is not None else ', default'}): "
               f"{effect}", fix=fix, image=image, anchor="UPDATEABLE_IMAGE_NUMBER",
+              headline=f"the application handles {app_n} updateable image(s), MCUboot {mcu_n}: "
+                       + ("extra uploads are never installed" if app_n > mcu_n else "extra image uploads fail"),
               related=[related] if related is not None and related != span else [])
 
 
@@ -501,7 +515,8 @@ def netcore_update_incomplete(t):
                   "flash, but MCUboot is not built for simultaneous multi-image update (NRF53_MULTI_IMAGE_UPDATE): "
                   "MCUboot can only hand a network-core image to the network core through the RAM slot "
                   "mcuboot_primary_1, so an uploaded network-core image is treated as an application image and the "
-                  "device boot-loops", fix=fix, image="mcuboot", anchor="NRF53_MULTI_IMAGE_UPDATE")
+                  "device boot-loops", fix=fix, image="mcuboot", anchor="NRF53_MULTI_IMAGE_UPDATE",
+                  headline="network-core update without NRF53_MULTI_IMAGE_UPDATE: the device boot-loops")
     if multi and t.pm_static is not None and t.uses_pm:
         parts = t.pm_static.partitions
         missing = [p for p in ("mcuboot_primary_1", "mcuboot_secondary_1") if p not in parts]
@@ -519,6 +534,7 @@ def netcore_update_incomplete(t):
                       "'PM_MCUBOOT_PRIMARY_1_ID' undeclared", fix=f"add mcuboot_primary_1 (region ram_flash, the "
                       "network-core image size) and mcuboot_secondary_1 (same size, after mcuboot_secondary) to "
                       f"{t.pm_static.path.name}, copied from a build's partitions.yml", image="mcuboot",
+                      headline=f"{t.pm_static.path.name} lacks {' and '.join(missing)}: MCUboot's build fails",
                       anchor="mcuboot_primary_1", related=[mw.span] if mw.span is not None else [])
 
 

@@ -50,7 +50,8 @@ def ext_flash_chosen_missing(t):
     if app_ext is None and not config_dir_elsewhere(t):
         span, rel, exists = overlay_target(t, "app")
         other = f"; MCUboot's devicetree chooses &{chosen_ref(mcu_ext)}" if mcu_ext is not None else ""
-        yield hit(span, f"{why}, but the application's devicetree (the overlays this build applies to it: "
+        yield hit(span, headline="the application has no `nordic,pm-ext-flash` chosen node: the build fails",
+                  message=f"{why}, but the application's devicetree (the overlays this build applies to it: "
                   f"{', '.join(rel_path(t, layer.path) for layer in t.images['app'].dts_layers) or 'none'}) has no "
                   f"`nordic,pm-ext-flash` chosen node{other}: Partition Manager takes the external_flash "
                   "region from the application's devicetree, so the build fails (no external_flash region), "
@@ -77,7 +78,9 @@ def ext_flash_chosen_missing(t):
     extra = _node_text_for(t, app_node) if (app_node is not None and not node_ok) else ""
     fix = f"{add_to(rel, exists)} `{_chosen_snippet(ref_text)}`{extra}"
     if always_at_least(t, 2, 2):
-        yield hit(span, f"{why}, but MCUboot's devicetree (its overlays in this build: {layers}) has no "
+        yield hit(span, headline="MCUboot has no `nordic,pm-ext-flash` chosen node: it cannot open the secondary, "
+                                 "updates never apply",
+                  message=f"{why}, but MCUboot's devicetree (its overlays in this build: {layers}) has no "
                   "`nordic,pm-ext-flash` chosen node; from NCS 2.2 Partition Manager gives external partitions "
                   "the device DT_CHOSEN(nordic_pm_ext_flash), so MCUboot's flash map has no usable secondary "
                   "slot: at boot 'E: Failed to open flash area ID 1 (image 0 slot 1): -2' (or 'Failed reading "
@@ -86,7 +89,9 @@ def ext_flash_chosen_missing(t):
                   fix=fix, image="mcuboot", anchor="nordic,pm-ext-flash", related=related)
     elif node_ok:
         if maybe_at_least(t, 2, 2):
-            yield hit(span, f"{why}; MCUboot's devicetree has the flash node {node_ref(app_node)} but no "
+            yield hit(span, headline="MCUboot has no `nordic,pm-ext-flash` chosen node: from NCS 2.2 it cannot "
+                                     "open the secondary",
+                      message=f"{why}; MCUboot's devicetree has the flash node {node_ref(app_node)} but no "
                       "`nordic,pm-ext-flash` chosen node. That works before NCS 2.2 (the device is named by "
                       f"label or path), but from NCS 2.2 MCUboot cannot open the secondary slot; the version "
                       f"here is not certain ({sdk_text(t)})",
@@ -95,7 +100,9 @@ def ext_flash_chosen_missing(t):
     else:
         how = "by its label" if always_before(t, 2, 1) else "by its devicetree node"
         what = f"an enabled {node_ref(app_node)} node" if app_node is not None else "the external flash node"
-        yield hit(span, f"{why}, but MCUboot's devicetree (overlays: {layers}) has neither a "
+        yield hit(span, headline="MCUboot's devicetree lacks the external flash Partition Manager names: updates "
+                                 "never apply",
+                  message=f"{why}, but MCUboot's devicetree (overlays: {layers}) has neither a "
                   f"`nordic,pm-ext-flash` chosen node nor {what}: Partition Manager "
                   f"names the secondary's device {how}, which MCUboot does not have, so at boot MCUboot cannot "
                   "open the slot ('Failed reading sectors' / 'Cannot upgrade') and keeps the old image",
@@ -120,7 +127,8 @@ def ext_flash_chosen_mismatch(t):
     if an is None or mn is None:
         ar, mr = chosen_ref(a), chosen_ref(m)
         if ar != mr and mspan is not None:
-            yield hit(mspan, f"MCUboot's `nordic,pm-ext-flash` is &{mr} but the application's is &{ar}: "
+            yield hit(mspan, headline=f"MCUboot's `nordic,pm-ext-flash` is &{mr}, the application's &{ar}",
+                      message=f"MCUboot's `nordic,pm-ext-flash` is &{mr} but the application's is &{ar}: "
                       "Partition Manager sizes the region from the application's node while MCUboot opens its own",
                       fix=f"point both chosen entries at the same node (&{ar})", image="mcuboot",
                       anchor="nordic,pm-ext-flash", related=[aspan] if aspan else [])
@@ -129,7 +137,9 @@ def ext_flash_chosen_mismatch(t):
         where = mspan or node_span(mn)
         if where is None:
             return
-        yield hit(where, f"MCUboot's `nordic,pm-ext-flash` is {node_ref(mn)} ({mn.path}) but the application's is "
+        yield hit(where, headline=f"MCUboot and the application choose different external flash: updates are "
+                                  "read from the wrong chip",
+                  message=f"MCUboot's `nordic,pm-ext-flash` is {node_ref(mn)} ({mn.path}) but the application's is "
                   f"{node_ref(an)} ({an.path}): Partition Manager places the slot on the application's chip, while "
                   "MCUboot reads and swaps another device, so updates are read from the wrong flash",
                   fix=f"choose {node_ref(an)} in MCUboot's overlay too (and describe it the same way)",
@@ -145,7 +155,8 @@ def ext_flash_chosen_mismatch(t):
         if where is None:
             continue
         other = prop_span(an, prop) if where != prop_span(an, prop) else prop_span(mn, prop)
-        yield hit(where, f"the external flash {node_ref(mn)} is described differently: `{prop}` is {_shown(pm)} in "
+        yield hit(where, headline=f"the external flash's `{prop}` differs between MCUboot and the application",
+                  message=f"the external flash {node_ref(mn)} is described differently: `{prop}` is {_shown(pm)} in "
                   f"MCUboot's devicetree but {_shown(pa)} in the application's; Partition Manager uses the "
                   "application's, MCUboot drives the chip with its own",
                   fix=f"write the same `{prop}` in both overlays (copy the application's node into MCUboot's "
@@ -199,7 +210,9 @@ def ext_flash_node_disabled(t):
                 onode = oimg.dt.node(ref) if oimg is not None and oimg.dt is not None and ref != "?" else None
                 if onode is None or not from_project_only(onode) or cspan is None:
                     continue            # the board may define it; dfulint's board facts are partial
-                yield hit(cspan, f"{IMAGE_TEXT[name]}'s `nordic,pm-ext-flash` points at &{ref}, but no file "
+                yield hit(cspan, headline=f"{IMAGE_TEXT[name]}'s `nordic,pm-ext-flash` points at &{ref}, undefined "
+                                          "there: dtc stops",
+                          message=f"{IMAGE_TEXT[name]}'s `nordic,pm-ext-flash` points at &{ref}, but no file "
                           f"{IMAGE_TEXT[name]}'s devicetree is built from defines that label (it is defined at "
                           f"{where_text(t, node_span(onode)) if node_span(onode) else 'the other image'}, which "
                           f"{IMAGE_TEXT[name]} does not read): dtc stops with a reference to a non-existent label",
@@ -210,7 +223,9 @@ def ext_flash_node_disabled(t):
         if node.props.get("status") is not None and not node.okay():
             where = prop_span(node, "status") or cspan or ospan
             src = "" if prop_span(node, "status") else " by the board devicetree"
-            yield hit(where, f"the external flash {node_ref(node)} is disabled{src} in {IMAGE_TEXT[name]}'s "
+            yield hit(where, headline=f"the external flash is disabled in {IMAGE_TEXT[name]}: it cannot use the "
+                                      "secondary slot",
+                      message=f"the external flash {node_ref(node)} is disabled{src} in {IMAGE_TEXT[name]}'s "
                       f"devicetree: its driver never starts, so {IMAGE_TEXT[name]} cannot "
                       f"{'write updates to' if name == 'app' else 'read or swap'} the secondary slot",
                       fix=("write `status = \"okay\";` there" if prop_span(node, "status") else
@@ -225,7 +240,9 @@ def ext_flash_node_disabled(t):
             where = prop_span(anc, "status") or cspan or ospan
             src = "" if prop_span(anc, "status") else " (as the board leaves it)"
             lab = anc.label or anc.name
-            yield hit(where, f"the bus {node_ref(anc)} of the external flash {node_ref(node)} is disabled{src} in "
+            yield hit(where, headline=f"the external flash's bus is disabled in {IMAGE_TEXT[name]}: the secondary "
+                                      "slot is unreachable",
+                      message=f"the bus {node_ref(anc)} of the external flash {node_ref(node)} is disabled{src} in "
                       f"{IMAGE_TEXT[name]}'s devicetree: the flash is unreachable, so {IMAGE_TEXT[name]} cannot "
                       "use the secondary slot",
                       fix=f"{add_to(orel, oexists)} `&{lab} {{ status = \"okay\"; }};` (with its pinctrl)",
@@ -257,7 +274,8 @@ def ext_secondary_switch_ignored(t):
             elif want and sec_region == "external_flash":
                 effect = ("; the secondary still lands in external flash only because a pm_static file pins it "
                           "there, while both images build with the switch off")
-            yield hit(a.span, f"{a.full_name}={a.value_without_comment} in {rel_path(t, a.span.path)} is ignored: "
+            yield hit(a.span, headline=f"{a.full_name} is ignored: sysbuild sets the external-secondary switch",
+                      message=f"{a.full_name}={a.value_without_comment} in {rel_path(t, a.span.path)} is ignored: "
                       f"sysbuild forces CONFIG_{SWITCH}={'y' if val else 'n'} into the application and MCUboot "
                       f"from {how}{effect}",
                       fix=(f"set SB_CONFIG_{SWITCH}={'y' if want else 'n'} in {sbrel}"
@@ -268,7 +286,8 @@ def ext_secondary_switch_ignored(t):
         ov = img.config.get("PM_OVERRIDE_EXTERNAL_DRIVER_CHECK")
         if o is not None and o.value_without_comment != "y" and ov.origin == "forced" and ov.value == "y":
             at = ov.assignments[-1].span if ov.assignments else None
-            yield hit(o.span, f"{o.full_name}={o.value_without_comment} in {rel_path(t, o.span.path)} is ignored: "
+            yield hit(o.span, headline=f"{o.full_name} is ignored: sysbuild's driver-check override sets it",
+                      message=f"{o.full_name}={o.value_without_comment} in {rel_path(t, o.span.path)} is ignored: "
                       "SB_CONFIG_PM_OVERRIDE_EXTERNAL_DRIVER_CHECK=y makes sysbuild set it to y in this image",
                       fix=f"delete this line, or SB_CONFIG_PM_OVERRIDE_EXTERNAL_DRIVER_CHECK from {sbrel}",
                       image=name, anchor=o.full_name, related=[at] if at else [])
@@ -321,5 +340,8 @@ def ext_secondary_placement_mismatch(t):
                f"switch is on ({how}): Partition Manager keeps the pinned internal slot, the switch only adds "
                "external-flash drivers and placements nobody uses")
         fix = f"{fix_off}, or move mcuboot_secondary to `region: external_flash`"
-    yield hit(where, msg, fix=fix, image="", anchor="mcuboot_secondary", related=[at] if at else [])
+    head = ("pm_static puts mcuboot_secondary in external flash, the external-secondary switch is off"
+            if static_ext else "pm_static pins mcuboot_secondary internally, the external-secondary switch is on")
+    yield hit(where, msg, fix=fix, image="", anchor="mcuboot_secondary", related=[at] if at else [],
+              headline=head)
 

@@ -53,11 +53,14 @@ def dts_legacy_pin_properties(t):
                            "of its `pinctrl-0` (the board's), not the ones written here, so the external flash "
                            "is silently unreachable if it sits on other pins (NCS 2.4 and later no longer know "
                            "the properties at all)")
-                yield hit(first, msg, fix=f"describe the pins in a pinctrl state (`&pinctrl {{ {lab}_default: ... "
+                yield hit(first, msg, headline=f"{names.split(',')[0]} on &{lab} is ignored from NCS 2.0: "
+                                               + ("the build stops" if "build stops" in msg else "pins come from pinctrl"),
+                          fix=f"describe the pins in a pinctrl state (`&pinctrl {{ {lab}_default: ... "
                           f"}};`) and set `pinctrl-0`/`pinctrl-1`/`pinctrl-names` on &{lab}; delete {names}",
                           image="", anchor=bus.path)
             elif not always_before(t, 2, 0):
-                yield hit(first, f"{names} on {node_ref(bus)} work only before NCS 2.0; from 2.0 nRF buses take "
+                yield hit(first, headline=f"legacy pin properties on &{lab} stop working from NCS 2.0",
+                          message=f"{names} on {node_ref(bus)} work only before NCS 2.0; from 2.0 nRF buses take "
                           f"their pins from pinctrl and ignore them (the version here is not certain: {sdk_text(t)})",
                           fix=f"when moving to NCS 2.0 or later, replace {names} with a pinctrl state and "
                           f"`pinctrl-0` on &{lab}", image="", anchor=bus.path, severity=Severity.WARNING)
@@ -65,7 +68,8 @@ def dts_legacy_pin_properties(t):
             where = prop_span(bus, "pinctrl-0")
             if not once(where):
                 continue
-            yield hit(where, f"`pinctrl-0` on {node_ref(bus)}: pinctrl for nRF buses arrived in NCS 2.0; on "
+            yield hit(where, headline=f"pinctrl on &{lab} before NCS 2.0: the bus has no pins",
+                      message=f"`pinctrl-0` on {node_ref(bus)}: pinctrl for nRF buses arrived in NCS 2.0; on "
                       f"{sdk_text(t)} the bus needs sck-pin/mosi-pin/miso-pin and has no pins",
                       fix=f"write sck-pin, mosi-pin and miso-pin on &{lab} (or move to NCS 2.0 or later)",
                       image="", anchor=bus.path)
@@ -83,7 +87,8 @@ def nor_label_property(t):
                 where = prop_span(n, "label") if n is not None else None
                 if not once(where):
                     continue
-                yield hit(where, f"`label` on {node_ref(n)}: from NCS 2.1 Partition Manager no longer names devices "
+                yield hit(where, headline="`label` on the external flash is deprecated and unused from NCS 2.1",
+                          message=f"`label` on {node_ref(n)}: from NCS 2.1 Partition Manager no longer names devices "
                           "after it, and Zephyr 3.2 (NCS 2.2) deprecates the property ('label' is marked as "
                           "deprecated) in favour of node labels and DEVICE_DT_GET", fix="delete the `label` line",
                           image="", anchor=f"{n.path}:label")
@@ -95,7 +100,8 @@ def nor_label_property(t):
             where = node_span(node)
             if not once(where):
                 continue
-            yield hit(where, f"{node_ref(node)} has no `label` property, but on {sdk_text(t)} Partition Manager names the "
+            yield hit(where, headline="the external flash has no `label`: Partition Manager's region has no device",
+                      message=f"{node_ref(node)} has no `label` property, but on {sdk_text(t)} Partition Manager names the "
                       "external_flash device after the chosen node's label: without it the region has no "
                       "device and no image can open the secondary slot",
                       fix=f"add `label = \"{(node.label or node.name.split('@')[0]).upper()}\";` to the node",
@@ -118,7 +124,9 @@ def nor_cs_gpios_missing(t):
             where = prop_span(bus, "cs-gpios") or prop_span(node, "reg")
             if reg is None or n == 0 or reg < n or not once(where):
                 continue
-            yield hit(where, f"{node_ref(node)} has `reg = <{reg}>`, chip select #{reg} of {node_ref(bus)}, but "
+            yield hit(where, headline=f"the external flash uses chip select #{reg}, cs-gpios has {n}: it is never "
+                                      "selected",
+                      message=f"{node_ref(node)} has `reg = <{reg}>`, chip select #{reg} of {node_ref(bus)}, but "
                       f"`cs-gpios` lists {n} pin{'s' if n != 1 else ''}: the flash is never selected, its JEDEC ID "
                       "reads as 00 00 00 and the device is not ready",
                       fix=f"add the flash's CS pin to `cs-gpios` at index {reg}, or set `reg = <{n - 1}>` to the "
@@ -129,7 +137,8 @@ def nor_cs_gpios_missing(t):
         where = node_span(bus)
         if not once(where):
             continue
-        yield hit(where, f"{node_ref(bus)} carries the SPI NOR {node_ref(node)} but has no `cs-gpios`: nRF SPI(M) "
+        yield hit(where, headline="the external flash's SPI bus has no cs-gpios: the flash is never selected",
+                  message=f"{node_ref(bus)} carries the SPI NOR {node_ref(node)} but has no `cs-gpios`: nRF SPI(M) "
                   "drivers select devices only through cs-gpios, so the flash is never selected and is not ready",
                   fix=f"add `cs-gpios = <&gpio0 N GPIO_ACTIVE_LOW>;` (the flash's CS pin) to &{bus.label or bus.name}",
                   image="", anchor=bus.path)
@@ -155,7 +164,8 @@ def nor_frequency(t):
             where = node_span(node)
             if not once(where):
                 continue
-            yield hit(where, f"{node_ref(node)} has no `{prop}`: the {compat} binding requires it, so the "
+            yield hit(where, headline=f"the external flash has no `{prop}`: the devicetree build stops",
+                      message=f"{node_ref(node)} has no `{prop}`: the {compat} binding requires it, so the "
                       "devicetree build stops ('... is marked as required')",
                       fix=f"add `{prop} = <8000000>;` (or the highest clock the chip and the bus support)",
                       image="", anchor=f"{node.path}:{prop}")
@@ -165,7 +175,8 @@ def nor_frequency(t):
         if hz is None or limit is None or hz <= limit or not once(where):
             continue
         bus_txt = node_ref(bus) if bus is not None else "the bus"
-        yield hit(where, f"`{prop} = <{hz}>` on {node_ref(node)} is above the {limit // 1_000_000} MHz that "
+        yield hit(where, headline=f"`{prop}` {hz // 1_000_000} MHz is above the bus's {limit // 1_000_000} MHz",
+                  message=f"`{prop} = <{hz}>` on {node_ref(node)} is above the {limit // 1_000_000} MHz that "
                   f"{bus_txt} of {getattr(t.soc, 'name', 'this SoC')} supports: the driver silently runs the "
                   f"bus at {limit // 1_000_000} MHz", fix=f"write `{prop} = <{limit}>;` to state the real clock",
                   image="", anchor=f"{node.path}:{prop}", severity=Severity.INFO)
@@ -203,7 +214,8 @@ def pm_ext_device_name(t):
     p, dev = stale[0]
     others = [q.name for q, _ in stale[1:]]
     more = f" (and {len(others)} more: {', '.join(others)})" if others else ""
-    yield hit(p.at("device"), f"{p.name} has `device: {dev}`{more}, but on {sdk_text(t)} Partition Manager gives "
+    yield hit(p.at("device"), headline=f"`device: {dev[:30]}` of {p.name} is ignored by Partition Manager",
+              message=f"{p.name} has `device: {dev}`{more}, but on {sdk_text(t)} Partition Manager gives "
               f"external_flash partitions the device {' or '.join(repr(x) for x in expected)} of the region; "
               "the key in pm_static is ignored (a leftover from another NCS version or another board)",
               fix=f"write `device: {expected[-1]}` or delete the key"

@@ -26,7 +26,9 @@ def ext_flash_driver_missing(t):
         target, rel, exists = conf_target(t, name)
         role = "write updates to" if name == "app" else "read and swap"
         if on is False:
-            yield hit(span or target, f"{IMAGE_TEXT[name]} needs CONFIG_{sym} for the {compat} chip "
+            yield hit(span or target, headline=f"{IMAGE_TEXT[name]} lacks CONFIG_{sym}: it cannot {role} the "
+                                               "external secondary slot",
+                      message=f"{IMAGE_TEXT[name]} needs CONFIG_{sym} for the {compat} chip "
                       f"{node_ref(e.node)} that holds the secondary slot, but {why}: the slot gets no flash-map "
                       f"entry in {IMAGE_TEXT[name]}, which then cannot {role} it"
                       + (" ('Failed reading sectors' / 'Failed to open flash area' at boot)" if name == "mcuboot"
@@ -80,7 +82,10 @@ def ext_flash_driver_wrong_bus(t):
                 fix = ("replace the select with the explicit options it stands for (MCUmgr, img_mgmt, "
                        "CONFIG_SPI_NOR for the flash)" if sel is not None else
                        "set CONFIG_NORDIC_QSPI_NOR=n and CONFIG_SPI_NOR=y (with CONFIG_SPI=y)")
-                yield hit(where, msg, fix=fix, image=name, anchor="CONFIG_NORDIC_QSPI_NOR", severity=sev)
+                head = (f"{how[:50]}, but there is no QSPI peripheral" if has_qspi_hw is False
+                        else "the QSPI NOR driver is set for an SPI flash: it does nothing")
+                yield hit(where, msg, fix=fix, image=name, anchor="CONFIG_NORDIC_QSPI_NOR", severity=sev,
+                          headline=head)
         # the SPI NOR driver on a QSPI part
         b = user_assignment(img, "SPI_NOR")
         if b is not None and b.value_without_comment == "y" and compat == QSPI_NOR and not spi_nodes:
@@ -88,7 +93,8 @@ def ext_flash_driver_wrong_bus(t):
             if maybe_at_least(t, 1, 7) and not always_at_least(t, 2, 2):
                 note = (" (before NCS 2.2 it also turns off NCS's default CONFIG_NORDIC_QSPI_NOR=y for the "
                         "secondary slot)")
-            yield hit(b.span, f"CONFIG_SPI_NOR=y in {IMAGE_TEXT[name]}, whose external flash {node_ref(e.node)} is a "
+            yield hit(b.span, headline="CONFIG_SPI_NOR=y for a QSPI flash: the SPI NOR driver has no chip to drive",
+                      message=f"CONFIG_SPI_NOR=y in {IMAGE_TEXT[name]}, whose external flash {node_ref(e.node)} is a "
                       f"{QSPI_NOR} part on the QSPI bus: the SPI NOR driver has no chip to drive{note}",
                       fix="delete this line and set CONFIG_NORDIC_QSPI_NOR=y", image=name, anchor="CONFIG_SPI_NOR")
 
@@ -112,7 +118,9 @@ def pm_ext_driver_check(t):
         if compat == SPI_NOR and always_at_least(t, 2, 1) and always_before(t, 2, 2):
             v = cfg.get("PM_OVERRIDE_EXTERNAL_DRIVER_CHECK")
             where = v.assignments[-1].span if v.assignments else target
-            yield hit(where, f"NCS 2.1 keeps external partitions in {IMAGE_TEXT[name]}'s flash map only when "
+            yield hit(where, headline=f"NCS 2.1 drops the external secondary slot from {IMAGE_TEXT[name]}'s flash "
+                                      "map",
+                      message=f"NCS 2.1 keeps external partitions in {IMAGE_TEXT[name]}'s flash map only when "
                       "CONFIG_NORDIC_QSPI_NOR or CONFIG_PM_OVERRIDE_EXTERNAL_DRIVER_CHECK is set; with the SPI NOR "
                       f"{node_ref(e.node)} and no override the secondary slot is missing from {IMAGE_TEXT[name]} "
                       "('Failed to open flash area' / 'Failed reading sectors')",
@@ -120,7 +128,8 @@ def pm_ext_driver_check(t):
                                                                    if t.build_system != "sysbuild" else ""),
                       image=name, anchor="CONFIG_PM_OVERRIDE_EXTERNAL_DRIVER_CHECK")
         elif compat and compat not in NOR_COMPATS and always_at_least(t, 2, 1):
-            yield hit(target, f"the external flash {node_ref(e.node)} is a \"{compat}\" device: Partition Manager "
+            yield hit(target, headline=f"Partition Manager drops external partitions for a {compat[:30]} flash",
+                      message=f"the external flash {node_ref(e.node)} is a \"{compat}\" device: Partition Manager "
                       "keeps external partitions only for the nordic,qspi-nor and jedec,spi-nor drivers unless "
                       f"the driver check is overridden, so {IMAGE_TEXT[name]} has no secondary slot in its flash map",
                       fix=f"{add_to(rel, exists)} `{setting}`", image=name,
@@ -167,6 +176,7 @@ def mcuboot_spi_needs_multithreading(t):
                   f"__device_dts_ord_...` from NCS 2.5); from NCS 3.1 they work without threads. The version "
                   f"here is not certain: {sdk_text(t)}")
     yield hit(span or target, f"MCUboot builds the SPI NOR driver for {node_ref(e.node)}, but {why}: {effect}",
+              headline="MCUboot builds the SPI NOR driver without CONFIG_MULTITHREADING: the bus has no driver",
               fix="set CONFIG_MULTITHREADING=y" + (" there" if span else f" ({add_to(rel, exists)} it)"),
               image="mcuboot", anchor="CONFIG_MULTITHREADING", severity=sev)
 
@@ -199,7 +209,8 @@ def mcuboot_nor_stack_small(t):
     if not isinstance(size, int) or size >= MCUBOOT_STACK_FLOOR:
         return
     target, rel, exists = conf_target(t, "mcuboot")
-    yield hit(span or target, f"MCUboot runs image validation and the {sym} driver on its main stack, but {how}: "
+    yield hit(span or target, headline=f"MCUboot's main stack {size} B is too small with a NOR driver: it overflows",
+              message=f"MCUboot runs image validation and the {sym} driver on its main stack, but {how}: "
               "NCS's MCUboot configurations with a NOR driver use 10240 (MCUboot's prj.conf, nRF52/nRF53 "
               "samples), 16384 (nRF91 samples) or 20480 (nRF54L external-flash samples), and none below 2048 "
               "(asset_tracker_v2 on nRF91, with hardware crypto); a stack this small overflows (MPU fault at "

@@ -71,7 +71,8 @@ def nor_page_size_mismatch(t):
         effect = (f"harmless while the secondary slot stays aligned to {big} bytes, but a slot resized off that "
                   "boundary makes the image with the larger page erase past it")
         sev = Severity.INFO
-    yield hit(where, f"MCUboot lays out the external flash in {pm}-byte pages ({hm}) but the application in "
+    yield hit(where, headline=f"MCUboot uses {pm}-byte external flash pages, the application {pa}-byte pages",
+              message=f"MCUboot lays out the external flash in {pm}-byte pages ({hm}) but the application in "
               f"{pa}-byte pages ({ha}): MCUboot counts, swaps and erases the secondary slot in its pages, while "
               f"the application erases it in its own as an update arrives; {effect}",
               fix=fix, image=image, anchor=f"CONFIG_{sym}", related=related, severity=sev)
@@ -92,7 +93,9 @@ def nor_page_size_incompatible(t):
     outcome = ("no image boots at all" if not now.boots else "every update is refused and the old image keeps "
                "running")
     log = f" MCUboot logs \"{r.log_line}\"." if r.log_line else ""
-    yield hit(span or target, f"MCUboot sees the secondary slot on {node_ref(node)} in {page}-byte pages ({how}) "
+    yield hit(span or target, headline=f"the external secondary has {now.secondary_sectors} sectors of {page} B, "
+                                       f"the primary {now.primary_sectors}: {t.mode} refuses updates",
+              message=f"MCUboot sees the secondary slot on {node_ref(node)} in {page}-byte pages ({how}) "
               f"against {dev.page_size}-byte pages in the internal primary: {now.secondary_sectors} sectors against "
               f"{now.primary_sectors} in {t.mode}, so {outcome}.{log} With {dev.page_size}-byte pages the slots "
               "are compatible",
@@ -126,7 +129,8 @@ def nor_size_in_bytes(t):
                         f"{sz(bits)}")
         if not evidence:
             continue
-        yield hit(where, f"`size = <{bits}>` on {node_ref(node)} is read as bits (the binding: \"flash capacity in "
+        yield hit(where, headline=f"`size = <{bits}>` is in bytes but read as bits: the region is 8 times too small",
+                  message=f"`size = <{bits}>` on {node_ref(node)} is read as bits (the binding: \"flash capacity in "
                   f"bits\"), i.e. {sz(bits // 8)}, but {evidence}: Partition Manager makes the external_flash "
                   f"region {sz(bits // 8)} and the build fails ('not packed' / region too small) or the slot "
                   "lands past the region",
@@ -146,7 +150,8 @@ def ext_partition_beyond_flash(t):
         if end <= region:
             continue
         bits = a.node.props.get("size").as_int() if a.node.props.get("size") is not None else None
-        yield hit(p.at("size"), f"{p.name} in external_flash spans {hexa(start)}..{hexa(end)}, beyond the "
+        yield hit(p.at("size"), headline=f"{p.name} ends beyond the {sz(region)} external flash region",
+                  message=f"{p.name} in external_flash spans {hexa(start)}..{hexa(end)}, beyond the "
                   f"{sz(region)} region Partition Manager derives from {node_ref(a.node)}'s `size = <{bits}>` "
                   "(bits): the build fails ('Partition manager failed' on the external_flash region) or the "
                   "partition wraps onto the start of the chip",
@@ -175,7 +180,8 @@ def nor_jedec_id_mismatch(t):
         if len(jid) != 3:
             if where is None:
                 continue
-            yield hit(where, f"`jedec-id` on {node_ref(node)} has {len(jid)} bytes; the driver compares exactly "
+            yield hit(where, headline=f"`jedec-id` has {len(jid)} bytes, not 3: the driver rejects the chip",
+                      message=f"`jedec-id` on {node_ref(node)} has {len(jid)} bytes; the driver compares exactly "
                       "three (manufacturer, memory type, capacity) with what the chip answers, so it rejects "
                       "the chip at boot or the build stops on the binding",
                       fix="write the three bytes the datasheet gives for READ ID (0x9F), e.g. `jedec-id = [c2 28 17];`",
@@ -199,7 +205,8 @@ def nor_jedec_id_mismatch(t):
             if beyond:
                 over = f"; {', '.join(beyond)} lie beyond the chip's {sz(cap)}"
         sev = Severity.ERROR if bits // 8 > cap else Severity.WARNING
-        yield hit(span, f"{node_ref(node)} is a {part}, {sz(cap)}, but `size = <{bits}>` says {sz(bits // 8)}"
+        yield hit(span, headline=f"the external flash is a {sz(cap)} part but `size` says {sz(bits // 8)}",
+                  message=f"{node_ref(node)} is a {part}, {sz(cap)}, but `size = <{bits}>` says {sz(bits // 8)}"
                   + (f": Partition Manager lays out a region larger than the chip, and writes past "
                      f"{hexa(cap)} wrap around onto its start{over}" if bits // 8 > cap else
                      ": the region Partition Manager lays out wastes the rest of the chip"),
@@ -228,7 +235,8 @@ def nor_slot_page_unaligned(t):
         if not bad:
             continue
         key, val = bad[0]
-        yield hit(p.at(key), f"{p.name} {key} {hexa(val)} is not a multiple of the {page}-byte layout page MCUboot "
+        yield hit(p.at(key), headline=f"{p.name} {key} {hexa(val)} is off MCUboot's {page}-byte page: erases spill over",
+                  message=f"{p.name} {key} {hexa(val)} is not a multiple of the {page}-byte layout page MCUboot "
                   f"uses on {node_ref(e.node)} ({how}): MCUboot counts the page that starts before the slot as none "
                   "of its sectors and the one that runs past its end as a whole sector, and erasing that sector "
                   "erases the neighbouring data, or the flash map refuses it and the swap stops",

@@ -2,6 +2,13 @@
 from __future__ import annotations
 
 from dfulint.checks import hit, rule
+from dfulint.core import short_headline
+
+
+def _head(p, what: str) -> str:
+    """'pm_static.yml does not parse: <the parser's words>' in about 100 characters."""
+    lead = f"{p.span.path.name} {what}: "
+    return lead + short_headline(p.message, max(40, 100 - len(lead)))
 from dfulint.core import Severity
 
 _READ_KINDS = {"unreadable", "binary", "too-large", "encoding"}
@@ -25,7 +32,7 @@ def _problems(t):
 def unreadable_file(t):
     for p in _problems(t):
         if p.kind in _READ_KINDS:
-            yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
+            yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name, headline=_head(p, "cannot be read"))
 
 
 @rule("DFU002", "yaml-syntax", Severity.ERROR,
@@ -34,10 +41,10 @@ def yaml_syntax(t):
     for pm in list(t.files.pm) + ([t.pm_static] if t.pm_static and t.pm_static not in t.files.pm else []):
         for p in pm.problems:
             if p.kind in ("syntax", "structure"):
-                yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
+                yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name, headline=_head(p, "does not parse"))
     for p in t.problems:
         if p.kind in ("syntax", "structure") and p.span.path.suffix in (".yml", ".yaml"):
-            yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
+            yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name, headline=_head(p, "does not parse"))
 
 
 @rule("DFU003", "dts-syntax", Severity.ERROR,
@@ -52,7 +59,7 @@ def dts_syntax(t):
             if p.kind == "syntax" and (p.span.path, p.span.line) not in seen:
                 seen.add((p.span.path, p.span.line))
                 yield hit(p.span, p.message, fix=p.fix or "fix the devicetree syntax at this line",
-                          anchor=p.span.path.name)
+                          anchor=p.span.path.name, headline=_head(p, "has a syntax error"))
 
 
 @rule("DFU004", "pm-duplicate-key", Severity.ERROR,
@@ -61,7 +68,8 @@ def pm_duplicate_key(t):
     for pm in t.files.pm:
         for p in pm.problems:
             if p.kind == "duplicate-key":
-                yield hit(p.span, p.message, fix=p.fix, anchor=p.message.split("'")[1])
+                yield hit(p.span, p.message, fix=p.fix, anchor=p.message.split("'")[1],
+                          headline=_head(p, "has a duplicate key, YAML keeps the last"))
 
 
 @rule("DFU005", "pm-value-not-integer", Severity.ERROR,
@@ -70,7 +78,8 @@ def pm_value_not_integer(t):
     for pm in t.files.pm:
         for p in pm.problems:
             if p.kind == "not-an-integer":
-                yield hit(p.span, p.message, fix=p.fix, anchor=p.message.split(":")[0].strip("'"))
+                yield hit(p.span, p.message, fix=p.fix, anchor=p.message.split(":")[0].strip("'"),
+                          headline=_head(p, "has a value that is not an integer"))
 
 
 @rule("DFU006", "dts-include-problem", Severity.WARNING,
@@ -82,7 +91,7 @@ def dts_include_problem(t):
             if p.kind in ("include-missing", "include-outside", "too-deep"):
                 sev = Severity.ERROR if p.kind == "include-missing" else Severity.WARNING
                 yield hit(p.span, p.message, fix=p.fix or "fix the include path", severity=sev,
-                          anchor=p.span.path.name)
+                          anchor=p.span.path.name, headline=_head(p, "include problem"))
 
 
 @rule("DFU007", "unused-suppression", Severity.INFO,
@@ -105,18 +114,20 @@ def _once(t, kinds):
       "A file the build reads is a symlink or path leading outside the project; dfulint does not read it")
 def file_outside_project(t):
     for p in _once(t, ("outside-project",)):
-        yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
+        yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name,
+                  headline=_head(p, "is outside the project, not read"))
 
 
 @rule("DFU009", "not-a-regular-file", Severity.ERROR,
       "A file the build reads is a FIFO, device or socket instead of a regular file")
 def not_a_regular_file(t):
     for p in _once(t, ("not-regular",)):
-        yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
+        yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name, headline=_head(p, "is not a regular file"))
 
 
 @rule("DFU010", "value-out-of-range", Severity.ERROR,
       "A number the build sizes a table or alignment with is negative")
 def value_out_of_range(t):
     for p in _once(t, ("out-of-range",)):
-        yield hit(p.span, p.message, fix=p.fix, image="mcuboot", anchor=p.message.split("=")[0])
+        yield hit(p.span, p.message, fix=p.fix, image="mcuboot", anchor=p.message.split("=")[0],
+                  headline=f"{p.message.split(':')[0][:60]}: a negative value, MCUboot does not compile")

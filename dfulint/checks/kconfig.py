@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dfulint.checks import hit, rule
-from dfulint.core import Edit, Severity
+from dfulint.core import assigned, Edit, Severity
 from dfulint.model.query import paths
 
 
@@ -49,23 +49,28 @@ def conf_inline_comment(t):
             if typ in ("int", "hex"):
                 yield hit(a.span, f"{a.full_name}={a.raw}: Kconfig reads the whole text '{a.raw}' as the "
                           f"{typ} value, rejects it and Zephyr aborts the build ('Aborting due to Kconfig warnings')",
+                          headline=f"{a.full_name}: an inline comment after an {typ} value aborts the build",
                           fix=fix, anchor=a.full_name, edits=edits)
             elif typ in ("bool", "tristate"):
                 yield hit(a.span, f"{a.full_name}={a.raw}: works only by accident (Kconfig reads just the first "
                           f"character '{a.raw[:1]}'); the same habit after an int or hex value aborts the build",
+                          headline=f"{a.full_name}: inline comment is read right only by accident",
                           fix=fix, anchor=a.full_name, severity=Severity.INFO, edits=edits)
             elif typ == "string":
                 if a.raw.startswith('"'):
                     yield hit(a.span, f"{a.full_name}: the comment after the closing quote is dropped by Kconfig, "
-                              "so this works, but it is fragile", fix=fix, anchor=a.full_name,
+                              "so this works, but it is fragile",
+                              headline=f"{a.full_name}: inline comment after a string; works, but fragile", fix=fix, anchor=a.full_name,
                               severity=Severity.INFO, edits=edits)
                 else:
                     yield hit(a.span, f"{a.full_name}={a.raw}: a string value must be quoted; Kconfig rejects "
                               "this 'malformed string literal' and aborts the build",
+                              headline=f"{a.full_name}: unquoted string with an inline comment aborts the build",
                               fix=fix, anchor=a.full_name, edits=edits)
             else:
                 yield hit(a.span, f"{a.full_name}={a.raw}: inline comments are not Kconfig syntax; the text after "
-                          "'=' is taken as the value", fix=fix, anchor=a.full_name,
+                          "'=' is taken as the value",
+                          headline=f"{a.full_name}: the inline comment becomes part of the value", fix=fix, anchor=a.full_name,
                           severity=Severity.WARNING if not known else None, edits=edits)
 
 
@@ -96,6 +101,10 @@ def conf_conflicting_assignment(t):
                         edits = [Edit(a.span.path, a.span.line, a.span.line, lines[a.span.line - 1], None)]
                 yield hit(a.span, f"{a.full_name}={a.value_without_comment} is overridden by "
                           f"{last.value_without_comment} at {where}; Kconfig keeps the last value without a warning",
+                          headline=f"{assigned(a.full_name, a.value_without_comment)} is silently overridden by "
+                                   + (f"{last.value_without_comment} " if len(last.value_without_comment) <= 16
+                                      and not last.value_without_comment.startswith('"') else "")
+                                   + f"at {where}",
                           fix=f"delete this line, or the later one if {a.value_without_comment} was meant",
                           image=name, anchor=a.full_name, related=[last.span], edits=edits)
 
@@ -120,8 +129,18 @@ def conf_repeated_assignment(t):
                     if 0 < a.span.line <= len(lines):
                         edits = [Edit(a.span.path, a.span.line, a.span.line, lines[a.span.line - 1], None)]
                 yield hit(a.span, f"{a.full_name}={a.value_without_comment} repeats the assignment at {where}",
+                          headline=f"{a.full_name} is assigned the same value again (first at {where})",
                           fix="delete the repeated line", image=name, anchor=a.full_name,
                           related=[prev.span], edits=edits)
+
+
+def _malformed_headline(p) -> str:
+    import re
+
+    m = re.search(r"`([^`]*)`", p.message or "")
+    line = m.group(1) if m else ""
+    quoted = f"`{line[:48]}{'...' if len(line) > 48 else ''}`" if line else f"line {p.span.line}"
+    return f"{quoted} is neither an assignment nor a comment: the build aborts"
 
 
 @rule("DFU404", "conf-malformed-line", Severity.ERROR,
@@ -132,7 +151,8 @@ def conf_malformed_line(t):
             continue        # a sysbuild fragment under another name (kmu.sysbuild.conf): not an image's
         for p in frag.problems:
             if p.kind == "malformed-line":
-                yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name)
+                yield hit(p.span, p.message, fix=p.fix, anchor=p.span.path.name,
+                          headline=_malformed_headline(p))
 
 
 @rule("DFU405", "conf-space-around-equals", Severity.ERROR,
@@ -151,12 +171,14 @@ def conf_space_around_equals(t):
             if spaced_name:
                 yield hit(a.line_span, f"{text}: Kconfig takes the symbol name '{a.symbol}' (with the space) and the "
                           f"value '{a.raw}'; the assignment goes to an undefined symbol and Zephyr aborts the build",
+                          headline=f"space in the name {a.prefix}{a.symbol.strip()}: an undefined symbol aborts the build",
                           fix=fix, anchor=a.full_name, edits=edits)
                 continue
             accepted = _accepts_leading_space(a)
             if accepted is True:
                 yield hit(a.line_span, f"{text}: Kconfig accepts the number with the space before it, so "
                           f"{a.name} gets {a.raw.strip()} as written; the space is only untidy", fix=fix,
+                          headline=f"{a.full_name}= {a.raw.strip()[:16]}: a space after '=', accepted but untidy",
                           anchor=a.full_name, edits=edits, severity=Severity.INFO)
             elif accepted is False:
                 typ, _ = _type_of(a)
@@ -164,10 +186,12 @@ def conf_space_around_equals(t):
                        f"'{a.raw}' is not a valid value for the {typ} symbol")
                 yield hit(a.line_span, f"{text}: Kconfig reads the value '{a.raw}' with its leading space and rejects "
                           f"it ({why}; 'Assignment ignored'), and Zephyr aborts the build on that warning",
+                          headline=f"{a.full_name}: a space after '=' makes Kconfig reject the value; the build aborts",
                           fix=fix, anchor=a.full_name, edits=edits)
             else:
                 yield hit(a.line_span, f"{text}: Kconfig keeps the space in the value '{a.raw}'; a number is "
                           "accepted that way, a bool or string value is rejected and aborts the build", fix=fix,
+                          headline=f"{a.full_name}: a space after '=' aborts the build unless the value is a number",
                           anchor=a.full_name, edits=edits, severity=Severity.WARNING)
 
 
@@ -199,7 +223,9 @@ def conf_unset_non_bool(t):
             info = symbol(a.full_name)
             if info is not None and info.type in ("int", "hex", "string"):
                 yield hit(a.span, f"`# {a.full_name} is not set` is ignored for the {info.type} symbol {a.name}: "
-                          "its default stays in effect", fix=f"assign the value you want: `{a.full_name}=...`",
+                          "its default stays in effect",
+                          headline=f"`# {a.full_name} is not set` does nothing for a {info.type} symbol",
+                          fix=f"assign the value you want: `{a.full_name}=...`",
                           anchor=a.full_name)
 
 
@@ -220,6 +246,7 @@ def conf_invalid_value(t):
                 if why:
                     yield hit(a.span, f"{a.full_name}: {why}, which no Kconfig type accepts; Kconfig ignores the "
                               "assignment and Zephyr aborts the build",
+                              headline=f"{a.full_name}: a value no Kconfig type accepts aborts the build",
                               fix=f"write the value (y/n, a number, or a \"quoted\" string) after `{a.full_name}=`",
                               anchor=a.full_name)
                 continue
@@ -228,10 +255,13 @@ def conf_invalid_value(t):
                 example = {"bool": "y or n", "tristate": "y, m or n", "int": "a decimal number",
                            "hex": "a 0x... number", "string": 'a "quoted" string'}[info.type]
                 yield hit(a.span, f"{a.full_name}: {err}; Kconfig ignores the assignment and Zephyr aborts the build",
+                          headline=f"{a.full_name}: not a valid {info.type} value; the build aborts",
                           fix=f"give {a.name} {example}", anchor=a.full_name)
             elif info.type in ("bool",) and a.raw not in ("y", "n"):
                 yield hit(a.span, f"{a.full_name}={a.raw} is read as '{a.raw[0]}' (Kconfig looks at the first "
-                          "character only)", fix=f"write `{a.full_name}={a.raw[0]}`", anchor=a.full_name,
+                          "character only)",
+                          headline=f"{a.full_name}={a.raw[:12]} is read as '{a.raw[0]}': only the first character counts",
+                          fix=f"write `{a.full_name}={a.raw[0]}`", anchor=a.full_name,
                           severity=Severity.WARNING)
 
 
@@ -294,7 +324,9 @@ def conf_symbol_wrong_image(t):
     for image, a, st, owner in _status_findings(t, {"other-image"}):
         dest = _WHERE.get((owner, t.build_system), f"the {owner} image's configuration")
         yield hit(a.span, f"{a.full_name} exists only in the {owner} image's Kconfig; set here it is an assignment "
-                  "to an undefined symbol and Zephyr aborts the build", image=image, anchor=a.full_name,
+                  "to an undefined symbol and Zephyr aborts the build",
+                  headline=f"{a.full_name} belongs to the {owner} image; set here it aborts the build",
+                  image=image, anchor=a.full_name,
                   fix=f"move `{a.prefix}{a.name}={a.value_without_comment}` to {dest}" if owner != "sysbuild"
                   else f"set SB_CONFIG_{a.name}={a.value_without_comment} in sysbuild.conf instead")
 
@@ -349,15 +381,26 @@ def conf_renamed_symbol(t):
         if st == "renamed":
             yield hit(a.span, f"{a.full_name} no longer exists in {ver} ({t.sdk.source}); it is now "
                       f"{a.prefix}{detail}, and the old name aborts the build as an undefined symbol",
+                      headline=f"{a.full_name} was renamed {a.prefix}{detail}: the old name aborts the build",
                       fix=f"write `{a.prefix}{detail}={a.value_without_comment}`", image=image, anchor=a.full_name)
         elif st == "removed":
             yield hit(a.span, f"{a.full_name} was removed ({detail}); in {ver} it is an undefined symbol and the "
-                      "build aborts", fix="delete the line (see the rule page for what replaces it)",
+                      "build aborts", headline=f"{a.full_name} no longer exists in {ver}: the build aborts",
+                      fix="delete the line (see the rule page for what replaces it)",
                       image=image, anchor=a.full_name)
         else:
             yield hit(a.span, f"{a.full_name} does not exist yet in {ver} (added in {detail})",
+                      headline=f"{a.full_name} does not exist yet in {ver}",
                       fix=f"use the name valid in {ver}, or check the detected SDK version ({t.sdk.source})",
                       image=image, anchor=a.full_name, severity=Severity.WARNING)
+
+
+def _dropped_headline(a, detail: str) -> str:
+    import re
+
+    m = re.search(r"unmet dependenc(?:y|ies):?\s*([A-Za-z0-9_]+)", detail or "")
+    why = f"unmet dependency {m.group(1)}" if m else "a dependency is off"
+    return f"{assigned(a.full_name, a.value_without_comment)} has no effect: {why}"
 
 
 @rule("DFU409", "conf-dependency-unmet", Severity.WARNING,
@@ -374,11 +417,13 @@ def conf_dependency_unmet(t):
                 if _dropped_by_design(t, cfg, a):
                     continue
                 yield hit(a.span, f"{a.full_name}={a.value_without_comment} does not take effect: {d.detail}",
+                          headline=_dropped_headline(a, d.detail),
                           fix="enable the dependency in the same image, or delete this line",
                           image=name, anchor=a.full_name)
             elif d.reason == "no-prompt" and t.sdk.exact:
                 # prompts come and go between releases: only said when the version is known
                 yield hit(a.span, f"{a.full_name} is not user-configurable (it has no prompt): {d.detail}",
+                          headline=f"{a.full_name} has no prompt: setting it here has no effect",
                           fix="delete this line; set the option that selects it instead",
                           image=name, anchor=a.full_name, severity=Severity.ERROR)
 
@@ -434,5 +479,6 @@ def conf_undefined_symbol(t):
                 yield hit(a.span, f"{a.full_name} is not defined anywhere in {tree} Kconfig in the west workspace "
                           f"{t.app.west_root}; Kconfig warns about the assignment to an undefined symbol and Zephyr "
                           "aborts the build", image=name, anchor=a.full_name, evidence="workspace",
+                          headline=f"{a.full_name} is defined nowhere in the workspace's Kconfig: the build aborts",
                           fix=f"check the spelling of {a.name}, or delete the line; if the symbol belongs to a "
                               "module of your own, define it in the app's Kconfig")

@@ -85,7 +85,9 @@ def partition_overlap(t):
                            f"{sz(second.end - first.end)}, or shrink {first.name} to "
                            f"{sz(second.address - first.address)}")
                 related = [s for s in (partition_span(t, other, "address"),) if usable(s)]
-                yield hit(partition_span(t, target, "address"), msg, fix=fix, anchor=target.name,
+                head = (f"{target.name} overlaps {other.name} by {kib(hi - lo)}: "
+                        + ("Partition Manager reads it as extra gaps" if filler else "writing one destroys the other"))
+                yield hit(partition_span(t, target, "address"), msg, fix=fix, anchor=target.name, headline=head,
                           severity=sev, related=related, evidence=evidence(t))
 
 
@@ -125,7 +127,13 @@ def partition_past_device_end(t):
                           "flash driver then rejects every access past the end of the device")
             else:
                 effect = "the flash driver rejects every access past the end of the device"
-            yield hit(span, f"{p.name} {what}: {effect}", fix=fix, anchor=p.name, evidence=evidence(t))
+            if p.address < dev.base:
+                head = f"{p.name} starts before {region}"
+            else:
+                head = f"{p.name} ends {kib(p.end - dev.end)} past the end of {region}"
+            head += (": Partition Manager stops the build" if region == "flash_primary" and t.uses_pm and p.static
+                     else ": flash access past the device fails")
+            yield hit(span, f"{p.name} {what}: {effect}", headline=head, fix=fix, anchor=p.name, evidence=evidence(t))
 
 
 # ------------------------------------------------------------------ DFU103
@@ -172,7 +180,10 @@ def partition_misaligned(t):
                 down = p.size - (edge - page_lo)
                 fix = f"make {p.name} {sz(down)} or {sz(down + unit)} (a multiple of {kib(unit)})"
                 span = partition_span(t, p, "size")
-            yield hit(span, msg, fix=fix, anchor=p.name, severity=sev, evidence=evidence(t),
+            head = (f"{p.name} shares a {kib(unit)} erase page with {sharer.name}: erasing one erases the other"
+                    if sharer is not None else
+                    f"{p.name} {which} inside a {kib(unit)} erase page of {region}: erasing it erases the whole page")
+            yield hit(span, msg, fix=fix, anchor=p.name, severity=sev, evidence=evidence(t), headline=head,
                       related=[s for s in ([partition_span(t, sharer, "address")] if sharer else []) if usable(s)])
 
 
@@ -208,6 +219,7 @@ def spu_boundary_misaligned(t):
                   f"holding the boundary puts the end of TF-M on the non-secure side or the start of the "
                   f"application on the secure side; NCS's TF-M build checks this and stops with 'TF-M non-secure "
                   f"address start is not aligned on SPU region size'",
+                  headline=f"{ns.name} at {hx(ns.address)} is not on a {kib(block)} SPU region boundary: TF-M's build stops",
                   fix=f"start {ns.name} (and the app it spans) at {hx(lo + block)} or {hx(lo)}, growing or shrinking "
                       f"the secure partition before it (tfm) to match", anchor=ns.name, evidence=evidence(t))
     # every other switch between secure and non-secure partitions written in the file
@@ -226,6 +238,7 @@ def spu_boundary_misaligned(t):
                       f"{'secure' if side == 'non-secure' else 'non-secure'} {prev.name}, but not on a {kib(block)} "
                       f"SPU region boundary of {soc.name}: the region holding the boundary gets one security "
                       f"attribute, so either {prev.name} or {p.name} is partly unreachable from its side",
+                      headline=f"{p.name} at {hx(p.address)} splits a {kib(block)} SPU region: part of it is unreachable",
                       fix=f"move the boundary to {hx(lo)} or {hx(lo + block)}: resize {prev.name} so that {p.name} "
                           f"starts there", anchor=p.name, evidence=evidence(t),
                       related=[s for s in (partition_span(t, prev, "size"),) if usable(s)])
@@ -282,7 +295,9 @@ def container_size_mismatch(t):
                 msg += ": Partition Manager copies static containers as written and never checks them"
                 sev = None
             yield hit(part.at("address"), msg, fix=f"set {name}'s address to {hx(lo)} and its size to {hx(hi - lo)}",
-                      anchor=name, severity=sev)
+                      anchor=name, severity=sev,
+                      headline=f"{name} starts at {hx(addr)}, its partitions at {hx(lo)}"
+                               + (": the slot never holds a valid image" if sev == Severity.ERROR else ""))
             continue
         complete = complete and "app" not in members
         if not complete or addr + size >= hi:
@@ -295,7 +310,9 @@ def container_size_mismatch(t):
         else:
             msg += ": Partition Manager copies static containers as written and never checks them"
         yield hit(part.at("size"), msg, fix=f"set {name}'s size to {hx(hi - lo)}, or shrink {names} to end at "
-                                          f"{hx(addr + size)}", anchor=name)
+                                          f"{hx(addr + size)}", anchor=name,
+                  headline=f"{name} is {kib(size)} but its partitions reach {kib(hi - addr - size)} beyond it"
+                           + (": signing fails" if name == "mcuboot_primary" else ""))
     yield from _primary_app_check(st)
 
 
@@ -316,7 +333,8 @@ def _primary_app_check(st):
     yield hit(span, f"mcuboot_primary_app is {hx(aa)}+{hx(az)} but mcuboot_primary ({hx(pa)}+{hx(ps)}) minus "
               f"mcuboot_pad ({hx(ds)}) leaves {hx(want_a)}+{hx(want_z)}: the two containers describe different "
               f"slots (typically one was resized and the other not); Partition Manager copies both as written",
-              fix=f"set mcuboot_primary_app to address {hx(want_a)}, size {hx(want_z)}", anchor="mcuboot_primary_app")
+              fix=f"set mcuboot_primary_app to address {hx(want_a)}, size {hx(want_z)}", anchor="mcuboot_primary_app",
+              headline="mcuboot_primary_app differs from mcuboot_primary minus mcuboot_pad: two different slots")
 
 
 # ------------------------------------------------------------------ DFU106
@@ -332,6 +350,7 @@ def stale_end_address(t):
         yield hit(part.at("end_address"),
                   f"{name}: end_address {hx(end)} is not address + size ({hx(addr)} + {hx(size)} = {hx(addr + size)}); "
                   f"Partition Manager ignores end_address and uses {hx(addr + size)}, so the value only misleads readers",
+                  headline=f"{name}: end_address {hx(end)} is not address + size; Partition Manager ignores it",
                   fix=f"write end_address: {hx(addr + size)}, or set size to {hx(end - addr)} if {hx(end)} was meant"
                   if end > addr else f"write end_address: {hx(addr + size)}",
                   anchor=name)
@@ -396,7 +415,10 @@ def primary_not_pinned(t):
     if equal:
         fix = (f"pin mcuboot_primary (address {hx(prim.address)}, size {hx(prim.size)}) and the partitions around it "
                f"in {t.pm_static.path.name}, e.g. by copying them from build/partitions.yml")
-    yield hit(st["mcuboot_secondary"].span, msg, fix=fix, anchor="mcuboot_primary", severity=sev,
+    head = (f"mcuboot_secondary is pinned, mcuboot_primary floats: " +
+            ("equal today, any partition change breaks updates" if equal else
+             f"{kib(prim.size)} against {kib(sec.size)}"))
+    yield hit(st["mcuboot_secondary"].span, msg, fix=fix, anchor="mcuboot_primary", severity=sev, headline=head,
               related=[st["mcuboot_secondary"].at("size")])
 
 
@@ -436,7 +458,8 @@ def pm_build_failure(t):
         first = message.splitlines()[0] if message else "Partition Manager error"
         yield hit(target, f"Partition Manager stops the build: \"{first}\"" +
                   (f" ({' '.join(message.splitlines()[1:])[:300]})" if len(message.splitlines()) > 1 else ""),
-                  fix=_pm_error_fix(message), anchor="partition_manager", evidence=evidence(t))
+                  fix=_pm_error_fix(message), anchor="partition_manager", evidence=evidence(t),
+                  headline=f"Partition Manager stops the build: {first[:64]}")
 
 
 # ------------------------------------------------------------------ DFU109
@@ -517,6 +540,7 @@ def dts_partitions_ignored(t):
                   f"{t.app.rel(path)} defines flash partitions ({', '.join(descr)}), but this is an NCS build whose "
                   f"layout comes from {source}: with Partition Manager the devicetree partitions are ignored and "
                   f"these sizes never take effect",
+                  headline=f"{path.name}: flash partitions ignored, Partition Manager owns the layout",
                   fix=f"delete the partitions from {t.app.rel(path)} and set the layout in "
                       f"{pm_static_target(t).name} (or with CONFIG_PM_PARTITION_SIZE_* options)",
                   image=image, anchor="fixed-partitions", evidence=evidence(t),

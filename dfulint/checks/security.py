@@ -127,8 +127,12 @@ def smp_bt_unauthenticated(t):
         what += f"; and {open_to}, so they can install firmware of their own"
     elif level != "encrypt":
         what += " (MCUboot still rejects images without a valid signature)"
-    yield hit(span, f"{what} ({how})", fix=_bt_fix(t, bt, cfg), image="app", anchor="smp-bt-auth",
-              severity=severity)
+    if level == "encrypt":
+        head = "SMP over Bluetooth needs no authenticated pairing: any phone can pair and upload firmware"
+    else:
+        head = "SMP over Bluetooth accepts writes without pairing: anyone in range can upload firmware"
+    yield hit(span, f"{what} ({how})", headline=head, fix=_bt_fix(t, bt, cfg), image="app",
+              anchor="smp-bt-auth", severity=severity)
 
 
 # ------------------------------------------------------------------ DFU702
@@ -151,7 +155,9 @@ def default_signing_key(t):
                f"; MCUboot is enabled here{'' if not on.symbol else ' by ' + on.symbol}")
     yield hit(span, f"images are signed with MCUboot's development key {k.file}: its private key is published with "
               "MCUboot, so anyone can sign an image this bootloader accepts; the build only warns 'Using default "
-              f"MCUboot signing key file' ({how})", fix=_key_fix(t), image=k.image, anchor="signing-key")
+              f"MCUboot signing key file' ({how})",
+              headline=f"signed with MCUboot's published key {k.file}: anyone can sign firmware it accepts",
+              fix=_key_fix(t), image=k.image, anchor="signing-key")
 
 
 # ------------------------------------------------------------------ DFU703
@@ -192,6 +198,7 @@ def downgrade_prevention_off(t):
             fix = "enable what it depends on in the same image"
         yield hit(a.span, f"{a.full_name}=y is asked for but has no effect: {why}, so MCUboot installs older signed "
                   "images and an attacker can roll the device back to firmware with known vulnerabilities",
+                  headline=f"{a.full_name}=y has no effect: MCUboot still installs older signed images",
                   fix=fix, image="mcuboot", anchor="downgrade-prevention")
         return
     if not path:
@@ -211,6 +218,7 @@ def downgrade_prevention_off(t):
     yield hit(span, "MCUboot accepts an update with a lower version than the running image: anyone who can upload "
               "an image signed with your key (an old release) can roll the device back to firmware with known "
               f"vulnerabilities ({how})",
+              headline="downgrade prevention is off: an old signed release can roll the device back",
               fix=f"set CONFIG_MCUBOOT_DOWNGRADE_PREVENTION=y{old} in {dest}{hw}, and raise the image version "
               f"(CONFIG_{ver_sym}{' or the VERSION file' if ver_sym.endswith('SIGN_VERSION') else ''}) with every "
               "release",
@@ -246,6 +254,7 @@ def serial_recovery_unprotected(t):
             else " (images must still carry a valid signature)")
     yield hit(span, f"MCUboot serial recovery is enabled: anyone with access to {port} can upload images, erase "
               f"slots and reset the device through MCUboot's SMP server, which has no authentication{entry}{tail}",
+              headline=f"MCUboot serial recovery has no authentication: anyone at {port} can upload images",
               fix=f"enter recovery only by the button (CONFIG_BOOT_SERIAL_ENTRANCE_GPIO, no CONFIG_BOOT_SERIAL_WAIT_FOR_DFU),"
               f" sign with your own key, or set CONFIG_MCUBOOT_SERIAL=n in {dfu.mcuboot_conf_file(t)} for production",
               image="mcuboot", anchor="MCUBOOT_SERIAL", severity=severity)
@@ -277,6 +286,8 @@ def smp_unauthenticated_transport(t):
         yield hit(span, f"MCUmgr image management is reachable over {dfu.TRANSPORT_TEXT[tr.kind]} "
                   f"(CONFIG_{tr.symbol}, {tr.where.how}), which has no authentication: {who} can upload, test, "
                   f"confirm and erase images and reset the device{tail}",
+                  headline=f"MCUmgr image upload over {dfu.TRANSPORT_TEXT[tr.kind]} has no authentication "
+                           f"(CONFIG_{tr.symbol})",
                   fix=f"keep CONFIG_{tr.symbol} for development builds only (a separate overlay), or protect the "
                   "channel (" + ("a VPN/DTLS tunnel or firewall" if tr.kind == "udp" else
                                  "no exposed connector, or a shell login with CONFIG_SHELL_LOGIN-style access control")
@@ -317,7 +328,8 @@ def default_encryption_key(t):
                f'{dfu.mcuboot_conf_file(t)}')
     yield hit(span, f"update images are encrypted for MCUboot's example key {k.file}, whose private half is published "
               f"in the MCUboot repository: anyone can decrypt your firmware images, so the encryption protects "
-              f"nothing ({how})", fix=fix, image=k.image, anchor="encryption-key")
+              f"nothing ({how})", headline=f"images are encrypted for MCUboot's published key {k.file}: anyone can "
+                                           "decrypt them", fix=fix, image=k.image, anchor="encryption-key")
 
 
 # ------------------------------------------------------------------ DFU707
@@ -345,5 +357,6 @@ def signature_check_disabled(t):
         fix = (f"select CONFIG_BOOT_SIGNATURE_TYPE_ECDSA_P256 (or ED25519/RSA) in {dfu.mcuboot_conf_file(t)} and "
                "set CONFIG_BOOT_SIGNATURE_KEY_FILE to your own key")
     yield hit(span, f"{w.symbol}=y: MCUboot checks only the image hash, so any image anyone builds is installed"
-              f"{via}; nothing ties the firmware to you", fix=fix, image="sysbuild" if t.sysbuild is not None
+              f"{via}; nothing ties the firmware to you",
+              headline=f"{w.symbol}=y: MCUboot checks no signature and installs any image", fix=fix, image="sysbuild" if t.sysbuild is not None
               else "mcuboot", anchor="signature-type")

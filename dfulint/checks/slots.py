@@ -75,6 +75,40 @@ def _slot_text(t, role: str) -> str:
     return f"{p.name} {sz(p.size)} = {n} x {kib(page)} ({where})"
 
 
+def _sectors(t, role: str) -> str:
+    """'mcuboot_primary has 114 sectors of 4 KiB' in short: the slot's name and sector count."""
+    p = t.slots.get(role)
+    if p is None:
+        return role
+    dev = t.flash.devices.get(p.region)
+    page = dev.page_size if dev else 0
+    n = -(-p.size // page) if page else 0
+    return f"{p.name} has {n} sectors" + (f" of {kib(page)}" if role == "secondary" and dev and
+                                            t.slots.get("primary") is not None and
+                                            t.flash.devices.get(t.slots["primary"].region) is not None and
+                                            t.flash.devices[t.slots["primary"].region].page_size != page else "")
+
+
+_CONSEQUENCE = {"refuses": "refuses every update", "bricks": "nothing boots", "risk": "risks a failed update",
+                "note": "note"}
+
+
+def _slot_headline(t, r, mode: str) -> str:
+    """The headline of a slot law's finding: both slots and what MCUboot does about them."""
+    pri, sec = t.slots.get("primary"), t.slots.get("secondary")
+    what = _CONSEQUENCE.get(r.outcome, "refuses every update")
+    if r.code == "page-size-mismatch" and pri is not None and sec is not None:
+        dp, ds = t.flash.devices.get(pri.region), t.flash.devices.get(sec.region)
+        if dp is not None and ds is not None:
+            return (f"{pri.name} has {kib(dp.page_size)} sectors, {sec.name} {kib(ds.page_size)}: "
+                    f"{mode} {what}")
+    if pri is not None and sec is not None:
+        a, b = _sectors(t, "primary"), _sectors(t, "secondary")
+        b = b.replace(f"{sec.name} has ", f"{sec.name} ", 1).replace(" sectors", "", 1)
+        return f"{a}, {b}: {mode} {what}"
+    return f"the slots do not fit {mode}: MCUboot {what}"
+
+
 def _log(r) -> str:
     return f" MCUboot logs \"{r.log_line}\"." if r.log_line else ""
 
@@ -193,6 +227,7 @@ def slot_sectors_incompatible(t):
             else:
                 fix, span = _size_fix(t, b)
             yield hit(span, head + _msg(r), fix=fix, image="mcuboot", anchor=sec.name,
+                      headline=_slot_headline(t, r, b.mode),
                       severity=_sev(r), evidence=evidence(t),
                       related=[s for s in (partition_span(t, sec), partition_span(t, pri)) if usable(s)])
             continue
@@ -204,7 +239,7 @@ def slot_sectors_incompatible(t):
             sev = Severity.WARNING
             text += (" (The dynamic slot size is an upper bound: TF-M's partitions in this non-secure build are "
                      "not modelled; pin the layout or pass --build-dir to confirm.)")
-        yield hit(span, text, fix=fix, image="mcuboot", anchor=sec.name,
+        yield hit(span, text, fix=fix, image="mcuboot", anchor=sec.name, headline=_slot_headline(t, r, b.mode),
                   severity=sev, evidence=evidence(t), related=related)
 
 
@@ -243,7 +278,10 @@ def max_img_sectors_too_small(t):
         fix = (f"{'change' if exists else 'add'} CONFIG_BOOT_MAX_IMG_SECTORS={need} in {rel} (MCUboot's configuration "
                f"for this {t.build_system.replace('_', '-')} build); any larger value works too, each extra sector "
                f"adds a few bytes to the trailer (+{max(grow, 0)} B here)")
+        slot = t.slots.get(role)
         yield hit(span, msg, fix=fix, image="mcuboot", anchor="CONFIG_BOOT_MAX_IMG_SECTORS",
+                  headline=f"BOOT_MAX_IMG_SECTORS={m} is below the {need} sectors of "
+                           f"{slot.name if slot is not None else role}: " + _CONSEQUENCE.get(r.outcome, "refused"),
                   severity=_sev(r), evidence=evidence(t),
                   related=[s for s in (partition_span(t, t.slots[role]),) if usable(s)] if role in t.slots else [])
 
@@ -280,6 +318,8 @@ def scratch_size(t):
         want = -(-c.size // big) * big if big else c.size
         fix = f"set {what} to {sz(max(want, big))} (a multiple of {kib(big)})"
         yield hit(span, f"{_head(r)}mcuboot scratch {sz(c.size)}: {_msg(r)}", fix=fix, image="mcuboot",
+                  headline=f"scratch area {kib(c.size)} cannot hold the {kib(big)} sectors it swaps: "
+                           + _CONSEQUENCE.get(r.outcome, "updates fail"),
                   anchor=c.name, severity=_sev(r), evidence=evidence(t))
     if seen:
         return
@@ -290,6 +330,7 @@ def scratch_size(t):
         yield hit(span, f"the scratch area {sz(c.size)} is not a multiple of the largest sector ({kib(big)}): "
                   f"swap-scratch erases whole sectors of it, so the last partial page is erased past the partition "
                   f"end (refused by the flash map; with CONFIG_ASSERT=y an assertion stops the swap)",
+                  headline=f"scratch area {kib(c.size)} is not a multiple of the {kib(big)} sector: swaps can fail",
                   fix=f"set {what} to {sz(hi)}" + (f" or {sz(lo)}" if lo >= big else ""), image="mcuboot",
                   anchor=c.name, severity=Severity.WARNING, evidence=evidence(t))
 
@@ -314,7 +355,7 @@ def running_image_rejected(t):
                    f"the application, so the secondary has {kib(dp.page_size)} sectors like the primary"
                    + (f"; otherwise keep the application at most {sz(limit)}" if limit else ""))
             yield hit(span, f"{_head(r)}{_slot_text(t, 'primary')}, {_slot_text(t, 'secondary')}: {_msg(r)}",
-                      fix=fix, image="mcuboot", anchor=sec.name, severity=_sev(r), evidence=evidence(t),
+                      headline=_running_headline(r, limit), fix=fix, image="mcuboot", anchor=sec.name, severity=_sev(r), evidence=evidence(t),
                       related=[x for x in (partition_span(t, sec),) if usable(x)])
             continue
         if sec is not None and sec.size < pri.size:
@@ -327,8 +368,16 @@ def running_image_rejected(t):
             fix = ("make the slots larger" + (f", or keep the application at most {sz(limit)}" if limit else ""))
         yield hit(partition_span(t, target) if target is not None else Span(pm_static_target(t), 1, 1),
                   f"{_head(r)}{_slot_text(t, 'primary')}, {_slot_text(t, 'secondary')}: {_msg(r)}",
+                  headline=_running_headline(r, limit),
                   fix=fix, image="mcuboot", anchor=target.name if target else "mcuboot_primary",
                   severity=_sev(r), evidence=evidence(t))
+
+
+def _running_headline(r, limit) -> str:
+    bound = f" above {kib(limit)}" if isinstance(limit, int) and limit > 0 else ""
+    if r.outcome == "bricks":
+        return f"MCUboot rejects the running image{bound} on every boot: nothing boots"
+    return f"MCUboot rejects a running image{bound}: a larger application stops booting"
 
 
 # ------------------------------------------------------------------ DFU205
@@ -341,6 +390,8 @@ def overwrite_secondary_larger(t):
         if sec is None or _compressed(t):
             continue
         yield hit(partition_span(t, sec), f"{_slot_text(t, 'secondary')}: {_msg(r)}",
+                  headline=f"overwrite-only with {sec.name} {kib(sec.size)} > {pri.name} {kib(pri.size)}: "
+                           "a large update destroys both images",
                   fix=f"make {sec.name} {sz(pri.size)} (the primary's size), or keep every update at most "
                       f"{sz(r.numbers.get('max_image_size', pri.size - 40))}",
                   image="mcuboot", anchor=sec.name, severity=_sev(r), evidence=evidence(t))
@@ -359,6 +410,7 @@ def slot_partial_page(t):
         page = r.numbers.get("page_size", 0)
         lo = p.size - p.size % page if page else p.size
         yield hit(partition_span(t, p), f"{_slot_text(t, role)}: {r.message}",
+                  headline=f"{p.name} ends inside a {kib(page)} page: erasing the slot erases past its end",
                   fix=f"make {p.name} {sz(lo)} or {sz(lo + page)} (whole {kib(page)} pages)" if lo else
                   f"make {p.name} {sz(page)}", image="mcuboot", anchor=p.name, severity=_sev(r),
                   evidence=evidence(t))
@@ -380,6 +432,8 @@ def slot_too_small(t):
         yield hit(partition_span(t, small),
                   f"{_slot_text(t, 'primary')}, {_slot_text(t, 'secondary')}: {r.message} (trailer "
                   f"{b.trailer_size} B for CONFIG_BOOT_MAX_IMG_SECTORS={t.boot_params.max_img_sectors}){_log(r)}",
+                  headline=f"{small.name} {kib(small.size)} leaves no room for an image after the "
+                           f"{b.trailer_size} B trailer",
                   fix=f"make {small.name} large enough for the application plus {b.trailer_size} B of trailer "
                       f"and one spare sector", image="mcuboot", anchor=small.name, evidence=evidence(t))
 
@@ -424,6 +478,8 @@ def mcuboot_pad_mismatch(t):
               f"the build only warns \"MCUboot padding partition size is {hx(pad.size)} but signing uses "
               f"{hx(header)}\", and every image sysbuild signs itself (network core, Wi-Fi patch, MCUboot and extra "
               f"images) gets its code at the wrong offset from where it was linked{vector}",
+              headline=f"mcuboot_pad is {hx(pad.size)} but sysbuild signs with a {hx(header)} header: "
+                       "images sit at the wrong offset",
               fix=f"set SB_CONFIG_PM_MCUBOOT_PAD={hx(pad.size)} in sysbuild.conf, or make mcuboot_pad {hx(header)}",
               image="sysbuild", anchor="mcuboot_pad", evidence=evidence(t),
               related=[s for s in (sb_assign[-1].span,) if usable(s)] if sb_assign else [])
