@@ -89,7 +89,9 @@ def ms(xs: list) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=20, help="runs of each seed-fixture command (default 20)")
-    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    ap.add_argument("--corpus", type=Path, default=next(
+        (p for p in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus") if p.is_dir()),
+        ROOT.parent / "shared" / "corpus"), help="a folder of apps (default: the shared corpus next to the checkout)")
     ap.add_argument("--python", help="an interpreter with dfulint installed (default: install into a new venv)")
     ap.add_argument("--copies", default="1,100,1000", help="copies of the seed app for peak memory")
     ap.add_argument("--instructions", action="store_true", help="also count instructions with callgrind")
@@ -142,10 +144,11 @@ def main() -> int:
             folder = work / f"copies-{n}"
             for i in range(n):
                 shutil.copytree(SEED, folder / f"app{i:04d}")
-            kib, secs = peak_rss_kib([py, "-m", "dfulint", "check", str(folder), "--format", "json", "--jobs", "1"],
-                                     _env(warm_cache), here)
-            rows.append((f"{n} cop{'ies' if n != 1 else 'y'} of the seed app, --jobs 1: peak memory",
-                         f"{kib / 1024:.0f} MiB", f"{secs:.1f} s"))
+            for fmt in ("json", "text"):
+                kib, secs = peak_rss_kib([py, "-m", "dfulint", "check", str(folder), "--format", fmt, "--jobs", "1"],
+                                         _env(warm_cache), here)
+                rows.append((f"{n} cop{'ies' if n != 1 else 'y'} of the seed app, --format {fmt} --jobs 1: peak memory",
+                             f"{kib / 1024:.0f} MiB", f"{secs:.1f} s"))
             shutil.rmtree(folder, ignore_errors=True)
         load1 = os.getloadavg() if hasattr(os, "getloadavg") else None
     finally:

@@ -4,6 +4,24 @@ import os
 import sys
 
 
+def _lazy(name: str) -> None:
+    """Import `name` when one of its attributes is first used (importlib.util.LazyLoader)."""
+    if name in sys.modules:
+        return
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    except (ImportError, ValueError, AttributeError):
+        sys.modules.pop(name, None)
+
+
 def entry() -> None:
     """dfulint.cli.main(), started and ended for speed.
 
@@ -13,6 +31,7 @@ def entry() -> None:
     app's run).
     """
     gc.set_threshold(50_000, 20, 20)
+    _lazy("uuid")       # click's UUID parameter type; importing uuid runs platform's regexes
     from dfulint.cli import EXIT_CLEAN, EXIT_ERROR, main
 
     try:

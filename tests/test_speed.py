@@ -120,3 +120,16 @@ def test_parsed_files_are_kept_least_recently_used_first(tmp_path, monkeypatch):
     assert len(result.apps) == 6 and max(sizes) <= 12
     one = engine.run([tmp_path / "app0"], engine.Options())
     assert len(result.findings) == 6 * len(one.findings)
+
+
+def test_the_json_report_is_written_item_by_item_with_the_same_bytes():
+    import json
+
+    from dfulint import engine
+    from dfulint.report import json_report
+
+    result = engine.run([APPS, SEED], engine.Options(), keep_models=False)
+    text = json_report.render(result)
+    assert text == json.dumps(json.loads(text), indent=2) + "\n"
+    for doc in ({}, [], {"a": [[], {}, [{}]]}, {"a": {True: 1, 2.5: [None]}, "b": "é\n"}, [[[["x"]]]], 7):
+        assert json_report.dumps(doc) == json.dumps(doc, indent=2)

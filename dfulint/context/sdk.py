@@ -9,7 +9,6 @@ rules judge those names against the version, so the version must not come from t
 """
 from __future__ import annotations
 
-import configparser
 import os
 import re
 from pathlib import Path
@@ -279,6 +278,8 @@ def west_config_manifest(ws: Path) -> Optional[Path]:
     text = read_text(cfg).text if cfg.is_file() else None
     if not text:
         return None
+    import configparser      # only in a west workspace
+
     cp = configparser.ConfigParser(interpolation=None)
     try:
         cp.read_string(text)

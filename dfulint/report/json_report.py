@@ -5,6 +5,7 @@ Version 2 changed `board` from a comma-separated string to a list of boards and 
 from __future__ import annotations
 
 import json
+from types import GeneratorType
 
 from dfulint import __version__
 from dfulint.core import Severity
@@ -72,7 +73,7 @@ def render(result) -> str:
         "tool": {"name": "dfulint", "version": __version__},
         "verdicts": verdicts(result),
         "against": getattr(result, "against", None),      # check --against: the release compared with
-        "findings": [finding_dict(f, names(f)) for f in result.findings],
+        "findings": (finding_dict(f, names(f)) for f in result.findings),    # built as written
         "suppressed": [suppressed_dict(s, names(s.finding)) for s in getattr(result, "suppressed", [])],
         "summary": {
             "profile": _profile(result),
@@ -91,4 +92,26 @@ def render(result) -> str:
             ],
         },
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return dumps(doc) + "\n"
+
+
+def dumps(doc, indent: int = 2, level: int = 0) -> str:
+    """json.dumps(doc, indent=2), byte for byte, without its peak memory: the standard encoder
+    keeps every token of the document as a separate string until it joins them, several times the
+    size of the text for a run over many apps. Lists and mappings near the top are written item by
+    item."""
+    pad = " " * (indent * (level + 1))
+    if isinstance(doc, GeneratorType):          # a list whose items are built one at a time
+        items = [pad + dumps(v, indent, level + 1) for v in doc]
+        return "[\n" + ",\n".join(items) + "\n" + " " * (indent * level) + "]" if items else "[]"
+    if level >= 2 or not doc or not isinstance(doc, (dict, list)) or \
+            (isinstance(doc, dict) and not all(isinstance(k, str) for k in doc)):
+        text = json.dumps(doc, indent=indent)
+        return text.replace("\n", "\n" + " " * (indent * level)) if level and "\n" in text else text
+    if isinstance(doc, dict):
+        items = [f"{pad}{json.dumps(str(k))}: {dumps(v, indent, level + 1)}" for k, v in doc.items()]
+        open_, close = "{", "}"
+    else:
+        items = [pad + dumps(v, indent, level + 1) for v in doc]
+        open_, close = "[", "]"
+    return open_ + "\n" + ",\n".join(items) + "\n" + " " * (indent * level) + close

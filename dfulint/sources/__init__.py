@@ -38,7 +38,7 @@ class Text(NamedTuple):
 _PARSED: "OrderedDict" = OrderedDict()
 #: parsed files and evaluated images kept for reuse, least recently used dropped first: an app's
 #: files are all in use while it is checked, a run over a thousand apps does not keep them all
-_MAX_PARSED = 512
+_MAX_PARSED = 256
 
 # Unsaved editor buffers (the language server's open documents): resolved path -> text. Every
 # reader sees a buffer's text instead of the file on disk; nothing is ever written back.
@@ -146,7 +146,7 @@ def _read_text_cache_clear() -> None:
 read_text.cache_clear = _read_text_cache_clear      # type: ignore[attr-defined]
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=512)
 def _read_text(path: Path, roots) -> Text:
     from dfulint import files
     buffer = overlay_text(path)

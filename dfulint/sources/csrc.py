@@ -8,6 +8,7 @@ and never follows symbolic links.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -38,7 +39,12 @@ WATCHED = (
     # asking MCUboot to stay in serial recovery (retention boot mode)
     "bootmode_set", "bootmode_check",
 )
-_CALL = re.compile(r"\b(" + "|".join(sorted(WATCHED, key=len, reverse=True)) + r")\s*\(")
+
+
+@lru_cache(maxsize=1)
+def _call_pattern() -> "re.Pattern":
+    """A call of a watched function (compiled when an app has C sources to read)."""
+    return re.compile(r"\b(" + "|".join(sorted(WATCHED, key=len, reverse=True)) + r")\s*\(")
 
 
 class Call(NamedTuple):
@@ -116,7 +122,7 @@ def scan_file(path: Path) -> tuple:
         for m in re.finditer("\n", code):
             line_starts.append(m.end())
         import bisect
-        for m in _CALL.finditer(code):
+        for m in _call_pattern().finditer(code):
             # a declaration or definition (`int boot_write_img_confirmed(void)`) is no call
             before = code[max(0, m.start() - 40):m.start()].rstrip()
             if re.search(r"\b(int|void|bool|static|extern|inline)\s*\**$", before):
