@@ -398,3 +398,23 @@ def test_action_checks_against_the_latest_tag(repo, tmp_path):
         assert "release v1.1.0" in results[0]["message"]["text"]
     finally:
         git(repo, "checkout", "-q", "--", ".")
+
+
+def test_layout_file_named_in_cmakelists(tmp_path):
+    """NCS 2.x Matter samples name their layout in CMakeLists.txt (set(PM_STATIC_YML_FILE ...)); the
+    release's layout is that file, and two alternatives (one per build variant) leave it undecided."""
+    cmake = ("cmake_minimum_required(VERSION 3.20.0)\n"
+             'if(NOT CONF_FILE STREQUAL "prj_no_dfu.conf")\n'
+             "    set(PM_STATIC_YML_FILE\n        ${CMAKE_CURRENT_SOURCE_DIR}/configuration/${BOARD}/pm_static_dfu.yml)\n"
+             "endif()\nfind_package(Zephyr REQUIRED HINTS $ENV{ZEPHYR_BASE})\nproject(light)\n")
+    app = write_tree(tmp_path / "light", {"CMakeLists.txt": cmake, "prj.conf": "CONFIG_BT=y\n",
+                                          "configuration/nrf52840dk_nrf52840/pm_static_dfu.yml": pm()})
+    res = run_cli(["map", str(app), "--board", "nrf52840dk_nrf52840", "--sdk-version", "2.0.0", "--format", "json"])
+    d = json.loads(res.output)["apps"][0]
+    assert d["layout_origin"] == "pm_static"
+    assert {"name": "mcuboot_secondary", "device": "flash_primary", "address": 0x7e000, "size": 0x72000,
+            "static": True} in d["release"]["partitions"]
+    assert d["release"]["mcuboot"] is True          # the pinned layout holds MCUboot's slots
+    (app / "CMakeLists.txt").write_text(cmake.replace("endif()", "else()\n  set(PM_STATIC_YML_FILE other.yml)\nendif()"))
+    res = run_cli(["map", str(app), "--board", "nrf52840dk_nrf52840", "--sdk-version", "2.0.0", "--format", "json"])
+    assert json.loads(res.output)["apps"][0]["layout_origin"] != "pm_static"

@@ -239,7 +239,9 @@ def boot_partition_moved(t):
                   fix=f"keep {op.name} at 0x{op.address:x} with size 0x{op.size:x} as the release shipped it "
                       f"(copy the release's partitions.yml into pm_static.yml / the devicetree partitions), "
                       f"and find room elsewhere",
-                  image="mcuboot", headline=_hl(a, f"{op.name} {what}", _ps(op), _ps(np), "devices in the field break"),
+                  image="mcuboot", headline=_hl(a, f"{op.name} {what}", _ps(op), _ps(np),
+                               "predicted: not pinned" if guess else "devices keep the old MCUboot"
+                               if role == "mcuboot" else "devices in the field break"),
                   anchor=f"release:{op.name}", severity=sev)
 
 

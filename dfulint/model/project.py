@@ -439,10 +439,38 @@ def _value_source(v, sym: str, image: str, app: Optional[App] = None) -> str:
 
 # ------------------------------------------------------------------ flash map
 
+_PM_STATIC_SET = re.compile(r'^[ \t]*set[ \t]*\(\s*PM_STATIC_YML_FILE\s+"?([^")\s]+)"?', re.M | re.I)
+
+
+def _cmake_pm_static(t: Target) -> Optional[Path]:
+    """The layout file an app's CMakeLists.txt names itself with set(PM_STATIC_YML_FILE ...), as NCS's
+    Matter samples of NCS 2.x do (`configuration/${BOARD}/pm_static_dfu.yml`); the build uses it
+    instead of the conventional pm_static names."""
+    from dfulint import files
+    from dfulint.sources import read_text
+
+    text = read_text(t.app.root / "CMakeLists.txt").text or ""
+    sets = list(_PM_STATIC_SET.finditer(text))
+    if len({m.group(1) for m in sets}) != 1:
+        return None         # none, or one per build variant (if/else on a Kconfig option): not known which
+    for m in sets[:1]:
+        for stem in (t.stems or [t.board or ""]):
+            v = m.group(1)
+            for var in ("${CMAKE_CURRENT_SOURCE_DIR}", "${CMAKE_CURRENT_LIST_DIR}", "${APPLICATION_SOURCE_DIR}"):
+                v = v.replace(var, str(t.app.root))
+            v = v.replace("${BOARD}", stem).replace("${NORMALIZED_BOARD_TARGET}", stem)
+            if "$" in v or not v:
+                break
+            p = Path(v) if Path(v).is_absolute() else t.app.root / v
+            if files.is_file(p):
+                return p
+    return None
+
+
 def _pm_static_for(t: Target) -> tuple[Optional[Path], list[tuple[Path, str]]]:
     root = t.app.root
     present = sorted(p for p in root.glob("pm_static*.y*ml") if p.is_file())
-    chosen = None
+    chosen = _cmake_pm_static(t)
     if t.sdk.version < (1, 8, 0):
         cands = [root / "pm_static.yml"]
     else:
@@ -451,7 +479,7 @@ def _pm_static_for(t: Target) -> tuple[Optional[Path], list[tuple[Path, str]]]:
         if board_dts is not None:
             cands += [board_dts.parent / f"pm_static_{s}.yml" for s in t.stems] + [board_dts.parent / "pm_static.yml"]
     for c in cands:
-        if c.is_file():
+        if chosen is None and c.is_file():
             chosen = c
             break
     unused = []

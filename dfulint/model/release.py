@@ -305,7 +305,7 @@ def facts_of(t, evidence: str = "files") -> ReleaseFacts:
     bp = t.boot_params
     return ReleaseFacts(image_size=_signed_size(t), layout=layout,
         board=t.board or "", key=board_key(t.board), sdk=str(t.sdk), evidence=evidence,
-        partitions=parts, devices=devices, mcuboot=bool(t.mcuboot_enabled),
+        partitions=parts, devices=devices, mcuboot=bool(t.mcuboot_enabled) or _pinned_mcuboot(t),
         mode=t.mode if t.mcuboot_enabled else None, app_mode=t.app_mode,
         max_img_sectors=bp.max_img_sectors if bp is not None else None,
         max_align=bp.max_align if bp is not None else None,
@@ -335,6 +335,21 @@ def board_static_layout(board: Optional[str], version) -> Optional[str]:
         if key.startswith(prefix) and tuple(version or (0, 0, 0)) >= since:
             return src
     return None
+
+
+def _pinned_mcuboot(t) -> bool:
+    """The app's own pinned layout holds MCUboot and its primary slot: the product boots through
+    MCUboot even when dfulint cannot tell from the configuration (a Kconfig default of an SDK module
+    it does not model). Only the slots are compared then; MCUboot's settings stay unknown."""
+    pm = t.pm_static
+    if pm is None or t.flash.origin != "pm_static" or not {"mcuboot", "mcuboot_primary"} <= set(pm.partitions):
+        return False
+    for img in (getattr(t, "sysbuild", None), t.images.get("app")):
+        cfg = getattr(img, "config", None) if img is not None else None
+        v = cfg.get("BOOTLOADER_MCUBOOT") if cfg is not None else None
+        if v is not None and v.origin in ("fragment", "forced") and v.value != "y":
+            return False        # written off: the configuration says so, whatever the layout holds
+    return True
 
 
 def _signed_size(t) -> Optional[int]:
