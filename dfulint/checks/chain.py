@@ -382,3 +382,29 @@ def mcumgr_workqueue_stack_small(t):
               headline="MCUmgr file uploads overflow the SMP work queue's stack",
               fix=f"set CONFIG_MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE=4096 (or more) in {dfu.app_conf_file(t)}",
               image="app", anchor="MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE")
+
+
+# ------------------------------------------------------------------ DFU913
+
+@rule("DFU913", "upload-never-confirmed", Severity.INFO,
+      "MCUmgr uploads are tested and reverted unless the uploader confirms them; the application never does",
+      needs=("mcuboot",))
+def upload_never_confirmed(t):
+    ch = t.chain
+    lc = ch.lifecycle if ch is not None else None
+    if lc is None or not lc.reverts or not lc.mcumgr or lc.c_files == 0:
+        return
+    if lc.confirms or lc.library is not None or lc.requests or lc.dfu_target is not None:
+        return                      # confirmed in code, by a library, or DFU901's case
+    grp = dfu.facts(t).image_group
+    span = grp.span if grp is not None and grp.span is not None else dfu.mcuboot_on(t).span
+    n = lc.c_files
+    yield hit(span, f"MCUboot runs {lc.mode} and images arrive through MCUmgr image management, but none of the {n} C "
+              f"file{'s' if n != 1 else ''} of this app confirms the running image: an image uploaded as 'test' runs "
+              "once and is reverted at the next reset unless the uploader reconnects after the reset and sends "
+              "'image confirm' (nRF Connect Device Manager's 'Test and confirm' cannot when the new image advertises "
+              "under another name or the phone loses the connection; MCUboot then logs 'Swap type: revert')",
+              headline="uploads are only kept if the phone confirms them after the reset; the app never confirms",
+              fix="confirm in the application once the new image works (boot_write_img_confirmed(), "
+              "<zephyr/dfu/mcuboot.h>), or upload with 'Confirm only' / `mcumgr image confirm <hash>` before the reset",
+              image="app", anchor="image-confirm")

@@ -447,7 +447,8 @@ def _stages(t, nsib: Optional[Nsib], lc: Lifecycle) -> tuple:
     if app is not None and (app.enabled("BUILD_WITH_TFM") or getattr(t.board_info, "ns", False)):
         p = part("tfm", "slot0_s_partition")
         out.append(Stage("tfm", "TF-M (secure firmware)", p.name if p else "tfm", p.address if p else None,
-                         p.size if p else None, "", "SPU: non-secure code cannot write it", "with the application"))
+                         p.size if p else None, "", "SPU: non-secure code cannot write it",
+                         "together with the application image"))
     p = part("app", "mcuboot_primary_app", "mcuboot_primary", "slot0_ns_partition", "slot0_partition")
     how = []
     if lc.mcumgr:
