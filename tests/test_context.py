@@ -173,8 +173,9 @@ def test_custom_board_with_revisions():
     assert b.custom and b.name == "widget" and b.confidence == "strong"
     assert b.stems[0] == "widget_2_0_0" and "widget_nrf52840" in b.stems
     # the default revision's file applies, the other revision's does not
-    assert files_read(t)["app"] == [("conf", "prj.conf"), ("conf", "boards/widget.conf"),
-                                    ("dts", "boards/widget_2_0_0.overlay")]
+    read = files_read(t)["app"]
+    assert read[0][1].endswith("boards/acme/widget/widget_defconfig")      # the board's defconfig first
+    assert read[1:] == [("conf", "prj.conf"), ("conf", "boards/widget.conf"), ("dts", "boards/widget_2_0_0.overlay")]
     # the board's own revision overlay beside its DTS is part of its devicetree
     assert [p.path.name for p in t.images["app"].dts_files][:2] == ["widget.dts", "widget_2_0_0.overlay"]
     assert app.sdk.version == (2, 8, 0)
@@ -337,3 +338,28 @@ def test_sysbuild_without_mcuboot_is_said_on_condition_when_the_version_is_a_gue
     assert f["severity"] == "info" and "default for every app from NCS 2.9" in f["message"]
     (f,) = json.loads(run_cli(args + ["--sdk-version", "2.9.0"]).output)["findings"]
     assert f["severity"] == "error"
+
+
+def test_a_custom_boards_defconfig_is_read_first_by_every_image(tmp_path):
+    repo = write_tree(tmp_path / "repo", {
+        "boards/acme/gizmo/gizmo.dts": "/dts-v1/;\n#include <nordic/nrf52840_qiaa.dtsi>\n/ { };\n",
+        "boards/acme/gizmo/gizmo_defconfig": "CONFIG_SOC_NRF52840_QIAA=y\nCONFIG_BOOTLOADER_MCUBOOT=y\n",
+    })
+    root = write_tree(repo / "app", {"CMakeLists.txt": CMAKE, "prj.conf": "CONFIG_MCUMGR=y\n",
+                                     "child_image/mcuboot.conf": ""}, git=False)
+    app = describe_app(root, sdk_version="2.6.0")
+    (t,) = build_targets(app)
+    assert files_read(t)["app"][:2] == [("conf", "../boards/acme/gizmo/gizmo_defconfig"), ("conf", "prj.conf")] or \
+        t.images["app"].conf_layers[0].path.name == "gizmo_defconfig"
+    assert t.images["app"].config.enabled("BOOTLOADER_MCUBOOT") and t.mcuboot_enabled
+    assert t.images["mcuboot"].conf_layers[0].path.name == "gizmo_defconfig"
+
+
+def test_a_delta_update_fork_of_mcuboot_is_not_judged_by_stock_slot_rules(tmp_path):
+    root = write_tree(tmp_path, {
+        "CMakeLists.txt": CMAKE, "prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
+        "child_image/mcuboot.conf": "CONFIG_BOOT_UPGRADE_APP_DELTA=y\n",
+        "pm_static.yml": "mcuboot_secondary:\n  address: 0xc0000\n  size: 0x3d000\n  region: flash_primary\n"})
+    app = describe_app(root, boards=["nrf52840dk_nrf52840"], sdk_version="2.6.0")
+    (t,) = build_targets(app)
+    assert t.boot is None and any("delta-update fork" in n for n in t.images["mcuboot"].notes)

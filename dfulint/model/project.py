@@ -215,12 +215,19 @@ def _devicetree(t: Target, image: Image) -> None:
     if repo not in roots:
         roots.append(repo)
     files = []
-    board_dts = t.app.custom_boards.get(t.board or "")
+    # the board this image is built for: MCUboot of a non-secure target is built for the secure one
+    bname = t.board or ""
+    stems = t.stems
+    if image.name == "mcuboot" and getattr(image, "board", None) and image.board != t.board:
+        bname = image.board.split("@", 1)[0]
+        stems = _era_stems(t.app, image.board)
+    board_dts = t.app.custom_boards.get(bname) or (t.app.custom_boards.get(t.board or "")
+                                                    if bname not in t.app.custom_boards else None)
     if board_dts is not None:
         files.append(parse_dts(board_dts, allowed_roots=roots))
         # the board's own revision overlay (`<target>_<revision>.overlay` beside its DTS), which
         # Zephyr applies for the revision being built (the board's default revision)
-        for stem in t.stems:
+        for stem in stems:
             if stem != board_dts.stem and stem.startswith(board_dts.stem + "_") and \
                     (board_dts.parent / f"{stem}.overlay").is_file():
                 files.append(parse_dts(board_dts.parent / f"{stem}.overlay", allowed_roots=roots))
@@ -765,6 +772,35 @@ def _upstream_mcuboot(t: Target) -> Optional[tuple]:
     return (1, 7, 0)
 
 
+def _board_defconfig(app: App, board: Optional[str], image: Image) -> None:
+    """A custom board's `<target>_defconfig` beside its DTS: every image built for the board reads it
+    first, before the image's own fragments (CONFIG_BOOTLOADER_MCUBOOT=y there enables MCUboot)."""
+    if not board:
+        return
+    dts = app.custom_boards.get(board.split("@", 1)[0])
+    if dts is None:
+        return
+    p = dts.parent / f"{dts.stem}_defconfig"
+    if p.is_file():
+        image.conf_layers.insert(0, img_mod.Layer(p, "board-defconfig", "the custom board's defconfig (read first)"))
+
+
+def _delta_fork(mcu: Optional[Image]):
+    """An assignment in MCUboot's own fragments that only a delta-update fork of MCUboot defines
+    (CONFIG_BOOT_UPGRADE_APP_DELTA and the like), or None."""
+    if mcu is None:
+        return None
+    for frag in mcu.fragments:
+        for a in frag.assignments:
+            if "DELTA" in a.name and a.name.startswith("BOOT_") and a.value_without_comment[:1] == "y":
+                return a
+    return None
+
+
+def mcu_rel(t: Target, a) -> str:
+    return f"{t.app.rel(a.span.path)}:{a.span.line}"
+
+
 def _analyse(t: Target) -> None:
     from dfulint.model import mcuboot as mb
 
@@ -772,6 +808,13 @@ def _analyse(t: Target) -> None:
         return
     mcu = t.images.get("mcuboot")
     cfg = mcu.config if mcu is not None else None
+    fork = _delta_fork(mcu)
+    if fork is not None:
+        # a delta-update fork of MCUboot: the secondary holds a patch, so stock MCUboot's slot laws
+        # (equal sector counts, trailer, maximum image) are not the ones this bootloader applies
+        mcu.notes.append(f"{fork.full_name} ({mcu_rel(t, fork)}) asks for a delta-update fork of MCUboot: "
+                         "stock MCUboot's slot rules are not applied to it")
+        return
 
     def geom(p: Partition) -> Optional[mb.SlotGeom]:
         d = t.flash.devices.get(p.region)
@@ -848,6 +891,7 @@ def build_target(app: App, board: Optional[str]) -> Target:
                      if (app.root / "configuration" / s / "prj.conf").is_file()]
 
     app_img = img_mod.app_layers(app.root, stems, app.sdk.version)
+    _board_defconfig(app, board, app_img)
     if app.is_mcuboot:
         app_img.name = "mcuboot"
         app_img.notes.append("this folder is MCUboot itself: its files configure the bootloader image")
@@ -889,6 +933,7 @@ def build_target(app: App, board: Optional[str]) -> Target:
                 target = mcu if rel.replace("\\", "/").startswith("sysbuild/mcuboot") else app_img
                 target.dts_layers.append(img_mod.Layer(app.root / rel, "overlay",
                                                        f"EXTRA_DTC_OVERLAY_FILE of sample.yaml scenario {scen['name']}"))
+    _board_defconfig(app, mcu_board, mcu)
     img_mod.load_fragments(mcu)
     if not app.is_mcuboot:
         t.images["mcuboot"] = mcu
