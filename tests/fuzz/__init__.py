@@ -28,6 +28,7 @@ from typing import Callable, Optional
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 MAX_SEED_BYTES = 48 * 1024
+MAX_INPUT_BYTES = 6 * 1024 * 1024      # above dfulint's 4 MiB read cap: the too-large path is fuzzed too
 
 
 class Hang(Exception):
@@ -108,7 +109,7 @@ class Mutator:
     def input(self) -> bytes:
         data = self.rng.choice(self.seeds)
         for _ in range(self.rng.choice((1, 1, 2, 2, 3, 4))):
-            data = self.mutate(data)
+            data = self.mutate(data)[:MAX_INPUT_BYTES]
         return data
 
     def mutate(self, data: bytes) -> bytes:
@@ -272,8 +273,13 @@ def _run_app(work: Path, app: Path, rel: str, data: bytes) -> None:
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(app, target, symlinks=True)
-    (target / rel).parent.mkdir(parents=True, exist_ok=True)
-    (target / rel).write_bytes(data)
+    dest = target / rel
+    if dest.parent.is_symlink() or (dest.parent.exists() and not dest.parent.is_dir()):
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.is_symlink() or (dest.exists() and not dest.is_file()):
+        dest.unlink()                      # a fixture's symlink or FIFO: write a file instead
+    dest.write_bytes(data)
     res = engine.run([target], engine.Options())
     if res.internal_errors:
         raise AssertionError(res.internal_errors[0])
@@ -333,7 +339,8 @@ def fuzz(reader: str, seeds: dict, n: int, seed: int = 1, limit: float = 10.0, s
                 m = muts[kind]
                 data = cur
                 for _ in range(rng.choice((1, 2, 3))):
-                    data = m.mutate(data)
+                    data = m.mutate(data)[:MAX_INPUT_BYTES]
+                one.data = data
                 _run_app(work, app, rel, data)
                 return data
         else:
