@@ -301,3 +301,20 @@ def test_many_malformed_lines_are_capped(tmp_path):
     frag = parse_fragment(p)
     assert len(frag.problems) == MAX_MALFORMED_REPORTED + 1
     assert "4800 more" in frag.problems[-1].message
+
+
+@pytest.mark.parametrize("name,path,text", [
+    ("span container without a size", "pm_static.yml", "app_group:\n  span: [mcuboot_primary]\n"),
+    ("huge and negative numbers", "pm_static.yml",
+     "big:\n  address: 0x" + "f" * 60 + "\n  size: -4096\n  region: flash_primary\n"),
+    ("unresolved macro in reg", "app.overlay",
+     '&flash0 { partitions { compatible = "fixed-partitions"; #address-cells = <1>; #size-cells = <1>;\n'
+     "  slot9: partition@0 { reg = <UNKNOWN_ADDR 0x1000>; }; }; };\n"),
+    ("negative sector table", "child_image/mcuboot.conf", "CONFIG_BOOT_MAX_IMG_SECTORS=-5\n"),
+])
+def test_odd_values_are_findings_not_a_stopped_run(tmp_path, name, path, text):
+    app = _app(tmp_path)
+    with open(app / path, "a") as fh:
+        fh.write(text)
+    res = json.loads(_all_outputs(app)["json"])
+    assert res["findings"], name
