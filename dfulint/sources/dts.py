@@ -1005,6 +1005,11 @@ def _inside(p: Path, roots: Sequence[Path]) -> bool:
     return False
 
 
+# the largest devicetree sources of a west workspace are about 150 KB; parsing is superlinear on
+# some malformed text (a megabyte of `[` takes seconds), so larger files are not parsed
+MAX_DTS_CHARS = 1024 * 1024
+
+
 class _Reader:
     def __init__(self, top: Path, include_dirs: Sequence[Path], allowed_roots: Sequence[Path]):
         self.include_dirs = [Path(os.path.abspath(d)) for d in include_dirs]
@@ -1022,6 +1027,12 @@ class _Reader:
         text = read_text(path)
         if text.problem is not None:
             self.out.problems.append(text.problem)
+            return False
+        if len(text.text) > MAX_DTS_CHARS:
+            self.out.problems.append(Problem(
+                "too-large", Span(path, 1, 1),
+                f"devicetree file is {len(text.text)} characters, more than dfulint parses ({MAX_DTS_CHARS}); "
+                "a board DTS or overlay is a few ten kilobytes", "check that this is the intended file"))
             return False
         self.out.files.append(path)
         src = text.text.encode("utf-8", "replace")
