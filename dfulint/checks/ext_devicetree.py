@@ -7,11 +7,10 @@ from dfulint.core import Severity
 from dfulint.model.query import (
     always_at_least, always_before, from_project_only, node_ref, node_span, prop_span, sdk_range, sdk_text)
 from dfulint.model.extflash import (
-    QSPI_NOR, SPI_NOR, chosen_in, ext_of, hygiene_nodes, nor_compat, secondary_external,
+    QSPI_NOR, SPI_NOR, legacy_pin_properties, chosen_in, ext_of, hygiene_nodes, nor_compat, secondary_external,
     qspi_max, spim_max)
 
 
-LEGACY_PINS = ("sck-pin", "mosi-pin", "miso-pin", "csn-pins", "csn-pin", "io-pins", "ss-pin")
 
 
 class _Once:
@@ -35,7 +34,7 @@ def dts_legacy_pin_properties(t):
     for name, dt, node, bus in hygiene_nodes(t):
         if bus is None:
             continue
-        legacy = [(p, prop_span(bus, p)) for p in LEGACY_PINS if p in bus.props]
+        legacy = [(p, prop_span(bus, p)) for p in legacy_pin_properties() if p in bus.props]
         legacy = [(p, s) for p, s in legacy if s is not None]
         has_pinctrl = "pinctrl-0" in bus.props
         lab = bus.label or bus.name

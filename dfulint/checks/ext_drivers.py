@@ -9,7 +9,7 @@ from dfulint.model.query import (
     sdk_text, user_assignment, where_text)
 from dfulint.model.extflash import (
     DRIVER, IMAGES, NOR_COMPATS, QSPI_NOR, SPI_NOR, driver_state, ext_of, mcuboot_board_value,
-    needing_images, nor_compat, select_source, soc_family)
+    mcuboot_main_stack, needing_images, nor_compat, select_source, soc_family)
 from dfulint.checks.common import IMAGE_TEXT, add_to
 
 
@@ -181,10 +181,6 @@ def mcuboot_spi_needs_multithreading(t):
               image="mcuboot", anchor="CONFIG_MULTITHREADING", severity=sev)
 
 
-MCUBOOT_STACK = 10240          # MCUboot's own prj.conf, and NCS's nRF52/nRF53 MCUboot configurations
-MCUBOOT_STACK_FLOOR = 2048     # the smallest stack in an NCS MCUboot configuration with an SPI NOR
-
-
 @rule("DFU310", "mcuboot-nor-stack-small", Severity.WARNING,
       "MCUboot's main stack is smaller than any NCS configuration with a NOR driver uses",
       needs=("partition-manager", "app-core", "mcuboot"))
@@ -206,7 +202,8 @@ def mcuboot_nor_stack_small(t):
                "CONFIG_MAIN_STACK_SIZE, so Zephyr's default of 1024 applies")
     else:
         return
-    if not isinstance(size, int) or size >= MCUBOOT_STACK_FLOOR:
+    stack, floor = mcuboot_main_stack()
+    if not isinstance(size, int) or size >= floor:
         return
     target, rel, exists = conf_target(t, "mcuboot")
     yield hit(span or target, headline=f"MCUboot's main stack {size} B is too small with a NOR driver: it overflows",
@@ -215,6 +212,6 @@ def mcuboot_nor_stack_small(t):
               "samples), 16384 (nRF91 samples) or 20480 (nRF54L external-flash samples), and none below 2048 "
               "(asset_tracker_v2 on nRF91, with hardware crypto); a stack this small overflows (MPU fault at "
               "boot, or a crash during the first swap)",
-              fix=f"set CONFIG_MAIN_STACK_SIZE={MCUBOOT_STACK}" + (" there" if span else f" ({add_to(rel, exists)} it)"),
+              fix=f"set CONFIG_MAIN_STACK_SIZE={stack}" + (" there" if span else f" ({add_to(rel, exists)} it)"),
               image="mcuboot", anchor="CONFIG_MAIN_STACK_SIZE")
 

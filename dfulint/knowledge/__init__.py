@@ -888,3 +888,18 @@ def soc_family(name: Optional[str]) -> Optional[SocFamily]:
 def default_spim_max_hz() -> int:
     """The SCK limit of an SPI(M) instance of a family dfulint has no row for."""
     return _soc_families()[0]
+
+
+@lru_cache(maxsize=1)
+def releases() -> dict:
+    """knowledge/releases.yaml: facts that follow a release of Zephyr, MCUboot or NCS."""
+    return load_table(_HERE / "releases.yaml") or {}
+
+
+def zephyr_mcuboot(zephyr_version: tuple) -> tuple:
+    """The MCUboot version a Zephyr release carries."""
+    data = releases()
+    for row in data.get("zephyr_mcuboot") or ():
+        if tuple(zephyr_version) >= _v3(row["zephyr"]):
+            return _v3(row["mcuboot"])
+    return _v3(data.get("zephyr_mcuboot_oldest") or "1.7.0")

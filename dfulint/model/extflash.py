@@ -408,3 +408,14 @@ def jedec_capacity(jid) -> Optional[int]:
 def jedec_part(jid) -> Optional[str]:
     """The part a JEDEC READ ID answer names, or None."""
     return knowledge.jedec_part(jid)
+
+
+def legacy_pin_properties() -> tuple:
+    """The pin properties of nRF buses before pinctrl (knowledge/releases.yaml)."""
+    return tuple(knowledge.releases().get("legacy_pin_properties") or ())
+
+
+def mcuboot_main_stack() -> tuple:
+    """(the main stack MCUboot's NCS configurations with a NOR driver use, the smallest any uses)."""
+    r = knowledge.releases()
+    return int(r.get("mcuboot_main_stack") or 10240), int(r.get("mcuboot_main_stack_floor") or 2048)

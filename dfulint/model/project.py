@@ -756,20 +756,10 @@ def _slots(t: Target) -> None:
 
 
 
-# The MCUboot release a Zephyr release carries, by release dates (Zephyr's west.yml pins an MCUboot
-# commit; MCUboot v2.1.0 2024-05, v2.2.0 2025-06, v2.3.0 2025-12: the release tags of mcu-tools/mcuboot).
-ZEPHYR_MCUBOOT = [((4, 4, 0), (2, 3, 0)), ((4, 2, 0), (2, 2, 0)), ((3, 7, 0), (2, 1, 0)),
-                  ((3, 5, 0), (2, 0, 0)), ((3, 3, 0), (1, 10, 0)), ((3, 0, 0), (1, 9, 0)),
-                  ((2, 7, 0), (1, 8, 0))]
-
-
 def _upstream_mcuboot(t: Target) -> Optional[tuple]:
     if not t.sdk.exact:
         return None          # unknown Zephyr release: the newest MCUboot behaviour is assumed
-    for zephyr, mcuboot in ZEPHYR_MCUBOOT:
-        if tuple(t.sdk.version) >= zephyr:
-            return mcuboot
-    return (1, 7, 0)
+    return knowledge.zephyr_mcuboot(t.sdk.version)     # knowledge/releases.yaml
 
 
 def _board_defconfig(app: App, board: Optional[str], image: Image) -> None:
