@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # docs/editor-diagnostics.png: Neovim (Debian's neovim) with `dfulint server` on a copy of the seed
-# fixture, run in tmux at 110x26, the cursor on the secondary slot's size and its diagnostic opened;
+# fixture, run in tmux at 110x34, the cursor on the secondary slot's size and its diagnostic opened;
 # the pane is captured with its colours and drawn by bench/terminal_png.py.
 # Needs: neovim tmux librsvg2-bin fonts-dejavu-core (apt-get install).
 set -euo pipefail
@@ -30,7 +30,7 @@ vim.api.nvim_create_autocmd({ "BufEnter" }, {
 })
 LUA
 cd "$work/seed"
-TERM=xterm-256color tmux -L dfulint-shot new-session -d -s shot -x 110 -y 26 \
+TERM=xterm-256color tmux -L dfulint-shot new-session -d -s shot -x 110 -y 34 \
   "TERM=xterm-256color nvim -u $work/init.lua pm_static.yml"
 sleep "${WAIT:-6}"
 tmux -L dfulint-shot send-keys -t shot "11G"
