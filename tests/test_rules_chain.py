@@ -277,3 +277,19 @@ def test_fs_group_needs_a_bigger_smp_stack(tmp_path):
     assert not check(ok, "2.6.0", select="DFU509")
     no_fs = make_app(tmp_path / "nofs", {"prj.conf": MCUMGR_BT_CHAIN})
     assert not check(no_fs, "2.6.0", select="DFU509")
+
+
+def test_every_documented_failure_mode_names_a_public_report_and_an_existing_rule():
+    import re
+
+    from dfulint.checks import load_all
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "failure-modes.md").read_text()
+    entries = re.split(r"^### \d+\. ", text, flags=re.M)[1:]
+    assert len(entries) >= 20
+    rules = load_all()
+    for e in entries:
+        body = e.split("\n## ")[0]
+        assert re.search(r"https://(devzone\.nordicsemi\.com|github\.com)/", body), body[:80]
+        codes = re.findall(r"\*\*Rule:\*\* (DFU\d{3})", body)
+        assert codes and all(c in rules for c in codes), body[:80]
