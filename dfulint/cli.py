@@ -189,6 +189,8 @@ def _codes(values, what):
 @click.option("--output-format", "layout", type=click.Choice(["default", "concise", "full"]), default="default",
               help="Text layout: default (headline, place, fix), concise (one line per finding), full (adds the "
                    "explanation and the code frame).")
+@click.option("--html-scale", type=click.Choice(["device", "shared"]), default="device", show_default=True,
+              help="HTML flash pictures: each device as wide as the page, or all at one scale (equal slots look equal).")
 @click.option("--statistics", is_flag=True, help="After the findings, count them per rule and say how many --fix mends.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors of dfulint still exit 2).")
 @click.option("--quiet", "-q", is_flag=True, help="Print the findings only: no verdicts of clean apps, summary or notes.")
@@ -200,7 +202,7 @@ def _codes(values, what):
               help="Check apps in N processes (default 0: one per core). The output does not depend on N.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors (checks in one process).")
 def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore, fail_on, profile, config_file, isolated,
-          show_config, show_context, baseline, against, fix, diff, add_ignore, layout, statistics, exit_zero, quiet, no_cache,
+          show_config, show_context, baseline, against, fix, diff, add_ignore, layout, html_scale, statistics, exit_zero, quiet, no_cache,
           color, no_color, jobs, debug):
     """Check the apps at PATHS (default: the current directory).
 
@@ -262,7 +264,8 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
                               baseline=(baseline[0], baseline[1]) if baseline else None, against=against)
         progress = Progress(interactive(sys.stderr) and not quiet)
         opts.on_progress = progress
-        text_opts = dict(colour=use_colour(color), fmt=layout, statistics=statistics, quiet=quiet)
+        text_opts = dict(colour=use_colour(color), fmt=layout, statistics=statistics, quiet=quiet,
+                         html_scale=html_scale)
         streamed = _stream(opts, outputs, text_opts, progress) \
             if not (diff or fix or baseline or add_ignore is not None) else None
         if diff:
@@ -425,6 +428,9 @@ def _render(name: str, result, text_opts: dict) -> str:
     if name == "json":
         from dfulint.report import json_report
         return json_report.render(result)
+    if name == "html":
+        from dfulint.report import html
+        return html.render(result, scale=text_opts.get("html_scale", "device"))
     from importlib import import_module
     mod = import_module(f"dfulint.report.{name}")
     return mod.render(result)

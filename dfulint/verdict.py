@@ -21,12 +21,15 @@ from dfulint.units import hx, kib
 
 # What an error of each rule means for an update. Rules not named here: an error stops updates,
 # unless it is in the security family (7xx), which judges who may update, not whether it applies.
-BRICKS = {"DFU204", "DFU205", "DFU203", "DFU104", "DFU503"}
-BUILD = {"DFU108", "DFU317", "DFU401", "DFU404", "DFU405", "DFU407", "DFU408", "DFU411"}
-INPUT = {"DFU001", "DFU002", "DFU003", "DFU004", "DFU005"}
+BRICKS = {"DFU204", "DFU205", "DFU203", "DFU104", "DFU503", "DFU508"}
+BUILD = {"DFU010", "DFU108", "DFU301", "DFU309", "DFU313", "DFU314", "DFU317", "DFU320", "DFU401", "DFU404",
+         "DFU405", "DFU406", "DFU407", "DFU408", "DFU411"}
+INPUT = {"DFU001", "DFU002", "DFU003", "DFU004", "DFU005", "DFU008", "DFU009"}
 # warnings that leave the device without a bootable image under a likely condition
 BRICKS_IF = {"DFU205", "DFU206", "DFU103", "DFU310", "DFU505"}
-NO_UPDATE_IMPACT = {"DFU007", "DFU106", "DFU318", "DFU321", "DFU403", "DFU603", "DFU604"}
+# errors about a setting that does not take effect: the model already uses the effective value,
+# so what they mean for updates is judged from the slots, not from the finding
+NO_UPDATE_IMPACT = {"DFU007", "DFU106", "DFU318", "DFU321", "DFU403", "DFU501", "DFU601", "DFU603", "DFU604"}
 
 KINDS = ("never", "bricks", "build", "unknown", "apply", "none")
 LABELS = {"apply": "updates apply", "never": "updates never apply", "bricks": "bricks",
@@ -107,7 +110,8 @@ def decide(app_label: str, t, findings: list[Finding]) -> Verdict:
         return v("unknown", "no board found (name one with --board)")
     for f in errors:
         if f.code in INPUT:
-            return v("unknown", f"{f.span.path.name}:{f.span.line} does not parse ({f.title})", f.code)
+            how = "was not read" if f.code in ("DFU001", "DFU008", "DFU009") else "does not parse"
+            return v("unknown", f"{f.span.path.name}:{f.span.line} {how} ({f.title})", f.code)
     b = t.boot
     # the device never boots: worst first
     if b is not None and not b.boots:

@@ -136,7 +136,7 @@ def test_report_dom_after_load(report: Path, tmp_path: Path):
     external = set(re.findall(r'data-partition="([^"]+)"', svgs[1]))
     assert {"external_flash", "mcuboot_secondary"} <= external
     assert re.search(r'data-partition="mcuboot_secondary"[^>]*data-findings="[^"]*DFU201', svgs[1])
-    assert 'width="984"' in svgs[0]
+    assert 'width="904"' in svgs[0]
 
 
 def test_report_zoom(report: Path, tmp_path: Path):
@@ -145,7 +145,8 @@ def test_report_zoom(report: Path, tmp_path: Path):
     assert _console(res.stderr) == [], _console(res.stderr)
     svgs = re.findall(r'<svg class="flashmap".*?</svg>', res.stdout, re.S)
     # 8x wider, sector lines still shown, and the zoom level displayed
-    assert re.search(r'<svg class="flashmap"[^>]*width="7704"', svgs[0])
+    # (8 x the 880 px bar + 2 x 12 px padding)
+    assert re.search(r'<svg class="flashmap"[^>]*width="7064"', svgs[0])
     assert re.search(r'<path class="sectors" d="[^"]+" data-pad="12" transform="translate\(12 0\) scale\(8 1\)', svgs[0])
     assert '<output class="zl">8×</output>' in res.stdout
     # the 48 KiB bootloader now has room for its label inside; the 0.5 KiB pad still needs a callout

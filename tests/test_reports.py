@@ -308,10 +308,10 @@ def test_html_svg_partitions_and_highlight(repo: Path):
     m = re.search(r'<g class="part role-secondary hot" data-partition="mcuboot_secondary"[^>]*data-findings="([^"]+)"', ext)
     assert m and "DFU201" in m.group(1).split()
     assert re.search(r'data-partition="mcuboot_secondary".*?<a href="#t1-f\d+">', ext, re.S)
-    # drawn to scale: 0x39000 of 0x80000 over 960 px
+    # drawn to scale: 0x39000 of 0x80000 over BAR_W (880) px
     w = float(re.search(r'data-partition="mcuboot_secondary".*?<rect class="zr" data-x="[\d.]+" data-w="([\d.]+)"', ext,
                         re.S).group(1))
-    assert abs(w - 960 * 0x39000 / 0x80000) < 0.01
+    assert abs(w - 880 * 0x39000 / 0x80000) < 0.01
     # 128 sectors of 4 KiB: 127 boundary lines, visible at 1x (7.5 px each)
     path = re.search(r'<path class="sectors" d="([^"]+)"', flash).group(1)
     assert path.count("M") == 127

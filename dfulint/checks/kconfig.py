@@ -139,7 +139,7 @@ def _malformed_headline(p) -> str:
 
     m = re.search(r"`([^`]*)`", p.message or "")
     line = m.group(1) if m else ""
-    quoted = f"`{line[:48]}{'...' if len(line) > 48 else ''}`" if line else f"line {p.span.line}"
+    quoted = f"`{line[:36]}{'...' if len(line) > 36 else ''}`" if line else f"line {p.span.line}"
     return f"{quoted} is neither an assignment nor a comment: the build aborts"
 
 

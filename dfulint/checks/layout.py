@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable
 
 from dfulint.checks import hit, rule
-from dfulint.core import Severity, Span
+from dfulint.core import Severity, Span, short_headline
 from dfulint.units import hx, kib, sz
 from dfulint.model.layout import (
     FIRST_PART, PM_PACKED, SECURE_NAMES, contains, device_size_known, erase_unit, ext_geometry_unknown,
@@ -459,7 +459,7 @@ def pm_build_failure(t):
         yield hit(target, f"Partition Manager stops the build: \"{first}\"" +
                   (f" ({' '.join(message.splitlines()[1:])[:300]})" if len(message.splitlines()) > 1 else ""),
                   fix=_pm_error_fix(message), anchor="partition_manager", evidence=evidence(t),
-                  headline=f"Partition Manager stops the build: {first[:64]}")
+                  headline="Partition Manager stops the build: " + short_headline(first, 64))
 
 
 # ------------------------------------------------------------------ DFU109

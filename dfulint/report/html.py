@@ -19,7 +19,7 @@ from dfulint.report.flashmap import hx, kib, target_dict
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 # picture geometry (px)
-BAR_W = 960
+BAR_W = 880             # the widest bar: the picture (bar + 2 x PAD_X) fits a 1000 px window
 PAD_X = 12
 AXIS_H = 22
 ROW_H = 36
@@ -84,7 +84,8 @@ def _ticks(dev, scale: float) -> list[dict]:
     if dev.size <= 0:
         return []
     step = 1
-    while dev.size // step > 8:
+    most = max(1, min(8, int(dev.size * scale // 110)))     # a label needs about 110 px
+    while dev.size // step > most:
         step *= 2
     out = []
     a = 0
@@ -144,10 +145,14 @@ def _uncovered(dev, parts: list) -> list[tuple[int, int]]:
     return [(a, e) for a, e in out if e > a]
 
 
-def device_picture(t, dev, hot: dict[str, list], links: dict[str, str], uid: str) -> dict:
+def device_picture(t, dev, hot: dict[str, list], links: dict[str, str], uid: str,
+                   scale_size: int = 0) -> dict:
+    """One device's picture. `scale_size`: with a shared scale, the size drawn BAR_W wide (the
+    largest device of the report), so equal slots on two devices are equally wide."""
     fm = t.flash
     parts = [p for p in fm.on(dev.name) if p.size > 0 and p.end > dev.base and p.address < dev.end]
-    scale = BAR_W / dev.size if dev.size else 0.0
+    scale = BAR_W / max(scale_size, dev.size) if dev.size else 0.0
+    bar_w = dev.size * scale if dev.size else BAR_W
     depths = _depths(parts)
     rows = max(depths.values(), default=0) + 1
     bar_top = AXIS_H
@@ -188,7 +193,7 @@ def device_picture(t, dev, hot: dict[str, list], links: dict[str, str], uid: str
         text = f"{s.label_lines[0]}  {s.label_lines[1]}"
         width = len(text) * CHAR_W + 8
         cx = s.x + s.w / 2
-        x0 = min(max(PAD_X, cx - width / 2), PAD_X + BAR_W - width)
+        x0 = min(max(PAD_X, cx - width / 2), PAD_X + max(bar_w, width) - width)
         x0 = max(x0, 0)
         row = 0
         while True:
@@ -217,8 +222,9 @@ def device_picture(t, dev, hot: dict[str, list], links: dict[str, str], uid: str
         "sector_note": "" if sectors <= MAX_SECTOR_LINES else f"{sectors} sectors: too many to draw",
         "draw_sectors": 1 < sectors <= MAX_SECTOR_LINES,
         "base_addr": dev.base, "size_bytes": dev.size,
-        "width": BAR_W + 2 * PAD_X, "height": height, "bar_top": bar_top, "bar_h": bar_h,
-        "ticks": _ticks(dev, scale), "shapes": shapes, "hot": dev_hot,
+        "width": int(-(-max(bar_w, max((s.callout["x"] + s.callout["w"] for s in shapes if s.callout),
+                                       default=0) - PAD_X) // 1)) + 2 * PAD_X, "height": height, "bar_top": bar_top, "bar_h": bar_h,
+        "ticks": _ticks(dev, scale), "shapes": shapes, "bar_w": bar_w, "hot": dev_hot,
         "legend": sorted({s.role for s in shapes if not s.free}, key=list(ROLE_STYLE).index),
         "partitions": [s.name for s in shapes if not s.free],
         "has_free": any(s.free for s in shapes),
@@ -252,6 +258,7 @@ def _frame(f, context: int = 2, max_lines: int = 14) -> list[dict]:
 def _finding(f, fid: str) -> dict:
     return {
         "id": fid, "code": f.code, "name": f.name, "severity": f.severity.label, "message": f.message,
+        "headline": f.title,
         "fix": f.fix, "image": f.image, "anchor": f.anchor, "board": f.board, "evidence": f.evidence,
         "where": f"{display_path(f.span.path)}:{f.span.line}:{f.span.col}",
         "url": docs.url(f.code), "frame": _frame(f),
@@ -278,9 +285,28 @@ def _for_target(items: list, a, t) -> list:
     return out
 
 
-def view(result) -> dict:
+def _app_label(root: Path, result) -> str:
+    """An app as a relative path: to the current directory when below it, else to the repository."""
+    shown = display_path(root)
+    if Path(shown).is_absolute() and result.root is not None:
+        try:
+            return root.resolve().relative_to(Path(result.root).resolve()).as_posix() or "."
+        except (ValueError, OSError):
+            return shown
+    return shown
+
+
+def _triage(f):
+    return (-int(f.severity), str(f.span.path), f.span.line, f.span.col, f.code)
+
+
+def view(result, scale: str = "device") -> dict:
     targets = []
     n = 0
+    shared = 0
+    if scale == "shared":
+        shared = max((d.size for a in result.apps for t in a.targets for d in t.flash.devices.values()
+                      if d.size), default=0)
     for a in result.apps:
         shown: set = set()
         for k, t in enumerate(a.targets):
@@ -291,6 +317,7 @@ def view(result) -> dict:
                 # a finding that names no checked board still belongs to the app: show it last
                 fs += [f for f in result.findings if f.app == a.app.root and id(f) not in shown
                        and not any(f is g for g in fs)]
+            fs.sort(key=_triage)             # most severe first, then by file and line
             shown.update(id(f) for f in fs)
             supp = [s for s in result.suppressed if _for_target([s.finding], a, t)]
             items = [_finding(f, f"{tid}-f{i + 1}") for i, f in enumerate(fs)]
@@ -301,7 +328,7 @@ def view(result) -> dict:
                     hot.setdefault(f.anchor, []).append(f.code)
                     links.setdefault(f.anchor, it["id"])
             d = target_dict(t)
-            pictures = [device_picture(t, dev, hot, links, f"{tid}d{k + 1}")
+            pictures = [device_picture(t, dev, hot, links, f"{tid}d{k + 1}", shared)
                         for k, dev in enumerate(t.flash.devices.values())]
             mb = d.get("mcuboot")
             verdicts = getattr(a, "verdicts", []) or []
@@ -309,7 +336,7 @@ def view(result) -> dict:
             targets.append({
                 "verdict": {"kind": v.kind, "text": v.text, "ok": v.ok} if v is not None else None,
                 "id": tid,
-                "app": display_path(a.app.root),
+                "app": _app_label(a.app.root, result),
                 "board": (v.board if v is not None and v.board else t.board) or "(no board)",
                 "soc": d.get("soc") or "unknown SoC",
                 "sdk": f"{'NCS' if a.app.framework == 'ncs' else 'Zephyr'} {a.app.sdk}",
@@ -373,11 +400,12 @@ def _mcuboot(mb: Optional[dict], t) -> dict:
     }
 
 
-def render(result) -> str:
+def render(result, scale: str = "device") -> str:
+    """The report; `scale` "shared" draws every flash device at the same bytes per pixel."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
                       autoescape=select_autoescape(["html", "svg", "j2"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = lambda v: f"{v:.2f}".rstrip("0").rstrip(".")
-    return env.get_template("report.html.j2").render(**view(result))
+    return env.get_template("report.html.j2").render(**view(result, scale))

@@ -44,11 +44,14 @@ def _sdk(app) -> str:
     return f"{'NCS' if app.framework == 'ncs' else 'Zephyr'} {app.sdk}"
 
 
-def _wrap(label: str, text: str, indent: int, width: int) -> list[str]:
-    """`label text` wrapped at width, continuation lines indented under the text."""
+def _wrap(label: str, text: str, indent: int, width: int, indent_after: int | None = None) -> list[str]:
+    """`label text` wrapped at width, continuation lines indented under the text (or by
+    `indent_after` spaces)."""
     lead = " " * indent + label
-    return textwrap.wrap(" ".join(text.split()), width=max(40, width), initial_indent=lead,
-                         subsequent_indent=" " * len(lead), break_long_words=False,
+    after = " " * (len(lead) if indent_after is None else indent_after)
+    text = text if indent_after is not None else " ".join(text.split())
+    return textwrap.wrap(text, width=max(40, width), initial_indent=lead,
+                         subsequent_indent=after, break_long_words=False,
                          break_on_hyphens=False) or [lead.rstrip()]
 
 
@@ -121,8 +124,10 @@ def render_finding(f, st: Style, fmt: str, width: int, multi_board: bool = False
     if fmt == "concise":
         fixable = " [*]" if f.edits else ""
         return [f"{_loc(f)}: {st(sev.label, code)} {st(f.code, '1')}{fixable} {f.title}{extra}"]
-    out = [f"{st(f'{sev.label}[{f.code}]', code)}: {st(f.title, '1')}",
-           f"  {st('-->', '34')} {_loc(f)}{extra}"]
+    label = f"{sev.label}[{f.code}]"
+    head = _wrap("", f"{label}: {f.title}", 0, width, indent_after=2)
+    out = [st(label, code) + st(head[0][len(label):], "1")] + [st(line, "1") for line in head[1:]]
+    out.append(f"  {st('-->', '34')} {_loc(f)}{extra}")
     if fmt == "full":
         out += _frame_lines(f, st, code)
         if f.message and f.message.strip() != f.title:
@@ -155,7 +160,7 @@ def _verdict_lines(app_result, st: Style, width: int) -> list[str]:
     return out
 
 
-def app_header(app_result, st: Style) -> str:
+def app_header(app_result, st: Style, width: int | None = None) -> str:
     app = app_result.app
     meta = []
     vs = getattr(app_result, "verdicts", []) or []
@@ -171,7 +176,9 @@ def app_header(app_result, st: Style) -> str:
             [f"{len(targets)} boards", ctx.sdk_summary()]
     else:
         meta += [_sdk(app), app.build_system.replace("_", "-")]
-    return st(display_path(app.root), "1") + "  " + st(f"({', '.join(meta)})", "2")
+    where = display_path(app.root)
+    lines = _wrap("", f"{where}  ({', '.join(meta)})", 0, width or width_default(), indent_after=2)
+    return "\n".join([st(where, "1") + st(lines[0][len(where):], "2")] + [st(line, "2") for line in lines[1:]])
 
 
 def render_app(app_result, findings: list, colour: bool = False, fmt: str = "default",
@@ -181,7 +188,7 @@ def render_app(app_result, findings: list, colour: bool = False, fmt: str = "def
     width = width or width_default()
     if quiet and not findings:
         return ""
-    out = [app_header(app_result, st)]
+    out = [app_header(app_result, st, width)]
     out += _verdict_lines(app_result, st, width)
     raw = {t.board for t in app_result.targets if t.board}
     multi = len(app_result.targets) > 1
@@ -237,12 +244,11 @@ def render_tail(result, colour: bool = False, statistics: bool = False, quiet: b
         if out:
             out.append("")
     if not quiet:
-        out.append(profile_line(result))
-        out.append(summary_line(result))
-        vs = verdict_summary(result)
-        if vs:
-            out.append(vs)
-        out.extend(suppression_lines(result))
+        width = width_default()
+        for line in [profile_line(result), summary_line(result), verdict_summary(result)] + \
+                suppression_lines(result):
+            if line:
+                out += _wrap("", line, 0, width, indent_after=2)
     return "\n".join(out) + "\n" if out else ""
 
 

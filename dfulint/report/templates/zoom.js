@@ -22,11 +22,12 @@
     var size = num(svg, "data-size");
     if (!g || !(size > 0)) { return; }
     var pad = num(svg, "data-pad") || 12;
-    var inner = num(svg, "data-width") - 2 * pad;
+    var inner = num(svg, "data-bar-w") || (num(svg, "data-width") - 2 * pad);
     var base = num(svg, "data-base") || 0;
     var top = num(svg, "data-bar-top");
     var step = 1;
-    while (size / step > 8 * k) { step *= 2; }
+    var most = Math.max(1, Math.min(8 * k, Math.floor(inner * k / 110)));   // a label needs about 110 px
+    while (size / step > most) { step *= 2; }
     while (g.firstChild) { g.removeChild(g.firstChild); }
     var ticks = [];
     for (var a = 0; a <= size; a += step) { ticks.push(a); }
