@@ -5,7 +5,7 @@ from pathlib import Path
 
 from dfulint.checks import hit, rule
 from dfulint.core import assigned, Edit, Severity, Span
-from dfulint.model import modes
+from dfulint.model.sysbuild import sysbuild_owner
 from dfulint.model.paths import image_of, sysbuild_dest
 from dfulint.model.query import paths
 
@@ -54,7 +54,7 @@ def child_image_under_sysbuild(t):
         here_all = carried.get(image, {})
         for a in frag.assignments:
             value = a.value_without_comment
-            sb = _sysbuild_owned(a.name, value) if image == "mcuboot" or a.name in _SB_SAME else None
+            sb = sysbuild_owner(a.name, value, image)
             if sb is not None:
                 sb_name, sb_value = sb
                 if sb_value is not None and sb_conf.get(sb_name) == sb_value:
@@ -90,31 +90,6 @@ def _move_edits(t, a, dest: Path, line: str) -> list[Edit]:
         return []
     return [Edit(a.span.path, a.span.line, a.span.line, lines[a.span.line - 1], None),
             Edit(dest, 0, 0, current, line)]
-
-
-# settings sysbuild forces into the images from sysbuild.conf (sdk-nrf `sysbuild/CMakeLists.txt`):
-# image symbol -> the SB_CONFIG_ symbol that carries it with the same value
-_SB_SAME = {"PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY": "PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY"}
-_SB_MCUBOOT_SAME = {
-    "BOOT_SIGNATURE_KEY_FILE": "BOOT_SIGNATURE_KEY_FILE",
-    "BOOT_ENCRYPTION_KEY_FILE": "BOOT_ENCRYPTION_KEY_FILE",
-    "BOOT_ENCRYPT_IMAGE": "BOOT_ENCRYPTION",
-    "UPDATEABLE_IMAGE_NUMBER": "MCUBOOT_UPDATEABLE_IMAGES",
-}
-
-
-def _sysbuild_owned(name: str, value: str):
-    """(SB symbol, value to write) when sysbuild, not sysbuild/mcuboot.conf, decides `name`;
-    value None when only the choice can be named. None when the setting is the image's own."""
-    if name in _SB_SAME:
-        return _SB_SAME[name], value
-    if name in _SB_MCUBOOT_SAME:
-        return _SB_MCUBOOT_SAME[name], value
-    if name.startswith("BOOT_SIGNATURE_TYPE_") and not name.startswith("BOOT_SIGNATURE_TYPE_RSA_LEN"):
-        return (name, "y") if value == "y" else ("BOOT_SIGNATURE_TYPE_", None)
-    if name in modes.sysbuild_choice_of():
-        return (modes.sysbuild_choice_of()[name], "y") if value == "y" else ("MCUBOOT_MODE_", None)
-    return None
 
 
 DFU_DT_PROPS = ("nordic,pm-ext-flash", "zephyr,code-partition")

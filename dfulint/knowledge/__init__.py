@@ -903,3 +903,12 @@ def zephyr_mcuboot(zephyr_version: tuple) -> tuple:
         if tuple(zephyr_version) >= _v3(row["zephyr"]):
             return _v3(row["mcuboot"])
     return _v3(data.get("zephyr_mcuboot_oldest") or "1.7.0")
+
+
+@lru_cache(maxsize=1)
+def sysbuild_forced() -> tuple:
+    """((image symbol, SB_CONFIG_ name without prefix, "all" or "mcuboot"), ...): image settings
+    sysbuild writes from its own configuration (knowledge/sysbuild_forced.yaml)."""
+    data = load_table(_HERE / "sysbuild_forced.yaml") or {}
+    return tuple((str(r["image_symbol"]), str(r["sysbuild"]), str(r.get("images") or "all"))
+                 for r in data.get("forced") or ())

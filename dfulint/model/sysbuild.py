@@ -266,3 +266,22 @@ def extra_forcing(t) -> None:
         mcu.forced.append(synthetic("BOOT_IMAGE_ACCESS_HOOKS", "y", at))
         if not sb.enabled("MCUBOOT_MODE_OVERWRITE_ONLY"):
             mcu.forced.append(synthetic("USE_NRF53_MULTI_IMAGE_WITHOUT_UPGRADE_ONLY", "y", at))
+
+
+def sysbuild_owner(name: str, value: str, image: str):
+    """(SB_CONFIG_ name without prefix, value to write) when sysbuild, not the image's own fragments,
+    decides the image setting `name` (knowledge/sysbuild_forced.yaml, MCUboot's mode and signature
+    type choices); value None when only the choice can be named. None when the setting is the image's."""
+    from dfulint import knowledge
+    from dfulint.model import modes
+
+    for sym, sb, images in knowledge.sysbuild_forced():
+        if sym == name and (images == "all" or image == images):
+            return sb, value
+    if image != "mcuboot":
+        return None
+    if name.startswith("BOOT_SIGNATURE_TYPE_") and not name.startswith("BOOT_SIGNATURE_TYPE_RSA_LEN"):
+        return (name, "y") if value == "y" else ("BOOT_SIGNATURE_TYPE_", None)
+    if name in modes.sysbuild_choice_of():
+        return (modes.sysbuild_choice_of()[name], "y") if value == "y" else ("MCUBOOT_MODE_", None)
+    return None
