@@ -368,7 +368,9 @@ class Release:
         with files.confined(files.project_roots(old_root, tops=(top,))):
             own = describe_app(old_root)
             own_keys = {rel.board_key(b) for b in own.boards}
-            boards = [t.board for t in targets if t.board]
+            # each board in the release's own spelling (its era's name, its file stems)
+            own_by_key = {rel.board_key(b): b for b in own.boards}
+            boards = [own_by_key.get(rel.board_key(t.board), t.board) for t in targets if t.board]
             old_app = describe_app(old_root, boards) if boards else own
             with files.confined(files.project_roots(old_root, old_app.west_root, (top,))):
                 for t in build_targets(old_app):
