@@ -260,6 +260,22 @@ def read_bytes(path, limit: int = MAX_FILE_BYTES) -> tuple:
         os.close(fd)
 
 
+def read_head(path, n: int) -> bytes:
+    """The first `n` bytes of a regular file inside the project (b"" for anything else)."""
+    try:
+        if check(path) is not None:
+            return b""
+        fd = os.open(os.path.realpath(_abs(path)), _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0))
+    except (OSError, ValueError):
+        return b""
+    try:
+        return os.read(fd, n) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
 def walk(top, max_depth: int = MAX_WALK_DEPTH, max_entries: int = MAX_WALK_ENTRIES,
          keep_dir=None) -> Iterator[tuple]:
     """Like os.walk (top-down, names sorted), but iterative, never following a symlinked folder,

@@ -53,12 +53,14 @@ def _read(path: Path) -> tuple[Optional[str], str]:
     buffer = overlay_text(path)
     if buffer is not None:
         return buffer, ""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    import os
+
+    from dfulint import files
+    if not os.path.lexists(path):
         return None, ""
-    except OSError as exc:
-        return None, f"cannot read: {exc.strerror or exc}"
+    data, why = files.read_bytes(path)      # regular files inside the project only
+    if why is not None:
+        return None, why.message
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

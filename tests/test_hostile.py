@@ -318,3 +318,18 @@ def test_odd_values_are_findings_not_a_stopped_run(tmp_path, name, path, text):
         fh.write(text)
     res = json.loads(_all_outputs(app)["json"])
     assert res["findings"], name
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks")
+def test_fix_never_writes_outside_the_project(tmp_path):
+    from tests.helpers import run_cli
+
+    app = _app(tmp_path)
+    outside = tmp_path / "outside.conf"
+    outside.write_text((SEED / "prj.conf").read_text() + "CONFIG_BT=y # inline comment\n")
+    before = outside.read_text()
+    (app / "prj.conf").unlink()
+    os.symlink(outside, app / "prj.conf")
+    res = run_cli(["check", str(app), "--fix"])
+    assert res.exit_code in (0, 1), res.output
+    assert outside.read_text() == before

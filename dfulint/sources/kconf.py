@@ -199,11 +199,8 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 def _starts_with_bom(path: Path) -> bool:
     """read_text drops a leading byte-order mark; Kconfig does not, so look at the raw bytes."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(3) == b"\xef\xbb\xbf"
-    except OSError:
-        return False
+    from dfulint import files
+    return files.read_head(path, 3) == b"\xef\xbb\xbf"
 
 
 def interpret(raw: str, typ: str) -> tuple[Optional[object], Optional[str]]:
