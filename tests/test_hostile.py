@@ -333,3 +333,18 @@ def test_fix_never_writes_outside_the_project(tmp_path):
     res = run_cli(["check", str(app), "--fix"])
     assert res.exit_code in (0, 1), res.output
     assert outside.read_text() == before
+
+
+def test_found_by_fuzzing_a_sized_span_container_and_an_empty_tagged_integer(tmp_path):
+    from dfulint.sources.pm import load_yaml
+
+    assert load_yaml("tests:\n  x: !!int ''\n") is None
+    app = _app(tmp_path)
+    (app / "pm_static.yml").write_text(
+        "app:\n  address: 0x7800\n  region: flash_primary\n  size: 0x38800\n"
+        "mcuboot:\n  address: 0x0\n  region: flash_primary\n  size: 0x7000\n"
+        "mcuboot_pad:\n  address: 0x7000\n  region: flash_primary\n  size: 0x800\n"
+        "mcuboot_primary:\n  address: 0x7000\n  orig_span: &id001\n  - app\n  - mcuboot_pad\n"
+        "  region: flash_primary\n  size: 4k\n  span: *id001\n")
+    res = json.loads(_all_outputs(app)["json"])
+    assert any(f["code"] == "DFU005" and f["path"] == "pm_static.yml" for f in res["findings"])

@@ -1175,7 +1175,7 @@ def _emit(ctx: _Ctx, fmap: FlashMap, statics: list[_Static]) -> None:
             if not members:
                 continue
             lo = min(m[0] for m in members)
-            s.size = max(m[0] + m[1] for m in members) - lo
+            s = s._replace(size=max(m[0] + m[1] for m in members) - lo)
         if s.size is None:
             continue
         if s.name == DP and DP in ctx.placed:

@@ -164,7 +164,7 @@ def load_yaml(text: str, path: Optional[Path] = None) -> Any:
                 return loader.construct_document(node)
             finally:
                 loader.dispose()
-        except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError):
+        except Exception:  # PyYAML's constructors fail with IndexError, KeyError... on odd scalars
             return None
     data = parsed_once("yaml", (text,), load)
     if data is _TOO_BIG:
