@@ -363,3 +363,15 @@ def test_a_delta_update_fork_of_mcuboot_is_not_judged_by_stock_slot_rules(tmp_pa
     app = describe_app(root, boards=["nrf52840dk_nrf52840"], sdk_version="2.6.0")
     (t,) = build_targets(app)
     assert t.boot is None and any("delta-update fork" in n for n in t.images["mcuboot"].notes)
+
+
+def test_context_table_lists_each_app_with_its_evidence():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("context_table", ROOT / "bench" / "context_table.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    text = mod.render(FIX)
+    assert "| ncs19-hwmv1-board-overlay | community | `bl653_dvk` (strong: boards/bl653_dvk.overlay +1 more) |" in text
+    assert "NCS 1.9.99 (strong: west.yml:9)" in text
+    assert "`nrf52840dk_nrf52840` (weak, low: sample.yaml:6)" in text
