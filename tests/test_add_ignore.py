@@ -87,12 +87,11 @@ def test_seed_round_trip(seed: Path):
     assert pm[at - 1] == f"# dfulint: ignore[DFU107] {REASON}"
     assert pm[at + 1:] == ["  address: 0x0", "  end_address: 0x39000", "  device: IS25", "  region: external_flash",
                            f"  # dfulint: ignore[DFU201] {REASON}", "  size: 0x39000"]
-    # DFU604 stays at line 1 whatever it holds: a file-ignore at the top, the rest of the file intact
+    # MCUboot's replaced configuration: only the finding on its line, the rest of the file intact
     mcu = (seed / "child_image" / "mcuboot" / "prj.conf").read_text()
     orig = (SEED / "child_image" / "mcuboot" / "prj.conf").read_text()
-    assert mcu == (f"# dfulint: file-ignore[DFU604] {REASON}\n"
-                   + orig.replace("CONFIG_LOG_MODE_MINIMAL=y", f"# dfulint: ignore[DFU401] {REASON}\n"
-                                  "CONFIG_LOG_MODE_MINIMAL=y"))
+    assert mcu == orig.replace("CONFIG_LOG_MODE_MINIMAL=y", f"# dfulint: ignore[DFU401] {REASON}\n"
+                               "CONFIG_LOG_MODE_MINIMAL=y")
 
     # a second --add-ignore has nothing left to do
     res = run(["check", str(seed), "--add-ignore"])
@@ -265,13 +264,17 @@ def test_a_file_that_cannot_be_written_is_reported_not_a_crash(seed: Path, monke
     assert {p: p.read_bytes() for p in seed.rglob("*") if p.is_file()} == before
 
 
-def test_a_whole_file_finding_on_a_comment_line_gets_a_file_ignore(seed: Path):
-    p = seed / "child_image" / "mcuboot" / "prj.conf"
-    p.write_text("# MCUboot settings\n" + p.read_text())
-    _, before = report(seed)
+def test_a_whole_file_finding_on_a_comment_line_gets_a_file_ignore(tmp_path: Path):
+    # MCUboot's replaced configuration loses the Thingy:91 board file's sector table (DFU604, line 1)
+    app = tmp_path / "thingy91"
+    shutil.copytree(ROOT / "fixtures" / "rules" / "DFU604-image-config-replaces-defaults" / "bad", app)
+    args = ("--board", "thingy91_nrf9160_ns", "--sdk-version", "2.4.0")
+    p = app / "child_image" / "mcuboot" / "prj.conf"
+    _, before = report(app, *args)
     assert ("DFU604", 1, 1) in {(f["code"], f["line"], f["column"]) for f in before["findings"]}
-    assert run(["check", str(seed), "--add-ignore"]).exit_code == 0
-    assert lines(p)[:3] == ["# dfulint: file-ignore[DFU604]", "# MCUboot settings", "CONFIG_MAIN_STACK_SIZE=10240"]
+    run(["check", str(app), *args, "--add-ignore"])
+    assert lines(p)[:3] == ["# dfulint: file-ignore[DFU202,DFU604]", "# MCUboot for the Thingy:91 product: quiet, with our own key",
+                            "CONFIG_MAIN_STACK_SIZE=10240"]
 
 
 def test_an_unused_suppression_is_left_to_be_removed(seed: Path):

@@ -120,3 +120,15 @@ def test_scratch_not_a_multiple_of_the_secondary_page_gives_the_exact_bound():
     assert a["mcuboot"]["upgrade_possible"] is True and a["mcuboot"]["max_image_size"] == 0x10000
     text = CliRunner().invoke(cli, ["map", str(app), *args]).output
     assert "NO upgrade possible" not in text and "largest image accepted: 0x10000 (64 KiB)" in text
+
+
+# ------------------------------------------------------------------ a custom board's defconfig counts
+
+def test_mcuboot_enabled_in_a_custom_board_defconfig_counts():
+    """boards/acme/acme_tracker/acme_tracker_defconfig sets CONFIG_BOOTLOADER_MCUBOOT=y: Zephyr merges
+    a board's defconfig before prj.conf, so MCUboot is part of the build and the chain is complete."""
+    app = RULES / "DFU504-dfu-chain-incomplete" / "custom-board-defconfig"
+    f = check(app, "--board", "acme_tracker")
+    assert not of(f, "DFU504")
+    (key,) = of(f, "DFU702")
+    assert key["path"] == "boards/acme/acme_tracker/acme_tracker_defconfig" and key["line"] == 4

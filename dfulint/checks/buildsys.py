@@ -165,26 +165,17 @@ def _short_rel(rel: str) -> str:
     return rel if len(rel) <= 40 else parts[-1]
 
 
-@rule("DFU604", "image-config-replaces-defaults", Severity.INFO,
+@rule("DFU604", "image-config-replaces-defaults", Severity.WARNING,
       "child_image/mcuboot/ or sysbuild/mcuboot/ replaces MCUboot's own configuration",
       needs=("mcuboot",),
-      levels=(Severity.WARNING, Severity.ERROR))
+      levels=(Severity.ERROR,))
 def image_config_replaces_defaults(t):
     mcu = t.images.get("mcuboot")
     if mcu is None or mcu.replaces_defaults is None:
         return
     path = mcu.replaces_defaults
     rel = t.app.rel(path)
-    lost = ["CONFIG_BOOT_SIGNATURE_TYPE_* and key defaults", "MCUboot's board and SoC fragments"]
-    if getattr(t.soc, "family", "") == "nrf54l":
-        lost.insert(0, "CONFIG_BOOT_MAX_IMG_SECTORS=256 from MCUboot's nRF54L SoC fragment")
     cfg = mcu.config
-    missing = []
-    if cfg is not None:
-        for sym in ("MAIN_STACK_SIZE", "BOOT_MAX_IMG_SECTORS"):
-            v = cfg.get(sym)
-            if v is not None and v.origin == "default":
-                missing.append(sym)
     found = paths(t)
     span = Span(path, 1, 1) if found.has_file(path) else Span(path / "prj.conf", 1, 1)
     if not found.has_file(path) and not found.has_file(path / "prj.conf"):
@@ -204,15 +195,36 @@ def image_config_replaces_defaults(t):
                   fix=f"add {rel}/prj.conf with MCUboot's full configuration, or use sysbuild/mcuboot.conf to append "
                   "settings instead", severity=Severity.ERROR)
         return
-    sev = None
-    if "CONFIG_BOOT_MAX_IMG_SECTORS=256 from MCUboot's nRF54L SoC fragment" in lost[0] and "BOOT_MAX_IMG_SECTORS" in missing:
-        sev = Severity.WARNING
-    yield hit(span, f"{rel} replaces MCUboot's own configuration, so {', '.join(lost)} no longer apply"
-              + (f"; left at Kconfig defaults here: {', '.join('CONFIG_' + m for m in missing)}" if missing else ""),
-              image="mcuboot", anchor=rel, severity=sev,
-              headline=f"{_short_rel(rel)} replaces MCUboot's configuration: its key and board defaults are lost"
-              if not missing else f"{_short_rel(rel)} replaces MCUboot's configuration: {', '.join(missing)[:40]} "
-                                  "left at defaults",
+    lost = _lost_by_replacing(t, cfg)
+    if not lost:
+        return      # nothing this build needs came from MCUboot's own files
+    yield hit(span, f"{rel} replaces MCUboot's own configuration, and this build loses what it needs from it: "
+              + "; ".join(lost), image="mcuboot", anchor=rel,
+              headline=f"{_short_rel(rel)} replaces MCUboot's configuration and loses its sector table size",
               fix=("append settings with child_image/mcuboot.conf instead" if t.build_system == "child_image"
                    else "append settings with sysbuild/mcuboot.conf instead")
-              + ", or copy everything MCUboot needs for this board into the replacing file")
+              + ", or add the lost settings to the replacing configuration")
+
+
+def _lost_by_replacing(t, cfg) -> list:
+    """What replacing MCUboot's configuration directory takes away that this build needs: a
+    sector table size from MCUboot's board or SoC fragment that the slots need."""
+    from dfulint.model.extflash import replaced_board_value
+
+    lost = []
+    if cfg is None:
+        return lost
+    b = t.boot
+    m = t.boot_params.max_img_sectors if t.boot_params is not None else None
+    if b is not None and m is not None and b.needed_max_img_sectors > m:
+        sectors = cfg.get("BOOT_MAX_IMG_SECTORS")
+        if sectors is None or sectors.origin == "default":
+            value, source = replaced_board_value(t, "BOOT_MAX_IMG_SECTORS")
+            soc = str(getattr(t.soc, "name", "") or "")
+            if value is None and t.app.framework == "ncs" and tuple(t.sdk.range[0]) >= (3, 1, 0) and \
+                    soc in ("nrf54l05_cpuapp", "nrf54l10_cpuapp", "nrf54l15_cpuapp"):
+                value, source = 256, f"MCUboot's SoC fragment boot/zephyr/socs/{soc}.conf (NCS 3.1+)"
+            if isinstance(value, int) and value >= b.needed_max_img_sectors:
+                lost.append(f"CONFIG_BOOT_MAX_IMG_SECTORS={value} from {source} (the slots need "
+                            f"{b.needed_max_img_sectors}, the default is {m})")
+    return lost

@@ -438,6 +438,8 @@ def _dropped_by_design(t, cfg, a) -> bool:
 
     if a.name == "BOOT_MAX_IMG_SECTORS" and cfg.enabled("BOOT_MAX_IMG_SECTORS_AUTO"):
         return True
+    if a.span.path.name.endswith("_defconfig"):
+        return True     # a board's defconfig is read by every image: a line meant for another is moot
     info = symbol(a.full_name)
     deps = set(re.findall(r"\b[A-Z][A-Z0-9_]+\b", (info.depends_on or "") if info is not None else ""))
     stems = set(getattr(t, "stems", ()) or ())

@@ -168,6 +168,19 @@ def mcuboot_board_value(t, sym: str) -> tuple:
     return knowledge.mcuboot_board_value(mcuboot_stems(t), sym, low, high)
 
 
+def replaced_board_value(t, sym: str) -> tuple:
+    """(value, source) MCUboot's own board fragment would give `sym` in this build if the project
+    did not replace MCUboot's configuration directory; (None, "") when it sets nothing."""
+    img = t.images.get("mcuboot")
+    if img is None:
+        return None, ""
+    from dfulint import knowledge
+
+    low, high = sdk_range(t)
+    value, source, certain = knowledge.mcuboot_board_value(mcuboot_stems(t), sym, low, high)
+    return (value, source) if certain else (None, "")
+
+
 def driver_state(t, name: str, sym: str) -> tuple[Optional[bool], str, Optional[Span]]:
     """Whether the image builds the driver `sym`: True, False, or None when it depends on Kconfig
     dfulint does not see (FLASH enabled by other subsystems, defaults of NCS modules); why; and the
