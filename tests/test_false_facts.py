@@ -132,3 +132,15 @@ def test_mcuboot_enabled_in_a_custom_board_defconfig_counts():
     assert not of(f, "DFU504")
     (key,) = of(f, "DFU702")
     assert key["path"] == "boards/acme/acme_tracker/acme_tracker_defconfig" and key["line"] == 4
+
+
+def test_dfu409_not_when_a_board_fragment_turns_logging_off(tmp_path: Path):
+    """sdk-nrf samples/bluetooth/mesh/dfu/target shape: sysbuild/mcuboot/prj.conf asks for
+    CONFIG_LOG_MODE_MINIMAL=y, and sysbuild/mcuboot/boards/nrf52840dongle_nrf52840.conf sets CONFIG_LOG=n."""
+    app = make_app(tmp_path / "target", {
+        "prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
+        "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n",
+        "sysbuild/mcuboot/prj.conf": "CONFIG_MAIN_STACK_SIZE=10240\nCONFIG_LOG=y\nCONFIG_LOG_MODE_MINIMAL=y\n",
+        "sysbuild/mcuboot/boards/nrf52840dongle_nrf52840.conf": "# no logging on the dongle\nCONFIG_LOG=n\n"})
+    f = check(app, "--board", "nrf52840dongle/nrf52840", "--sdk-version", "3.2.0")
+    assert not [x for x in of(f, "DFU409") if "LOG_MODE_MINIMAL" in x["message"]]

@@ -414,7 +414,7 @@ def conf_dependency_unmet(t):
         for d in cfg.dropped:
             a = d.assignment
             if d.reason == "dependency":
-                if _dropped_by_design(t, cfg, a):
+                if _dropped_by_design(t, cfg, a, d.detail):
                     continue
                 yield hit(a.span, f"{a.full_name}={a.value_without_comment} does not take effect: {d.detail}",
                           headline=_dropped_headline(a, d.detail),
@@ -428,7 +428,7 @@ def conf_dependency_unmet(t):
                           image=name, anchor=a.full_name, severity=Severity.ERROR)
 
 
-def _dropped_by_design(t, cfg, a) -> bool:
+def _dropped_by_design(t, cfg, a, detail: str = "") -> bool:
     """An assignment whose dependency is off on purpose: MCUboot sizes its sector table itself
     (BOOT_MAX_IMG_SECTORS_AUTO, so a manual BOOT_MAX_IMG_SECTORS is moot), or a board-specific
     fragment of this build switches the dependency off for this board."""
@@ -442,6 +442,7 @@ def _dropped_by_design(t, cfg, a) -> bool:
         return True     # a board's defconfig is read by every image: a line meant for another is moot
     info = symbol(a.full_name)
     deps = set(re.findall(r"\b[A-Z][A-Z0-9_]+\b", (info.depends_on or "") if info is not None else ""))
+    deps |= set(re.findall(r"\b([A-Z][A-Z0-9_]+)=", detail))     # the unmet terms Kconfig names (choices too)
     stems = set(getattr(t, "stems", ()) or ())
     for dep in sorted(deps):
         v = cfg.get(dep)
