@@ -69,6 +69,16 @@ def peak_rss_kib(cmd: list, env: dict, cwd: Path) -> tuple[int, float]:
     return int(kib), float(secs)
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process and the processes they waited for."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def instructions(cmd: list, env: dict, cwd: Path) -> float | None:
     """Millions of instructions the command executes (callgrind), or None without valgrind."""
     vg = shutil.which("valgrind")
@@ -133,10 +143,13 @@ def main() -> int:
                 if (args.corpus / "MANIFEST.tsv").is_file() else "?"
             outs = {}
             for label, extra in (("--jobs 1", ["--jobs", "1"]), (f"default jobs ({os.cpu_count()} cores)", [])):
+                cpu0 = _children_cpu()
                 dt, p = wall([py, "-m", "dfulint", "check", str(args.corpus), "--format", "json", *extra],
                              _env(warm_cache), here)
+                cpu = _children_cpu() - cpu0
                 outs[label] = p.stdout
-                rows.append((f"corpus ({n_apps} apps), {label}", f"{dt:.2f} s", f"exit {p.returncode}"))
+                rows.append((f"corpus ({n_apps} apps), {label}", f"{dt:.2f} s",
+                             f"CPU {cpu:.1f} s (all processes), exit {p.returncode}"))
             same = len(set(outs.values())) == 1
             rows.append(("corpus output, default jobs vs --jobs 1", "byte-identical" if same else "DIFFERENT", ""))
 

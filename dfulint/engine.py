@@ -469,7 +469,10 @@ def _parts(roots: list, app_opts: list, app_tops: list, release, jobs: int, keep
     waiting: dict = {}
     nxt = done = 0
     with ctx.Pool(jobs, initializer=_worker_init, initargs=(roots, app_opts, app_tops)) as pool:
-        for i, data in pool.imap_unordered(_check_in_worker, range(n), chunksize=1):
+        # neighbouring apps (one repository's) share SDK versions and SoCs: a worker takes a few in a
+        # row and reuses its Kconfig trees, while the chunks stay small enough to keep both busy
+        chunk = max(1, min(8, n // (jobs * 4)))
+        for i, data in pool.imap_unordered(_check_in_worker, range(n), chunksize=chunk):
             # the parent's own worker, not a file or cache: the data comes from the process it forked
             part = pickle.loads(data) if data is not None else \
                 _check_one(i, (roots, app_opts, app_tops), keep_models=False)[1]

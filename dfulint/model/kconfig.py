@@ -888,7 +888,8 @@ def _generate(image: str, sdk: tuple, facts: dict) -> tuple[str, dict, dict]:
 _BY_TEXT: "OrderedDict" = OrderedDict()
 #: generated trees kept in memory, least recently used dropped first: the boards of a repository
 #: share a few SoCs and SDK versions, and a tree costs about 5 ms to generate and parse again
-_MAX_TREES = 128
+#: (and about 330 KB to keep)
+_MAX_TREES = 256
 
 
 def _tree(image: str, sdk: tuple, facts: dict) -> _Tree:
