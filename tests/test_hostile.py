@@ -348,3 +348,14 @@ def test_found_by_fuzzing_a_sized_span_container_and_an_empty_tagged_integer(tmp
         "  region: flash_primary\n  size: 4k\n  span: *id001\n")
     res = json.loads(_all_outputs(app)["json"])
     assert any(f["code"] == "DFU005" and f["path"] == "pm_static.yml" for f in res["findings"])
+
+
+def test_found_by_fuzzing_an_unresolved_macro_in_a_known_slot(tmp_path):
+    app = _app(tmp_path)
+    with open(app / "app.overlay", "a") as fh:
+        fh.write('&flash0 { partitions { compatible = "fixed-partitions"; #address-cells = <1>; '
+                 "#size-cells = <1>;\n  slot0_partition: partition@c000 { reg = <SLOT0_ADDR 0x39000>; }; }; };\n")
+    from tests.helpers import run_cli
+    res = run_cli(["check", str(app), "--format", "json"])
+    assert res.exit_code == 1, res.output
+    assert "internal error" not in res.output

@@ -530,7 +530,7 @@ def dts_partitions_ignored(t):
             d = f"{label} {hx(dp.address)}+{hx(dp.size)}"
             pm_name = PM_NAMES.get(dp.label or "") or dp.label or ""
             q = t.flash.get(pm_name) if pm_name else None
-            if q is not None and (q.address != dp.address + (t.flash.devices[q.region].base
+            if q is not None and dp.address is not None and (q.address != dp.address + (t.flash.devices[q.region].base
                                                               if q.region in t.flash.devices else 0)
                                   or q.size != dp.size) and q.region == "flash_primary":
                 d += f" (the build uses {q.name} {hx(q.address)}+{hx(q.size)})"
