@@ -99,6 +99,24 @@ def test_dfu409_not_when_a_board_fragment_switches_the_dependency_off():
     assert not of(check(app, "--board", "nrf52840dk_nrf52840", "--sdk-version", "2.5.0"), "DFU409")
 
 
+def test_dfu409_not_when_mcuboots_board_fragment_turns_logging_off():
+    """sysbuild/mcuboot/prj.conf sets LOG=y and LOG_MODE_MINIMAL=y for every board; this board's
+    sysbuild/mcuboot/boards/ fragment turns LOG off (its UART serves serial recovery). The logging
+    mode is a choice member with no `depends on` of its own: the dependency comes from its menu."""
+    app = RULES / "DFU409-conf-dependency-unmet" / "sysbuild-mcuboot-board-quiet"
+    assert not of(check(app, "--board", "nrf52840dk/nrf52840", "--sdk-version", "2.9.0"), "DFU409")
+
+
+def test_dfu409_still_reports_a_choice_member_under_a_switch_turned_off_for_every_board(tmp_path: Path):
+    app = make_app(tmp_path / "a", {
+        "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n",
+        "prj.conf": "CONFIG_FLASH=y\n",
+        "sysbuild/mcuboot/prj.conf": "CONFIG_MAIN_STACK_SIZE=10240\nCONFIG_FLASH=y\nCONFIG_LOG=n\n"
+                                     "CONFIG_LOG_MODE_MINIMAL=y\n"})
+    found = of(check(app, "--board", "nrf52840dk/nrf52840", "--sdk-version", "2.9.0"), "DFU409")
+    assert found and "LOG_MODE_MINIMAL" in found[0]["message"]
+
+
 def test_dfu409_still_reports_a_dependency_nobody_switched_off(tmp_path: Path):
     # the same switch in the app-wide prj.conf is a contradiction, not a board variant
     app = make_app(tmp_path / "a", {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_NORDIC_QSPI_NOR=n\n"

@@ -431,7 +431,9 @@ def conf_dependency_unmet(t):
 def _dropped_by_design(t, cfg, a, detail: str = "") -> bool:
     """An assignment whose dependency is off on purpose: MCUboot sizes its sector table itself
     (BOOT_MAX_IMG_SECTORS_AUTO, so a manual BOOT_MAX_IMG_SECTORS is moot), or a board-specific
-    fragment of this build switches the dependency off for this board."""
+    fragment of this build switches the dependency off for this board. The dependencies are the
+    symbol's own `depends on` and those the evaluation names (`unmet dependencies: LOG [LOG=n]`),
+    which also covers a choice member whose whole menu depends on the switch."""
     import re
 
     from dfulint.model.kconfig import symbol
