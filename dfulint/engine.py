@@ -216,6 +216,8 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
     from dfulint import files
 
     load_all()
+    if opts.build_dir is not None:
+        tops = tuple(tops) + (opts.build_dir,)    # a build folder named on the command line is read too
     try:
         # every file the app's model reads comes from its repository, west workspace or folder
         with files.confined(files.project_roots(root, tops=tops)) as refused:
