@@ -161,6 +161,34 @@ def test_301_uncertain_version_is_a_warning(tmp_path):
     assert [x["severity"] for x in f] == ["warning"] and "not certain" in f[0]["message"]
 
 
+def _dfu301_without_sdk_version(app: Path) -> list[dict]:
+    clear_caches()
+    res = CliRunner().invoke(cli, ["check", str(app), "--format", "json", *NRF52840, "--select", "DFU301"])
+    return json.loads(res.output)["findings"]
+
+
+def test_301_uncertain_version_inside_sdk_nrfs_own_tree_is_info(tmp_path):
+    # a sample in the sdk-nrf repository is built with the SDK it ships in: without the tree's
+    # VERSION file the version is unknown, but only a copy built with NCS 2.2+ would be affected
+    import shutil
+
+    tree = Path(__file__).resolve().parents[1] / "fixtures" / "rules" / "DFU301-ext-flash-chosen-missing" / \
+        "sdk-nrf-tree-sample"
+    sample = Path("samples") / "bluetooth" / "peripheral_ext_dfu"
+    f = _dfu301_without_sdk_version(tree / sample)
+    assert [x["severity"] for x in f] == ["info"] and "sdk-nrf's own tree" in f[0]["message"]
+    # the tree dated by its VERSION file: NCS 2.0 names the device by label, nothing to report
+    dated = tmp_path / "nrf"
+    shutil.copytree(tree, dated)
+    (dated / "VERSION").write_text("2.0.99\n")
+    assert _dfu301_without_sdk_version(dated / sample) == []
+    # the same sample copied into a project of its own: the version is a guess, so a warning
+    alone = tmp_path / "own" / "peripheral_ext_dfu"
+    shutil.copytree(tree / sample, alone)
+    f = _dfu301_without_sdk_version(alone)
+    assert [x["severity"] for x in f] == ["warning"]
+
+
 def test_301_secondary_internal_is_not_checked(tmp_path):
     app = qspi_sysbuild(tmp_path, **{"sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n",
                                      "sysbuild/mcuboot.overlay": None})

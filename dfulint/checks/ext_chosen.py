@@ -33,7 +33,7 @@ def _node_text_for(t, node) -> str:
 @rule("DFU301", "ext-flash-chosen-missing", Severity.ERROR,
       "An image that opens the external secondary slot has no `nordic,pm-ext-flash` chosen node",
       ncs=((1, 7), None), needs=("partition-manager", "app-core", "mcuboot"),
-      levels=(Severity.WARNING,))
+      levels=(Severity.WARNING, Severity.INFO))
 def ext_flash_chosen_missing(t):
     sec = secondary_external(t)
     if sec is None or not t.board:
@@ -89,14 +89,19 @@ def ext_flash_chosen_missing(t):
                   fix=fix, image="mcuboot", anchor="nordic,pm-ext-flash", related=related)
     elif node_ok:
         if maybe_at_least(t, 2, 2):
+            # a sample inside sdk-nrf's own tree is built with the SDK it ships in: a tree older
+            # than 2.2 is fine as it is, and the tree's later versions carry their own copy
+            in_tree = bool(getattr(t.sdk, "in_sdk_tree", False))
             yield hit(span, headline="MCUboot has no `nordic,pm-ext-flash` chosen node: from NCS 2.2 it cannot "
                                      "open the secondary",
                       message=f"{why}; MCUboot's devicetree has the flash node {node_ref(app_node)} but no "
                       "`nordic,pm-ext-flash` chosen node. That works before NCS 2.2 (the device is named by "
                       f"label or path), but from NCS 2.2 MCUboot cannot open the secondary slot; the version "
-                      f"here is not certain ({sdk_text(t)})",
+                      f"here is not certain ({sdk_text(t)})" + (
+                          "; this app is part of sdk-nrf's own tree, so it is built with that tree's SDK: "
+                          "only a copy built with NCS 2.2 or later is affected" if in_tree else ""),
                       fix=fix, image="mcuboot", anchor="nordic,pm-ext-flash", related=related,
-                      severity=Severity.WARNING)
+                      severity=Severity.INFO if in_tree else Severity.WARNING)
     else:
         how = "by its label" if always_before(t, 2, 1) else "by its devicetree node"
         what = f"an enabled {node_ref(app_node)} node" if app_node is not None else "the external flash node"

@@ -31,6 +31,9 @@ class SdkVersion(NamedTuple):
     exact: bool          # from a manifest or the user, not guessed from conventions
     low: Optional[tuple[int, int, int]] = None    # when guessed: the range the files' conventions allow
     high: Optional[tuple[int, int, int]] = None
+    # the app lives in sdk-nrf's own tree (its samples, applications, tests): it is built with the
+    # SDK it ships in, whatever version that is, and is maintained together with it
+    in_sdk_tree: bool = False
 
     def __str__(self) -> str:
         return ".".join(map(str, self.version))
@@ -52,6 +55,9 @@ def parse_version(text: str) -> Optional[tuple[int, int, int]]:
     if not m:
         return None
     return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+_OWN_MANIFEST = "self: path nrf"     # evidence text of sdk-nrf's own west.yml
 
 
 class Manifest(NamedTuple):
@@ -196,7 +202,7 @@ def read_manifest(path: Path) -> Manifest:
         if v:
             return Manifest("ncs", v, f"sdk-nrf tree: VERSION {vt.strip()[:20]}", Evidence(vf, 1, vt.strip()[:20]))
         return Manifest("ncs", None, f"{path.name}: the sdk-nrf manifest itself",
-                        Evidence(path, _line_of(text, "self"), "self: path nrf"))
+                        Evidence(path, _line_of(text, "self"), _OWN_MANIFEST))
     zephyr = None
     for p in projects:
         if not isinstance(p, dict):
@@ -470,4 +476,6 @@ def decide(root: Path, files: list, names: set, sdk_option: Optional[str], has_s
         else:
             sdk = SdkVersion((2, 6, 0), "no manifest, no sysbuild files: child-image build, NCS 2.6 assumed",
                              False, (1, 4, 0), (2, 9, 99))
+    if ev is not None and ev.text == _OWN_MANIFEST and framework == "ncs":
+        sdk = sdk._replace(in_sdk_tree=True)
     return SdkDecision(framework, fw_conf, fw_ev, detail, sdk, conf, evidence)
