@@ -63,30 +63,36 @@ def _mode_text(t) -> str:
     return f"{t.mode}{src}"
 
 
-def _slot_text(t, role: str) -> str:
+def _count(t, role: str):
+    """(partition, its device's page size, its sectors) of a slot, or None when there is no such slot."""
     p = t.slots.get(role)
     if p is None:
-        return role
+        return None
     dev = t.flash.devices.get(p.region)
     page = dev.page_size if dev else 0
-    n = -(-p.size // page) if page else 0
+    return p, page, (-(-p.size // page) if page else 0)
+
+
+def _slot_text(t, role: str) -> str:
+    c = _count(t, role)
+    if c is None:
+        return role
+    p, page, n = c
     where = "not pinned, placed by Partition Manager" if not p.static and t.uses_pm else (
         f"{t.app.rel(p.size_at.path)}:{p.size_at.line}" if usable(p.size_at) else p.source)
     return f"{p.name} {sz(p.size)} = {n} x {kib(page)} ({where})"
 
 
 def _sectors(t, role: str) -> str:
-    """'mcuboot_primary has 114 sectors of 4 KiB' in short: the slot's name and sector count."""
-    p = t.slots.get(role)
-    if p is None:
+    """'mcuboot_primary has 114 sectors' in short: the slot's name and sector count (and the
+    secondary's sector size when it differs from the primary's)."""
+    c = _count(t, role)
+    if c is None:
         return role
-    dev = t.flash.devices.get(p.region)
-    page = dev.page_size if dev else 0
-    n = -(-p.size // page) if page else 0
-    return f"{p.name} has {n} sectors" + (f" of {kib(page)}" if role == "secondary" and dev and
-                                            t.slots.get("primary") is not None and
-                                            t.flash.devices.get(t.slots["primary"].region) is not None and
-                                            t.flash.devices[t.slots["primary"].region].page_size != page else "")
+    p, page, n = c
+    primary = _count(t, "primary")
+    other = role == "secondary" and page and primary is not None and primary[1] and primary[1] != page
+    return f"{p.name} has {n} sectors" + (f" of {kib(page)}" if other else "")
 
 
 _CONSEQUENCE = {"refuses": "refuses every update", "bricks": "nothing boots", "risk": "risks a failed update",
