@@ -162,3 +162,16 @@ def test_dfu409_not_when_a_board_fragment_turns_logging_off(tmp_path: Path):
         "sysbuild/mcuboot/boards/nrf52840dongle_nrf52840.conf": "# no logging on the dongle\nCONFIG_LOG=n\n"})
     f = check(app, "--board", "nrf52840dongle/nrf52840", "--sdk-version", "3.2.0")
     assert not [x for x in of(f, "DFU409") if "LOG_MODE_MINIMAL" in x["message"]]
+
+
+# ------------------------------------------------------------------ a custom board's Kconfig.sysbuild
+
+def test_custom_boards_kconfig_sysbuild_gives_sysbuild_its_defaults():
+    """A board defined in the repository chooses overwrite-only in its own Kconfig.sysbuild (as
+    NCS's Thingy:53 does); sysbuild reads it from the board directory, so MCUboot's
+    CONFIG_BOOT_UPGRADE_ONLY=y agrees with sysbuild instead of being overridden."""
+    app = RULES / "DFU501-sysbuild-overrides-image-setting" / "custom-board-kconfig-sysbuild"
+    found = check(app, "--board", "acme_sensor")
+    assert not of(found, "DFU501")
+    (mode,) = of(found, "DFU506")
+    assert mode["path"] == "boards/acme/acme_sensor/Kconfig.sysbuild"

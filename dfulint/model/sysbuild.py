@@ -72,6 +72,21 @@ def _board_kconfig(t):
     return None
 
 
+def _custom_board_kconfig(t):
+    """A board defined in the repository: its own `Kconfig.sysbuild` beside its devicetree, which
+    Zephyr's sysbuild reads from the board directory like a Nordic board's (a Thingy:53 clone's
+    `default MCUBOOT_MODE_OVERWRITE_ONLY`, `NETCORE_APP_UPDATE`, external-flash secondary), or None."""
+    from dfulint.sources.kconfig_defaults import parse_kconfig_defaults
+
+    dts = t.app.custom_boards.get((t.board or "").split("@", 1)[0])
+    if dts is None:
+        return None
+    path = dts.parent / "Kconfig.sysbuild"
+    if not path.is_file():
+        return None
+    return parse_kconfig_defaults(path)
+
+
 _BOARD_TABLE = None
 
 
@@ -169,6 +184,9 @@ def evaluate_sysbuild(t, facts: dict) -> None:
     board = _board_kconfig(t)
     if board is not None:
         files.append(board)
+    custom = _custom_board_kconfig(t)
+    if custom is not None:
+        files.append(custom)
     files = [f for f in files if f.defaults]
     if not files:
         return
