@@ -103,6 +103,10 @@ class Finding:
     app: Optional[Path] = None
     board: str = ""
     suppressed_by: Optional[Span] = None
+    # the text of the lines around `span` (numbers lines_from, lines_from + 1, ...), read once by the
+    # engine so that reports show a code frame without reading the file; () when it cannot be read
+    lines: tuple = ()
+    lines_from: int = 0
 
     @property
     def title(self) -> str:

@@ -280,10 +280,39 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
     if opts.suppressions:
         findings = _suppress(app, targets, findings, opts, failed, result)
     findings.sort(key=_sort_key)
+    # the lines each finding points at, read now (confined like the model, from the cache) so that
+    # no report reads a file and the text crosses a worker's pipe with the finding
+    with files.confined(files.project_roots(root, app.west_root, tops)):
+        attach_lines(findings)
     from dfulint.verdict import verdicts
     app_result.verdicts = verdicts(app_result, findings, str(app.root))
     result.findings.extend(findings)
     return app_result, findings
+
+
+#: the lines a report may show around a finding's span: before its first line, after its last, and
+#: at most this many of the span itself (the text report shows fewer, see report/text.py)
+FRAME_BEFORE, FRAME_AFTER, FRAME_SPAN = 2, 2, 14
+
+
+def attach_lines(findings: list[Finding]) -> None:
+    """Give each finding the text of its span's lines, with FRAME_BEFORE lines before and
+    FRAME_AFTER after (Finding.lines, Finding.lines_from); nothing when the file cannot be read or
+    the span is not in it."""
+    from dfulint.sources import read_text
+
+    for f in findings:
+        try:
+            lines = read_text(f.span.path).lines
+        except Exception:                   # a frame is a courtesy: never let it stop the check
+            continue
+        first = f.span.line
+        if not lines or not (0 < first <= len(lines)):
+            continue
+        last = min(max(f.span.end_line or first, first), len(lines), first + FRAME_SPAN - 1)
+        start = max(1, first - FRAME_BEFORE)
+        f.lines = tuple(line.rstrip("\r\n") for line in lines[start - 1:min(len(lines), last + FRAME_AFTER)])
+        f.lines_from = start
 
 
 def _printable(f: Finding) -> None:

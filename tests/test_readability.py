@@ -183,6 +183,32 @@ def test_full_adds_the_code_frame_with_the_span_marked_and_the_explanation(repo:
     assert "why: " not in _text(repo).output
 
 
+def test_code_frames_come_from_the_finding_and_cross_a_worker_pipe(repo: Path):
+    """The engine attaches the lines of each finding's span; the reports render them without reading
+    the file (gone by then), and the lines survive the pickling that brings a worker's results back."""
+    import pickle
+
+    from dfulint.report import html, text
+    from dfulint.sources import clear_caches
+
+    res = engine.run([repo / "apps" / "seed"], engine.Options())
+    assert res.findings and all(f.lines for f in res.findings)
+    f = pickle.loads(pickle.dumps(next(f for f in res.findings if f.code == "DFU201")))
+    assert f.lines[f.span.line - f.lines_from] == "  size: 0x39000"
+    (repo / "apps" / "seed" / "pm_static.yml").unlink()
+    clear_caches()
+    assert (11, "  size: 0x39000", (8, 15)) in text.frame(f)
+    assert {"no": 11, "hot": True, "pre": "  size: ", "mark": "0x39000", "post": ""} in html._frame(f)
+
+
+def test_full_output_is_the_same_with_several_jobs(repo: Path):
+    shutil.copytree(repo / "apps" / "seed", repo / "apps" / "seed2")
+    one = run_cli(["check", "apps", "--color", "never", "--output-format", "full", "--jobs", "1"], cwd=repo)
+    two = run_cli(["check", "apps", "--color", "never", "--output-format", "full", "--jobs", "2"], cwd=repo)
+    assert "11 |   size: 0x39000" in one.output
+    assert one.output == two.output
+
+
 def test_wrapped_lines_keep_their_indent(repo: Path):
     out = _text(repo, env={"COLUMNS": "80"}).output.splitlines()
     i = next(k for k, l in enumerate(out) if l.startswith("  fix: pin mcuboot_primary"))

@@ -234,16 +234,16 @@ def device_picture(t, dev, hot: dict[str, list], links: dict[str, str], uid: str
 # ------------------------------------------------------------------ findings
 
 def _frame(f, context: int = 2, max_lines: int = 14) -> list[dict]:
-    from dfulint.sources import read_text
-
-    lines = read_text(f.span.path).lines
-    if not lines or not (0 < f.span.line <= len(lines)):
-        return []
+    """The lines around the finding, from those the engine attached to it (Finding.lines)."""
+    lines, start = getattr(f, "lines", ()), getattr(f, "lines_from", 0)
     first = f.span.line
-    last = min(max(f.span.end_line or first, first), len(lines), first + max_lines - 1)
+    if not lines or start < 1 or not (start <= first < start + len(lines)):
+        return []
+    end = start + len(lines) - 1            # the last line the engine kept
+    last = min(max(f.span.end_line or first, first), end, first + max_lines - 1)
     out = []
-    for no in range(max(1, first - context), min(len(lines), last + context) + 1):
-        text = lines[no - 1].rstrip("\r\n")
+    for no in range(max(start, first - context), min(end, last + context) + 1):
+        text = lines[no - start].rstrip("\r\n")
         row = {"no": no, "hot": first <= no <= last, "pre": text, "mark": "", "post": ""}
         if no == first and first == last:
             a = max(0, f.span.col - 1)

@@ -70,20 +70,16 @@ def _extra(f, multi_board: bool, all_boards: set, name=None) -> str:
 
 
 def frame(f, context: int = 1, max_lines: int = 6) -> list[tuple[int, str, tuple[int, int] | None]]:
-    """Lines around the finding: (number, text, (start, end) columns to mark or None)."""
-    from dfulint.sources import read_text
-
-    try:
-        lines = read_text(f.span.path).lines
-    except Exception:                   # a frame is a courtesy: never let it stop the report
-        return []
-    if not lines or not (0 < f.span.line <= len(lines)):
-        return []
+    """Lines around the finding: (number, text, (start, end) columns to mark or None), from the
+    lines the engine attached to the finding (Finding.lines); none when it has none."""
+    lines, start = getattr(f, "lines", ()), getattr(f, "lines_from", 0)
     first = f.span.line
-    last = min(max(f.span.end_line or first, first), len(lines), first + max_lines - 1)
+    if not lines or start < 1 or not (start <= first < start + len(lines)):
+        return []
+    last = min(max(f.span.end_line or first, first), start + len(lines) - 1, first + max_lines - 1)
     out = []
-    for no in range(max(1, first - context), min(len(lines), last) + 1):
-        text = lines[no - 1].rstrip("\r\n").expandtabs(4)
+    for no in range(max(start, first - context), last + 1):
+        text = lines[no - start].rstrip("\r\n").expandtabs(4)
         mark = None
         if first <= no <= last:
             a = max(0, f.span.col - 1) if no == first else len(text) - len(text.lstrip())
