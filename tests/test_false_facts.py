@@ -175,3 +175,52 @@ def test_custom_boards_kconfig_sysbuild_gives_sysbuild_its_defaults():
     assert not of(found, "DFU501")
     (mode,) = of(found, "DFU506")
     assert mode["path"] == "boards/acme/acme_sensor/Kconfig.sysbuild"
+
+
+# ------------------------------------------------------------------ Partition Manager's default per version
+
+def _pm_app(tmp_path: Path, revision: str) -> Path:
+    """The NCS 3.4 fixture (MCUboot, slots in the board overlay, no SB_CONFIG_PARTITION_MANAGER),
+    copied with its manifest pinned to `revision`."""
+    import shutil
+
+    app = tmp_path / "app"
+    shutil.copytree(ROOT / "fixtures" / "context" / "ncs34-dts-partitions-without-pm", app)
+    west = app / "west.yml"
+    west.write_text(west.read_text().replace("v3.4.0", revision))
+    return app
+
+
+def test_partition_manager_is_off_by_default_from_ncs_3_4(tmp_path: Path):
+    """sdk-nrf migration_partitions.rst: Partition Manager stays on by default in 3.3 and is off by
+    default in the release after it; an overlay's partitions are then the layout, not ignored."""
+    from dfulint.model.project import build_targets
+    from dfulint.workspace import describe_app
+
+    app = _pm_app(tmp_path, "v3.4.0")
+    (t,) = build_targets(describe_app(app, ["nrf52840dk/nrf52840"]))
+    assert t.sdk.version == (3, 4, 0)
+    assert not t.uses_pm and t.flash.origin == "dts"
+    assert t.slots["primary"].size == 0x76000
+    assert not of(check(app, "--board", "nrf52840dk/nrf52840"), "DFU109")
+
+
+def test_partition_manager_is_still_on_by_default_in_ncs_3_3(tmp_path: Path):
+    from dfulint.model.project import build_targets
+    from dfulint.workspace import describe_app
+
+    app = _pm_app(tmp_path, "v3.3.0")
+    (t,) = build_targets(describe_app(app, ["nrf52840dk/nrf52840"]))
+    assert t.sdk.version == (3, 3, 0) and t.uses_pm
+    (f,) = of(check(app, "--board", "nrf52840dk/nrf52840"), "DFU109")
+    assert f["path"].endswith("nrf52840dk_nrf52840.overlay")
+
+
+def test_partition_manager_asked_for_on_ncs_3_4_is_used(tmp_path: Path):
+    from dfulint.model.project import build_targets
+    from dfulint.workspace import describe_app
+
+    app = _pm_app(tmp_path, "v3.4.0")
+    (app / "sysbuild.conf").write_text("SB_CONFIG_BOOTLOADER_MCUBOOT=y\nSB_CONFIG_PARTITION_MANAGER=y\n")
+    (t,) = build_targets(describe_app(app, ["nrf52840dk/nrf52840"]))
+    assert t.uses_pm
