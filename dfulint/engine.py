@@ -280,6 +280,7 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
     if opts.suppressions:
         findings = _suppress(app, targets, findings, opts, failed, result)
     findings.sort(key=_sort_key)
+    _take_release_facts(targets)
     # the lines each finding points at, read now (confined like the model, from the cache) so that
     # no report reads a file and the text crosses a worker's pipe with the finding
     with files.confined(files.project_roots(root, app.west_root, tops)):
@@ -293,6 +294,19 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
 #: the lines a report may show around a finding's span: before its first line, after its last, and
 #: at most this many of the span itself (the text report shows fewer, see report/text.py)
 FRAME_BEFORE, FRAME_AFTER, FRAME_SPAN = 2, 2, 14
+
+
+def _take_release_facts(targets: list) -> None:
+    """Each target's release facts (what `map --format json` records and `check --against` compares),
+    taken once here so that reports compute nothing; left None when they cannot be taken."""
+    from dfulint.model import release
+
+    for t in targets:
+        if getattr(t, "release_facts", None) is None:
+            try:
+                t.release_facts = release.facts_of(t, "snapshot")
+            except Exception:       # a target of another shape: drop_model keeps it whole
+                pass
 
 
 def attach_lines(findings: list[Finding]) -> None:
@@ -420,7 +434,8 @@ def drop_model(app_result: AppResult) -> AppResult:
     slim = []
     for t in app_result.targets:
         try:
-            facts = release.facts_of(t, "snapshot")     # what `map --format json` records of the images
+            facts = t.release_facts if getattr(t, "release_facts", None) is not None else \
+                release.facts_of(t, "snapshot")         # what `map --format json` records of the images
             slim.append(dataclasses.replace(t, images={}, sysbuild=None, pm_static=None, ext={}, problems=[],
                                             files=None, board_info=None, config_dirs=[], pm_static_unused=[],
                                             paths=None, release_facts=facts))

@@ -123,6 +123,10 @@ class ReleaseFacts(NamedTuple):
                 return d
         return None
 
+    def to_dict(self) -> dict:
+        """The snapshot form (`map --format json`, `check --against SNAPSHOT`): see to_dict()."""
+        return to_dict(self)
+
 
 # ------------------------------------------------------------------ keys and versions
 
