@@ -224,3 +224,18 @@ def test_partition_manager_asked_for_on_ncs_3_4_is_used(tmp_path: Path):
     (app / "sysbuild.conf").write_text("SB_CONFIG_BOOTLOADER_MCUBOOT=y\nSB_CONFIG_PARTITION_MANAGER=y\n")
     (t,) = build_targets(describe_app(app, ["nrf52840dk/nrf52840"]))
     assert t.uses_pm
+
+
+def test_partition_manager_default_of_ncs_3_4_needs_no_soc(tmp_path: Path):
+    """From NCS 3.4 the default is off whatever the SoC: a board dfulint cannot place on a SoC does
+    not bring Partition Manager back (on 3.3 the SoC decides, so an unknown one keeps it)."""
+    from dfulint.model.kconfig import default_is_conditional
+    from dfulint.model.project import build_targets
+    from dfulint.workspace import describe_app
+
+    assert default_is_conditional("SB_CONFIG_PARTITION_MANAGER", (3, 3, 0))
+    assert not default_is_conditional("SB_CONFIG_PARTITION_MANAGER", (3, 4, 0))
+    for revision, pm in (("v3.3.0", True), ("v3.4.0", False)):
+        app = _pm_app(tmp_path / revision, revision)
+        (t,) = build_targets(describe_app(app, ["acme_widget"]))
+        assert t.soc is None and t.uses_pm is pm, revision

@@ -250,6 +250,16 @@ def _catalogue_entry(name: str, ns: Optional[str]) -> Optional[_Entry]:
     return cat.image_syms.get(name) or cat.sb_syms.get(name)
 
 
+def default_is_conditional(name: str, sdk: Any) -> bool:
+    """Whether a catalogued symbol's defaults at `sdk` hang on a condition (an `if`). When none does,
+    the value they give does not depend on facts dfulint may lack (an unknown SoC or board)."""
+    e = _catalogue_entry(*_strip_prefix(name))
+    if e is None:
+        return True
+    v = _norm_sdk(sdk)
+    return any(isinstance(d, dict) and d.get("if") and _applies(d, v) for d in (e.raw.get("default") or []))
+
+
 def _applies(item: Any, sdk: tuple, image: Optional[str] = None) -> bool:
     if not isinstance(item, dict):
         return True

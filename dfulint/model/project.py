@@ -945,7 +945,11 @@ def build_target(app: App, board: Optional[str]) -> Target:
         _sysbuild_forcing(t)
         extra_forcing(t)
         pmv = t.sysbuild.config.get("PARTITION_MANAGER") if t.sysbuild.config is not None else None
-        if pmv is not None and pmv.value == "n" and (pmv.origin != "default" or soc is not None):
+        # with an unknown SoC a conditional default is not known to apply; from NCS 3.4 none exists
+        from dfulint.model.kconfig import default_is_conditional
+        if pmv is not None and pmv.value == "n" and (
+                pmv.origin != "default" or soc is not None
+                or not default_is_conditional("SB_CONFIG_PARTITION_MANAGER", t.kconfig_version)):
             t.pm_disabled = True
             facts["partition_manager"] = False
     # devicetree first: Kconfig defaults depend on chosen nodes
