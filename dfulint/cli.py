@@ -330,7 +330,7 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
         sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
     except (SystemExit, BrokenPipeError):    # click ends a run whose reader has gone with 1
         raise                                 # (first: every run ends here, and the next clause imports)
-    except config.ConfigError as exc:
+    except (config.ConfigError, engine.MissingLibrary) as exc:
         _fail(str(exc))
     except _release_error() as exc:
         _fail(f"--against: {exc}")
@@ -454,6 +454,8 @@ def map_cmd(paths, boards, sdk_version, build_dir, fmt, debug):
         result = engine.run(list(paths) or [Path(".")], opts, keep_models=False)
         click.echo(flashmap.render_json(result) if fmt == "json" else flashmap.render_text(result), nl=False)
         sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
+    except engine.MissingLibrary as exc:
+        _fail(str(exc))
     except (SystemExit, BrokenPipeError):
         raise
     except Exception as exc:

@@ -531,6 +531,41 @@ def _parts(roots: list, app_opts: list, app_tops: list, release, jobs: int, keep
                 nxt += 1
 
 
+# The libraries a model is built with (pyproject's dependencies). Without one, a reader would
+# degrade (no devicetree, no Kconfig evaluation) and rules would report what the build never says.
+REQUIRED_LIBRARIES = {"yaml": "pyyaml", "kconfiglib": "kconfiglib", "devicetree": "devicetree",
+                      "tree_sitter": "tree-sitter", "tree_sitter_devicetree": "tree-sitter-devicetree"}
+_LIBRARIES_FOUND = False
+
+
+class MissingLibrary(Exception):
+    """dfulint is installed without a library it needs: no app can be checked truthfully."""
+
+
+def require_libraries() -> None:
+    """Raise MissingLibrary, naming the packages to install, unless every required library can be
+    imported (looked up once per process, without importing them)."""
+    global _LIBRARIES_FOUND
+    if _LIBRARIES_FOUND:
+        return
+    import importlib.util
+
+    missing = []
+    for module, package in REQUIRED_LIBRARIES.items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(package)
+    if missing:
+        raise MissingLibrary(
+            f"dfulint is installed without {', '.join(missing)}, which it needs to read the project; "
+            f"install them into the Python that runs dfulint (pip install {' '.join(missing)}), "
+            f"or reinstall dfulint with pip")
+    _LIBRARIES_FOUND = True
+
+
 def run(paths: list[Path], opts: Options, jobs: int = 1, keep_models: bool = True) -> Result:
     """Check every app under `paths`.
 
@@ -540,6 +575,7 @@ def run(paths: list[Path], opts: Options, jobs: int = 1, keep_models: bool = Tru
     soon as it and every app before it are done, in report order; `opts.on_progress(done, total,
     app)` is called before each app with one job, and as each app finishes with several (completion
     order), then once more with (total, total, None)."""
+    require_libraries()
     from dfulint import baseline as bl
     from dfulint.suppressions import Suppressed
 

@@ -26,7 +26,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from dfulint import __version__
-from dfulint.core import Edit, Finding, Severity
+from dfulint.core import Finding, Severity
 
 RULE_URL = "https://github.com/dfulint/dfulint/blob/main/rules/{page}.md"
 DEBOUNCE_S = 0.025
@@ -147,11 +147,8 @@ class DfulintServer(LanguageServer):
         with self.lock:
             sources.set_overlay(buffers)
             try:
-                fields = config.Overrides.__dataclass_fields__ if hasattr(config.Overrides, "__dataclass_fields__") \
-                    else getattr(config.Overrides, "_fields", ())
-                extra = {"profile": self.settings.profile} if "profile" in fields and self.settings.profile else {}
                 overrides = config.Overrides(boards=self.settings.boards, sdk_version=self.settings.sdk_version,
-                                             **extra)
+                                             profile=self.settings.profile)
                 resolver = config.Resolver(overrides, None, False)
 
                 def per_app(r: Path) -> "engine.Options":
@@ -161,7 +158,7 @@ class DfulintServer(LanguageServer):
 
                 try:
                     return engine.run([root], engine.Options(per_app=per_app, reuse_parsed=reuse))
-                except config.ConfigError as exc:
+                except (config.ConfigError, engine.MissingLibrary) as exc:
                     return exc
                 except engine.Cancelled:
                     return None
@@ -174,7 +171,9 @@ class DfulintServer(LanguageServer):
         from dfulint import config
 
         by_path: dict[Path, list] = {}
-        if isinstance(result, config.ConfigError):
+        from dfulint import engine
+
+        if isinstance(result, (config.ConfigError, engine.MissingLibrary)):
             st.findings, st.targets = [], []
             self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"dfulint: {result}"))
         else:
@@ -201,15 +200,14 @@ class DfulintServer(LanguageServer):
 
 # ---------------------------------------------------------------------- conversions
 
-def _range(span, lines: Optional[list] = None) -> types.Range:
+def _range(span) -> types.Range:
+    """A span's range; without an end, to the end of its line (clients clamp the column)."""
     line = max(span.line - 1, 0)
     col = max(span.col - 1, 0)
     if span.end_line is not None and span.end_col is not None:
         end = types.Position(max(span.end_line - 1, 0), max(span.end_col - 1, 0))
     else:
-        end = types.Position(line + 1, 0) if col == 0 else types.Position(line, 10_000)
-        if col == 0:
-            end = types.Position(line, 10_000)
+        end = types.Position(line, 10_000)
     return types.Range(types.Position(line, col), end)
 
 

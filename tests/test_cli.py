@@ -275,3 +275,18 @@ def test_readme_documents_the_integrations():
     from dfulint.config import KEYS
     for key in KEYS:
         assert f"`{key}`" in readme, key
+
+
+@pytest.mark.parametrize("module,package", [("tree_sitter_devicetree", "tree-sitter-devicetree"),
+                                            ("kconfiglib", "kconfiglib")])
+def test_a_missing_library_is_an_installation_error_not_false_findings(module, package):
+    """Without a required library the readers would degrade (no devicetree, no Kconfig) and the
+    rules would report what the build never says: dfulint stops with exit 2 and names the package."""
+    code = ("import sys; sys.modules[%r] = None; sys.argv = ['dfulint', 'check', %r, '--format', 'json']; "
+            "from dfulint.__main__ import entry; entry()") % (module, str(SEED))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2
+    assert package in proc.stderr and "pip install" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == "", "no report built on a half-installed dfulint"

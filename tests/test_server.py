@@ -278,3 +278,14 @@ def test_an_edit_re_parses_only_what_it_changed(tmp_path: Path, monkeypatch):
     calls["conf"].clear()
     run()
     assert any(p.name == "prj.conf" for p in calls["conf"])
+
+
+@pytest.mark.asyncio
+async def test_client_profile_setting_raises_posture_to_error(client: LanguageClient, seed: Path):
+    uri = _open(client, seed / "prj.conf", "properties")
+    diags = await _diagnostics(client, uri, lambda d: "DFU702" in _codes(d))
+    assert next(d for d in diags if d.code == "DFU702").severity == types.DiagnosticSeverity.Information
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"dfulint": {"profile": "release"}}))
+    await _diagnostics(client, uri, lambda d: any(
+        x.code == "DFU702" and x.severity == types.DiagnosticSeverity.Error for x in d))
