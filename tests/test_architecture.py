@@ -18,7 +18,6 @@ import os
 import pathlib
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "dfulint"

@@ -115,9 +115,8 @@ def test_no_mcuboot_and_no_board_verdicts(tmp_path: Path):
     assert v["verdict"] == "none" and "MCUboot is not enabled" in v["text"]
 
 
-def test_verdict_never_contradicts_an_update_stopping_error():
-    """Whatever the model says, an error of a rule that stops updates moves the verdict off 'apply'."""
-    from dfulint import verdict
+def _target_whose_updates_apply():
+    """A stand-in board target whose slot analysis says updates apply (largest image 0x70000)."""
     from dfulint.workspace import App
 
     class Boot:
@@ -128,6 +127,15 @@ def test_verdict_never_contradicts_an_update_stopping_error():
         mcuboot_enabled, boot = True, Boot()
         app = App(Path("/x"), [])
         sdk = app.sdk
+
+    return T
+
+
+def test_verdict_never_contradicts_an_update_stopping_error():
+    """Whatever the model says, an error of a rule that stops updates moves the verdict off 'apply'."""
+    from dfulint import verdict
+
+    T = _target_whose_updates_apply()
 
     f = Finding("DFU303", "x", Span(Path("/x/prj.conf"), 1, 1), Severity.ERROR,
                 headline="the external secondary slot has no flash node: MCUboot cannot reach it")
@@ -381,16 +389,8 @@ def test_an_overridden_setting_does_not_decide_the_verdict():
     """DFU501 (sysbuild overrides a setting) is an error about a line, not about updates: the slots
     decide; a build-stopping error says the build fails."""
     from dfulint import verdict
-    from dfulint.workspace import App
 
-    class Boot:
-        boots, upgrade_possible, max_image_size, reasons = True, True, 0x70000, []
-
-    class T:
-        board, board_info, slots, mode = "nrf52840dk_nrf52840", None, {}, "swap_move"
-        mcuboot_enabled, boot = True, Boot()
-        app = App(Path("/x"), [])
-        sdk = app.sdk
+    T = _target_whose_updates_apply()
 
     over = Finding("DFU501", "x", Span(Path("/x/sysbuild/mcuboot.conf"), 1, 1), Severity.ERROR, headline="h")
     assert verdict.decide("/x", T, [over]).kind == "apply"

@@ -142,7 +142,7 @@ def ext_flash_chosen_mismatch(t):
         where = mspan or node_span(mn)
         if where is None:
             return
-        yield hit(where, headline=f"MCUboot and the application choose different external flash: updates are "
+        yield hit(where, headline="MCUboot and the application choose different external flash: updates are "
                                   "read from the wrong chip",
                   message=f"MCUboot's `nordic,pm-ext-flash` is {node_ref(mn)} ({mn.path}) but the application's is "
                   f"{node_ref(an)} ({an.path}): Partition Manager places the slot on the application's chip, while "

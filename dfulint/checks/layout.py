@@ -415,7 +415,7 @@ def primary_not_pinned(t):
     if equal:
         fix = (f"pin mcuboot_primary (address {hx(prim.address)}, size {hx(prim.size)}) and the partitions around it "
                f"in {t.pm_static.path.name}, e.g. by copying them from build/partitions.yml")
-    head = (f"mcuboot_secondary pinned, mcuboot_primary floats: " +
+    head = ("mcuboot_secondary pinned, mcuboot_primary floats: " +
             ("equal today, any layout change breaks updates" if equal else
              f"{kib(prim.size)} against {kib(sec.size)}"))
     yield hit(st["mcuboot_secondary"].span, msg, fix=fix, anchor="mcuboot_primary", severity=sev, headline=head,

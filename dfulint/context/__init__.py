@@ -98,8 +98,6 @@ class AppContext(NamedTuple):
         return b.confidence == WEAK and self.best_confidence != WEAK
 
     def sdk_text(self) -> str:
-        from dfulint.context.naming import HWMV1, HWMV2
-
         fw = "NCS" if self.framework == "ncs" else "Zephyr"
         if self.sdk.exact:
             v = ".".join(map(str, self.sdk.version))
