@@ -28,7 +28,7 @@ from typing import Callable, NamedTuple, Optional
 
 from dfulint import fix
 from dfulint.core import Edit, Finding
-from dfulint.suppressions import Directive, _dts_comments, _language, _parse
+from dfulint.suppressions import Directive, dts_comments, language, parse
 
 
 @dataclass(eq=False)
@@ -94,17 +94,17 @@ def reason_problem(reason: str) -> Optional[str]:
 def _refusal(f: Finding, build_dirs: dict) -> Optional[str]:
     """Why no comment can suppress finding `f` (the file is missing, generated, someone else's...)."""
     from dfulint.baseline import git_top
-    from dfulint.engine import _inside
+    from dfulint.files import inside
 
     path = f.span.path
     if not f.span.line or f.span.line < 1:
         return "the finding points at no line"
-    if _language(path) is None:
+    if language(path) is None:
         return "dfulint reads no suppression comments in this kind of file"
     if not path.is_file():
         return "the file does not exist (the finding is about a file to create)"
     build_dir = build_dirs.get(f.app)
-    if f.evidence == "build" or (build_dir is not None and _inside(path, build_dir)):
+    if f.evidence == "build" or (build_dir is not None and inside(path, build_dir, resolve=True)):
         return "the file is an output of the build directory"
     if f.app is not None and git_top(path) != git_top(f.app):
         return "the file belongs to another repository (the SDK or a module)"
@@ -190,7 +190,7 @@ def _hazards(path: Path, text: str, lang: str) -> dict[int, str]:
     name = path.name
     if lang == "dts":
         out = _after_backslash(text, "the line continues a preprocessor line ending in a backslash")
-        out.update(_starting_inside(text, _dts_comments(text), "the line starts inside a /* */ comment"))
+        out.update(_starting_inside(text, dts_comments(text), "the line starts inside a /* */ comment"))
         return out
     if name.endswith((".yml", ".yaml")):
         return _yaml_continued(text)
@@ -237,14 +237,14 @@ def _file_edits(path: Path, text: str, lang: str, targets: list[_Target], reason
     """One exact edit per changed line of the file; how many lines each original line moves down;
     and the directive lines inserted (their final line numbers)."""
     lines = text.splitlines()
-    ds = _parse(path, text, lang)
+    ds = parse(path, text, lang)
     above: dict[int, list[tuple[str, _Target]]] = {}   # line -> directives to insert above it
     replace: dict[int, tuple[str, list[_Target]]] = {}  # line -> its new text (an extended directive)
     for t in targets:
         d = _existing(ds, t)
         if d is not None:
             old, ts = replace.get(d.line, (None, []))
-            cur = d if old is None else _parse(path, old, lang)[0]
+            cur = d if old is None else parse(path, old, lang)[0]
             replace[d.line] = (_extended(cur, t.codes), ts + [t])
         else:
             above.setdefault(t.line, []).append(
@@ -299,13 +299,13 @@ def _attempt(targets: list[_Target], reason: str, rep: AddReport
         by_path.setdefault(t.path, []).append(t)
     carriers, owners, written, layout = [], {}, [], {}
     for path, ts in by_path.items():
-        text, why = fix._read(path)
+        text, why = fix.read_fresh(path)
         if text is None:
             why = "the file is not valid UTF-8; it is not rewritten" if why == "not UTF-8" else why
             rep.refused.extend((f, why or "the file does not exist") for t in ts for f in t.findings)
             continue
         text = text[1:] if text.startswith("\ufeff") else text
-        lang = _language(path)
+        lang = language(path)
         hazards, n_lines = _hazards(path, text, lang), len(text.splitlines())
         ok = []
         for t in ts:
@@ -329,7 +329,7 @@ def _attempt(targets: list[_Target], reason: str, rep: AddReport
     for fp in p.files:
         lang, shift, ts = layout[fp.path]
         new = fp.new[1:] if fp.new.startswith("\ufeff") else fp.new
-        ds = _parse(fp.path, new, lang)
+        ds = parse(fp.path, new, lang)
         missed.extend(t for t in ts if id(t) in planned and not _covered(t, ds, _new_line(shift, t.line)))
     return p, owners, written, missed
 

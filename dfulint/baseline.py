@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from dfulint.config import ConfigError
+from dfulint.files import inside
 
 BASELINE_VERSION = 1
 FINGERPRINT_KEY = "dfulint/v1"
@@ -38,14 +39,6 @@ def git_top(start: Path) -> Optional[Path]:
     return None
 
 
-def _inside(p: Path, root: Path) -> bool:
-    try:
-        p.relative_to(root)
-        return True
-    except ValueError:
-        return False
-
-
 def repo_root(app_roots: Iterable[Path], cwd: Optional[Path] = None) -> Path:
     """The folder artifact paths are made relative to: the git top level holding every checked app
     (the current directory's first), else the current directory if it holds them all, else their
@@ -62,7 +55,7 @@ def repo_root(app_roots: Iterable[Path], cwd: Optional[Path] = None) -> Path:
             cands.append(top)
     cands.append(cwd)
     for c in cands:
-        if all(_inside(r, c) for r in roots):
+        if all(inside(r, c) for r in roots):
             return c
     try:
         return Path(os.path.commonpath([str(r) for r in roots]))

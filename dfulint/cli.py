@@ -231,13 +231,13 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
                                      profile=profile.lower() if profile else None)
         resolver = config.Resolver(overrides, config_file, isolated)
         if show_config:
-            roots = engine._roots(paths) or [p.resolve() for p in paths]
+            roots = engine.app_roots(paths) or [p.resolve() for p in paths]
             from dfulint.report import display_path
             click.echo("\n".join(config.show(resolver.settings(r), display_path(r)) for r in roots), nl=False)
             sys.exit(EXIT_CLEAN)
         if boards:
             from dfulint.context.show import misspelled_boards
-            bad = misspelled_boards(boards, engine._roots(paths))
+            bad = misspelled_boards(boards, engine.app_roots(paths))
             if bad:
                 given, close = bad[0]
                 raise click.BadParameter(f"unknown board {given!r}; did you mean {', '.join(close)}?",

@@ -9,6 +9,7 @@ from typing import Callable, Iterator, Optional
 
 from dfulint.checks import RULES, load_all, severity_of
 from dfulint.core import Finding, Severity
+from dfulint.files import inside
 from dfulint.workspace import App, describe_app, find_apps
 
 
@@ -266,7 +267,7 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
                 _printable(f)
                 f.severity = opts.severities.get(code) or severity_of(r, f.severity, opts.profile)
                 f.app, f.board = app.root, t.board or ""
-                if app.build_dir is not None and _inside(f.span.path, app.build_dir):
+                if app.build_dir is not None and inside(f.span.path, app.build_dir, resolve=True):
                     f.evidence = "build"      # the value comes from the build's own output
                 key = (f.code, f.span.path, f.span.line, f.span.col, f.message, f.image)
                 if key in seen:
@@ -357,7 +358,7 @@ def _note_refusals(targets: list, refused: list) -> None:
 def app_root_of(path: Path) -> Optional[Path]:
     """The app a configuration file belongs to: the closest folder above it that is an app,
     skipping image-configuration folders (child_image/mcuboot/ holds a prj.conf but is no app)."""
-    from dfulint.workspace import _is_app_dir
+    from dfulint.context.folders import is_app_dir
 
     path = path.resolve()
     for d in path.parents:
@@ -367,14 +368,14 @@ def app_root_of(path: Path) -> Optional[Path]:
             names = {p.name for p in d.iterdir()}
         except OSError:
             continue
-        if _is_app_dir(d, names):
+        if is_app_dir(d, names):
             return d
         if (d / ".git").exists() or (d / ".west").is_dir():
             return None
     return None
 
 
-def _roots(paths: list[Path]) -> list[Path]:
+def app_roots(paths: list[Path]) -> list[Path]:
     """App folders for PATHS: folders are searched for apps; a file stands for the app holding it."""
     out: list[Path] = []
     folders = []
@@ -402,22 +403,14 @@ def project_tops(paths: list[Path], roots: list[Path]) -> dict:
             continue
         if top.is_file():
             continue
-        inside = [r for r in roots if r not in out and _inside(r, top)]
-        heads = {r.relative_to(top).parts[0] if r != top else "" for r in inside}
-        for r in inside:
+        below = [r for r in roots if r not in out and inside(r, top, resolve=True)]
+        heads = {r.relative_to(top).parts[0] if r != top else "" for r in below}
+        for r in below:
             if len(heads) > 1 and r != top:
                 out[r] = top / r.relative_to(top).parts[0]
             else:
                 out[r] = top
     return out
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except (ValueError, OSError):
-        return False
 
 
 def _sort_key(f: Finding):
@@ -595,10 +588,10 @@ def run(paths: list[Path], opts: Options, jobs: int = 1, keep_models: bool = Tru
         from dfulint.release import open_release
         release = open_release(opts.against, paths)     # ReleaseError: the value cannot be used at all
         jobs = 1        # the release's files are materialised once, by one process
-    roots = _roots(paths)
+    roots = app_roots(paths)
     app_opts = [opts.per_app(root) if opts.per_app else opts for root in roots]
     ptops = project_tops(paths, roots)
-    app_tops = [(tuple(t for t in tops if _inside(root, t)), ptops.get(root)) for root in roots]
+    app_tops = [(tuple(t for t in tops if inside(root, t, resolve=True)), ptops.get(root)) for root in roots]
     if opts.debug or any(o.debug for o in app_opts):
         jobs = 1                                  # tracebacks from this process
     keep_models = keep_models and jobs <= 1

@@ -50,8 +50,16 @@ def _abs(path) -> str:
     return os.path.abspath(os.fspath(path))
 
 
-def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+def inside(path, folder, resolve: bool = False) -> bool:
+    """`path` is `folder` or lies below it, compared by name (`resolve`: after following symlinks;
+    a path that cannot be resolved is inside nothing). The one such test of dfulint."""
+    if resolve:
+        try:
+            path, folder = os.path.realpath(path), os.path.realpath(folder)
+        except (OSError, RuntimeError, ValueError):
+            return False
+    p, f = os.fspath(path), os.fspath(folder)
+    return p == f or p.startswith(f.rstrip(os.sep) + os.sep)
 
 
 def _home() -> str:
@@ -66,7 +74,7 @@ def _too_wide(folder: str) -> bool:
     if not folder or os.path.dirname(folder) == folder:
         return True
     home = _home()
-    return bool(home) and _inside(home, folder)
+    return bool(home) and inside(home, folder)
 
 
 @lru_cache(maxsize=1024)
@@ -160,7 +168,7 @@ def _real(root: Path) -> str:
 
 def outside(path, roots: tuple) -> Optional[Refusal]:
     a = _abs(path)
-    lexical = [r for r in roots if _inside(a, str(r))]
+    lexical = [r for r in roots if inside(a, str(r))]
     if not lexical:
         return Refusal("outside-project", "file is outside the project; dfulint does not read it",
                        "keep the files the build reads inside the repository or the west workspace")
@@ -168,7 +176,7 @@ def outside(path, roots: tuple) -> Optional[Refusal]:
         real = os.path.realpath(a)
     except (OSError, RuntimeError, ValueError):
         return Refusal("unreadable", "cannot resolve the path (a symlink loop?)", "fix or remove the symlink")
-    if not any(_inside(real, _real(r)) for r in roots):
+    if not any(inside(real, _real(r)) for r in roots):
         return Refusal("outside-project",
                        "file is a symlink to a place outside the project; dfulint does not read it",
                        "replace the symlink with the file itself, or point it inside the repository")

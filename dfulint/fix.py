@@ -45,7 +45,7 @@ class Plan:
         return sum(len(fp.findings) for fp in self.files)
 
 
-def _read(path: Path) -> tuple[Optional[str], str]:
+def read_fresh(path: Path) -> tuple[Optional[str], str]:
     """(text, why-not). Read fresh from disk, never from a cache: the file may have changed; an
     editor's unsaved buffer of the file counts as its text."""
     from dfulint.sources import overlay_text
@@ -152,7 +152,7 @@ def plan(findings: list) -> Plan:
     p = Plan()
     for path in sorted(by_path, key=str):
         edits = sorted(by_path[path], key=lambda e: (e.line, e.end_line or e.line))
-        old, why = _read(path)
+        old, why = read_fresh(path)
         if why:
             p.skipped.extend((e, why) for e in edits)
             continue
@@ -192,7 +192,7 @@ def write(p: Plan) -> list[Path]:
     """Write the planned files; a file that changed on disk since planning is left alone."""
     written = []
     for fp in p.files:
-        now, why = _read(fp.path)
+        now, why = read_fresh(fp.path)
         if why or now != fp.old:
             p.skipped.extend((e, "the file changed while fixing") for e in fp.edits)
             continue

@@ -347,10 +347,11 @@ class Release:
         return out, "" if out else "the snapshot's entries for this app are unreadable"
 
     def _match_folder(self, app) -> Optional[Path]:
-        from dfulint.workspace import _is_app_dir, find_apps
+        from dfulint.context.folders import is_app_dir
+        from dfulint.workspace import find_apps
 
         try:
-            if _is_app_dir(self.path, {p.name for p in self.path.iterdir()}):
+            if is_app_dir(self.path, {p.name for p in self.path.iterdir()}):
                 return self.path
         except OSError:
             return None

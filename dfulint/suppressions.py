@@ -80,7 +80,7 @@ class Suppressed(NamedTuple):
 
 # ------------------------------------------------------------------ reading directives
 
-def _language(path: Path) -> Optional[str]:
+def language(path: Path) -> Optional[str]:
     name = path.name
     if name.endswith(DTS_SUFFIXES):
         return "dts"
@@ -89,7 +89,7 @@ def _language(path: Path) -> Optional[str]:
     return None
 
 
-def _dts_comments(text: str) -> list[tuple[int, int]]:
+def dts_comments(text: str) -> list[tuple[int, int]]:
     """[start, end) offsets of every comment in devicetree source (strings skipped)."""
     out = []
     i, n = 0, len(text)
@@ -115,7 +115,7 @@ def _dts_comments(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _parse(path: Path, text: str, lang: str) -> list[Directive]:
+def parse(path: Path, text: str, lang: str) -> list[Directive]:
     from dfulint.checks import expand
 
     lines = text.splitlines()
@@ -129,7 +129,7 @@ def _parse(path: Path, text: str, lang: str) -> list[Directive]:
             offsets.append(pos)
             pos += len(s)
         comment_mask = [list(s) for s in lines]
-        for a, b in _dts_comments(text):
+        for a, b in dts_comments(text):
             la = bisect.bisect_right(offsets, a) - 1
             lb = bisect.bisect_right(offsets, max(a, b - 1)) - 1
             for li in range(la, min(lb, len(lines) - 1) + 1):
@@ -192,13 +192,13 @@ def _parse(path: Path, text: str, lang: str) -> list[Directive]:
 
 
 def directives(path: Path) -> list[Directive]:
-    lang = _language(path)
+    lang = language(path)
     if lang is None:
         return []
     t = read_text(path)
     if t.text is None or "dfulint" not in t.text.lower():
         return []
-    return _parse(path, t.text, lang)
+    return parse(path, t.text, lang)
 
 
 # ------------------------------------------------------------------ applying them

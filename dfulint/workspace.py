@@ -14,6 +14,7 @@ from dfulint.sources.pm import load_yaml
 
 SKIP_DIRS = {"child_image", "sysbuild", "boards", "socs", "src", "include", "lib", "drivers",
              "doc", "docs", "node_modules", "dts", "scripts", "tests_data", "keys", "__pycache__"}
+from dfulint.context.folders import is_app_dir
 from dfulint.context.sdk import NCS_ONLY_SYMBOLS, SdkVersion, parse_version  # noqa: F401 (re-exported)
 
 
@@ -85,16 +86,6 @@ class App:
 
 # ---------------------------------------------------------------- finding apps
 
-def _is_app_dir(d: Path, names: set[str]) -> bool:
-    if "prj.conf" in names:
-        return True
-    if "CMakeLists.txt" in names:
-        t = read_text(d / "CMakeLists.txt").text or ""
-        if re.search(r"find_package\s*\(\s*(Zephyr|NCS)\b", t):
-            return True
-    return False
-
-
 def find_apps(paths: Iterable[Path], max_apps: int = 5000) -> list[Path]:
     """App folders at or below each path. build*/, hidden and image-config folders are skipped."""
     out: list[Path] = []
@@ -107,7 +98,7 @@ def find_apps(paths: Iterable[Path], max_apps: int = 5000) -> list[Path]:
             d = Path(dirpath)
             dirnames[:] = sorted(n for n in dirnames if not n.startswith(".") and not n.startswith("build")
                                  and n not in SKIP_DIRS and not (d / n).is_symlink())
-            if _is_app_dir(d, set(filenames)) and d not in seen:
+            if is_app_dir(d, set(filenames)) and d not in seen:
                 seen.add(d)
                 out.append(d)
                 if len(out) >= max_apps:
@@ -123,7 +114,7 @@ def _app_files(root: Path, limit: int = 4000) -> list[Path]:
                              and n not in ("src", "include", "lib", "drivers", "doc", "docs", "node_modules")
                              and not (d / n).is_symlink())
         # nested apps are linted on their own
-        if d != root and _is_app_dir(d, set(filenames)) and d.parent.name not in ("child_image", "sysbuild"):
+        if d != root and is_app_dir(d, set(filenames)) and d.parent.name not in ("child_image", "sysbuild"):
             dirnames[:] = []
             continue
         for f in sorted(filenames):

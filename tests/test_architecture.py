@@ -5,7 +5,8 @@ configuration -> facts (dfulint/model) -> checks -> report, one way.
   app detection (workspace, west), the file layer or the file system, and no file-system calls;
 * the model never imports checks or reports;
 * reports render a result: they import no reader, model stage or file layer (see KNOWN_REPORT);
-* no import cycle between modules at import time.
+* no import cycle between modules, counting imports inside functions;
+* no module uses another module's private (`_`) names.
 
 And, at run time, a rule opens no file: every file-system call is watched while the rules run.
 """
@@ -35,15 +36,35 @@ def _modules() -> dict[str, Path]:
     return {_module_name(p): p for p in sorted(PKG.rglob("*.py"))}
 
 
+def _type_checking(node) -> bool:
+    """`if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`): imports only a type checker runs."""
+    t = node.test if isinstance(node, ast.If) else None
+    return isinstance(t, ast.Name) and t.id == "TYPE_CHECKING" or \
+        isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING"
+
+
+def _walk_run(node):
+    """ast.walk without the bodies of `if TYPE_CHECKING:` blocks (never run)."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        yield n
+        if _type_checking(n):
+            todo.extend(n.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(n))
+
+
 def _imports(path: Path, top_level_only: bool = False) -> list[tuple[str, int]]:
-    """(imported module, line) for every import in a file; relative imports resolved."""
+    """(imported module, line) for every import in a file that runs (at import time with
+    `top_level_only`, or in any function); relative imports resolved."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     mod = _module_name(path)
     package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
-    nodes = tree.body if top_level_only else list(ast.walk(tree))
-    if top_level_only:        # module level, including `if TYPE_CHECKING`-free try/if blocks
+    nodes = list(_walk_run(tree))
+    if top_level_only:        # module level, including try/if blocks
         nodes = [n for top in tree.body if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                                  ast.ClassDef)) for n in ast.walk(top)]
+                                                                  ast.ClassDef)) for n in _walk_run(top)]
     out = []
     for node in nodes:
         if isinstance(node, ast.Import):
@@ -119,11 +140,11 @@ def test_reports_render_the_result_only():
     assert fixed == []
 
 
-def test_no_import_cycles_at_import_time():
+def _cycles(top_level_only: bool) -> list:
     mods = _modules()
     graph = {m: set() for m in mods}
     for m, path in mods.items():
-        for name, _ in _imports(path, top_level_only=True):
+        for name, _ in _imports(path, top_level_only=top_level_only):
             while name and name not in mods:
                 name = name.rpartition(".")[0]
             if name and name != m and name.startswith("dfulint"):
@@ -148,7 +169,57 @@ def test_no_import_cycles_at_import_time():
     for m in sorted(graph):
         if m not in state:
             visit(m)
-    assert cycles == []
+    return cycles
+
+
+def test_no_import_cycles_at_import_time():
+    assert _cycles(top_level_only=True) == []
+
+
+def test_no_import_cycles_through_function_level_imports():
+    """A lazy import (inside a function, for start-up time) still ties two modules together: no
+    module may import, at any level, one that imports it back."""
+    assert _cycles(top_level_only=False) == []
+
+
+# namedtuple's public API and the standard library's own internals are not dfulint's private names
+_PUBLIC_UNDERSCORE = {"_replace", "_asdict", "_fields", "_make", "_field_defaults"}
+
+
+def test_no_private_names_across_modules():
+    """A name starting with `_` belongs to its module: no `from dfulint.x import _name`, no
+    `module._name` of a dfulint module, and no `obj._name` of an attribute or method the module does
+    not define itself (a private method of another module's class)."""
+    bad = []
+    for mod, path in _modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        own: set = set()
+        foreign: set = set()       # names bound to modules outside dfulint (os, re, sys, ...)
+        for n in ast.walk(tree):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                own.add(n.name)
+            elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                own.add(n.id)
+            elif isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store):
+                own.add(n.attr)
+            elif isinstance(n, ast.arg):
+                own.add(n.arg)
+            elif isinstance(n, ast.keyword) and n.arg:
+                own.add(n.arg)
+            elif isinstance(n, ast.Import):
+                foreign.update((a.asname or a.name).split(".")[0] for a in n.names if not a.name.startswith("dfulint"))
+            elif isinstance(n, ast.ImportFrom) and not n.level and not (n.module or "").startswith("dfulint"):
+                foreign.update(a.asname or a.name for a in n.names)
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and (n.level or (n.module or "").startswith("dfulint")):
+                bad.extend(f"{path.relative_to(ROOT)}:{n.lineno} imports {a.name}" for a in n.names
+                           if a.name.startswith("_") and not a.name.startswith("__"))
+            elif isinstance(n, ast.Attribute) and n.attr.startswith("_") and not n.attr.startswith("__") \
+                    and n.attr not in _PUBLIC_UNDERSCORE and n.attr not in own:
+                if isinstance(n.value, ast.Name) and n.value.id in foreign | {"self", "cls"}:
+                    continue
+                bad.append(f"{path.relative_to(ROOT)}:{n.lineno} uses .{n.attr}")
+    assert bad == []
 
 
 # ------------------------------------------------------------------ run time

@@ -76,7 +76,7 @@ def test_several_processes_give_byte_identical_output():
 def test_apps_arrive_in_report_order_and_progress_in_completion_order():
     from dfulint import engine
 
-    roots = engine._roots([APPS])
+    roots = engine.app_roots([APPS])
     seen, progress = [], []
     opts = engine.Options(on_app=lambda app_result, findings: seen.append((app_result.app.root, findings)),
                           on_progress=lambda done, total, root: progress.append((done, total, root)))

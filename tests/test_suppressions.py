@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from dfulint.cli import cli
-from dfulint.suppressions import _dts_comments, _parse
+from dfulint.suppressions import dts_comments, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "seed_bl653_dvk"
@@ -136,18 +136,18 @@ def test_devicetree_comments(app: Path, directive: str, before: bool):
 
 def test_dts_comment_scanner_skips_strings():
     text = 'a = "http://x/*y*/"; // one\n/* two\n three */ b = <1>;\n'
-    spans = [text[a:b] for a, b in _dts_comments(text)]
+    spans = [text[a:b] for a, b in dts_comments(text)]
     assert spans == ["// one", "/* two\n three */"]
 
 
 def test_directive_parsing_details(tmp_path: Path):
     p = tmp_path / "x.overlay"
-    ds = _parse(p, "/ {\n\t/* dfulint: ignore[DFU201, pm-duplicate-key DFU4] why */\n\tx = <1>;\n};\n", "dts")
+    ds = parse(p, "/ {\n\t/* dfulint: ignore[DFU201, pm-duplicate-key DFU4] why */\n\tx = <1>;\n};\n", "dts")
     (d,) = ds
     assert d.selectors == ["DFU201", "pm-duplicate-key", "DFU4"]
     assert d.codes["pm-duplicate-key"] == {"DFU004"} and "DFU402" in d.codes["DFU4"]
     assert d.reason == "why" and d.target == 3 and d.own_line
-    (d,) = _parse(tmp_path / "pm_static.yml", "a: 1  # DFULINT: Ignore[DFU004]\n", "hash")
+    (d,) = parse(tmp_path / "pm_static.yml", "a: 1  # DFULINT: Ignore[DFU004]\n", "hash")
     assert d.kind == "ignore" and d.target == 1 and not d.own_line
 
 

@@ -104,12 +104,12 @@ def _other_app(d: Path, root: Path) -> bool:
     that app's, not this one's."""
     if d == root or d in root.parents:
         return False
-    from dfulint.workspace import _is_app_dir
+    from dfulint.context.folders import is_app_dir
     try:
         names = {p.name for p in d.iterdir()}
     except OSError:
         return False
-    return _is_app_dir(d, names)
+    return is_app_dir(d, names)
 
 
 _MANIFEST_ONLY = re.compile(r"^(west\.ya?ml|README.*|LICENSE.*|.*\.md|\.gitignore|submanifests)$", re.I)

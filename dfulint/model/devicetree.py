@@ -159,6 +159,12 @@ class DeviceTree:
         return self._nodes.get(node.parent) if node.parent else None
 
     # -- building
+    def set_property(self, path: str, prop) -> None:
+        """Give the node at `path` (created if missing) the property `prop`, as a later file would."""
+        node = self._get(path)
+        node.props[prop.name] = prop
+        node.history.setdefault(prop.name, []).append(prop)
+
     def _get(self, path: str, known: bool = True) -> MergedNode:
         node = self._nodes.get(path)
         if node is not None:

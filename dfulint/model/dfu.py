@@ -78,7 +78,7 @@ class DfuFacts:
 
 def eval_version(t) -> tuple:
     """The SDK version the model evaluated Kconfig for (plain Zephyr mapped onto NCS)."""
-    return t.sdk.version if t.app.framework == "ncs" else t._map(t.sdk.version)
+    return t.sdk.version if t.app.framework == "ncs" else t.ncs_of(t.sdk.version)
 
 
 def defined(t, sym: str, image: str = "app") -> bool:

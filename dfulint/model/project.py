@@ -77,14 +77,15 @@ class Target:
     @property
     def kconfig_version(self) -> tuple[int, int, int]:
         """The NCS version whose Kconfig the catalogue should use (plain Zephyr mapped onto NCS)."""
-        return self.kconfig_range[0] if not self.sdk.exact else self._map(self.sdk.version)
+        return self.kconfig_range[0] if not self.sdk.exact else self.ncs_of(self.sdk.version)
 
     @property
     def kconfig_range(self) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
         low, high = self.sdk.range
-        return self._map(low), self._map(high)
+        return self.ncs_of(low), self.ncs_of(high)
 
-    def _map(self, v):
+    def ncs_of(self, v):
+        """The NCS version whose Kconfig applies to SDK version `v` (plain Zephyr mapped onto NCS)."""
         if self.app.framework == "zephyr":
             from dfulint.model.kconfig import ncs_for_zephyr
             return ncs_for_zephyr(v) or (3, 2, 0)
@@ -200,7 +201,7 @@ def _evaluate(t: Target, image: Image, facts: dict) -> None:
     from dfulint.model.kconfig import evaluate
 
     family = getattr(t.soc, "family", None)
-    version = t.sdk.version if t.app.framework == "ncs" else t._map(t.sdk.version)
+    version = t.sdk.version if t.app.framework == "ncs" else t.ncs_of(t.sdk.version)
     image.config = evaluate(image.fragments, image.name, version, family, image.forced, facts)
 
 
@@ -331,9 +332,7 @@ def _board_chosen(dt, binfo) -> None:
         return
     span = Span(KNOWLEDGE_PATH, 0, 0)
     prop = DtsProperty("nordic,pm-ext-flash", [DtsValue("ref", f"&{label}", [label], span)], span, span)
-    node = dt._get("/chosen")
-    node.props[prop.name] = prop
-    node.history.setdefault(prop.name, []).append(prop)
+    dt.set_property("/chosen", prop)
 
 
 def _dt_facts(dt) -> dict:
@@ -854,7 +853,17 @@ def _analyse(t: Target) -> None:
 
 # ------------------------------------------------------------------ entry point
 
-def build_target(app: App, board: Optional[str]) -> Target:
+def build_target(app: App, board: Optional[str], files: Optional[AppFiles] = None) -> Target:
+    """The model of one board of an app; `files`: the app's parsed files (parsed here if not given)."""
+    from dfulint.model.paths import derive as derive_paths
+
+    t = _build_target(app, board)
+    t.files = files if files is not None else parse_app_files(app)
+    t.paths = derive_paths(t)       # what the checks need to know about files, before they run
+    return t
+
+
+def _build_target(app: App, board: Optional[str]) -> Target:
     binfo = knowledge.board(board) if board else None
     soc, soc_src = None, ""
     if binfo is not None:
@@ -987,17 +996,9 @@ def build_target(app: App, board: Optional[str]) -> Target:
 
 
 def build_targets(app: App) -> list[Target]:
-    from dfulint.model.paths import derive as derive_paths
-
     if not app.is_mcuboot and app.root.name == "mcuboot" and app.root.parent.name == "images":
         # an image configuration folder (nrf_desktop's configuration/<board>/images/mcuboot, passed to
         # sysbuild as MCUboot's APPLICATION_CONFIG_DIR): its files configure the bootloader image
         app.is_mcuboot = True
     files = parse_app_files(app)
-    targets = []
-    for b in app.boards or [None]:
-        t = build_target(app, b)
-        t.files = files
-        t.paths = derive_paths(t)       # what the checks need to know about files, before they run
-        targets.append(t)
-    return targets
+    return [build_target(app, b, files) for b in app.boards or [None]]

@@ -124,12 +124,7 @@ def user_assignment(img, sym: str):
 
 def paths(t):
     """The target's file facts (dfulint.model.paths.PathFacts), found by the model stage."""
-    p = getattr(t, "paths", None)
-    if p is None:               # a target built by hand (tests, tools): probe now, once
-        from dfulint.model.paths import derive
-
-        p = t.paths = derive(t)
-    return p
+    return t.paths
 
 
 def conf_target(t, name: str) -> tuple[Span, str, bool]:

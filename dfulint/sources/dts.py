@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Iterator, NamedTuple, Optional, Sequence, Union
 
 from dfulint.core import Located, Span
+from dfulint.files import inside
 from dfulint.sources import Problem, parsed_once, read_text
 
 MAX_INCLUDE_DEPTH = 16       # nested includes (the top file is depth 0)
@@ -998,13 +999,6 @@ def _resolve(p: Path) -> Path:
         return Path(os.path.abspath(p))
 
 
-def _inside(p: Path, roots: Sequence[Path]) -> bool:
-    for r in roots:
-        if p == r or r in p.parents:
-            return True
-    return False
-
-
 # the largest devicetree sources of a west workspace are about 150 KB; parsing is superlinear on
 # some malformed text (a megabyte of `[` takes seconds), so larger files are not parsed
 MAX_DTS_CHARS = 1024 * 1024
@@ -1367,7 +1361,7 @@ class _Reader:
                     "fix the file name, or add the file to the project"))
             return
         real = _resolve(found)
-        if not _inside(real, self.allowed):
+        if not any(inside(real, r) for r in self.allowed):
             self.out.problems.append(Problem(
                 "include-outside", span,
                 f'included file "{name}" resolves to {real}, outside the project; not read',
