@@ -143,7 +143,10 @@ def decide(app_label: str, t, findings: list[Finding]) -> Verdict:
         elif t.mode is None:
             missing = "MCUboot's upgrade mode"
         else:
-            missing = f"the flash device of {t.slots['primary'].name}"
+            slot = next((p for p in t.slots.values() if p.region not in t.flash.devices), t.slots["primary"])
+            missing = f"the flash device of {slot.name}"
+            if slot.region != "flash_primary":
+                missing += f" ({slot.region.lstrip('&')}: its size and pages are not known)"
         if t.board_info is None and t.board:
             missing += f"; board {t.board} is not in dfulint's tables (give --build-dir)"
         return v("unknown", f"missing {missing}")

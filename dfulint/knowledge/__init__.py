@@ -200,6 +200,7 @@ class _Tables:
         self.jedec_rows: list[dict] = []
         self.manufacturers: dict[int, str] = {}
         self.problems: list[str] = []
+        self.flash_labels: dict[str, tuple] = {}            # nvm kind -> internal flash node labels
 
 
 @functools.lru_cache(maxsize=1)
@@ -221,6 +222,9 @@ _SOC_FIELDS = ("family", "flash_base", "flash_size", "page_size", "write_block",
 
 
 def _load_socs(t: _Tables, data: dict) -> None:
+    labels = data.get("internal_flash_labels") or {}
+    t.flash_labels = {str(k): tuple(str(x) for x in v) for k, v in labels.items()
+                      if k != "source" and isinstance(v, list)}
     for row in data.get("socs") or ():
         name = row.get("name")
         missing = [k for k in _SOC_FIELDS if k not in row]
@@ -396,6 +400,15 @@ def validate() -> list[str]:
 
 
 # ------------------------------------------------------------------ SoCs
+
+def internal_flash_labels(nvm: Optional[str]) -> tuple:
+    """Node labels of the application core's own flash in the SoC devicetree ("flash0", "cpuapp_rram");
+    every kind's labels when the memory kind is not known."""
+    labels = _tables().flash_labels
+    if nvm in labels:
+        return labels[nvm]
+    return tuple(x for v in labels.values() for x in v)
+
 
 def soc(name: str) -> Optional[Soc]:
     """The SoC called ``name`` ("nrf52840", "nrf5340_cpuapp", ...); None if unknown.

@@ -439,6 +439,8 @@ class DtsPartition(NamedTuple):
     reg_span: Span
     node: Optional[MergedNode] = None
     label_prop: Optional[str] = None     # `label = "image-0"` (NCS 1.x style), if written
+    mapped: bool = False                 # a `zephyr,mapped-partition` node (Zephyr 4.4 / NCS 3.4 format)
+    parent: Optional[str] = None         # the mapped partition this one is nested in (its path)
 
     @property
     def end(self) -> Optional[int]:
@@ -456,33 +458,122 @@ def _cells_value(cells: list) -> Optional[int]:
     return value
 
 
+def _cells_of(node: MergedNode, name: str, default: int, high: int) -> int:
+    v = node.prop_int(name)
+    return default if v is None or not 0 <= v <= high else v
+
+
+def _partition(tree: DeviceTree, child: MergedNode, ac: int, sc: int, flash: str,
+               mapped: bool = False) -> DtsPartition:
+    reg = child.props.get("reg")
+    span = child.spans[0] if child.spans else (reg.span if reg else Span(KNOWLEDGE_PATH, 0, 0))
+    address = size = None
+    if reg is not None:
+        cells = reg.as_ints()
+        if len(cells) >= ac + sc:
+            address = _cells_value(cells[:ac])
+            size = _cells_value(cells[ac:ac + sc]) if sc else None
+    lp = child.props.get("label")
+    return DtsPartition(
+        child.label, child.name, child.path, address, size, flash, span,
+        reg.value_span if reg is not None else span, child,
+        lp.as_str() if lp is not None else None, mapped)
+
+
+MAPPED = "zephyr,mapped-partition"
+
+
+def _is_mapped(node: Optional[MergedNode]) -> bool:
+    return node is not None and MAPPED in node.compatibles()
+
+
+def _translate(node: MergedNode, addr: int) -> Optional[int]:
+    """`addr`, an address in `node`'s child address space, in the space of `node`'s parent, through
+    `node`'s `ranges` (the DT spec's rule as Zephyr's edtlib applies it); None when edtlib stops
+    translating there: no `ranges`, or an address no `<child parent length>` entry covers."""
+    rp = node.props.get("ranges")
+    if rp is None:
+        return None
+    cells = rp.as_ints()
+    if not cells and not rp.values:
+        return addr                  # `ranges;`: the same address space
+    ac = _cells_of(node, "#address-cells", 1, 2) or 1
+    pac = ac                         # partitions and their memory node use one address cell throughout
+    sc = _cells_of(node, "#size-cells", 1, 2) or 1
+    step = ac + pac + sc
+    if not cells or len(cells) % step or any(c is None for c in cells):
+        return None
+    for i in range(0, len(cells), step):
+        child = _cells_value(cells[i:i + ac])
+        parent = _cells_value(cells[i + ac:i + ac + pac])
+        length = _cells_value(cells[i + ac + pac:i + step])
+        if child is not None and parent is not None and length is not None and child <= addr < child + length:
+            return parent + addr - child
+    return None
+
+
+def _mapped_place(tree: DeviceTree, node: MergedNode, addr: Optional[int]) -> Optional[tuple]:
+    """Where a `zephyr,mapped-partition` node sits: (its address as an offset into its memory node,
+    the memory node's path, the mapped partition it is nested in or None). Partitions sit directly in
+    the memory node, in a grouping node (`partitions { ranges; ... }`) or in a parent mapped partition
+    whose `ranges` maps their addresses (zephyrproject-rtos/zephyr
+    dts/bindings/mtd/zephyr,mapped-partition.yaml); the memory node is the first ancestor that is
+    neither. The offset is DT_MAPPED_PARTITION_OFFSET's (include/zephyr/devicetree/mapped-partition.h):
+    the reg address translated upwards, left as it is where edtlib stops translating. None when a
+    parent on the way is a `fixed-partitions` holder (its children are read as such)."""
+    enclosing = None
+    translating = True
+    cur = tree.parent_of(node)
+    depth = 0
+    while cur is not None and depth < 64:
+        depth += 1
+        comps = cur.compatibles()
+        if "fixed-partitions" in comps:
+            return None
+        grouping = not comps and cur.path != "/" and cur.name.split("@", 1)[0] == "partitions"
+        if MAPPED not in comps and not grouping:
+            return addr, cur.path, enclosing
+        if MAPPED in comps and enclosing is None:
+            enclosing = cur.path
+        if translating and addr is not None:
+            moved = _translate(cur, addr)
+            if moved is None:
+                translating = False
+            else:
+                addr = moved
+        cur = tree.parent_of(cur)
+    return None
+
+
 def fixed_partitions(tree: DeviceTree) -> list:
+    """Every flash partition of the devicetree: the children of `fixed-partitions` holders, and the
+    `zephyr,mapped-partition` nodes of Zephyr 4.4 / NCS 3.4 (at any depth, with addresses relative
+    to their memory node; nested ones name the partition they sit in). Disabled mapped partitions are
+    left out, as the flash map leaves them out."""
     out = []
     for holder in tree.nodes():
         if "fixed-partitions" not in holder.compatibles():
             continue
-        ac = holder.prop_int("#address-cells")
-        sc = holder.prop_int("#size-cells")
-        ac = 1 if ac is None or not 0 < ac <= 2 else ac
-        sc = 1 if sc is None or not 0 <= sc <= 2 else sc
+        ac = _cells_of(holder, "#address-cells", 1, 2) or 1
+        sc = _cells_of(holder, "#size-cells", 1, 2)
         flash = holder.parent or holder.path
         for cpath in holder.children:
             child = tree.node(cpath)
             if child is None:
                 continue
-            reg = child.props.get("reg")
-            span = child.spans[0] if child.spans else (reg.span if reg else Span(KNOWLEDGE_PATH, 0, 0))
-            address = size = None
-            if reg is not None:
-                cells = reg.as_ints()
-                if len(cells) >= ac + sc:
-                    address = _cells_value(cells[:ac])
-                    size = _cells_value(cells[ac:ac + sc]) if sc else None
-            lp = child.props.get("label")
-            out.append(DtsPartition(
-                child.label, child.name, child.path, address, size, flash, span,
-                reg.value_span if reg is not None else span, child,
-                lp.as_str() if lp is not None else None))
+            out.append(_partition(tree, child, ac, sc, flash, mapped=_is_mapped(child)))
+    for node in tree.nodes():
+        if not _is_mapped(node) or not node.okay():
+            continue
+        parent = tree.parent_of(node)
+        ac = (_cells_of(parent, "#address-cells", 1, 2) or 1) if parent is not None else 1
+        sc = _cells_of(parent, "#size-cells", 1, 2) if parent is not None else 1
+        dp = _partition(tree, node, ac, sc, "", True)
+        place = _mapped_place(tree, node, dp.address)
+        if place is None:
+            continue
+        address, flash, enclosing = place
+        out.append(dp._replace(address=address, flash_node=flash, parent=enclosing))
     return out
 
 

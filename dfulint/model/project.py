@@ -668,9 +668,40 @@ def _build_flash_map(t: Target, dev) -> Optional[FlashMap]:
     return fm
 
 
+NOR_COMPATIBLES = ("jedec,spi-nor", "nordic,qspi-nor")
+
+
+def _internal_flash_node(t: Target, dt, node, path: str) -> bool:
+    """True when `node` (at `path`, "&label" for a node only referenced) is the SoC's own flash: the
+    image's chosen zephyr,flash, the board's, or a label the SoC's devicetree gives its flash. A
+    `soc-nv-flash` node counts when no chosen zephyr,flash names another node."""
+    ch = dt.chosen("zephyr,flash")
+    chosen = ch[0] if ch is not None else None
+    if chosen is not None and node is not None and chosen.path == node.path:
+        return True
+    labels = set(getattr(node, "labels", ()) or ())
+    if path.startswith("&") and "/" not in path:
+        labels.add(path[1:])
+    board_label = (getattr(t.board_info, "chosen", None) or {}).get("zephyr,flash")
+    names = set(knowledge.internal_flash_labels(getattr(t.soc, "nvm", None)))
+    if board_label:
+        names.add(board_label)
+    if chosen is None and ch is not None:
+        chosen_ref = ch[1].as_ref() if hasattr(ch[1], "as_ref") else None
+        if chosen_ref:
+            names = {chosen_ref.lstrip("&")}
+    if labels & names:
+        return True
+    return chosen is None and node is not None and node.known and "soc-nv-flash" in node.compatibles()
+
+
 def _dts_flash_map(t: Target, dev) -> None:
-    """Plain Zephyr: slots are DTS fixed-partitions, as the app image's devicetree defines them."""
-    from dfulint.model.devicetree import fixed_partitions
+    """Devicetree layouts (plain Zephyr, NCS without Partition Manager): the slots are the app image's
+    partitions (`fixed-partitions` children and `zephyr,mapped-partition` nodes), each on the flash
+    device that holds it. A partition under a device dfulint does not know (a board's NOR defined in
+    a board file it does not have) stays on that device, whose geometry is then unknown: it is never
+    taken for the internal flash."""
+    from dfulint.model.devicetree import fixed_partitions, from_knowledge
 
     app = t.images["app"]
     fm = FlashMap(origin="dts")
@@ -678,12 +709,15 @@ def _dts_flash_map(t: Target, dev) -> None:
         t.flash = fm
         return
     parts = fixed_partitions(app.dt)
+    names = {dp.path: (dp.label or dp.name) for dp in parts}
+    unknown: dict = {}
     for dp in parts:
         if dp.address is None or dp.size is None:
             continue
         flash_node = app.dt.node(dp.flash_node)
+        comps = flash_node.compatibles() if flash_node is not None else []
         region = "flash_primary"
-        if flash_node is not None and any(c in ("jedec,spi-nor", "nordic,qspi-nor") for c in flash_node.compatibles()):
+        if any(c in NOR_COMPATIBLES for c in comps):
             region = dp.flash_node
             if region not in fm.devices:
                 sp = flash_node.props.get("size")
@@ -691,12 +725,15 @@ def _dts_flash_map(t: Target, dev) -> None:
                 # the layout page MCUboot's driver reports decides its sectors
                 mcu = t.images.get("mcuboot")
                 cfgs = [c for c in ((mcu.config if mcu is not None else None), app.config) if c is not None]
-                sym = ("NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE" if "nordic,qspi-nor" in flash_node.compatibles()
+                sym = ("NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE" if "nordic,qspi-nor" in comps
                        else "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE")
                 page = next((c.int(sym) for c in cfgs if c.int(sym)), None) or 65536
                 fm.devices[region] = FlashDevice(region, 0, (bits or 0) // 8, page, 1, node=dp.flash_node,
-                                                 compatible=flash_node.compatibles()[0])
-        from dfulint.model.devicetree import from_knowledge
+                                                 compatible=comps[0])
+        elif not _internal_flash_node(t, app.dt, flash_node, dp.flash_node):
+            # a flash device dfulint does not know: its partitions are its own, geometry unknown
+            region = dp.flash_node
+            unknown.setdefault(region, []).append(dp.label or dp.name)
         if from_knowledge(dp.span):
             # a partition of the board's own devicetree (dfulint knowledge); an overlay may have
             # rewritten its reg, which is then where to edit it
@@ -705,9 +742,16 @@ def _dts_flash_map(t: Target, dev) -> None:
             source = f"{dp.reg_span.path.name}:{dp.reg_span.line}" if written else "the board's devicetree"
         else:
             where, source, written = dp.span, f"{dp.span.path.name}:{dp.span.line}", True
+        # a mapped partition holding others (a slot with its secure and non-secure parts) spans them
+        inner = [names[q.path] for q in parts if q.parent == dp.path and q.address is not None and q.size is not None]
         fm.partitions.append(Partition(dp.name if not dp.label else dp.label, dp.address + (dev.base if dev and region == "flash_primary" else 0),
-                                       dp.size, region, [], True, source,
+                                       dp.size, region, inner, True, source,
                                        where, dp.reg_span, dp.reg_span, dp.label or ""))
+    for region, held in unknown.items():
+        what = "node " + region if not region.startswith("&") else region
+        fm.notes.append(f"{', '.join(held)} {'is' if len(held) == 1 else 'are'} on {what}, a flash device dfulint "
+                        f"does not know (defined in a board file it does not have): its size and pages are not "
+                        f"known, so MCUboot's slot rules are not applied to {'it' if len(held) == 1 else 'them'}")
     if dev is not None:
         fm.devices["flash_primary"] = dev
     t.flash = fm
@@ -816,6 +860,8 @@ def _analyse(t: Target) -> None:
         return
     sec = geom(t.slots["secondary"]) if "secondary" in t.slots else None
     scr = geom(t.slots["scratch"]) if "scratch" in t.slots else None
+    if ("secondary" in t.slots and sec is None) or ("scratch" in t.slots and scr is None):
+        return               # a slot on a flash device whose geometry dfulint does not know
     if any(g is not None and (g.size <= 0 or g.page_size <= 0 or g.write_block <= 0) for g in (pri, sec, scr)):
         return               # an empty or negative slot: the layout rules report it, MCUboot's laws do not apply
     m = (cfg.int("BOOT_MAX_IMG_SECTORS") if cfg is not None else None) or 128

@@ -207,7 +207,9 @@ def render_text(result) -> str:
                 for r in b.reasons:
                     out.append(f"    - [{r.outcome}] {r.message}" + (f"  log: \"{r.log_line}\"" if r.log_line else ""))
             elif t.mcuboot_enabled:
-                out.append("  MCUboot: slots not found in the layout")
+                off = [q.name for q in t.slots.values() if q.region not in fm.devices]
+                out.append(f"  MCUboot: slots not analysed ({', '.join(off)} on a flash device of unknown geometry)"
+                           if off and "primary" in t.slots else "  MCUboot: slots not found in the layout")
             else:
                 out.append("  MCUboot: not enabled for this build")
             out.append("")
