@@ -655,7 +655,8 @@ def _fact_values(soc_family: Optional[str], facts: Optional[dict]) -> dict:
     v["SOC_NRF52840"] = soc_exact("nrf52840", "nrf52")
     v["SOC_NRF5340_CPUAPP"] = soc_exact("nrf5340_cpuapp", "nrf53")
     v["SOC_NRF5340_CPUNET"] = soc_exact("nrf5340_cpunet", "nrf53")
-    v["SOC_NRF54L15_CPUAPP"] = soc_exact("nrf54l15_cpuapp", "nrf54l")
+    for chip in ("nrf54l05", "nrf54l10", "nrf54l15", "nrf54lm20a", "nrf54lm20b"):
+        v[f"SOC_{chip.upper()}_CPUAPP"] = soc_exact(f"{chip}_cpuapp", "nrf54l")
     v["SOC_NRF54H20_CPUAPP"] = soc_exact("nrf54h20_cpuapp", "nrf54h")
     v["SOC_NRF9160"] = soc_exact("nrf9160", "nrf91")
     v["HAS_HW_NRF_QSPI"] = _soc_has(soc, fam, lambda row: bool(row.has_qspi))
@@ -663,11 +664,16 @@ def _fact_values(soc_family: Optional[str], facts: Optional[dict]) -> dict:
     if board:
         b = board.replace("/", "_")
         v["BOARD_THINGY91"] = b.startswith("thingy91_") or b == "thingy91"
+        # HWMv2 gives each target its own symbol: thingy91/nrf9160/ns is not BOARD_THINGY91_NRF9160
+        v["BOARD_THINGY91_NRF9160"] = b == "thingy91_nrf9160"
+        v["BOARD_THINGY91_NRF9160_NS"] = b == "thingy91_nrf9160_ns"
+        v["BOARD_THINGY91_NRF52840"] = b == "thingy91_nrf52840"
         v["BOARD_THINGY53"] = b.startswith("thingy53")
         v["BOARD_NRF52840DONGLE"] = b.startswith("nrf52840dongle")
     else:
         # without a board name, assume a board that is none of these (custom boards are the norm)
         v["BOARD_THINGY91"] = v["BOARD_THINGY53"] = v["BOARD_NRF52840DONGLE"] = False
+        v["BOARD_THINGY91_NRF9160"] = v["BOARD_THINGY91_NRF9160_NS"] = v["BOARD_THINGY91_NRF52840"] = False
     ns = fb("non_secure")
     if ns is None and board:
         ns = board.endswith(("_ns", "/ns"))

@@ -1028,6 +1028,9 @@ def _build_target(app: App, board: Optional[str]) -> Target:
         mcu.forced.append(synthetic("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY", "y", span))
         mcu.notes.append("the parent image injects CONFIG_PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY=y into MCUboot")
     mcu_facts = dict(facts, **_dt_facts(mcu.dt))
+    # child_image/mcuboot/prj.conf (or a board file alone there) or a sysbuild/mcuboot/ folder replaces
+    # MCUboot's own prj.conf, boards/ and socs/ fragments: their values are then not MCUboot's defaults
+    mcu_facts["mcuboot_own_config"] = mcu.replaces_defaults is None
     _evaluate(t, mcu, mcu_facts)
     if not t.mcuboot_enabled and not has_mcuboot_files:
         pass
