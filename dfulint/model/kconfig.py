@@ -591,6 +591,47 @@ def _subst_text(text: str, facts: dict, mode: str) -> str:
     return _print(_fold(_subst(_parse(text), facts, mode)))
 
 
+#: prefix of the symbols that stand for the board's facts in a tree shared by every board (no
+#: catalogue symbol and no real Kconfig symbol starts with it)
+_FACT_SYM = "DFULINT_FACT_"
+
+
+def _fact_symbol(name: str, unknown: bool) -> str:
+    """The symbol standing for fact `name` where an unknown value counts as `unknown` (y/n)."""
+    return f"{_FACT_SYM}{name}__{'Y' if unknown else 'N'}"
+
+
+def _subst_symbolic(tree, names: frozenset, mode: str, positive: bool = True):
+    """_subst() with every fact atom replaced by the symbol that takes, on each board, the value
+    _subst() would write there: the fact's value, or for an unknown fact the one its place and mode
+    give (y where it makes a dependency easier to meet, n where it makes a condition harder)."""
+    kind = tree[0]
+    if kind == "sym":
+        if tree[1] in names:
+            return ("sym", _fact_symbol(tree[1], positive if mode == "dep" else not positive))
+        return tree
+    if kind == "not":
+        return ("not", _subst_symbolic(tree[1], names, mode, not positive))
+    if kind in ("and", "or"):
+        return (kind, _subst_symbolic(tree[1], names, mode, positive),
+                _subst_symbolic(tree[2], names, mode, positive))
+    if kind == "cmp":
+        return ("cmp", tree[1], _subst_symbolic(tree[2], names, "cond", True),
+                _subst_symbolic(tree[3], names, "cond", True))
+    return tree
+
+
+@lru_cache(maxsize=4096)
+def _symbolic_text(text: str, mode: str) -> str:
+    return _print(_fold(_subst_symbolic(_parse(text), _fact_names(), mode)))
+
+
+@lru_cache(maxsize=1)
+def _fact_names() -> frozenset:
+    """Every fact a catalogue expression may name (the keys _fact_values() always gives)."""
+    return frozenset(_fact_values(None, None))
+
+
 # ---------------------------------------------------------------------------------------------
 # facts
 
@@ -724,6 +765,10 @@ class _Tree(NamedTuple):
     syms: dict                     # name -> _SymMeta
     choices: dict                  # name -> _ChoiceMeta
     text: str
+    # what the parsed tree says of each symbol's defaults, in kconfiglib's order (the parsed tree
+    # may be the one every board shares, which keeps defaults that cannot apply on this board)
+    parsed_syms: Optional[dict] = None
+    fact_syms: tuple = ()          # (symbol, fact, value when unknown) to set before each load
 
 
 _STATE = threading.RLock()
@@ -785,7 +830,10 @@ def _fmt_default(value: Any, typ: str) -> str:
     return str(value)
 
 
-def _generate(image: str, sdk: tuple, facts: dict) -> tuple[str, dict, dict]:
+def _generate(image: str, sdk: tuple, facts: Optional[dict]) -> tuple[str, dict, dict]:
+    """The tree's Kconfig text and what it says of each symbol and choice. With `facts` None, the
+    tree every board shares: each fact is a symbol (_fact_symbol()) whose value is set before
+    each evaluation, and a default or select is left out only where it can apply on no board."""
     cat = _catalogue()
     sysb = image == "sysbuild"
     entries = cat.sb_syms if sysb else cat.image_syms
@@ -799,7 +847,7 @@ def _generate(image: str, sdk: tuple, facts: dict) -> tuple[str, dict, dict]:
     def cond(text: Optional[str], mode: str) -> Optional[str]:
         if text is None or text is True:
             return None
-        t = _subst_text(str(text), facts, mode)
+        t = _subst_text(str(text), facts, mode) if facts is not None else _symbolic_text(str(text), mode)
         return None if t == "y" else t
 
     def emit_symbol(e: _Entry, indent_choice: bool) -> None:
@@ -898,6 +946,11 @@ def _generate(image: str, sdk: tuple, facts: dict) -> tuple[str, dict, dict]:
     for e in live.values():
         if e.name not in syms:
             emit_symbol(e, False)
+    if facts is None:
+        used = sorted({m.group(0) for m in re.finditer(_FACT_SYM + r"[A-Za-z0-9_]+", "\n".join(out))})
+        for name in used:
+            # a prompt, so that its value can be set; no fragment names it
+            out.extend((f"config {name}", f'\tbool "{name}"', ""))
     return "\n".join(out) + "\n", syms, chs
 
 
@@ -918,23 +971,79 @@ def _tree(image: str, sdk: tuple, facts: dict) -> _Tree:
     _TREES[key] = t
     if len(_TREES) > _MAX_TREES:
         _TREES.popitem(last=False)
-    text_key = (image, t.text)
-    if text_key in _BY_TEXT:
-        _BY_TEXT.move_to_end(text_key)
-    else:
-        _BY_TEXT[text_key] = t
-        if len(_BY_TEXT) > _MAX_TREES:
-            _BY_TEXT.popitem(last=False)
     return t
+
+
+_SHARED: "OrderedDict" = OrderedDict()     # (image, sdk) -> the tree every board shares, or None
+_META: "OrderedDict" = OrderedDict()       # (image, sdk, facts it depends on) -> (text, syms, choices)
+
+
+def _shared_tree(image: str, sdk: tuple) -> tuple:
+    """(the tree of an image and SDK version that every board shares, the facts it names): facts
+    are symbols whose values are set before each load, and the tree is parsed once. (None, ())
+    where it cannot be parsed: then each set of facts gets its own tree."""
+    key = (image, sdk)
+    if key in _SHARED:
+        _SHARED.move_to_end(key)
+        return _SHARED[key]
+    import kconfiglib
+    text, syms, chs = _generate(image, sdk, None)
+    t = _BY_TEXT.get((image, text))
+    if t is None:
+        try:
+            kconf = _mem_kconfig_class()(f"{_MEM_ROOT}/Kconfig.{image}", text)
+        except kconfiglib.KconfigError:     # a dependency loop: trees of their own (see _build_tree)
+            kconf = None
+        if kconf is not None:
+            kconf.warn_assign_undef = False
+            kconf.warn_assign_override = False
+            kconf.warn_assign_redun = False
+            facts = tuple(sorted((n, n[len(_FACT_SYM):-3], n.endswith("__Y"))
+                                 for n in kconf.syms if n.startswith(_FACT_SYM)))
+            t = _Tree(kconf, image, "sysbuild" if image == "sysbuild" else "image", sdk, {}, syms, chs, text,
+                      syms, facts)
+            _BY_TEXT[(image, text)] = t
+            if len(_BY_TEXT) > _MAX_TREES:
+                _BY_TEXT.popitem(last=False)
+    out = (t, frozenset(f for _, f, _ in t.fact_syms) if t is not None else ())
+    _SHARED[key] = out
+    if len(_SHARED) > _MAX_TREES:
+        _SHARED.popitem(last=False)
+    return out
 
 
 def _build_tree(image: str, sdk: tuple, facts: dict) -> _Tree:
     import kconfiglib
+    shared, used = _shared_tree(image, sdk)
+    if shared is not None:
+        # the parsed tree every board shares; what this board's own tree would say of each symbol
+        # (its defaults, choices and notes) depends only on the facts the tree names
+        mkey = (image, sdk, tuple((n, facts.get(n)) for n in sorted(used)))
+        meta = _META.get(mkey)
+        if meta is None:
+            meta = _META[mkey] = _generate(image, sdk, facts)
+            if len(_META) > _MAX_TREES:
+                _META.popitem(last=False)
+        else:
+            _META.move_to_end(mkey)
+        text, syms, chs = meta
+        return _Tree(shared.kconf, image, shared.ns, sdk, facts, syms, chs, text, shared.parsed_syms,
+                     shared.fact_syms)
     text, syms, chs = _generate(image, sdk, facts)
     same = _BY_TEXT.get((image, text))
     if same is not None:
         # other facts, same generated tree: share the parsed Kconfig
-        return _Tree(same.kconf, image, same.ns, sdk, facts, syms, chs, text)
+        _BY_TEXT.move_to_end((image, text))
+        return _Tree(same.kconf, image, same.ns, sdk, facts, syms, chs, text, same.parsed_syms, same.fact_syms)
+    t = _parse_tree(image, sdk, facts, text, syms, chs)
+    _BY_TEXT[(image, text)] = t
+    if len(_BY_TEXT) > _MAX_TREES:
+        _BY_TEXT.popitem(last=False)
+    return t
+
+
+def _parse_tree(image: str, sdk: tuple, facts: dict, text: str, syms: dict, chs: dict) -> _Tree:
+    import kconfiglib
     mem = _mem_kconfig_class()
     name = f"{_MEM_ROOT}/Kconfig.{image}"
     try:
@@ -948,7 +1057,7 @@ def _build_tree(image: str, sdk: tuple, facts: dict) -> _Tree:
     kconf.warn_assign_undef = False
     kconf.warn_assign_override = False
     kconf.warn_assign_redun = False
-    return _Tree(kconf, image, "sysbuild" if image == "sysbuild" else "image", sdk, facts, syms, chs, text)
+    return _Tree(kconf, image, "sysbuild" if image == "sysbuild" else "image", sdk, facts, syms, chs, text, syms)
 
 
 def generated_tree(image: str, sdk: Any, soc_family: Optional[str] = None, facts: Optional[dict] = None) -> str:
@@ -1298,6 +1407,11 @@ def _reset(kconf: Any) -> None:
 
 def _load_all(tree: _Tree, fragments: list, forced: list, assumed: dict) -> list:
     _reset(tree.kconf)
+    if tree.fact_syms:
+        syms = tree.kconf.syms
+        for name, fact, unknown in tree.fact_syms:
+            v = tree.facts.get(fact)
+            syms[name].set_value(2 if (unknown if v is None else v) else 0)
     records: list = []
     for gi, frag in enumerate(fragments):
         assigns = _assignments(frag)
@@ -1423,9 +1537,10 @@ def _value_of(tree: _Tree, sym: Any, meta: _SymMeta, recs: list, assumed: Option
         if kconfiglib.expr_value(cond):
             idx = i
             break
-    if idx is not None and idx < len(meta.default_values):
-        dn = meta.default_notes[idx]
-        shown = meta.default_values[idx].replace("$(DFULINT_DOLLAR)(", "$(")
+    parsed = (tree.parsed_syms or {}).get(sym.name, meta)
+    if idx is not None and idx < len(parsed.default_values):
+        dn = parsed.default_notes[idx]
+        shown = parsed.default_values[idx].replace("$(DFULINT_DOLLAR)(", "$(")
         if typ in ("int", "hex") and not re.fullmatch(r"-?(0x)?[0-9a-fA-F]+", shown):
             shown = f"{shown} = {sym.str_value}"
         imp = _selectors(sym.weak_rev_dep) if typ in ("bool", "tristate") and value == "y" else []
