@@ -24,10 +24,11 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, Optional
 
 from dfulint import fix
 from dfulint.core import Edit, Finding
+from dfulint.records import NamedTuple
 from dfulint.suppressions import Directive, dts_comments, language, parse
 
 

@@ -14,9 +14,10 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, Optional
 
 from dfulint.core import Severity
+from dfulint.records import NamedTuple
 
 
 def _toml() -> Any:

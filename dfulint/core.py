@@ -4,7 +4,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, Optional
+
+from dfulint.records import NamedTuple
 
 
 class Span(NamedTuple):

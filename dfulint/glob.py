@@ -8,7 +8,8 @@ many `*` and `**` a pattern has; Python's regex engine would backtrack exponenti
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
+
+from dfulint.records import NamedTuple
 
 MAX_PATTERN = 1000
 

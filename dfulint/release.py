@@ -22,9 +22,10 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from dfulint.model import release as rel
+from dfulint.records import NamedTuple
 
 MAX_TREE_ENTRIES = 200_000      # lines of `git ls-tree -r` read
 MAX_FILES = 4000                # files materialised per app

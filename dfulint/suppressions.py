@@ -19,10 +19,11 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple, Optional
+from typing import Callable, Iterable, Optional
 
 from dfulint.checks import hit
 from dfulint.core import Edit, Finding, Span
+from dfulint.records import NamedTuple
 from dfulint.sources import read_text
 
 DTS_SUFFIXES = (".overlay", ".dts", ".dtsi")

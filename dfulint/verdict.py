@@ -14,9 +14,10 @@ An error finding that stops updates always turns the verdict away from ``apply``
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from dfulint.core import Finding, Severity
+from dfulint.records import NamedTuple
 from dfulint.units import hx, kib
 
 # What an error of each rule means for an update. Rules not named here: an error stops updates,

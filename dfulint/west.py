@@ -13,9 +13,10 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, NamedTuple, Optional
+from typing import Iterable, Optional
 
 from dfulint import files
+from dfulint.records import NamedTuple
 from dfulint.sources import read_text
 
 MAX_DIR_ENTRIES = 1_500_000      # names listed during one workspace scan

@@ -6,9 +6,10 @@ Rules never open files: they read the model (dfulint.model.project.Target) only.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable, NamedTuple, Optional
+from typing import Callable, Iterable, Optional
 
 from dfulint.core import Edit, Finding, Severity, Span
+from dfulint.records import NamedTuple
 
 
 Version = tuple[int, int, int]

@@ -14,7 +14,9 @@ It runs before any image is modelled; the model and the rules read it and never 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
+
+from dfulint.records import NamedTuple
 
 GIVEN, STRONG, WEAK = "given", "strong", "weak"
 RANK = {GIVEN: 3, STRONG: 2, WEAK: 1}

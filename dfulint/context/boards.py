@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from dfulint.context import STRONG, WEAK, Evidence
+from dfulint.records import NamedTuple
 from dfulint.sources import read_text
 
 _BOARD_STEM_SKIP = {"app", "prj", "mcuboot", "overlay", "sysbuild", "pm_static", "common", "default",

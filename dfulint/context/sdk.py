@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Iterable, NamedTuple, Optional
+from typing import Iterable, Optional
 
 from dfulint.context import GIVEN, STRONG, WEAK, Evidence
+from dfulint.records import NamedTuple
 from dfulint.sources import read_text
 
 NCS_ONLY_SYMBOLS = re.compile(

@@ -20,7 +20,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, NamedTuple, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Union
+
+from dfulint.records import NamedTuple
 
 __all__ = [
     "Soc", "BoardNode", "Board", "JedecPart",

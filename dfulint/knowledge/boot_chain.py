@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
+
+from dfulint.records import NamedTuple
 
 _PATH = Path(__file__).with_name("boot_chain.yaml")
 

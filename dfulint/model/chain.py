@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from dfulint.core import Span
 from dfulint.model import dfu
 from dfulint.model.dfu import Where
+from dfulint.records import NamedTuple
 
 REVERTING_MODES = ("swap-move", "swap-scratch", "swap-offset", "direct-xip-revert", "ram-load-revert")
 CONFIRM_CALLS = ("boot_write_img_confirmed", "boot_write_img_confirmed_multi", "boot_set_confirmed",

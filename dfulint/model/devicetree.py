@@ -16,9 +16,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Optional, Sequence, Union
+from typing import Any, Iterable, Optional, Sequence, Union
 
 from dfulint.core import Span
+from dfulint.records import NamedTuple
 from dfulint.sources import Problem, read_text
 from dfulint.sources.dts import DtsFile, DtsNode, DtsProperty, DtsValue, parse_dts
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from dfulint.core import Span
 from dfulint.model.query import paths, user_assignment, where_text
+from dfulint.records import NamedTuple
 
 # MCUboot's development keys (the private halves are published in the MCUboot repository)
 DEV_SIGNING_KEYS = ("root-rsa-2048.pem", "root-rsa-3072.pem", "root-ec-p256.pem", "root-ed25519.pem",

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from dfulint.core import Span
+from dfulint.records import NamedTuple
 
 
 class FlashDevice(NamedTuple):

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from dfulint.core import Span
+from dfulint.records import NamedTuple
 from dfulint.sources.kconf import Assignment, Fragment, parse_fragment
 
 

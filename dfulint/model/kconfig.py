@@ -26,7 +26,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, Optional
+
+from dfulint.records import NamedTuple
 
 _KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge" / "kconfig.yaml"
 _LATEST = (99, 99, 99)

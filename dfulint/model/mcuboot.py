@@ -39,8 +39,9 @@ area over the sector table (treated like the primary), and the NCS-with-NSIB sho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple, Optional
+from typing import Optional
 
+from dfulint.records import NamedTuple
 from dfulint.units import kib, sz
 
 MODES = ("swap-move", "swap-offset", "swap-scratch", "overwrite-only", "direct-xip",

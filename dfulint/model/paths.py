@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping, NamedTuple, Optional
+from typing import Mapping, Optional
 
 from dfulint.core import Span
+from dfulint.records import NamedTuple
 
 _EMPTY: Mapping = MappingProxyType({})
 

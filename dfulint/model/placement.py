@@ -35,10 +35,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Optional
+from typing import Any, Iterable, Optional
 
 from dfulint.core import Span
 from dfulint.model.flash import FlashDevice, FlashMap, Partition
+from dfulint.records import NamedTuple
 from dfulint.sources.pm import PmPartition
 
 FLASH = "flash_primary"

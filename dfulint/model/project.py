@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from dfulint import knowledge
 from dfulint.core import Span
@@ -13,6 +13,7 @@ from dfulint.model import images as img_mod
 from dfulint.model import modes
 from dfulint.model.flash import FlashDevice, FlashMap, Partition
 from dfulint.model.images import Image, synthetic
+from dfulint.records import NamedTuple
 from dfulint.sources import Problem
 from dfulint.sources.pm import PmFile, parse_pm
 from dfulint.workspace import App

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from dfulint.model import modes
+from dfulint.records import NamedTuple
 
 #: Partitions the bootloaders read at boot or during an update, by where they are written.
 #: Partition Manager names, then the devicetree labels plain Zephyr uses.

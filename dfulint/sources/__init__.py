@@ -8,9 +8,10 @@ import os
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from dfulint.core import Span
+from dfulint.records import NamedTuple
 
 from dfulint.files import MAX_FILE_BYTES  # noqa: F401  (re-exported)
 

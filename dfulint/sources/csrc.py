@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
 
 from dfulint.core import Span
+from dfulint.records import NamedTuple
 from dfulint.sources import parsed_once, read_text
 
 MAX_FILES = 400

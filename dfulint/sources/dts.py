@@ -41,10 +41,11 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, NamedTuple, Optional, Sequence, Union
+from typing import Iterator, Optional, Sequence, Union
 
 from dfulint.core import Located, Span
 from dfulint.files import inside
+from dfulint.records import NamedTuple
 from dfulint.sources import Problem, parsed_once, read_text
 
 MAX_INCLUDE_DEPTH = 16       # nested includes (the top file is depth 0)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from dfulint.core import Span
+from dfulint.records import NamedTuple
 from dfulint.sources import Problem, parsed_once, read_text
 
 _STRING = re.compile(r'"((?:[^\\"]|\\.)*)"')

@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from dfulint.core import Span
+from dfulint.records import NamedTuple
 from dfulint.sources import Problem, read_text
 
 _ENTRY = re.compile(r"(config|menuconfig|configdefault|choice)\b\s*([A-Za-z0-9_]*)")

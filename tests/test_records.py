@@ -1,0 +1,128 @@
+"""dfulint.records.NamedTuple behaves as typing.NamedTuple's class form does."""
+from __future__ import annotations
+
+import copy
+import pickle
+import typing
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from dfulint import records
+from dfulint.records import NamedTuple
+
+
+class Point(NamedTuple):
+    """A place."""
+
+    path: Path
+    line: int = 1
+    end: Optional[int] = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    @property
+    def twice(self) -> int:
+        return self.line * 2
+
+
+class TypingPoint(typing.NamedTuple):
+    """A place."""
+
+    path: Path
+    line: int = 1
+    end: Optional[int] = None
+
+
+class Bare(NamedTuple):
+    a: int
+    b: str
+
+
+def test_a_record_is_what_typing_namedtuple_makes():
+    p, t = Point(Path("a"), 3), TypingPoint(Path("a"), 3)
+    assert tuple(p) == tuple(t) == (Path("a"), 3, None)
+    assert p == t and hash(p) == hash(t)
+    assert repr(p) == repr(t).replace("TypingPoint", "Point")
+    assert repr(Bare(1, "x")) == "Bare(a=1, b='x')"
+    assert p._fields == t._fields == ("path", "line", "end")
+    assert p._field_defaults == t._field_defaults == {"line": 1, "end": None}
+    assert p._asdict() == t._asdict() and type(p._asdict()) is dict
+    assert p._replace(line=9) == Point(Path("a"), 9) and type(p._replace(line=9)) is Point
+    assert Point._make([Path("b"), 2, 4]) == Point(path=Path("b"), line=2, end=4)
+    assert Point.__match_args__ == ("path", "line", "end")
+    assert Point.__doc__ == "A place." and Bare.__doc__ == "Bare(a, b)"
+    assert Point.__module__ == __name__ and Point.__qualname__ == "Point"
+    assert isinstance(p, tuple) and Point.__mro__ == (Point, tuple, object)
+    assert not hasattr(p, "__dict__")
+    assert str(p) == "a:3" and p.twice == 6
+    assert p.line == p[1] == 3 and p[-1] is None
+    assert sorted([Bare(2, "a"), Bare(1, "b")]) == [Bare(1, "b"), Bare(2, "a")]
+
+
+def test_records_pickle_and_copy():
+    p = Point(Path("a"), 3, 5)
+    for proto in range(pickle.HIGHEST_PROTOCOL + 1):
+        q = pickle.loads(pickle.dumps(p, proto))
+        assert q == p and type(q) is Point
+    assert copy.copy(p) == p and copy.deepcopy(p) == p and type(copy.deepcopy(p)) is Point
+
+
+def test_records_refuse_what_typing_namedtuple_refuses():
+    with pytest.raises(TypeError):
+        Point()
+    with pytest.raises(TypeError):
+        Point(Path("a"), 1, 2, 3)
+    with pytest.raises(TypeError):
+        Point(Path("a"), nope=1)
+    with pytest.raises(ValueError):
+        Point(Path("a"))._replace(nope=1)
+    with pytest.raises(TypeError):
+        Point._make([1])
+    with pytest.raises(AttributeError):
+        Point(Path("a")).line = 2
+    with pytest.raises(TypeError):
+        class Late(NamedTuple):
+            a: int = 1
+            b: int
+    with pytest.raises(AttributeError):
+        class Bad(NamedTuple):
+            a: int
+
+            def _asdict(self):
+                return {}
+    with pytest.raises(ValueError):
+        class Private(NamedTuple):
+            _a: int
+
+
+def test_every_arity_builds_its_tuple():
+    for n in range(records.MAX_FIELDS + 1):
+        names = tuple(f"f{i}" for i in range(n))
+        cls = records.record_type(f"R{n}", names, {}, {"__module__": __name__})
+        values = tuple(range(n))
+        assert tuple(cls(*values)) == values
+        assert tuple(cls(**dict(zip(names, values)))) == values
+        assert cls._fields == names
+    with pytest.raises(TypeError):
+        records.record_type("Big", tuple(f"f{i}" for i in range(records.MAX_FIELDS + 1)), {}, {})
+
+
+def test_dfulint_defines_its_records_with_the_cheap_form():
+    """typing.NamedTuple costs a compile per type at import: dfulint's modules use dfulint.records."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent / "dfulint"
+    offenders = []
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "typing" and \
+                    any(a.name == "NamedTuple" for a in node.names):
+                offenders.append(str(path.relative_to(root)))
+            if isinstance(node, ast.Attribute) and node.attr == "NamedTuple" and \
+                    isinstance(node.value, ast.Name) and node.value.id in ("typing", "t"):
+                offenders.append(str(path.relative_to(root)))
+    assert not offenders
