@@ -239,3 +239,88 @@ def test_partition_manager_default_of_ncs_3_4_needs_no_soc(tmp_path: Path):
         app = _pm_app(tmp_path / revision, revision)
         (t,) = build_targets(describe_app(app, ["acme_widget"]))
         assert t.soc is None and t.uses_pm is pm, revision
+
+
+# ------------------------------------------------------------------ direct-XIP and RAM-load read no sector table
+
+SECTORS = RULES / "DFU202-max-img-sectors-too-small"
+NRF54L15_29 = ("--board", "nrf54l15dk/nrf54l15/cpuapp", "--sdk-version", "2.9.0")
+
+
+def _mcuboot_map(app: Path, *args: str) -> dict:
+    res = CliRunner().invoke(cli, ["map", str(app), *args, "--format", "json"])
+    (a,) = json.loads(res.output)["apps"]
+    return a["mcuboot"]
+
+
+def test_swap_mode_reads_the_sector_table_the_replaced_configuration_lost():
+    """sysbuild/mcuboot/ replaces MCUboot's configuration: the nRF54L15 DK's own MCUboot board
+    fragment (CONFIG_BOOT_MAX_IMG_SECTORS=256, sdk-mcuboot v2.1.0-ncs2..v2.1.0-ncs5) is gone, and the
+    172-sector slots of this layout overflow the 128-entry table."""
+    f = check(SECTORS / "swap-nrf54l-replaced-config", *NRF54L15_29)
+    (hit,) = of(f, "DFU202")
+    assert hit["severity"] == "error" and "172" in hit["message"]
+    (lost,) = of(f, "DFU604")
+    assert "boards/nrf54l15dk_nrf54l15_cpuapp.conf" in lost["message"] and "the slots need 172" in lost["message"]
+
+
+def test_a_replaced_configuration_that_keeps_the_sector_table_is_quiet():
+    f = check(SECTORS / "nrf54l-replaced-config-keeps-sectors", *NRF54L15_29)
+    assert not of(f, "DFU202") and not of(f, "DFU604")
+
+
+def test_from_ncs_3_1_the_lost_value_is_mcuboots_soc_fragment():
+    f = check(SECTORS / "swap-nrf54l-replaced-config", "--board", "nrf54l15dk/nrf54l15/cpuapp", "--sdk-version", "3.2.0")
+    (lost,) = of(f, "DFU604")
+    assert "socs/nrf54l15_cpuapp.conf" in lost["message"]
+    assert of(f, "DFU202")
+
+
+def test_direct_xip_and_ram_load_read_no_sector_table():
+    """MCUboot's direct-XIP and RAM-load loaders never call boot_read_sectors(): the same 172-sector
+    slots and 128-entry table as the swap fixture boot fine, and no sector rule speaks."""
+    for name in ("direct-xip-sysbuild", "ram-load-sysbuild"):
+        app = SECTORS / name
+        f = check(app, *NRF54L15_29)
+        assert not [x for x in f if x["code"] in ("DFU201", "DFU202", "DFU604")], name
+        m = _mcuboot_map(app, *NRF54L15_29)
+        assert m["max_img_sectors"] == 128 and m["needed_max_img_sectors"] == 0, (name, m)
+        assert m["primary"]["sectors"] == 172 and m["upgrade_possible"] is True and m["boots"] is True, name
+    args = ("--board", "nrf52840dk_nrf52840", "--sdk-version", "2.4.0")
+    assert not of(check(SECTORS / "direct-xip-child-image", *args), "DFU202")
+    (hit,) = of(check(SECTORS / "swap-child-image-trimmed", *args), "DFU202")
+    assert hit["path"] == "child_image/mcuboot.conf" and hit["line"] == 3
+
+
+# ------------------------------------------------------------------ a DK-only default is not a SoC-wide default
+
+def test_a_custom_nrf54l15_board_gets_mcuboots_256_sectors_only_from_ncs_3_1(tmp_path: Path):
+    """Before NCS 3.1 only the nRF54L DKs' MCUboot board fragments raise the sector table; from
+    ncs-v3.1.0 sdk-mcuboot's socs/nrf54l15_cpuapp.conf does it for every nRF54L15 board."""
+    import shutil
+
+    app = SECTORS / "custom-nrf54l15-board"
+    (hit,) = of(check(app), "DFU202")
+    assert "CONFIG_BOOT_MAX_IMG_SECTORS=128" in hit["message"]
+    copy = tmp_path / "app"
+    shutil.copytree(app, copy)
+    west = copy / "west.yml"
+    west.write_text(west.read_text().replace("v2.9.0", "v3.1.0"))
+    assert not of(check(copy), "DFU202")
+
+
+# ------------------------------------------------------------------ Thingy:91: the factory layout's RSA key
+
+def test_thingy91_factory_layout_is_signed_with_rsa(tmp_path: Path):
+    """sdk-nrf sysbuild/Kconfig.mcuboot: RSA when the Thingy:91 factory partition layout is in use
+    (the default of thingy91/nrf9160/ns, boards/nordic/thingy91/Kconfig.sysbuild); without a predefined
+    layout the ECDSA-P256 row applies, as the ns target is not BOARD_THINGY91_NRF9160."""
+    app = make_app(tmp_path / "a", {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n",
+                                    "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n"})
+    args = ("--board", "thingy91/nrf9160/ns", "--sdk-version", "2.8.0", "--profile", "release")
+    (key,) = of(check(app, *args), "DFU702")
+    assert key["severity"] == "error" and "root-rsa-2048.pem" in key["message"]
+    assert "-t rsa-2048" in key["fix"]
+    (app / "sysbuild.conf").write_text("SB_CONFIG_BOOTLOADER_MCUBOOT=y\nSB_CONFIG_THINGY91_NO_PREDEFINED_LAYOUT=y\n")
+    (key,) = of(check(app, *args), "DFU702")
+    assert "root-ec-p256.pem" in key["message"]

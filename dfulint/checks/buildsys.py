@@ -206,6 +206,25 @@ def image_config_replaces_defaults(t):
               + ", or add the lost settings to the replacing configuration")
 
 
+def _own_soc_sectors(t) -> tuple:
+    """(value, source) of BOOT_MAX_IMG_SECTORS that MCUboot's own SoC fragment (boot/zephyr/socs/)
+    gives this SoC at the lowest SDK version the project may use, from the Kconfig catalogue;
+    (None, "") when only Kconfig's default would apply."""
+    from dfulint.model.kconfig import evaluate
+
+    soc = getattr(t.soc, "name", None)
+    if not soc:
+        return None, ""
+    low = tuple(t.sdk.range[0])
+    facts = {"soc": soc, "board": "", "partition_manager": True}
+    own = evaluate([], "mcuboot", low, getattr(t.soc, "family", None), facts=dict(facts, mcuboot_own_config=True))
+    bare = evaluate([], "mcuboot", low, getattr(t.soc, "family", None), facts=dict(facts, mcuboot_own_config=False))
+    v, d = own.int("BOOT_MAX_IMG_SECTORS"), bare.int("BOOT_MAX_IMG_SECTORS")
+    if v is None or v == d:
+        return None, ""
+    return v, f"MCUboot's own SoC fragment boot/zephyr/socs/{soc}.conf"
+
+
 def _lost_by_replacing(t, cfg) -> list:
     """What replacing MCUboot's configuration directory takes away that this build needs: a
     sector table size from MCUboot's board or SoC fragment that the slots need."""
@@ -220,10 +239,8 @@ def _lost_by_replacing(t, cfg) -> list:
         sectors = cfg.get("BOOT_MAX_IMG_SECTORS")
         if sectors is None or sectors.origin == "default":
             value, source = replaced_board_value(t, "BOOT_MAX_IMG_SECTORS")
-            soc = str(getattr(t.soc, "name", "") or "")
-            if value is None and t.app.framework == "ncs" and tuple(t.sdk.range[0]) >= (3, 1, 0) and \
-                    soc in ("nrf54l05_cpuapp", "nrf54l10_cpuapp", "nrf54l15_cpuapp"):
-                value, source = 256, f"MCUboot's SoC fragment boot/zephyr/socs/{soc}.conf (NCS 3.1+)"
+            if value is None and t.app.framework == "ncs":
+                value, source = _own_soc_sectors(t)
             if isinstance(value, int) and value >= b.needed_max_img_sectors:
                 lost.append(f"CONFIG_BOOT_MAX_IMG_SECTORS={value} from {source} (the slots need "
                             f"{b.needed_max_img_sectors}, the default is {m})")
