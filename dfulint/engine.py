@@ -229,8 +229,8 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
             if release is not None:
                 # the shipped release's facts beside each target's (the release's own files are
                 # read confined to the release: its folder, build directory or private copy)
-                release.attach(app, targets)
-        _note_refusals(targets, refused + refused_later)
+                targets = release.attach(app, targets)
+        targets = _note_refusals(targets, refused + refused_later)
     except Exception as exc:  # a bug in dfulint, never the user's fault
         if opts.debug:
             raise
@@ -281,7 +281,7 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
     if opts.suppressions:
         findings = _suppress(app, targets, findings, opts, failed, result)
     findings.sort(key=_sort_key)
-    _take_release_facts(targets)
+    app_result.targets = targets = _take_release_facts(targets)
     # the lines each finding points at, read now (confined like the model, from the cache) so that
     # no report reads a file and the text crosses a worker's pipe with the finding
     with files.confined(files.project_roots(root, app.west_root, tops)):
@@ -297,17 +297,20 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
 FRAME_BEFORE, FRAME_AFTER, FRAME_SPAN = 2, 2, 14
 
 
-def _take_release_facts(targets: list) -> None:
-    """Each target's release facts (what `map --format json` records and `check --against` compares),
-    taken once here so that reports compute nothing; left None when they cannot be taken."""
+def _take_release_facts(targets: list) -> list:
+    """The targets with their release facts (what `map --format json` records and `check --against`
+    compares), taken once here so that reports compute nothing; left None when they cannot be taken."""
     from dfulint.model import release
 
+    out = []
     for t in targets:
         if getattr(t, "release_facts", None) is None:
             try:
-                t.release_facts = release.facts_of(t, "snapshot")
+                t = dataclasses.replace(t, release_facts=release.facts_of(t, "snapshot"))
             except Exception:       # a target of another shape: drop_model keeps it whole
                 pass
+        out.append(t)
+    return out
 
 
 def attach_lines(findings: list[Finding]) -> None:
@@ -341,18 +344,24 @@ def _printable(f: Finding) -> None:
             setattr(f, name, printable(v))
 
 
-def _note_refusals(targets: list, refused: list) -> None:
-    """Files the file layer refused (outside the project, not regular, too large) become problems
-    of every target, wherever the reader that asked for them had no place to report them."""
+def _note_refusals(targets: list, refused: list) -> list:
+    """The targets with the files the file layer refused (outside the project, not regular, too
+    large) as problems of each, wherever the reader that asked for them had no place to report them."""
     from dfulint.core import Span
     from dfulint.sources import Problem
 
+    if not refused:
+        return targets
+    out = []
     for t in targets:
         have = {(p.span.path, p.kind, p.span.line) for p in t.problems}
+        extra = []
         for path, why in refused:
             if (path, why.kind, why.line) not in have:
                 have.add((path, why.kind, why.line))
-                t.problems.append(Problem(why.kind, Span(Path(path), why.line, 1), why.message, why.fix))
+                extra.append(Problem(why.kind, Span(Path(path), why.line, 1), why.message, why.fix))
+        out.append(dataclasses.replace(t, problems=tuple(t.problems) + tuple(extra)) if extra else t)
+    return out
 
 
 def app_root_of(path: Path) -> Optional[Path]:
@@ -429,9 +438,9 @@ def drop_model(app_result: AppResult) -> AppResult:
         try:
             facts = t.release_facts if getattr(t, "release_facts", None) is not None else \
                 release.facts_of(t, "snapshot")         # what `map --format json` records of the images
-            slim.append(dataclasses.replace(t, images={}, sysbuild=None, pm_static=None, ext={}, problems=[],
-                                            files=None, board_info=None, config_dirs=[], pm_static_unused=[],
-                                            paths=None, release_facts=facts))
+            slim.append(dataclasses.replace(t, images={}, sysbuild=None, pm_static=None, ext={}, problems=(),
+                                            files=None, board_info=None, config_dirs=(), pm_static_unused=(),
+                                            paths=None, dfu=None, drivers={}, release_facts=facts))
         except Exception:       # a target of another shape, or facts that cannot be taken: keep it whole
             slim.append(t)
     opts = app_result.options

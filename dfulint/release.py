@@ -10,22 +10,26 @@ The release is one of:
 - a folder holding the release's sources (the app, or a tree of apps matched by path);
 - a `dfulint map --format json` snapshot saved at release time.
 
-For every checked app and board, `attach` sets `target.against` to an `Against` record: the
+For every checked app and board, `attach` gives each target (a new record) an `Against`: the
 release's facts, the tree's facts and MCUboot-as-shipped's view of the tree's slots. The rules
 in checks/release.py compare them.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from dfulint.model import release as rel
 from dfulint.records import NamedTuple
+
+if TYPE_CHECKING:
+    from dfulint.model.mcuboot import SlotAnalysis
 
 MAX_TREE_ENTRIES = 200_000      # lines of `git ls-tree -r` read
 MAX_FILES = 4000                # files materialised per app
@@ -46,7 +50,7 @@ class Against(NamedTuple):
     label: str                        # "release v1.2.0", "release build/"
     old: Optional[rel.ReleaseFacts]   # None when the release has no such app or board
     new: rel.ReleaseFacts
-    shipped: object = None            # mcuboot.SlotAnalysis: the release's MCUboot on this tree's slots
+    shipped: Optional[SlotAnalysis] = None   # the release's MCUboot on this tree's slots
     problem: str = ""                 # why there is nothing to compare, when old is None
     changes: dict = {}                # partition name -> "moved", "resized", "removed", "added"
 
@@ -381,8 +385,10 @@ class Release:
                     out[k] = rel.facts_of(t, evidence)
         return out, "" if out else "the release does not build these boards"
 
-    def attach(self, app, targets) -> None:
+    def attach(self, app, targets) -> list:
+        """The targets, each with the shipped release's facts beside its own (Target.against)."""
         olds, problem = self.old_facts(app, targets)
+        out = []
         for t in targets:
             new = rel.facts_of(t)
             old = olds.get(new.key)
@@ -393,7 +399,8 @@ class Release:
             why = problem or (f"the release does not build {t.board}" if old is None else "")
             shipped = rel.shipped_view(old, new) if old is not None else None
             changes = rel.changed_partitions(old, new) if old is not None else {}
-            t.against = Against(self.label, old, new, shipped, why, changes)
+            out.append(dataclasses.replace(t, against=Against(self.label, old, new, shipped, why, changes)))
+        return out
 
 
 def _release_name(p: Path) -> str:

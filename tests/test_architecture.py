@@ -294,3 +294,45 @@ def test_rules_run_without_touching_the_file_system(monkeypatch):
                     ran += 1
     assert ran > 1000
     assert watch.calls[:5] == []
+
+
+# ------------------------------------------------------------------ the frozen model
+
+
+def test_a_built_target_cannot_be_changed():
+    """The model stage hands the checks a frozen record: a later stage makes a new one
+    (dataclasses.replace), nothing sets a field of a built target."""
+    import dataclasses
+
+    import pytest
+
+    targets = _targets(ROOT / "fixtures" / "seed_bl653_dvk")
+    assert targets
+    t = targets[0]
+    for name, value in (("mode", "overwrite-only"), ("boot", None), ("against", None), ("problems", ())):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(t, name, value)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del t.flash
+    # what the engine adds later comes as a new record; the built one is unchanged
+    t2 = dataclasses.replace(t, release_facts=None, against=None)
+    assert t2 is not t and t2.flash is t.flash and t.problems == t2.problems
+    # the records it is made of are tuples or frozen too
+    assert isinstance(t.problems, tuple) and isinstance(t.stems, tuple) and isinstance(t.config_dirs, tuple)
+    assert t.dfu is not None and t.chain is not None and t.paths is not None and t.drivers
+    for rec in (t.dfu, t.paths, t.files):
+        with pytest.raises(AttributeError):
+            rec.transports = ()
+
+
+def test_target_fields_are_typed():
+    """Every field of the model's records names its type (no `object` where a record exists)."""
+    import dataclasses
+
+    from dfulint.model.chain import ChainFacts
+    from dfulint.model.images import Image
+    from dfulint.model.project import Target
+
+    for cls in (Target, ChainFacts, Image):
+        untyped = [f.name for f in dataclasses.fields(cls) if f.type in ("object", object)]
+        assert untyped == [], cls.__name__

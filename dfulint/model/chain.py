@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from dfulint.core import Span
 from dfulint.model import dfu
 from dfulint.model.dfu import Where
 from dfulint.records import NamedTuple
+
+if TYPE_CHECKING:
+    from dfulint.sources.csrc import CSources
 
 REVERTING_MODES = ("swap-move", "swap-scratch", "swap-offset", "direct-xip-revert", "ram-load-revert")
 CONFIRM_CALLS = ("boot_write_img_confirmed", "boot_write_img_confirmed_multi", "boot_set_confirmed",
@@ -142,7 +145,7 @@ class ChainFacts:
     nsib: Optional[Nsib] = None
     protection: Optional[Protection] = None
     smp_stack: Optional[SmpStack] = None
-    sources: object = None        # csrc.CSources of the application
+    sources: Optional[CSources] = None    # the application's C sources, as far as read
 
 
 # ------------------------------------------------------------------ helpers

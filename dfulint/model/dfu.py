@@ -8,7 +8,6 @@ They are answered here, once, from the model; no file is read.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
@@ -62,10 +61,9 @@ class Key(NamedTuple):
     where: Where
 
 
-@dataclass(eq=False)
-class DfuFacts:
+class DfuFacts(NamedTuple):
     """What a target's update path looks like: transports, signing, encryption, MCUboot."""
-    transports: list = field(default_factory=list)        # [Transport]
+    transports: tuple = ()                                # (Transport, ...)
     image_group: Optional[Where] = None                   # MCUmgr image management enabled here
     signing: Optional[Key] = None
     signature_none: Optional[Where] = None                # MCUboot built without signature check
@@ -79,7 +77,7 @@ class DfuFacts:
 
 def eval_version(t) -> tuple:
     """The SDK version the model evaluated Kconfig for (plain Zephyr mapped onto NCS)."""
-    return t.sdk.version if t.app.framework == "ncs" else t.ncs_of(t.sdk.version)
+    return t.eval_version
 
 
 def defined(t, sym: str, image: str = "app") -> bool:
@@ -279,19 +277,16 @@ def image_group(t) -> Optional[Where]:
     return None
 
 
+def derive(t) -> DfuFacts:
+    """All of the above for one target: computed once, by the model stage (Target.dfu)."""
+    return DfuFacts(transports=tuple(transports(t)), image_group=image_group(t), signing=signing_key(t),
+                    signature_none=signature_none(t), encryption=encryption_key(t),
+                    mcuboot_on=mcuboot_on(t) if t.mcuboot_enabled else None)
+
+
 def facts(t) -> DfuFacts:
-    """All of the above for one target (computed once per target)."""
-    cached = getattr(t, "_dfu_facts", None)
-    if cached is not None:
-        return cached
-    f = DfuFacts(transports=transports(t), image_group=image_group(t), signing=signing_key(t),
-                 signature_none=signature_none(t), encryption=encryption_key(t),
-                 mcuboot_on=mcuboot_on(t) if t.mcuboot_enabled else None)
-    try:
-        t._dfu_facts = f
-    except AttributeError:
-        pass
-    return f
+    """The target's update-path facts (Target.dfu, derived by the model stage)."""
+    return t.dfu
 
 
 def describe(t, w: Optional[Where]) -> str:

@@ -28,6 +28,7 @@ from typing import Iterable, Optional
 
 from dfulint import knowledge
 from dfulint.core import Span
+from dfulint.records import NamedTuple
 from dfulint.model.query import (
     always_at_least, always_before, assigned_span, image_config, maybe_at_least, mcuboot_stems, rel_path,
     sdk_range, user_assignment, where_text)
@@ -41,6 +42,14 @@ PAGE_SYM = {SPI_NOR: "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE", QSPI_NOR: "NORDIC_QSPI_NO
 IMAGES = ("app", "mcuboot")
 #: NOR erase unit: every JEDEC SPI/QSPI NOR part PM and MCUboot are used with erases 4 KiB sectors
 NOR_ERASE = 0x1000
+
+
+class DriverState(NamedTuple):
+    """Whether an image builds a flash driver (`driver_state`)."""
+
+    on: Optional[bool]           # None: it depends on Kconfig dfulint does not see
+    why: str
+    span: Optional[Span]         # the line that decides it, if one does
 
 
 def ncs_pm(t) -> bool:
@@ -182,9 +191,18 @@ def replaced_board_value(t, sym: str) -> tuple:
 
 
 def driver_state(t, name: str, sym: str) -> tuple[Optional[bool], str, Optional[Span]]:
-    """Whether the image builds the driver `sym`: True, False, or None when it depends on Kconfig
-    dfulint does not see (FLASH enabled by other subsystems, defaults of NCS modules); why; and the
-    line that decides it, if one does."""
+    """Whether the image builds the driver `sym` (a value of DRIVER): True, False, or None when it
+    depends on Kconfig dfulint does not see (FLASH enabled by other subsystems, defaults of NCS
+    modules); why; and the line that decides it, if one does (Target.drivers, found by the model)."""
+    return t.drivers[(name, sym)]
+
+
+def driver_states(t) -> dict:
+    """(image, driver symbol) -> DriverState for every image and NOR driver: the model stage's."""
+    return {(name, sym): DriverState(*_driver_state(t, name, sym)) for name in IMAGES for sym in DRIVER.values()}
+
+
+def _driver_state(t, name: str, sym: str) -> tuple[Optional[bool], str, Optional[Span]]:
     img = t.images.get(name)
     cfg = img.config if img is not None else None
     if cfg is None:

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from dfulint.core import Span
 from dfulint.records import NamedTuple
 from dfulint.sources.kconf import Assignment, Fragment, parse_fragment
+
+if TYPE_CHECKING:
+    from dfulint.model.devicetree import DeviceTree
+    from dfulint.model.kconfig import ImageConfig
+    from dfulint.sources.dts import DtsFile
 
 
 class Layer(NamedTuple):
@@ -30,9 +35,9 @@ class Image:
     dts_layers: list[Layer] = field(default_factory=list)
     fragments: list[Fragment] = field(default_factory=list)
     forced: list[Assignment] = field(default_factory=list)
-    config: object = None                      # dfulint.model.kconfig.ImageConfig
-    dt: object = None                          # dfulint.model.devicetree.DeviceTree
-    dts_files: list = field(default_factory=list)   # parsed DtsFile objects, in order
+    config: Optional[ImageConfig] = None       # Kconfig evaluated (model/kconfig.py)
+    dt: Optional[DeviceTree] = None            # the merged devicetree (model/devicetree.py)
+    dts_files: list[DtsFile] = field(default_factory=list)   # parsed, in order
     replaces_defaults: Optional[Path] = None   # a file that replaces MCUboot's own prj.conf / config dir
     board: Optional[str] = None                # the board this image is built for (MCUboot: the secure one)
     notes: list[str] = field(default_factory=list)

@@ -3,9 +3,9 @@ layered configuration and devicetree, the flash map, and MCUboot's view of its s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from dfulint import knowledge
 from dfulint.core import Span
@@ -18,6 +18,18 @@ from dfulint.sources import Problem
 from dfulint.sources.pm import PmFile, parse_pm
 from dfulint.workspace import App
 
+if TYPE_CHECKING:       # the record types of Target's fields (imported only by type checkers)
+    from dfulint.knowledge import Board, Soc
+    from dfulint.model.chain import ChainFacts
+    from dfulint.model.devicetree import MergedNode
+    from dfulint.model.dfu import DfuFacts
+    from dfulint.model.extflash import DriverState
+    from dfulint.model.mcuboot import BootParams, SlotAnalysis
+    from dfulint.model.paths import PathFacts
+    from dfulint.model.release import ReleaseFacts
+    from dfulint.release import Against
+    from dfulint.sources.dts import DtsProperty
+
 SLOT_NAMES = {
     "primary": ("mcuboot_primary", "slot0_partition"),
     "secondary": ("mcuboot_secondary", "slot1_partition"),
@@ -28,8 +40,8 @@ SLOT_NAMES = {
 class ExtFlash(NamedTuple):
     """The external flash an image's devicetree chooses for Partition Manager."""
 
-    node: object                 # MergedNode or None when the chosen label is undefined
-    prop: object                 # the chosen property (DtsProperty)
+    node: Optional[MergedNode]   # None when the chosen label is undefined
+    prop: DtsProperty            # the chosen property
     compatible: str
     size_bytes: Optional[int]
     page_size: int               # the image's driver layout page
@@ -37,53 +49,56 @@ class ExtFlash(NamedTuple):
     page_known: bool = True      # False when the driver's page option has no value in this image
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class Target:
-    """One board target of an app: its images, flash map, MCUboot analysis and facts."""
+    """One board target of an app: its images, flash map, MCUboot analysis and facts.
+
+    Frozen: the model stage builds it stage by stage (`build_target`), each stage a new record
+    (`dataclasses.replace`) made from the one before; checks and reports only read it."""
     app: App
     board: Optional[str]
-    board_info: object                       # knowledge.Board or None
-    soc: object                              # knowledge.Soc or None
+    board_info: Optional[Board]
+    soc: Optional[Soc]
     soc_source: str
-    stems: list[str]
-    images: dict[str, Image] = field(default_factory=dict)
+    stems: tuple[str, ...]
+    # the NCS versions whose Kconfig the catalogue uses (plain Zephyr mapped onto NCS): the range the
+    # project may be on, the one version assumed, and the version its Kconfig is evaluated at
+    kconfig_range: tuple[tuple[int, int, int], tuple[int, int, int]] = ((0, 0, 0), (0, 0, 0))
+    kconfig_version: tuple[int, int, int] = (0, 0, 0)
+    eval_version: tuple[int, int, int] = (0, 0, 0)
+    # configuration/<board>/ folders of NCS applications built with -DAPPLICATION_CONFIG_DIR: the
+    # board's prj.conf and overlays live there, not in the app folder
+    config_dirs: tuple[Path, ...] = ()
+    # -- configuration
+    images: Mapping[str, Image] = field(default_factory=dict)
     sysbuild: Optional[Image] = None
-    pm_static: Optional[PmFile] = None
-    pm_static_unused: list[tuple[Path, str]] = field(default_factory=list)
-    flash: FlashMap = field(default_factory=FlashMap)
+    pm_disabled: bool = False                # sysbuild turns Partition Manager off (SB_CONFIG_PARTITION_MANAGER=n)
     mcuboot_enabled: bool = False
     mcuboot_enabled_source: str = ""
+    problems: tuple[Problem, ...] = ()
+    # -- facts
+    ext: Mapping[str, Optional[ExtFlash]] = field(default_factory=dict)     # per image
     mode: Optional[str] = None               # MCUboot's upgrade mode as MCUboot is built
     mode_source: str = ""
     app_mode: Optional[str] = None           # the mode the application is told about
-    ext: dict[str, Optional[ExtFlash]] = field(default_factory=dict)   # per image
-    boot: object = None                      # mcuboot.SlotAnalysis or None
-    boot_params: object = None
-    against: object = None                   # release.Against with --against: the shipped release's facts
-    slots: dict[str, Partition] = field(default_factory=dict)
-    pm_disabled: bool = False                # sysbuild turns Partition Manager off (SB_CONFIG_PARTITION_MANAGER=n)
-    problems: list[Problem] = field(default_factory=list)
-    # configuration/<board>/ folders of NCS applications built with -DAPPLICATION_CONFIG_DIR: the
-    # board's prj.conf and overlays live there, not in the app folder
-    config_dirs: list = field(default_factory=list)
-    files: "AppFiles" = None                 # every configuration file of the app, parsed once
-    paths: object = None                     # model.paths.PathFacts: the files checks name, probed once
-    chain: object = None                     # model.chain.ChainFacts: boot stages, lifecycle, recovery
-    release_facts: object = None             # model.release.ReleaseFacts, taken before the images are dropped
+    pm_static: Optional[PmFile] = None
+    pm_static_unused: tuple[tuple[Path, str], ...] = ()
+    flash: FlashMap = field(default_factory=FlashMap)
+    slots: Mapping[str, Partition] = field(default_factory=dict)
+    boot_params: Optional[BootParams] = None
+    boot: Optional[SlotAnalysis] = None
+    dfu: Optional[DfuFacts] = None           # transports, keys, where MCUboot is switched on
+    drivers: Mapping[tuple[str, str], DriverState] = field(default_factory=dict)    # (image, driver symbol) -> built or not
+    chain: Optional[ChainFacts] = None       # boot stages, lifecycle, recovery
+    files: Optional[AppFiles] = None         # every configuration file of the app, parsed once
+    paths: Optional[PathFacts] = None        # the files checks name, probed once
+    # -- taken by the engine after the model stage (each a new record)
+    against: Optional[Against] = None        # with --against: the shipped release's facts
+    release_facts: Optional[ReleaseFacts] = None   # taken before the images are dropped
 
     @property
     def sdk(self):
         return self.app.sdk
-
-    @property
-    def kconfig_version(self) -> tuple[int, int, int]:
-        """The NCS version whose Kconfig the catalogue should use (plain Zephyr mapped onto NCS)."""
-        return self.kconfig_range[0] if not self.sdk.exact else self.ncs_of(self.sdk.version)
-
-    @property
-    def kconfig_range(self) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
-        low, high = self.sdk.range
-        return self.ncs_of(low), self.ncs_of(high)
 
     def ncs_of(self, v):
         """The NCS version whose Kconfig applies to SDK version `v` (plain Zephyr mapped onto NCS)."""
@@ -116,31 +131,30 @@ class Target:
 SYSBUILD_CONF = re.compile(r"(^|.*[._-])sysbuild([_-].*)?\.conf$")
 
 
-@dataclass(eq=False)
-class AppFiles:
+class AppFiles(NamedTuple):
     """Every configuration file of an app, parsed once and shared by all its board targets
     (input-error and hygiene rules look at files whether or not this board's build reads them)."""
 
-    fragments: list = field(default_factory=list)   # sources.kconf.Fragment
-    dts: list = field(default_factory=list)         # sources.dts.DtsFile
-    pm: list = field(default_factory=list)          # sources.pm.PmFile
+    fragments: tuple = ()           # sources.kconf.Fragment
+    dts: tuple = ()                 # sources.dts.DtsFile
+    pm: tuple = ()                  # sources.pm.PmFile
 
 
 def parse_app_files(app: App) -> AppFiles:
     from dfulint.sources.dts import parse_dts
     from dfulint.sources.kconf import parse_fragment
 
-    out = AppFiles()
+    fragments, dts, pm = [], [], []
     roots = [app.root, _repo_root(app.root)]
     for p in app.files:
         name = p.name
         if name.endswith(".conf"):
-            out.fragments.append(parse_fragment(p, "SB_CONFIG_" if SYSBUILD_CONF.match(name) else "CONFIG_"))
+            fragments.append(parse_fragment(p, "SB_CONFIG_" if SYSBUILD_CONF.match(name) else "CONFIG_"))
         elif name.endswith((".overlay", ".dts", ".dtsi")):
-            out.dts.append(parse_dts(p, allowed_roots=roots))
+            dts.append(parse_dts(p, allowed_roots=roots))
         elif name.startswith("pm_static") and name.endswith((".yml", ".yaml")):
-            out.pm.append(parse_pm(p))
-    return out
+            pm.append(parse_pm(p))
+    return AppFiles(tuple(fragments), tuple(dts), tuple(pm))
 
 
 # ------------------------------------------------------------------ configuration
@@ -202,11 +216,11 @@ def _evaluate(t: Target, image: Image, facts: dict) -> None:
     from dfulint.model.kconfig import evaluate
 
     family = getattr(t.soc, "family", None)
-    version = t.sdk.version if t.app.framework == "ncs" else t.ncs_of(t.sdk.version)
-    image.config = evaluate(image.fragments, image.name, version, family, image.forced, facts)
+    image.config = evaluate(image.fragments, image.name, t.eval_version, family, image.forced, facts)
 
 
-def _devicetree(t: Target, image: Image) -> None:
+def _devicetree(t: Target, image: Image) -> list[Problem]:
+    """Merge the image's devicetree (into `image.dt`); the problems of a build directory's one."""
     from dfulint.model.devicetree import build_tree
     from dfulint.sources.dts import parse_dts
 
@@ -246,29 +260,31 @@ def _devicetree(t: Target, image: Image) -> None:
         # is checked against the others (dfulint/knowledge/boot_chain.yaml)
         from dfulint.model.chain import board_partition_nodes
         base = tuple(base) + board_partition_nodes(t, binfo)
-    final = _build_dts(t, image)
+    final, problems = _build_dts(t, image)
     if final is not None:
         # a build directory's zephyr.dts is the merged devicetree itself: a fact, not a prediction
         image.dt = final
         image.dt.evidence = "build"
-        return
+        return problems
     ws_dts = _workspace_board_dts(t, image) if board_dts is None else None
     if ws_dts is not None:
         # the workspace's own board DTS replaces the bundled board nodes; it is not one of the
         # app's files, so its reading problems are not reported against the app
         image.dt = build_tree([ws_dts] + files, ())
         image.dt.evidence = "workspace"
-        return
+        return problems
     image.dt = build_tree(files, base)
     _board_chosen(image.dt, binfo)
+    return problems
 
 
-def build_config(t: Target, image_name: str) -> Optional[dict]:
+def build_config(t: Target, image_name: str) -> tuple[Optional[dict], list[Problem]]:
     """The final Kconfig of an image from the build directory (`<image>/zephyr/.config`), as
-    name -> (raw value, Span); None when there is no build directory or no such file."""
+    name -> (raw value, Span), None when there is no build directory or no such file; and the
+    problems of reading it."""
     bd = t.app.build_dir
     if bd is None:
-        return None
+        return None, []
     if image_name == "mcuboot":
         cands = [bd / "mcuboot" / "zephyr" / ".config"]
     else:
@@ -278,16 +294,17 @@ def build_config(t: Target, image_name: str) -> Optional[dict]:
     for path in cands:
         if path.is_file():
             frag = parse_fragment(path)
-            t.problems.extend(p for p in frag.problems if p.kind != "malformed-line")
-            return {a.name: (a.value_without_comment, a.span) for a in frag.assignments}
-    return None
+            return ({a.name: (a.value_without_comment, a.span) for a in frag.assignments},
+                    [p for p in frag.problems if p.kind != "malformed-line"])
+    return None, []
 
 
-def _build_dts(t: Target, image: Image):
-    """The final devicetree of this image from the build directory, if there is one."""
+def _build_dts(t: Target, image: Image) -> tuple:
+    """The final devicetree of this image from the build directory, if there is one, and the
+    problem of reading it."""
     bd = t.app.build_dir
     if bd is None:
-        return None
+        return None, []
     if image.name == "mcuboot":
         cands = [bd / "mcuboot" / "zephyr" / "zephyr.dts"]
     else:   # sysbuild names the app's build folder after the app; child images build it at the top
@@ -298,10 +315,9 @@ def _build_dts(t: Target, image: Image):
         if path.is_file():
             tree = parse_final_dts(path)
             if isinstance(tree, DeviceTree):
-                return tree
-            t.problems.append(tree)
-            return None
-    return None
+                return tree, []
+            return None, [tree]
+    return None, []
 
 
 def _workspace_board_dts(t: Target, image: Image):
@@ -554,22 +570,31 @@ def _settings_on(cfg) -> bool:
     return cfg.enabled("SETTINGS") and any(cfg.enabled(s) for s in ("NVS", "ZMS", "FCB"))
 
 
-def _flash_map(t: Target) -> None:
+class FlashFacts(NamedTuple):
+    """The flash stage's output: the layout, the pm_static file it pins, the ones it ignores."""
+
+    flash: FlashMap
+    pm_static: Optional[PmFile] = None
+    pm_static_unused: tuple = ()
+    problems: tuple = ()
+
+
+def _flash_map(t: Target) -> FlashFacts:
     dev = _internal_device(t)
     if t.app.framework != "ncs" or t.pm_disabled:
-        _dts_flash_map(t, dev)
-        return
+        return FlashFacts(_dts_flash_map(t, dev))
+    build_problems: tuple = ()
     if t.app.build_dir is not None:
-        bm = _build_flash_map(t, dev)
+        bm, build_problems = _build_flash_map(t, dev)
         if bm is not None:
-            t.flash = bm
-            return
+            return FlashFacts(bm, problems=build_problems)
     path, unused = _pm_static_for(t)
-    t.pm_static_unused = unused
+    unused = tuple(unused)
     static = {}
+    pm_static = None
     if path is not None:
-        t.pm_static = parse_pm(path)
-        static = t.pm_static.partitions
+        pm_static = parse_pm(path)
+        static = pm_static.partitions
     if dev is None or not t.uses_pm:
         fm = FlashMap(origin="pm_static" if static else "none")
         if static:
@@ -580,8 +605,7 @@ def _flash_map(t: Target) -> None:
                 fm.partitions.append(Partition(name, addr, size, p.str("region") or "flash_primary",
                                                p.names("span"), True, f"{path.name}:{p.span.line}", p.span,
                                                p.at("size"), p.at("address")))
-        t.flash = fm
-        return
+        return FlashFacts(fm, pm_static, unused, build_problems)
     from dfulint.model.placement import PlacementInput, place
 
     mcu = t.images.get("mcuboot")
@@ -603,19 +627,20 @@ def _flash_map(t: Target) -> None:
         ext_page_size=ext.page_size if ext else 4096,
         extra_dynamic=_netcore_slots(t, mcu, ext_secondary),
     )
-    t.flash = place(inp)
+    fm = place(inp)
     # the devices as MCUboot's driver sees them
-    t.flash.devices.setdefault("flash_primary", dev)
-    t.flash.devices["flash_primary"] = dev
-    if "external_flash" in t.flash.devices or any(p.region == "external_flash" for p in t.flash.partitions):
-        xd = t.flash.devices.get("external_flash")
+    fm.devices.setdefault("flash_primary", dev)
+    fm.devices["flash_primary"] = dev
+    if "external_flash" in fm.devices or any(p.region == "external_flash" for p in fm.partitions):
+        xd = fm.devices.get("external_flash")
         size = ext.size_bytes if ext and ext.size_bytes else (xd.size if xd else 0)
-        t.flash.devices["external_flash"] = FlashDevice(
+        fm.devices["external_flash"] = FlashDevice(
             "external_flash", 0, size, ext.page_size if ext else 65536, 1,
             node=(getattr(ext.node, "path", "") if ext and ext.node else ""),
             compatible=ext.compatible if ext else "",
             source=(ext.page_source if ext else "no nordic,pm-ext-flash chosen node"),
             span=(ext.node.props["size"].span if ext and ext.node and "size" in ext.node.props else None))
+    return FlashFacts(fm, pm_static, unused, build_problems)
 
 
 def _netcore_slots(t: Target, mcu, ext_secondary: bool) -> list:
@@ -644,12 +669,12 @@ def _netcore_slots(t: Target, mcu, ext_secondary: bool) -> list:
              "placement": {"after": ["mcuboot_secondary"], "align": {"start": t.soc.fprotect_block}}}]
 
 
-def _build_flash_map(t: Target, dev) -> Optional[FlashMap]:
+def _build_flash_map(t: Target, dev) -> tuple[Optional[FlashMap], tuple]:
+    """The layout of the build directory's partitions.yml, and the problems of reading it."""
     path = t.app.build_dir / "partitions.yml"
     if not path.is_file():
-        return None
+        return None, ()
     pm = parse_pm(path)
-    t.problems.extend(pm.problems)
     fm = FlashMap(origin="build")
     if dev is not None:
         fm.devices["flash_primary"] = dev
@@ -666,7 +691,7 @@ def _build_flash_map(t: Target, dev) -> Optional[FlashMap]:
             "external_flash", 0, ext.size_bytes or 0 if ext else 0, ext.page_size if ext else 65536, 1,
             source=ext.page_source if ext else "build partitions.yml")
     fm.notes.append(f"layout read from the build directory {t.app.rel(path)}")
-    return fm
+    return fm, tuple(pm.problems)
 
 
 NOR_COMPATIBLES = ("jedec,spi-nor", "nordic,qspi-nor")
@@ -696,7 +721,7 @@ def _internal_flash_node(t: Target, dt, node, path: str) -> bool:
     return chosen is None and node is not None and node.known and "soc-nv-flash" in node.compatibles()
 
 
-def _dts_flash_map(t: Target, dev) -> None:
+def _dts_flash_map(t: Target, dev) -> FlashMap:
     """Devicetree layouts (plain Zephyr, NCS without Partition Manager): the slots are the app image's
     partitions (`fixed-partitions` children and `zephyr,mapped-partition` nodes), each on the flash
     device that holds it. A partition under a device dfulint does not know (a board's NOR defined in
@@ -707,8 +732,7 @@ def _dts_flash_map(t: Target, dev) -> None:
     app = t.images["app"]
     fm = FlashMap(origin="dts")
     if app.dt is None:
-        t.flash = fm
-        return
+        return fm
     parts = fixed_partitions(app.dt)
     names = {dp.path: (dp.label or dp.name) for dp in parts}
     unknown: dict = {}
@@ -755,48 +779,58 @@ def _dts_flash_map(t: Target, dev) -> None:
                         f"known, so MCUboot's slot rules are not applied to {'it' if len(held) == 1 else 'them'}")
     if dev is not None:
         fm.devices["flash_primary"] = dev
-    t.flash = fm
+    return fm
 
 
 # ------------------------------------------------------------------ MCUboot's view
 
-def _modes(t: Target) -> None:
-    built = build_config(t, "mcuboot")
+class ModeFacts(NamedTuple):
+    mode: Optional[str]          # MCUboot's upgrade mode as MCUboot is built
+    mode_source: str
+    app_mode: Optional[str]      # the mode the application is told about
+
+
+def _modes(t: Target, built: Optional[dict]) -> ModeFacts:
+    """MCUboot's mode (from the build's MCUboot .config `built` when there is one) and the app's."""
+    mode, source, app_mode = None, "", None
     if built is not None:
-        for sym, mode in modes.mcuboot_symbols():
+        for sym, m in modes.mcuboot_symbols():
             v = built.get(sym)
             if v is not None and v[0] == "y":
-                t.mode = mode
-                t.mode_source = f"CONFIG_{sym}=y ({t.app.rel(v[1].path)}:{v[1].line}, the build's MCUboot)"
+                mode = m
+                source = f"CONFIG_{sym}=y ({t.app.rel(v[1].path)}:{v[1].line}, the build's MCUboot)"
                 break
     mcu = t.images.get("mcuboot")
-    if mcu is not None and mcu.config is not None and t.mode is None:
-        for sym, mode in modes.mcuboot_symbols():
+    if mcu is not None and mcu.config is not None and mode is None:
+        for sym, m in modes.mcuboot_symbols():
             if mcu.config.enabled(sym):
-                t.mode = mode
-                v = mcu.config.get(sym)
-                t.mode_source = _value_source(v, sym, "mcuboot", t.app)
+                mode = m
+                source = _value_source(mcu.config.get(sym), sym, "mcuboot", t.app)
                 break
     acfg = t.images["app"].config
     if acfg is not None:
-        for sym, mode in modes.app_symbols().items():
+        for sym, m in modes.app_symbols().items():
             if acfg.enabled(sym):
-                t.app_mode = mode
+                app_mode = m
                 break
-    if t.mode is None and t.app.framework == "zephyr":
-        t.mode = t.app_mode or "swap-move"
-        t.mode_source = "the application's MCUBOOT_BOOTLOADER_MODE_* (MCUboot built separately)"
+    if mode is None and t.app.framework == "zephyr":
+        mode = app_mode or "swap-move"
+        source = "the application's MCUBOOT_BOOTLOADER_MODE_* (MCUboot built separately)"
+    return ModeFacts(mode, source, app_mode)
 
 
-def _slots(t: Target) -> None:
+def _slots(flash: FlashMap) -> dict[str, Partition]:
+    """MCUboot's slots (primary, secondary, scratch) in a flash map, by PM name or DTS label."""
+    slots = {}
     for role, names in SLOT_NAMES.items():
         for n in names:
-            p = t.flash.get(n)
+            p = flash.get(n)
             if p is None:
-                p = next((q for q in t.flash.partitions if q.label == n), None)
+                p = next((q for q in flash.partitions if q.label == n), None)
             if p is not None:
-                t.slots[role] = p
+                slots[role] = p
                 break
+    return slots
 
 
 
@@ -835,11 +869,19 @@ def mcu_rel(t: Target, a) -> str:
     return f"{t.app.rel(a.span.path)}:{a.span.line}"
 
 
-def _analyse(t: Target) -> None:
+class BootFacts(NamedTuple):
+    params: Optional[BootParams] = None
+    boot: Optional[SlotAnalysis] = None
+    problems: tuple = ()
+
+
+def _analyse(t: Target, built: Optional[dict]) -> BootFacts:
+    """MCUboot's slot analysis (model/mcuboot.py) of the target's slots, with the parameters the
+    bootloader is built with (`built`: the build's MCUboot .config, when there is one)."""
     from dfulint.model import mcuboot as mb
 
     if not t.mcuboot_enabled or "primary" not in t.slots or t.mode is None:
-        return
+        return BootFacts()
     mcu = t.images.get("mcuboot")
     cfg = mcu.config if mcu is not None else None
     fork = _delta_fork(mcu)
@@ -848,7 +890,7 @@ def _analyse(t: Target) -> None:
         # (equal sector counts, trailer, maximum image) are not the ones this bootloader applies
         mcu.notes.append(f"{fork.full_name} ({mcu_rel(t, fork)}) asks for a delta-update fork of MCUboot: "
                          "stock MCUboot's slot rules are not applied to it")
-        return
+        return BootFacts()
 
     def geom(p: Partition) -> Optional[mb.SlotGeom]:
         d = t.flash.devices.get(p.region)
@@ -858,19 +900,18 @@ def _analyse(t: Target) -> None:
 
     pri = geom(t.slots["primary"])
     if pri is None:
-        return
+        return BootFacts()
     sec = geom(t.slots["secondary"]) if "secondary" in t.slots else None
     scr = geom(t.slots["scratch"]) if "scratch" in t.slots else None
     if ("secondary" in t.slots and sec is None) or ("scratch" in t.slots and scr is None):
         return               # a slot on a flash device whose geometry dfulint does not know
     if any(g is not None and (g.size <= 0 or g.page_size <= 0 or g.write_block <= 0) for g in (pri, sec, scr)):
-        return               # an empty or negative slot: the layout rules report it, MCUboot's laws do not apply
+        return BootFacts()   # an empty or negative slot: the layout rules report it, MCUboot's laws do not apply
     m = (cfg.int("BOOT_MAX_IMG_SECTORS") if cfg is not None else None) or 128
     m = _mcuboot_board_default(t, mcu, "BOOT_MAX_IMG_SECTORS") or m
     if cfg is not None and cfg.enabled("BOOT_MAX_IMG_SECTORS_AUTO"):
         # MCUboot's CMake sizes the table from the devicetree slots (no Partition Manager)
         m = max([-(-g.size // g.page_size) for g in (pri, sec, scr) if g is not None] + [1])
-    built = build_config(t, "mcuboot")
     if built is not None and built.get("BOOT_MAX_IMG_SECTORS", ("",))[0].isdigit():
         m = int(built["BOOT_MAX_IMG_SECTORS"][0])     # what the build really compiled in
     max_align = (cfg.int("BOOT_MAX_ALIGN") if cfg is not None else None) or 8
@@ -880,13 +921,13 @@ def _analyse(t: Target) -> None:
         v = cfg.get(sym) if cfg is not None else None
         a = v.assignments[-1] if v is not None and getattr(v, "assignments", None) else None
         span = getattr(a, "span", None)
-        if span is not None:
-            t.problems.append(Problem(
+        if span is None:
+            return BootFacts()
+        return BootFacts(problems=(Problem(
                 "out-of-range", span, f"CONFIG_{sym}={val}: MCUboot sizes its {'sector table' if m <= 0 else 'write alignment'} "
                 f"with this value and does not compile with a negative one (mcuboot)",
                 f"remove the line (MCUboot's default applies) or set a positive value such as "
-                f"CONFIG_{sym}={'256' if m <= 0 else '8'}"))
-        return
+                f"CONFIG_{sym}={'256' if m <= 0 else '8'}"),))
     params = mb.BootParams(
         mode=t.mode, max_img_sectors=m,
         max_align=max_align,
@@ -894,23 +935,31 @@ def _analyse(t: Target) -> None:
         encrypted=cfg.enabled("BOOT_ENCRYPT_IMAGE") if cfg is not None else False,
         ncs_version=t.sdk.version if t.app.framework == "ncs" else None,
         upstream_version=_upstream_mcuboot(t) if t.app.framework != "ncs" else None)
-    t.boot_params = params
-    t.boot = mb.analyse(pri, sec, params, scr)
+    return BootFacts(params, mb.analyse(pri, sec, params, scr))
 
 
 # ------------------------------------------------------------------ entry point
+#
+# The model of one board is built in stages, each a function of the record the stage before made:
+#   _context    the board, its SoC, the file stems and Kconfig versions   (app, board -> Target)
+#   _configure  each image's layers, fragments, Kconfig and devicetree     (-> images, sysbuild, ...)
+#   _derive     the facts: external flash, modes, flash map, slots, MCUboot's analysis, update path,
+#               flash drivers, boot chain
+#   _file_facts the app's parsed files and the files the checks name
+# Every stage returns a new frozen Target (dataclasses.replace); nothing changes one afterwards.
+
 
 def build_target(app: App, board: Optional[str], files: Optional[AppFiles] = None) -> Target:
     """The model of one board of an app; `files`: the app's parsed files (parsed here if not given)."""
-    from dfulint.model.paths import derive as derive_paths
-
-    t = _build_target(app, board)
-    t.files = files if files is not None else parse_app_files(app)
-    t.paths = derive_paths(t)       # what the checks need to know about files, before they run
-    return t
+    t = _configure(_context(app, board))
+    # (a folder that is MCUboot itself has one image, its configuration: no layout or chain of its own)
+    t = _derive(t) if not app.is_mcuboot else _update_path(t)
+    return _file_facts(t, files if files is not None else parse_app_files(app))
 
 
-def _build_target(app: App, board: Optional[str]) -> Target:
+def _context(app: App, board: Optional[str]) -> Target:
+    """The board, its SoC (from dfulint's tables, a custom board's includes or the name) and the
+    file-name stems and Kconfig versions its build uses."""
     binfo = knowledge.board(board) if board else None
     soc, soc_src = None, ""
     if binfo is not None:
@@ -932,16 +981,28 @@ def _build_target(app: App, board: Optional[str]) -> Target:
     stems = app.stems_for(board)
     if board and board not in stems and app.context is None:
         stems = stems + [board]
-    t = Target(app=app, board=board, board_info=binfo, soc=soc, soc_source=soc_src, stems=stems)
-    t.config_dirs = [app.root / "configuration" / s for s in stems
-                     if (app.root / "configuration" / s / "prj.conf").is_file()]
+    config_dirs = tuple(app.root / "configuration" / s for s in stems
+                        if (app.root / "configuration" / s / "prj.conf").is_file())
+    t = Target(app=app, board=board, board_info=binfo, soc=soc, soc_source=soc_src, stems=tuple(stems),
+               config_dirs=config_dirs)
+    low, high = t.sdk.range
+    kconfig_range = (t.ncs_of(low), t.ncs_of(high))
+    return replace(t, kconfig_range=kconfig_range,
+                   kconfig_version=kconfig_range[0] if not t.sdk.exact else t.ncs_of(t.sdk.version),
+                   eval_version=t.sdk.version if app.framework == "ncs" else t.ncs_of(t.sdk.version))
 
+
+def _configure(t: Target) -> Target:
+    """Each image's configuration layers in build order, its Kconfig evaluated and its devicetree
+    merged; sysbuild's own configuration and what it forces into the images."""
+    app, board, stems = t.app, t.board, list(t.stems)
     app_img = img_mod.app_layers(app.root, stems, app.sdk.version)
     _board_defconfig(app, board, app_img)
     if app.is_mcuboot:
         app_img.name = "mcuboot"
         app_img.notes.append("this folder is MCUboot itself: its files configure the bootloader image")
-    t.images["app"] = app_img
+    images = {"app": app_img}
+    sysbuild = None
     scen = app.scenario_for(stems)
     if scen is not None:
         for rel in scen.get("extra_conf", []):
@@ -958,10 +1019,9 @@ def _build_target(app: App, board: Optional[str]) -> Target:
             sb.conf_layers.append(img_mod.Layer(p, "base", why))
         from dfulint.sources.kconf import parse_fragment
         sb.fragments = [parse_fragment(layer.path, "SB_CONFIG_") for layer in sb.conf_layers]
-        t.sysbuild = sb
+        sysbuild = sb
     img_mod.load_fragments(app_img)
 
-    has_mcuboot_files = any(app.root.glob("child_image/mcuboot*")) or any(app.root.glob("sysbuild/mcuboot*"))
     mcu_board = _secure_board(board)
     if mcu_board and app.context is not None and app.context.era == "hwmv1":
         # MCUboot is built for the same board, named as this SDK era names it
@@ -982,19 +1042,20 @@ def _build_target(app: App, board: Optional[str]) -> Target:
     _board_defconfig(app, mcu_board, mcu)
     img_mod.load_fragments(mcu)
     if not app.is_mcuboot:
-        t.images["mcuboot"] = mcu
+        images["mcuboot"] = mcu
     if scen is not None:
         # -D values from the scenario's extra_args: command-line values win over the fragments
-        by_image = {"app": app_img, "mcuboot": mcu, "sysbuild": t.sysbuild}
+        by_image = {"app": app_img, "mcuboot": mcu, "sysbuild": sysbuild}
         for image, sym, value, line in scen.get("args", []):
             target = by_image.get(image)
             if target is not None:
                 prefix = "SB_CONFIG_" if image == "sysbuild" else "CONFIG_"
                 target.forced.append(synthetic(sym, value, Span(scen["path"], line, 1), prefix))
+    t = replace(t, images=images, sysbuild=sysbuild)
 
-    facts = {"soc": getattr(soc, "name", None), "partition_manager": t.uses_pm,
-             "board": binfo.name if binfo is not None else board,
-             "non_secure": bool(getattr(binfo, "ns", False))}
+    facts = {"soc": getattr(t.soc, "name", None), "partition_manager": t.uses_pm,
+             "board": t.board_info.name if t.board_info is not None else board,
+             "non_secure": bool(getattr(t.board_info, "ns", False))}
     if t.sysbuild is not None:
         from dfulint.model.sysbuild import evaluate_sysbuild, extra_forcing
         evaluate_sysbuild(t, facts)        # sysbuild.conf, after the app's Kconfig.sysbuild defaults
@@ -1004,23 +1065,20 @@ def _build_target(app: App, board: Optional[str]) -> Target:
         # with an unknown SoC a conditional default is not known to apply; from NCS 3.4 none exists
         from dfulint.model.kconfig import default_is_conditional
         if pmv is not None and pmv.value == "n" and (
-                pmv.origin != "default" or soc is not None
+                pmv.origin != "default" or t.soc is not None
                 or not default_is_conditional("SB_CONFIG_PARTITION_MANAGER", t.kconfig_version)):
-            t.pm_disabled = True
+            t = replace(t, pm_disabled=True)
             facts["partition_manager"] = False
     # devicetree first: Kconfig defaults depend on chosen nodes
-    _devicetree(t, app_img)
-    _devicetree(t, mcu)
+    problems = _devicetree(t, app_img) + _devicetree(t, mcu)
     if app.is_mcuboot:
-        return t
+        return replace(t, problems=tuple(problems))
     app_facts = dict(facts, **_dt_facts(app_img.dt))
     _evaluate(t, app_img, app_facts)
     if t.sysbuild is not None:
-        t.mcuboot_enabled = t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT")
-        t.mcuboot_enabled_source = "SB_CONFIG_BOOTLOADER_MCUBOOT (sysbuild)"
+        enabled, source = t.sysbuild.config.enabled("BOOTLOADER_MCUBOOT"), "SB_CONFIG_BOOTLOADER_MCUBOOT (sysbuild)"
     else:
-        t.mcuboot_enabled = app_img.config.enabled("BOOTLOADER_MCUBOOT")
-        t.mcuboot_enabled_source = "CONFIG_BOOTLOADER_MCUBOOT (app)"
+        enabled, source = app_img.config.enabled("BOOTLOADER_MCUBOOT"), "CONFIG_BOOTLOADER_MCUBOOT (app)"
     if app.build_system == "child_image" and app_img.config.enabled("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY"):
         v = app_img.config.get("PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY")
         span = v.assignments[-1].span if v.assignments else (app_img.conf_paths[0] if app_img.conf_paths else None)
@@ -1033,16 +1091,38 @@ def _build_target(app: App, board: Optional[str]) -> Target:
     # MCUboot's own prj.conf, boards/ and socs/ fragments: their values are then not MCUboot's defaults
     mcu_facts["mcuboot_own_config"] = mcu.replaces_defaults is None
     _evaluate(t, mcu, mcu_facts)
-    if not t.mcuboot_enabled and not has_mcuboot_files:
-        pass
-    t.ext = {"app": _ext_flash(t, app_img), "mcuboot": _ext_flash(t, mcu)}
-    _modes(t)
-    _flash_map(t)
-    _slots(t)
-    _analyse(t)
-    from dfulint.model import chain as chain_mod
-    t.chain = chain_mod.build(t)
-    return t
+    return replace(t, mcuboot_enabled=enabled, mcuboot_enabled_source=source, problems=tuple(problems))
+
+
+def _derive(t: Target) -> Target:
+    """The facts of a configured target, each from the record before it."""
+    from dfulint.model import chain
+
+    t = replace(t, ext={"app": _ext_flash(t, t.images["app"]), "mcuboot": _ext_flash(t, t.images["mcuboot"])})
+    built, problems = build_config(t, "mcuboot")       # the build directory's MCUboot .config, if any
+    t = replace(t, **_modes(t, built)._asdict())
+    fl = _flash_map(t)
+    t = replace(t, flash=fl.flash, pm_static=fl.pm_static, pm_static_unused=fl.pm_static_unused,
+                slots=_slots(fl.flash), problems=t.problems + tuple(problems) + fl.problems)
+    bf = _analyse(t, built)
+    t = replace(t, boot_params=bf.params, boot=bf.boot, problems=t.problems + bf.problems)
+    t = _update_path(t)
+    return replace(t, chain=chain.build(t))
+
+
+def _update_path(t: Target) -> Target:
+    """Transports, keys and where MCUboot is switched on; which images build a NOR driver."""
+    from dfulint.model import dfu, extflash
+
+    return replace(t, dfu=dfu.derive(t), drivers=extflash.driver_states(t))
+
+
+def _file_facts(t: Target, files: AppFiles) -> Target:
+    """The app's parsed files, and what the checks need to know about files, before they run."""
+    from dfulint.model.paths import derive as derive_paths
+
+    t = replace(t, files=files)
+    return replace(t, paths=derive_paths(t))
 
 
 def build_targets(app: App) -> list[Target]:

@@ -170,7 +170,7 @@ def evaluate_sysbuild(t, facts: dict) -> None:
 
     sb = t.sysbuild
     family = getattr(t.soc, "family", None)
-    version = t.sdk.version if t.app.framework == "ncs" else t.ncs_of(t.sdk.version)
+    version = t.eval_version
 
     def run(extra: Optional[Fragment]):
         frags = ([extra] if extra is not None and extra.assignments else []) + list(sb.fragments)
@@ -233,7 +233,7 @@ def extra_forcing(t) -> None:
 
     fallback = Span(t.app.sysbuild_path("sysbuild.conf"), 1, 1)
     app, mcu = t.images.get("app"), t.images.get("mcuboot")
-    ver = t.sdk.version if t.app.framework == "ncs" else t.ncs_of(t.sdk.version)
+    ver = t.eval_version
 
     def defined(sym: str) -> bool:
         return status_in(sym, "sysbuild", ver)[0] == "ok"
