@@ -28,10 +28,10 @@ from typing import Iterable, Optional
 
 from dfulint import knowledge
 from dfulint.core import Span
-from dfulint.records import NamedTuple
 from dfulint.model.query import (
     always_at_least, always_before, assigned_span, image_config, maybe_at_least, mcuboot_stems, rel_path,
     sdk_range, user_assignment, where_text)
+from dfulint.records import NamedTuple
 
 
 SPI_NOR = "jedec,spi-nor"
