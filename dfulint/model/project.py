@@ -904,7 +904,7 @@ def _analyse(t: Target, built: Optional[dict]) -> BootFacts:
     sec = geom(t.slots["secondary"]) if "secondary" in t.slots else None
     scr = geom(t.slots["scratch"]) if "scratch" in t.slots else None
     if ("secondary" in t.slots and sec is None) or ("scratch" in t.slots and scr is None):
-        return               # a slot on a flash device whose geometry dfulint does not know
+        return BootFacts()   # a slot on a flash device whose geometry dfulint does not know
     if any(g is not None and (g.size <= 0 or g.page_size <= 0 or g.write_block <= 0) for g in (pri, sec, scr)):
         return BootFacts()   # an empty or negative slot: the layout rules report it, MCUboot's laws do not apply
     m = (cfg.int("BOOT_MAX_IMG_SECTORS") if cfg is not None else None) or 128
