@@ -96,9 +96,13 @@ def find_apps(paths: Iterable[Path], max_apps: int = 5000) -> list[Path]:
             top = top.parent
         for dirpath, dirnames, filenames in files.walk(top):
             d = Path(dirpath)
+            app = is_app_dir(d, set(filenames))
+            # sysbuild/ and child_image/ are image configuration only inside an app: Zephyr's
+            # samples/sysbuild/ is a folder of apps
+            skip = SKIP_DIRS if app else SKIP_DIRS - {"sysbuild", "child_image"}
             dirnames[:] = sorted(n for n in dirnames if not n.startswith(".") and not n.startswith("build")
-                                 and n not in SKIP_DIRS and not (d / n).is_symlink())
-            if is_app_dir(d, set(filenames)) and d not in seen:
+                                 and n not in skip and not (d / n).is_symlink())
+            if app and d not in seen:
                 seen.add(d)
                 out.append(d)
                 if len(out) >= max_apps:

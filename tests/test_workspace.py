@@ -66,6 +66,18 @@ def test_nested_apps_and_skipped_folders(tmp_path):
     assert rels(tmp_path, find_apps([tmp_path])) == ["apps/central", "apps/central/tests/unit", "apps/peripheral"]
 
 
+def test_a_folder_named_sysbuild_outside_an_app_holds_apps(tmp_path):
+    """Zephyr's samples/sysbuild/with_mcuboot: `sysbuild/` is image configuration only inside an app."""
+    tree(tmp_path, {
+        "samples/sysbuild/with_mcuboot/prj.conf": "", "samples/sysbuild/with_mcuboot/CMakeLists.txt": CMAKE,
+        "samples/sysbuild/with_mcuboot/sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n",
+        "samples/child_image/legacy/prj.conf": "",
+        "app/prj.conf": "", "app/sysbuild/mcuboot/prj.conf": "CONFIG_MAIN_STACK_SIZE=10240\n",
+    })
+    assert rels(tmp_path, find_apps([tmp_path])) == ["app", "samples/child_image/legacy",
+                                                      "samples/sysbuild/with_mcuboot"]
+
+
 def test_find_apps_on_a_file_path_and_duplicates(tmp_path):
     app_tree(tmp_path / "app", {})
     found = find_apps([tmp_path / "app" / "prj.conf", tmp_path, tmp_path / "app"])
