@@ -99,15 +99,13 @@ def test_records_refuse_what_typing_namedtuple_refuses():
 
 
 def test_every_arity_builds_its_tuple():
-    for n in range(records.MAX_FIELDS + 1):
+    for n in range(40):
         names = tuple(f"f{i}" for i in range(n))
         cls = records.record_type(f"R{n}", names, {}, {"__module__": __name__})
         values = tuple(range(n))
         assert tuple(cls(*values)) == values
         assert tuple(cls(**dict(zip(names, values)))) == values
         assert cls._fields == names
-    with pytest.raises(TypeError):
-        records.record_type("Big", tuple(f"f{i}" for i in range(records.MAX_FIELDS + 1)), {}, {})
 
 
 def test_dfulint_defines_its_records_with_the_cheap_form():
@@ -126,3 +124,54 @@ def test_dfulint_defines_its_records_with_the_cheap_form():
                     isinstance(node.value, ast.Name) and node.value.id in ("typing", "t"):
                 offenders.append(str(path.relative_to(root)))
     assert not offenders
+
+
+def _dfulint_records():
+    import importlib
+    import pkgutil
+
+    import dfulint
+
+    found = {}
+    for info in pkgutil.walk_packages(dfulint.__path__, "dfulint."):
+        if info.name in ("dfulint.server", "dfulint.__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, tuple) and value.__module__ == info.name and \
+                    getattr(value, "_repr_fmt", None) is not None:
+                found[f"{info.name}.{value.__qualname__}"] = value
+    return found
+
+
+def test_every_dfulint_record_matches_its_typing_namedtuple_twin():
+    """Each record type against typing.NamedTuple built from the same fields and defaults:
+    signature, fields, defaults, repr, equality, hash, _replace, _asdict, _make, pickling."""
+    import inspect
+
+    records_found = _dfulint_records()
+    assert len(records_found) > 50
+    for name, cls in records_found.items():
+        ns = {"__annotations__": {f: object for f in cls._fields}, **cls._field_defaults}
+        twin = typing.NamedTupleMeta(cls.__name__, (typing._NamedTuple,), {**ns, "__module__": __name__})
+        assert cls._fields == twin._fields, name
+        assert cls._field_defaults == twin._field_defaults, name
+        params = [[(p.name, p.default, p.kind) for p in inspect.signature(c).parameters.values()] for c in (cls, twin)]
+        assert params[0] == params[1], name
+        values = [f"v{i}" for i in range(len(cls._fields))]
+        a, b = cls(*values), twin(*values)
+        assert tuple(a) == tuple(b), name
+        if cls.__eq__ is tuple.__eq__ and cls.__hash__ is tuple.__hash__:     # not its own
+            assert a == b and hash(a) == hash(b), name
+        if type(a).__repr__ is records._repr:
+            assert repr(a) == repr(b), name
+        assert a._asdict() == b._asdict(), name
+        if cls._fields:
+            f = cls._fields[-1]
+            assert tuple(a._replace(**{f: 1})) == tuple(b._replace(**{f: 1})), name
+            assert type(a._replace(**{f: 1})) is cls, name
+        assert type(cls._make(values)) is cls and cls._make(values) == a, name
+        assert pickle.loads(pickle.dumps(a)) == a and type(pickle.loads(pickle.dumps(a))) is cls, name
+        if cls._field_defaults:
+            required = [v for f, v in zip(cls._fields, values) if f not in cls._field_defaults]
+            assert cls(*required) == twin(*required), name
