@@ -302,6 +302,25 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
                        f"to the baseline {result.baseline_path}", err=True)
         reader_gone = False
         for name, dest in outputs:
+            if streamed is not None and name == "json" and streamed.json is not None:
+                # the JSON document, put together from what each app left encoded
+                if dest is None:
+                    if reader_gone:
+                        continue
+                    try:
+                        streamed.json.write(result, lambda t: sys.stdout.write(_encodable(t)))
+                        sys.stdout.flush()
+                    except BrokenPipeError:
+                        reader_gone = True
+                        _quiet_stdout()
+                else:
+                    try:
+                        dest.parent.mkdir(parents=True, exist_ok=True)
+                        with open(dest, "w", encoding="utf-8") as fh:
+                            streamed.json.write(result, lambda t: fh.write(_encodable(t)))
+                    except OSError as exc:
+                        _fail(f"cannot write {dest}: {exc.strerror or exc}")
+                continue
             if streamed is not None and streamed.covers(name, dest):
                 text = streamed.tail(result)
             else:
@@ -322,6 +341,8 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
                     dest.write_text(text, encoding="utf-8")
                 except OSError as exc:
                     _fail(f"cannot write {dest}: {exc.strerror or exc}")
+        if streamed is not None and streamed.json is not None:
+            streamed.json.close()
         if result.internal_errors:
             for e in result.internal_errors:
                 click.echo(f"dfulint: internal error (a bug in dfulint, please report it): {e}", err=True)
@@ -370,17 +391,24 @@ def _outputs(formats, output) -> list:
 
 
 class _Stream:
-    """The text report on standard output, written app by app as each is checked."""
+    """The text report on standard output, written app by app as each is checked; the JSON report,
+    encoded app by app and written at the end without building the document."""
 
-    def __init__(self, text_opts: dict, progress: Progress):
+    def __init__(self, text_opts: dict, progress: Progress, text: bool = True, json=None):
         self.opts = text_opts
         self.progress = progress
         self.gone = False
+        self.text = text
+        self.json = json        # report.json_report.Stream, or None
 
     def covers(self, name: str, dest) -> bool:
-        return name == "text" and dest is None
+        return self.text and name == "text" and dest is None
 
     def __call__(self, app_result, findings) -> None:
+        if self.json is not None:
+            self.json(app_result, findings)
+        if not self.text:
+            return
         from dfulint.report import text
 
         block = text.render_app(app_result, findings, self.opts["colour"], self.opts["fmt"],
@@ -403,10 +431,16 @@ class _Stream:
 
 
 def _stream(opts, outputs, text_opts: dict, progress: Progress):
-    """Stream the text report when it goes to standard output (the other formats need every app)."""
-    if not any(name == "text" and dest is None for name, dest in outputs):
+    """Stream the text report when it goes to standard output, and encode the JSON report app by
+    app (the other formats need every app)."""
+    text = any(name == "text" and dest is None for name, dest in outputs)
+    json_stream = None
+    if any(name == "json" for name, _ in outputs):
+        from dfulint.report.json_report import Stream
+        json_stream = Stream()
+    if not text and json_stream is None:
         return None
-    s = _Stream(text_opts, progress)
+    s = _Stream(text_opts, progress, text=text, json=json_stream)
     opts.on_app = s
     return s
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
@@ -479,19 +481,51 @@ def _check_one(i: int, work: Optional[tuple] = None, keep_models: bool = False, 
     check_app(roots[i], app_opts[i], part, named, release, top=top)
     if not keep_models:
         part.apps = [drop_model(a) for a in part.apps]
+        # the app's model is garbage now: collect it while it is young (see _collector)
+        gc.collect(1)
     return i, part
 
 
-def _check_in_worker(i: int) -> tuple:
-    """In a worker process: (i, the app's Result pickled for the parent), or (i, None) when some
-    part of it cannot cross the pipe (the parent then checks that app itself)."""
+@contextmanager
+def _collector():
+    """The cyclic garbage collector during a run: between apps it collects the objects of the app
+    just checked (_check_one), while they are young, instead of passing again and again over what
+    lives for the whole run (parsed Kconfig trees, caches, earlier apps' findings) whenever its
+    allocation counters say so. Full collections stay possible, rarely."""
+    saved = gc.get_threshold()
+    gc.set_threshold(max(saved[0], 100_000), 1000, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
+def _chunks(n: int, jobs: int) -> list:
+    """Apps 0..n-1 in runs of neighbours for the workers: a few at a time while many remain (the
+    apps of one repository share SDK versions and SoCs: a worker reuses what it derived from them),
+    one at a time at the end, so that no worker is left with a long run while the others idle."""
+    out, i = [], 0
+    while i < n:
+        size = max(1, min(8, (n - i) // (jobs * 4)))
+        out.append(tuple(range(i, i + size)))
+        i += size
+    return out
+
+
+def _check_in_worker(chunk: tuple) -> list:
+    """In a worker process: [(i, the app's Result pickled for the parent)] for each app of the
+    chunk, or (i, None) when some part of it cannot cross the pipe (the parent then checks that
+    app itself)."""
     import pickle
 
-    i, part = _check_one(i)
-    try:
-        return i, pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:
-        return i, None
+    out = []
+    for i in chunk:
+        i, part = _check_one(i)
+        try:
+            out.append((i, pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)))
+        except Exception:
+            out.append((i, None))
+    return out
 
 
 def _parts(roots: list, app_opts: list, app_tops: list, release, jobs: int, keep_models: bool,
@@ -516,21 +550,25 @@ def _parts(roots: list, app_opts: list, app_tops: list, release, jobs: int, keep
     ctx = multiprocessing.get_context("fork")
     waiting: dict = {}
     nxt = done = 0
-    with ctx.Pool(jobs, initializer=_worker_init, initargs=(roots, app_opts, app_tops)) as pool:
-        # neighbouring apps (one repository's) share SDK versions and SoCs: a worker takes a few in a
-        # row and reuses its Kconfig trees, while the chunks stay small enough to keep both busy
-        chunk = max(1, min(8, n // (jobs * 4)))
-        for i, data in pool.imap_unordered(_check_in_worker, range(n), chunksize=chunk):
-            # the parent's own worker, not a file or cache: the data comes from the process it forked
-            part = pickle.loads(data) if data is not None else \
-                _check_one(i, (roots, app_opts, app_tops), keep_models=False)[1]
-            done += 1
-            if on_progress is not None:
-                on_progress(done, n, roots[i])        # completion order
-            waiting[i] = part
-            while nxt in waiting:                     # the order of the apps
-                yield waiting.pop(nxt)
-                nxt += 1
+    # what the parent holds now (modules, options) the workers only read: the collector leaves it
+    # alone, in every process, so that it stays shared with the workers instead of being copied
+    gc.freeze()
+    try:
+        with ctx.Pool(jobs, initializer=_worker_init, initargs=(roots, app_opts, app_tops)) as pool:
+            for results in pool.imap_unordered(_check_in_worker, _chunks(n, jobs)):
+                for i, data in results:
+                    # the parent's own worker, not a file or cache: the data comes from the process it forked
+                    part = pickle.loads(data) if data is not None else \
+                        _check_one(i, (roots, app_opts, app_tops), keep_models=False)[1]
+                    done += 1
+                    if on_progress is not None:
+                        on_progress(done, n, roots[i])        # completion order
+                    waiting[i] = part
+                while nxt in waiting:                     # the order of the apps
+                    yield waiting.pop(nxt)
+                    nxt += 1
+    finally:
+        gc.unfreeze()
 
 
 # The libraries a model is built with (pyproject's dependencies). Without one, a reader would
@@ -605,13 +643,14 @@ def run(paths: list[Path], opts: Options, jobs: int = 1, keep_models: bool = Tru
         jobs = 1                                  # tracebacks from this process
     keep_models = keep_models and jobs <= 1
     try:
-        for part in _parts(roots, app_opts, app_tops, release, jobs, keep_models, opts.on_progress):
-            result.apps.extend(part.apps)
-            result.findings.extend(part.findings)
-            result.suppressed.extend(part.suppressed)
-            result.internal_errors.extend(part.internal_errors)
-            if part.apps and opts.on_app is not None:
-                opts.on_app(part.apps[0], part.findings)
+        with _collector():
+            for part in _parts(roots, app_opts, app_tops, release, jobs, keep_models, opts.on_progress):
+                result.apps.extend(part.apps)
+                result.findings.extend(part.findings)
+                result.suppressed.extend(part.suppressed)
+                result.internal_errors.extend(part.internal_errors)
+                if part.apps and opts.on_app is not None:
+                    opts.on_app(part.apps[0], part.findings)
         if opts.on_progress is not None:
             opts.on_progress(len(roots), len(roots), None)
     finally:

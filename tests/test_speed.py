@@ -133,3 +133,55 @@ def test_the_json_report_is_written_item_by_item_with_the_same_bytes():
     assert text == json.dumps(json.loads(text), indent=2) + "\n"
     for doc in ({}, [], {"a": [[], {}, [{}]]}, {"a": {True: 1, 2.5: [None]}, "b": "é\n"}, [[[["x"]]]], 7):
         assert json_report.dumps(doc) == json.dumps(doc, indent=2)
+
+
+def _apps_out_of_name_order(tmp_path):
+    """A project whose apps are found (folder by folder) in another order than their paths sort
+    in ("proj/app" is found before "proj-b", "proj-b" sorts first): reports order findings by path."""
+    import shutil
+
+    shutil.copytree(SEED, tmp_path / "proj" / "app")
+    shutil.copytree(SEED, tmp_path / "proj-b")
+    (tmp_path / "proj-b" / "prj.conf").write_text(
+        (SEED / "prj.conf").read_text() + "CONFIG_BOOT_SIGNATURE_KEY_FILE=\"root-rsa-2048.pem\"\n")
+    shutil.copytree(APPS, tmp_path / "apps")
+    return tmp_path
+
+
+def test_the_streamed_json_report_equals_the_document_built_at_once(tmp_path):
+    import json
+
+    from dfulint import engine
+    from dfulint.report import json_report
+
+    root = _apps_out_of_name_order(tmp_path / "p")
+    result = engine.run([root], engine.Options(), keep_models=False)
+    roots = [str(a.app.root) for a in result.apps]
+    assert roots != sorted(roots)                   # the order of the apps is not the order of paths
+    whole = json_report.render(result)
+    assert [f["app"] for f in json.loads(whole)["findings"]] == sorted(f["app"] for f in json.loads(whole)["findings"])
+    out = tmp_path / "out"
+    for jobs in ("1", "2"):
+        shown = _cli("check", str(root), "--format", "json", "--jobs", jobs)
+        assert shown.returncode == 1 and shown.stdout.decode() == whole, jobs
+        both = _cli("check", str(root), "--format", f"json:{out}/{jobs}.json", "--format", "text", "--jobs", jobs,
+                    "--no-color")
+        assert (out / f"{jobs}.json").read_text(encoding="utf-8") == whole
+        assert b"DFU" in both.stdout
+
+
+def test_the_json_stream_takes_each_app_as_it_finishes():
+    from dfulint import engine
+    from dfulint.report import json_report
+
+    stream = json_report.Stream()
+    result = engine.run([APPS, SEED], engine.Options(on_app=stream), jobs=2, keep_models=False)
+    parts: list = []
+    stream.write(result, parts.append)
+    stream.close()
+    assert "".join(parts) == json_report.render(result)
+    empty = json_report.Stream()
+    nothing = engine.Result()
+    parts = []
+    empty.write(nothing, parts.append)
+    assert "".join(parts) == json_report.render(nothing)

@@ -65,33 +65,43 @@ def _profile(result) -> str:
     return profiles[0] if len(profiles) == 1 else "mixed"
 
 
-def render(result) -> str:
+def app_summary(a) -> dict:
+    """One app's entry in the summary: SDK, framework, build system, profile, boards, verdicts and
+    the context dfulint worked out."""
+    return {"app": str(a.app.root), "sdk_version": str(a.app.sdk), "sdk_source": a.app.sdk.source,
+            "framework": a.app.framework, "build_system": a.app.build_system,
+            "profile": a.options.profile if getattr(a, "options", None) is not None else "development",
+            "boards": [a.board_name(t.board) for t in a.targets if t.board],
+            "verdicts": [v.as_dict() for v in getattr(a, "verdicts", [])],
+            **({"context": a.app.context.to_dict(),
+                "headers": {t.board or "": a.app.context.summary(t.board) for t in a.targets}}
+               if getattr(a.app, "context", None) is not None else {})}
+
+
+def _document(result, verdicts, findings, apps) -> dict:
     by = {s.label: sum(1 for f in result.findings if f.severity == s) for s in Severity}
     names = board_names(result)
-    doc = {
+    return {
         "version": SCHEMA_VERSION,
         "tool": {"name": "dfulint", "version": __version__},
-        "verdicts": verdicts(result),
+        "verdicts": verdicts,
         "against": getattr(result, "against", None),      # check --against: the release compared with
-        "findings": (finding_dict(f, names(f)) for f in result.findings),    # built as written
+        "findings": findings,
         "suppressed": [suppressed_dict(s, names(s.finding)) for s in getattr(result, "suppressed", [])],
         "summary": {
             "profile": _profile(result),
             "findings": len(result.findings),
             "by_severity": by,
-            "apps": [
-                {"app": str(a.app.root), "sdk_version": str(a.app.sdk), "sdk_source": a.app.sdk.source,
-                 "framework": a.app.framework, "build_system": a.app.build_system,
-                 "profile": a.options.profile if getattr(a, "options", None) is not None else "development",
-                 "boards": [a.board_name(t.board) for t in a.targets if t.board],
-                 "verdicts": [v.as_dict() for v in getattr(a, "verdicts", [])],
-                 **({"context": a.app.context.to_dict(),
-                     "headers": {t.board or "": a.app.context.summary(t.board) for t in a.targets}}
-                    if getattr(a.app, "context", None) is not None else {})}
-                for a in result.apps
-            ],
+            "apps": apps,
         },
     }
+
+
+def render(result) -> str:
+    names = board_names(result)
+    doc = _document(result, verdicts(result),
+                    (finding_dict(f, names(f)) for f in result.findings),    # built as written
+                    [app_summary(a) for a in result.apps])
     return dumps(doc) + "\n"
 
 
@@ -115,3 +125,78 @@ def dumps(doc, indent: int = 2, level: int = 0) -> str:
         items = [pad + dumps(v, indent, level + 1) for v in doc]
         open_, close = "[", "]"
     return open_ + "\n" + ",\n".join(items) + "\n" + " " * (indent * level) + close
+
+
+class Stream:
+    """The JSON report written app by app as each is checked, byte-identical to render(result):
+    each app's verdicts, findings and summary entry are encoded when it finishes, kept as encoded
+    text (in a temporary file once large), and the document is put together from them at the end.
+    A run over many apps holds no document and no finding's dictionary."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self._spool = tempfile.SpooledTemporaryFile(max_size=4 << 20)      # the encoded items, binary
+        self._verdicts: list = []      # (start, end) in the spool, per app in the order of the apps
+        self._findings: list = []      # (str(app), start, end)
+        self._apps: list = []
+
+    def _put(self, items, level: int) -> tuple:
+        pad = " " * (2 * (level + 1))
+        text = ",\n".join(pad + dumps(v, 2, level + 1) for v in items)
+        start = self._spool.tell()
+        self._spool.write(text.encode("utf-8", "surrogatepass"))
+        return start, self._spool.tell()
+
+    def __call__(self, app_result, findings) -> None:
+        """Take one app (engine.Options.on_app): its findings are final and in report order."""
+        a = app_result
+        names = a.board_name
+        vs = [dict(v.as_dict(), app=str(a.app.root)) for v in getattr(a, "verdicts", [])]
+        if vs:
+            self._verdicts.append(self._put(vs, 1))
+        if findings:
+            self._findings.append((str(a.app.root),) + self._put((finding_dict(f, names) for f in findings), 1))
+        self._apps.append(self._put([app_summary(a)], 2))
+
+    def _list(self, spans: list, level: int, out) -> None:
+        if not spans:
+            out("[]")
+            return
+        out("[\n")
+        for i, (start, end) in enumerate(spans):
+            if i:
+                out(",\n")
+            self._spool.seek(start)
+            left = end - start
+            while left > 0:
+                chunk = self._spool.read(min(left, 1 << 20))
+                left -= len(chunk)
+                out(chunk.decode("utf-8", "surrogatepass"))
+        out("\n" + " " * (2 * level) + "]")
+
+    def write(self, result, out) -> None:
+        """Write the whole document with `out(text)`, for the run's `result` (engine.Result: its
+        findings, suppressed findings and apps are the ones this stream took)."""
+        import os
+
+        token = "dfulint-stream-" + os.urandom(8).hex()
+        doc = _document(result, verdicts=token + "-v", findings=token + "-f", apps=token + "-a")
+        text = dumps(doc) + "\n"
+        spans = {token + "-v": (self._verdicts, 1),
+                 token + "-f": ([(s, e) for _, s, e in sorted(self._findings, key=lambda x: x[0])], 1),
+                 token + "-a": (self._apps, 2)}
+        pos = 0
+        while True:
+            nxt = [(text.find(json.dumps(k), pos), k) for k in spans]
+            nxt = [(i, k) for i, k in nxt if i >= 0]
+            if not nxt:
+                break
+            i, k = min(nxt)
+            out(text[pos:i])
+            self._list(*spans.pop(k), out)
+            pos = i + len(json.dumps(k))
+        out(text[pos:])
+
+    def close(self) -> None:
+        self._spool.close()
