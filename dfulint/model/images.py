@@ -169,3 +169,64 @@ def synthetic(name: str, value: str, span: Span, prefix: str = "CONFIG_") -> Ass
 
 def load_fragments(img: Image) -> None:
     img.fragments = [parse_fragment(layer.path) for layer in img.conf_layers]
+
+
+def apply_cmake(img: Image, root: Path, stems: list[str], cm) -> None:
+    """The files an app's CMakeLists.txt names (sources/cmake.py), layered as Zephyr's
+    configuration_files.cmake and kconfig.cmake layer them: CONF_FILE replaces prj.conf and the
+    board fragments (a single `prj_<type>.conf` brings `boards/<board>_<type>.conf`), OVERLAY_CONFIG
+    and EXTRA_CONF_FILE are appended, DTC_OVERLAY_FILE replaces the overlay discovery and
+    EXTRA_DTC_OVERLAY_FILE is appended. Relative names are relative to the app folder. Settings
+    dfulint cannot evaluate are said in the image's notes, never applied."""
+    import re
+
+    from dfulint import files
+
+    if cm is None:
+        return
+
+    def where(line: int) -> str:
+        return f"CMakeLists.txt:{line}"
+
+    def existing(var: str) -> list:
+        out = []
+        for value, line in cm.get(var) or ():
+            p = Path(value)
+            p = p if p.is_absolute() else root / p
+            if files.is_file(p):
+                out.append((p, line))
+            else:
+                img.notes.append(f"{where(line)} names {value} in {var}, which is not a file: the build stops there")
+        return out
+
+    conf = cm.get("CONF_FILE")
+    if conf is not None:
+        named = existing("CONF_FILE")
+        layers = [Layer(p, "base", f"CONF_FILE set in {where(line)} (replaces prj.conf and the board fragments)")
+                  for p, line in named]
+        m = re.fullmatch(r"prj_(.+)\.conf", Path(conf[0][0]).name) if len(conf) == 1 else None
+        if m:
+            for p in _board_files(root / "boards", [f"{s}_{m.group(1)}" for s in stems], ".conf"):
+                layers.append(Layer(p, "board", f"board fragment of build type {m.group(1)} "
+                                                f"(CONF_FILE {Path(conf[0][0]).name}, {where(conf[0][1])})"))
+        img.conf_layers = layers + [x for x in img.conf_layers if x.role not in ("base", "soc", "board")]
+        img.notes = [n for n in img.notes if not n.startswith("prj_")]
+    for var in ("OVERLAY_CONFIG", "EXTRA_CONF_FILE"):
+        for p, line in existing(var):
+            img.conf_layers.append(Layer(p, "extra", f"{var} set in {where(line)}"))
+    if cm.get("DTC_OVERLAY_FILE") is not None:
+        img.dts_layers = [Layer(p, "overlay", f"DTC_OVERLAY_FILE set in {where(line)} (replaces the board "
+                                              f"overlay and app.overlay)") for p, line in existing("DTC_OVERLAY_FILE")]
+    for p, line in existing("EXTRA_DTC_OVERLAY_FILE"):
+        img.dts_layers.append(Layer(p, "overlay", f"EXTRA_DTC_OVERLAY_FILE set in {where(line)}"))
+    for s in cm.settings:
+        if s.var == "FILE_SUFFIX" or s.status not in ("unknown", "late"):
+            continue
+        cmd = "set(" if s.op == "set" else "list(APPEND "
+        what = f"{cmd}{s.var} {' '.join(s.items) or '...'})"
+        if s.status == "late":
+            img.notes.append(f"{where(s.line)}: {what} comes after find_package(Zephyr), when the build has "
+                             "already read its files: it has no effect")
+        else:
+            img.notes.append(f"{where(s.line)}: {what} is {s.why}: not read (low confidence: the build may "
+                             f"read more or other files)")

@@ -840,6 +840,43 @@ def _upstream_mcuboot(t: Target) -> Optional[tuple]:
     return knowledge.zephyr_mcuboot(t.sdk.version)     # knowledge/releases.yaml
 
 
+def board_spellings(app: App, board: Optional[str], binfo) -> set:
+    """The values `BOARD` has before find_package(Zephyr) when the build is for this board: the name
+    given to `west build -b`, in the spelling of the app's SDK era."""
+    from dfulint.context import naming
+
+    if not board:
+        return set()
+    ctx = app.context
+    era = ctx.era if ctx is not None else naming.EITHER
+    names = {board}
+    bc = ctx.board(board) if ctx is not None else None
+    if bc is not None:
+        names.add(bc.build_name)
+    if binfo is not None:
+        if era in (naming.HWMV2, naming.EITHER):
+            names.add(binfo.target)
+        if era in (naming.HWMV1, naming.EITHER):
+            names.add(binfo.name)
+            v1 = naming.hwmv1_name(binfo)
+            if v1:
+                names.add(v1)
+    return {n for n in names if n}
+
+
+def cmake_inputs(app: App, board: Optional[str], binfo):
+    """What the app's CMakeLists.txt sets before find_package(Zephyr) for this board (sources/cmake.py),
+    or None without a CMakeLists.txt that sets any of the configuration variables."""
+    from dfulint.sources import read_text
+    from dfulint.sources.cmake import TRACKED, read
+
+    path = app.root / "CMakeLists.txt"
+    text = read_text(path).text if path.is_file() else None
+    if not text or not any(v in text for v in TRACKED):
+        return None
+    return read(path, text, app.root, board_spellings(app, board, binfo))
+
+
 def _board_defconfig(app: App, board: Optional[str], image: Image) -> None:
     """A custom board's `<target>_defconfig` beside its DTS: every image built for the board reads it
     first, before the image's own fragments (CONFIG_BOOTLOADER_MCUBOOT=y there enables MCUboot)."""
@@ -997,6 +1034,7 @@ def _configure(t: Target) -> Target:
     merged; sysbuild's own configuration and what it forces into the images."""
     app, board, stems = t.app, t.board, list(t.stems)
     app_img = img_mod.app_layers(app.root, stems, app.sdk.version)
+    img_mod.apply_cmake(app_img, app.root, stems, cmake_inputs(app, board, t.board_info))
     _board_defconfig(app, board, app_img)
     if app.is_mcuboot:
         app_img.name = "mcuboot"
