@@ -133,14 +133,31 @@ def test_thingy91_factory_layout_signature_default(tmp_path: Path, board, extra,
     assert cfg.str("BOOT_SIGNATURE_KEY_FILE").endswith(key)
 
 
+AUDITED_SYMBOLS = (
+    "MCUBOOT", "BOOT_PREFER_SWAP_MOVE", "BOOT_PREFER_SWAP_OFFSET", "BOOT_VALIDATE_SLOT0", "BOOT_MAX_IMG_SECTORS_AUTO",
+    "BOOT_MAX_IMG_SECTORS", "UPDATEABLE_IMAGE_NUMBER", "BOOT_ERASE_PROGRESSIVELY", "BOOT_SIGNATURE_TYPE_RSA_LEN",
+    "BOOT_SIGNATURE_KEY_FILE", "BOOT_ENCRYPTION_KEY_FILE", "MCUBOOT_SERIAL", "BOOT_SERIAL_ENTRANCE_GPIO",
+    "BOOT_SERIAL_WAIT_FOR_DFU_TIMEOUT", "BOOT_MAX_LINE_INPUT_LEN", "BOOT_SERIAL_MAX_RECEIVE_SIZE",
+    "PM_PARTITION_SIZE_MCUBOOT", "PM_PARTITION_SIZE_MCUBOOT_PAD", "PM_PARTITION_SIZE_MCUBOOT_SCRATCH",
+    "NRF53_MULTI_IMAGE_UPDATE", "FPROTECT_BLOCK_SIZE", "PM_EXTERNAL_FLASH_MCUBOOT_SECONDARY",
+    "PM_EXTERNAL_FLASH_HAS_DRIVER", "PM_EXTERNAL_FLASH_BASE", "PM_PARTITION_SIZE_SETTINGS_STORAGE",
+    "PM_PARTITION_SIZE_NVS_STORAGE", "MULTITHREADING", "FLASH", "LOG")
+AUDITED_CHOICES = ("BOOT_IMAGE_UPGRADE_MODE", "BOOT_SIGNATURE_TYPE", "BOOT_SERIAL_DEVICE")
+AUDITED_SYSBUILD = ("BOOT_SIGNATURE_KEY_FILE", "SUPPORT_BOOT_ENCRYPTION", "BOOT_ENCRYPTION_KEY_FILE",
+                    "MCUBOOT_APP_SYNC_UPDATEABLE_IMAGES")
+AUDITED_SYSBUILD_CHOICES = ("BOOTLOADER", "BOOT_SIGNATURE_TYPE", "THINGY91_LAYOUT")
+
+
 def test_every_default_row_of_the_audited_symbols_names_its_source():
+    """A re-read row records the file and tag (or commit) it was read at."""
     from dfulint.model import kconfig as km
 
-    audited = ("BOOT_MAX_IMG_SECTORS", "BOOT_MAX_LINE_INPUT_LEN", "BOOT_ENCRYPTION_KEY_FILE")
     cat = km._catalogue()
-    for name in audited:
-        for row in cat.image_syms[name].raw["default"]:
-            assert row.get("source"), (name, row)
-    for choice in (cat.image_choices["BOOT_SIGNATURE_TYPE"], cat.sb_choices["BOOT_SIGNATURE_TYPE"]):
-        for row in choice["default"]:
-            assert row.get("source"), row
+    rows = [(n, r) for n in AUDITED_SYMBOLS for r in cat.image_syms[n].raw["default"]]
+    rows += [(n, r) for n in AUDITED_CHOICES for r in cat.image_choices[n]["default"]]
+    rows += [(n, r) for n in AUDITED_SYSBUILD for r in cat.sb_syms[n].raw["default"]]
+    rows += [(n, r) for n in AUDITED_SYSBUILD_CHOICES for r in cat.sb_choices[n]["default"]]
+    missing = [(n, r) for n, r in rows if not r.get("source")]
+    assert not missing
+    for n, r in rows:
+        assert "@" in r["source"] and r["source"].split(":")[0] in ("sdk-mcuboot", "sdk-nrf", "zephyr"), (n, r)
