@@ -222,6 +222,66 @@ def test_no_private_names_across_modules():
     assert bad == []
 
 
+# The functions that build the model: a check that called one would compute facts while the rules
+# run (the model stage computes each once, before any rule; checks read the records it made).
+MODEL_STAGE = {
+    "dfulint.model.project": {"build_target", "build_targets", "parse_app_files", "build_config"},
+    "dfulint.model.paths": {"derive"},
+    "dfulint.model.dfu": {"derive", "transports", "image_group", "signing_key", "signature_none",
+                          "encryption_key"},
+    "dfulint.model.extflash": {"driver_states"},
+    "dfulint.model.chain": {"build", "board_partition_nodes"},
+    "dfulint.model.kconfig": {"evaluate"},
+    "dfulint.model.sysbuild": {"evaluate_sysbuild", "extra_forcing"},
+    "dfulint.model.mcuboot": {"analyse"},
+    "dfulint.model.placement": {"place"},
+    "dfulint.model.devicetree": {"build_tree", "parse_final_dts", "fixed_partitions"},
+    "dfulint.model.release": {"facts_of"},
+}
+
+
+def test_checks_call_no_model_building_function():
+    bad = []
+    for mod, path in _modules().items():
+        if not mod.startswith("dfulint.checks"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases = {}            # name bound in the check module -> the model module it is
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and (n.module or "") in MODEL_STAGE:
+                bad.extend(f"{path.relative_to(ROOT)}:{n.lineno} imports {n.module}.{a.name}"
+                           for a in n.names if a.name in MODEL_STAGE[n.module])
+            elif isinstance(n, ast.ImportFrom) and n.module == "dfulint.model":
+                aliases.update((a.asname or a.name, f"dfulint.model.{a.name}") for a in n.names)
+            elif isinstance(n, ast.Import):
+                aliases.update((a.asname, a.name) for a in n.names if a.asname and a.name in MODEL_STAGE)
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in aliases:
+                if n.attr in MODEL_STAGE.get(aliases[n.value.id], ()):
+                    bad.append(f"{path.relative_to(ROOT)}:{n.lineno} calls {aliases[n.value.id]}.{n.attr}")
+    assert bad == []
+
+
+_ONE_VERSION = {"version", "kconfig_version", "eval_version"}
+
+
+def test_checks_compare_no_single_sdk_version():
+    """A rule does not branch on the one SDK version assumed for a target (`t.sdk.version`,
+    `t.kconfig_version`): where the version decides whether it applies, that is its `ncs=` in
+    `@rule`; where it decides a fact (a default, whether a symbol exists), the model holds the fact."""
+    bad = []
+    for mod, path in _modules().items():
+        if not mod.startswith("dfulint.checks") or mod == "dfulint.checks":
+            continue
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(n, ast.Compare) and any(isinstance(o, (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq))
+                                                  for o in n.ops):
+                for side in [n.left] + list(n.comparators):
+                    if isinstance(side, ast.Attribute) and side.attr in _ONE_VERSION:
+                        bad.append(f"{path.relative_to(ROOT)}:{n.lineno} compares .{side.attr}")
+    assert bad == []
+
+
 # ------------------------------------------------------------------ run time
 
 

@@ -147,12 +147,10 @@ def app_overlay_shadowed(t):
       needs=("partition-manager", "pm-static"))
 def pm_static_not_used(t):
     for path, _why in t.pm_static_unused:
-        name = path.stem
-        if name == "pm_static" or t.sdk.version < (1, 8, 0):
-            yield hit(Span(path, 1, 1), f"{path.name} is not used for {t.board}: NCS {t.sdk} picks "
-                      f"{t.pm_static.path.name} first",
-                      headline=f"{path.name} is never used for this board: {t.pm_static.path.name} wins", fix=f"delete {path.name} or merge it into "
-                      f"{t.pm_static.path.name}", anchor=path.name)
+        yield hit(Span(path, 1, 1), f"{path.name} is not used for {t.board}: NCS {t.sdk} picks "
+                  f"{t.pm_static.path.name} first",
+                  headline=f"{path.name} is never used for this board: {t.pm_static.path.name} wins", fix=f"delete {path.name} or merge it into "
+                  f"{t.pm_static.path.name}", anchor=path.name)
 
 
 def _short_rel(rel: str) -> str:
@@ -206,25 +204,6 @@ def image_config_replaces_defaults(t):
               + ", or add the lost settings to the replacing configuration")
 
 
-def _own_soc_sectors(t) -> tuple:
-    """(value, source) of BOOT_MAX_IMG_SECTORS that MCUboot's own SoC fragment (boot/zephyr/socs/)
-    gives this SoC at the lowest SDK version the project may use, from the Kconfig catalogue;
-    (None, "") when only Kconfig's default would apply."""
-    from dfulint.model.kconfig import evaluate
-
-    soc = getattr(t.soc, "name", None)
-    if not soc:
-        return None, ""
-    low = tuple(t.sdk.range[0])
-    facts = {"soc": soc, "board": "", "partition_manager": True}
-    own = evaluate([], "mcuboot", low, getattr(t.soc, "family", None), facts=dict(facts, mcuboot_own_config=True))
-    bare = evaluate([], "mcuboot", low, getattr(t.soc, "family", None), facts=dict(facts, mcuboot_own_config=False))
-    v, d = own.int("BOOT_MAX_IMG_SECTORS"), bare.int("BOOT_MAX_IMG_SECTORS")
-    if v is None or v == d:
-        return None, ""
-    return v, f"MCUboot's own SoC fragment boot/zephyr/socs/{soc}.conf"
-
-
 def _lost_by_replacing(t, cfg) -> list:
     """What replacing MCUboot's configuration directory takes away that this build needs: a
     sector table size from MCUboot's board or SoC fragment that the slots need."""
@@ -239,8 +218,8 @@ def _lost_by_replacing(t, cfg) -> list:
         sectors = cfg.get("BOOT_MAX_IMG_SECTORS")
         if sectors is None or sectors.origin == "default":
             value, source = replaced_board_value(t, "BOOT_MAX_IMG_SECTORS")
-            if value is None and t.app.framework == "ncs":
-                value, source = _own_soc_sectors(t)
+            if value is None and t.mcuboot_soc_sectors is not None:
+                value, source = t.mcuboot_soc_sectors
             if isinstance(value, int) and value >= b.needed_max_img_sectors:
                 lost.append(f"CONFIG_BOOT_MAX_IMG_SECTORS={value} from {source} (the slots need "
                             f"{b.needed_max_img_sectors}, the default is {m})")

@@ -174,7 +174,7 @@ def image_header_misaligned(t):
 def recovery_button_missing(t):
     ch = t.chain
     r = ch.recovery if ch is not None else None
-    if r is None or not r.gpio_entrance or not r.dt_complete or t.kconfig_version < (2, 4, 0):
+    if r is None or not r.button_required or not r.dt_complete:
         return
     if r.button is not None and r.button_has_gpios:
         return
@@ -364,7 +364,7 @@ def mcuboot_protect_too_large(t):
 def mcumgr_workqueue_stack_small(t):
     ch = t.chain
     s = ch.smp_stack if ch is not None else None
-    if s is None or s.fs_group is None or t.kconfig_version < (2, 4, 0):
+    if s is None or s.fs_group is None:
         return
     if s.size is not None and s.size >= 4096:
         return

@@ -27,12 +27,7 @@ def usable(span: Optional[Span]) -> bool:
 
 def pm_static_target(t) -> Path:
     """The pm_static file this build reads, or the one to create."""
-    if t.pm_static is not None:
-        return t.pm_static.path
-    root = t.app.root
-    if len(t.app.boards) > 1 and t.sdk.version >= (1, 8, 0) and t.stems:
-        return root / f"pm_static_{t.stems[0]}.yml"
-    return root / "pm_static.yml"
+    return t.paths.pm_static
 
 
 def partition_span(t, p, what: str = "size") -> Span:

@@ -167,8 +167,7 @@ def sysbuild_bootloader_not_enabled(t):
     a = dfu.user_assignment(t.images.get("app"), "BOOTLOADER_MCUBOOT")
     if a is None or a.value_without_comment[:1] != "y":
         return
-    old = " (or build with --no-sysbuild, which NCS before 3.0 still allows)" if (
-        t.app.framework == "ncs" and t.kconfig_version < (3, 0, 0)) else ""
+    old = " (or build with --no-sysbuild, which NCS before 3.0 still allows)" if dfu.child_images_allowed(t) else ""
     sb = "sysbuild.conf" if paths(t).has_file(t.app.root / "sysbuild.conf") else "a new sysbuild.conf next to prj.conf"
     severity, cond = None, ""
     if t.app.framework == "ncs" and not t.sdk.exact and t.sdk.range[0] < (2, 9, 0):

@@ -472,14 +472,12 @@ PM_NAMES = {"boot_partition": "mcuboot", "slot0_partition": "mcuboot_primary",
 
 
 def _overlay_partitions(t) -> Iterable[tuple]:
-    from dfulint.model.devicetree import fixed_partitions
-
     for name in ("app", "mcuboot"):
         img = t.images.get(name)
         if img is None or img.dt is None:
             continue
         layers = {layer.path for layer in img.dts_layers}
-        for dp in fixed_partitions(img.dt):
+        for dp in img.partitions:
             span = dp.reg_span
             if dp.size is None or not usable(span) or span.path not in layers:
                 continue

@@ -448,10 +448,9 @@ def slot_too_small(t):
 
 @rule("DFU208", "mcuboot-pad-mismatch", Severity.WARNING,
       "The mcuboot_pad partition differs from the image header size sysbuild signs with (SB_CONFIG_PM_MCUBOOT_PAD)",
-      needs=("sysbuild", "partition-manager", "mcuboot"))
+      frameworks=("ncs",), ncs=((2, 5), None), needs=("sysbuild", "partition-manager", "mcuboot"))
 def mcuboot_pad_mismatch(t):
-    if t.app.framework != "ncs" or t.sdk.version < (2, 5, 0):
-        return
+    # (SB_CONFIG_PM_MCUBOOT_PAD exists from NCS 2.5: before, sysbuild's configuration has no value for it)
     pad = t.flash.get("mcuboot_pad")
     if pad is None:
         return

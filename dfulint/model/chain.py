@@ -21,6 +21,7 @@ from dfulint.model.dfu import Where
 from dfulint.records import NamedTuple
 
 if TYPE_CHECKING:
+    from dfulint.model.devicetree import MergedNode
     from dfulint.sources.csrc import CSources
 
 REVERTING_MODES = ("swap-move", "swap-scratch", "swap-offset", "direct-xip-revert", "ram-load-revert")
@@ -94,7 +95,7 @@ class Recovery(NamedTuple):
     """MCUboot's serial recovery, as MCUboot's own image is configured."""
     serial: Optional[Where]       # CONFIG_MCUBOOT_SERIAL=y in MCUboot's image; None when off
     gpio_entrance: bool           # entered by a button (BOOT_SERIAL_ENTRANCE_GPIO)
-    button: Optional[object]      # MCUboot's devicetree node behind alias mcuboot-button0
+    button: Optional[MergedNode]  # MCUboot's devicetree node behind alias mcuboot-button0
     button_has_gpios: bool
     boot_mode: Optional[Where]    # BOOT_SERIAL_BOOT_MODE=y
     boot_mode_chosen: bool        # MCUboot's devicetree has chosen zephyr,boot-mode
@@ -105,6 +106,10 @@ class Recovery(NamedTuple):
     console_on: bool              # UART console enabled in MCUboot's image by the project's own files
     console_shared: Optional[bool]   # zephyr,uart-mcumgr missing or the same node as zephyr,console
     dt_complete: bool             # MCUboot's devicetree is complete (aliases and chosen known)
+    # MCUboot takes the entrance button from its devicetree (alias mcuboot-button0) and stops its build
+    # without one: CONFIG_BOOT_SERIAL_ENTRANCE_GPIO is on and exists at the SDK version assumed for the
+    # catalogue (knowledge/kconfig.yaml: added in NCS 2.4, before which the pin came from Kconfig)
+    button_required: bool = False
 
 
 class SmpSecurity(NamedTuple):
@@ -329,9 +334,18 @@ def _recovery(t) -> Optional[Recovery]:
     complete = _dt_complete(t, mcu)
     if complete and button is None and (alias_written or _board_mentions(t, mcu, "mcuboot-button0")):
         complete = False            # written but not resolvable here: the build decides
+    required = gpio and _defined_in_catalogue(t, "BOOT_SERIAL_ENTRANCE_GPIO", "mcuboot")
     return Recovery(dfu.where(t, "mcuboot", "MCUBOOT_SERIAL"), gpio, button, has_gpios,
                     _on(t, "mcuboot", "BOOT_SERIAL_BOOT_MODE"), chosen_mode, app_mode,
-                    _on(t, "mcuboot", "BOOT_SERIAL_WAIT_FOR_DFU"), uart, cdc, console, shared, complete)
+                    _on(t, "mcuboot", "BOOT_SERIAL_WAIT_FOR_DFU"), uart, cdc, console, shared, complete, required)
+
+
+def _defined_in_catalogue(t, sym: str, image: str) -> bool:
+    """`sym` exists in `image` at the NCS version the catalogue is read for (Target.kconfig_version:
+    the lowest the project may be on, plain Zephyr mapped onto NCS; knowledge/kconfig.yaml)."""
+    from dfulint.model.kconfig import status_in
+
+    return status_in(sym, image, t.kconfig_version)[0] == "ok"
 
 
 def _smp(t, src) -> Optional[SmpSecurity]:
@@ -357,6 +371,8 @@ def _smp_stack(t) -> Optional[SmpStack]:
         return None
     if not app.enabled("MCUMGR_GRP_FS"):
         return None
+    if not _defined_in_catalogue(t, "MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE", "app"):
+        return None         # before NCS 2.4 the SMP work queue had no stack option of this name
     w = _explicit(t, "app", "MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE")
     return SmpStack(app.int("MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE") if w is not None else None, w,
                     dfu.where(t, "app", "MCUMGR_GRP_FS"))

@@ -14,7 +14,7 @@ from dfulint.records import NamedTuple
 from dfulint.sources.kconf import Assignment, Fragment, parse_fragment
 
 if TYPE_CHECKING:
-    from dfulint.model.devicetree import DeviceTree
+    from dfulint.model.devicetree import DeviceTree, DtsPartition
     from dfulint.model.kconfig import ImageConfig
     from dfulint.sources.dts import DtsFile
 
@@ -38,6 +38,8 @@ class Image:
     config: Optional[ImageConfig] = None       # Kconfig evaluated (model/kconfig.py)
     dt: Optional[DeviceTree] = None            # the merged devicetree (model/devicetree.py)
     dts_files: list[DtsFile] = field(default_factory=list)   # parsed, in order
+    # the partitions of the merged devicetree (fixed-partitions children and mapped partitions)
+    partitions: tuple[DtsPartition, ...] = ()
     replaces_defaults: Optional[Path] = None   # a file that replaces MCUboot's own prj.conf / config dir
     board: Optional[str] = None                # the board this image is built for (MCUboot: the secure one)
     notes: list[str] = field(default_factory=list)

@@ -37,6 +37,7 @@ class PathFacts(NamedTuple):
     conf: Mapping = _EMPTY           # image -> (Span at line 1, relative path, exists): where a setting goes
     overlay: Mapping = _EMPTY        # image -> (Span at line 1, relative path, exists): where a node goes
     defined: Mapping = _EMPTY        # image -> west.Symbols the workspace's Kconfig defines (or None)
+    pm_static: Optional[Path] = None  # the pm_static file the build reads, or the one to create
 
     def has_file(self, path: Path) -> bool:
         return path in self.files
@@ -184,4 +185,15 @@ def derive(t) -> PathFacts:
         listings=MappingProxyType(listings),
         conf=MappingProxyType({n: where(p) for n, p in conf_paths.items()}),
         overlay=MappingProxyType({n: where(p) for n, p in overlay_paths.items()}),
-        defined=MappingProxyType(defined))
+        defined=MappingProxyType(defined), pm_static=_pm_static_file(t))
+
+
+def _pm_static_file(t) -> Path:
+    """The pm_static file this build reads, or the one to create: pm_static_<board>.yml for an app
+    built for several boards on NCS 1.8 and later (earlier NCS reads pm_static.yml only)."""
+    if t.pm_static is not None:
+        return t.pm_static.path
+    root = t.app.root
+    if len(t.app.boards) > 1 and t.sdk.version >= (1, 8, 0) and t.stems:
+        return root / f"pm_static_{t.stems[0]}.yml"
+    return root / "pm_static.yml"

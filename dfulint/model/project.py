@@ -82,11 +82,16 @@ class Target:
     mode_source: str = ""
     app_mode: Optional[str] = None           # the mode the application is told about
     pm_static: Optional[PmFile] = None
+    # pm_static files meant for this build that it does not read (another board's are not listed)
     pm_static_unused: tuple[tuple[Path, str], ...] = ()
     flash: FlashMap = field(default_factory=FlashMap)
     slots: Mapping[str, Partition] = field(default_factory=dict)
     boot_params: Optional[BootParams] = None
     boot: Optional[SlotAnalysis] = None
+    # (value, source) of the BOOT_MAX_IMG_SECTORS MCUboot's own SoC fragment gives this SoC, when the
+    # project replaces MCUboot's configuration (and with it that fragment) and the slots need more
+    # sectors than MCUboot's default
+    mcuboot_soc_sectors: Optional[tuple[int, str]] = None
     dfu: Optional[DfuFacts] = None           # transports, keys, where MCUboot is switched on
     drivers: Mapping[tuple[str, str], DriverState] = field(default_factory=dict)    # (image, driver symbol) -> built or not
     chain: Optional[ChainFacts] = None       # boot stages, lifecycle, recovery
@@ -505,12 +510,11 @@ def _pm_static_for(t: Target) -> tuple[Optional[Path], list[tuple[Path, str]]]:
         if chosen is None and c.is_file():
             chosen = c
             break
-    unused = []
-    for p in present:
-        if p != chosen:
-            why = "another board's layout" if any(p.stem == f"pm_static_{s}" for s in []) else \
-                f"not the file NCS {t.sdk} picks for {t.board or 'this board'}"
-            unused.append((p, why))
+    # the layouts meant for this build that it does not read: pm_static.yml beside the board's own
+    # file, and before NCS 1.8 (no board-specific names yet) every other pm_static file (another
+    # board's pm_static_<board>.yml is that board's, not unused)
+    unused = [(p, f"not the file NCS {t.sdk} picks for {t.board or 'this board'}") for p in present
+              if p != chosen and (p.stem == "pm_static" or t.sdk.version < (1, 8, 0))]
     return chosen, unused
 
 
@@ -727,13 +731,13 @@ def _dts_flash_map(t: Target, dev) -> FlashMap:
     device that holds it. A partition under a device dfulint does not know (a board's NOR defined in
     a board file it does not have) stays on that device, whose geometry is then unknown: it is never
     taken for the internal flash."""
-    from dfulint.model.devicetree import fixed_partitions, from_knowledge
+    from dfulint.model.devicetree import from_knowledge
 
     app = t.images["app"]
     fm = FlashMap(origin="dts")
     if app.dt is None:
         return fm
-    parts = fixed_partitions(app.dt)
+    parts = app.partitions
     names = {dp.path: (dp.label or dp.name) for dp in parts}
     unknown: dict = {}
     for dp in parts:
@@ -1109,6 +1113,9 @@ def _configure(t: Target) -> Target:
             facts["partition_manager"] = False
     # devicetree first: Kconfig defaults depend on chosen nodes
     problems = _devicetree(t, app_img) + _devicetree(t, mcu)
+    from dfulint.model.devicetree import fixed_partitions
+    for img in (app_img, mcu):
+        img.partitions = tuple(fixed_partitions(img.dt)) if img.dt is not None else ()
     if app.is_mcuboot:
         return replace(t, problems=tuple(problems))
     app_facts = dict(facts, **_dt_facts(app_img.dt))
@@ -1144,8 +1151,31 @@ def _derive(t: Target) -> Target:
                 slots=_slots(fl.flash), problems=t.problems + tuple(problems) + fl.problems)
     bf = _analyse(t, built)
     t = replace(t, boot_params=bf.params, boot=bf.boot, problems=t.problems + bf.problems)
+    t = replace(t, mcuboot_soc_sectors=_own_soc_sectors(t))
     t = _update_path(t)
     return replace(t, chain=chain.build(t))
+
+
+def _own_soc_sectors(t: Target) -> Optional[tuple[int, str]]:
+    """(value, source) of BOOT_MAX_IMG_SECTORS that MCUboot's own SoC fragment (boot/zephyr/socs/)
+    gives this SoC at the lowest SDK version the project may use, from the Kconfig catalogue, when
+    the project replaces MCUboot's configuration and the slots need more than MCUboot's default;
+    None when only Kconfig's default would apply."""
+    from dfulint.model.kconfig import evaluate
+
+    mcu = t.images.get("mcuboot")
+    soc = getattr(t.soc, "name", None)
+    if t.app.framework != "ncs" or not soc or mcu is None or mcu.replaces_defaults is None or \
+            t.boot is None or t.boot_params is None or t.boot.needed_max_img_sectors <= t.boot_params.max_img_sectors:
+        return None
+    low = tuple(t.sdk.range[0])
+    facts = {"soc": soc, "board": "", "partition_manager": True}
+    own = evaluate([], "mcuboot", low, getattr(t.soc, "family", None), facts=dict(facts, mcuboot_own_config=True))
+    bare = evaluate([], "mcuboot", low, getattr(t.soc, "family", None), facts=dict(facts, mcuboot_own_config=False))
+    v, d = own.int("BOOT_MAX_IMG_SECTORS"), bare.int("BOOT_MAX_IMG_SECTORS")
+    if v is None or v == d:
+        return None
+    return v, f"MCUboot's own SoC fragment boot/zephyr/socs/{soc}.conf"
 
 
 def _update_path(t: Target) -> Target:
