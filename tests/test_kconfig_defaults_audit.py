@@ -56,6 +56,8 @@ CASES = [
     ("BOOT_ERASE_PROGRESSIVELY", "mcuboot", "2.0.0", NRF52840, "y", "sdk-mcuboot Kconfig@v1.9.99-ncs1"),
     ("BOOT_SERIAL_WAIT_FOR_DFU_TIMEOUT", "mcuboot", "2.0.0", NRF52840, None, "needs BOOT_SERIAL_WAIT_FOR_DFU"),
     ("MULTITHREADING", "mcuboot", "2.6.0", NRF52840, "n", "sdk-mcuboot Kconfig@v2.0.99-ncs1"),
+    ("MULTITHREADING", "mcuboot", "3.2.0", NRF54H20, "n", "no socs/nrf54h20_cpuapp.conf setting at ncs-v3.2.0"),
+    ("MULTITHREADING", "mcuboot", "3.3.0", NRF54H20, "y", "socs/nrf54h20_cpuapp.conf@ncs-v3.3.0"),
     # MCUboot's prj.conf (only while its own configuration directory is used)
     ("MAIN_STACK_SIZE", "mcuboot", "1.4.0", NRF52840, 10240, "sdk-mcuboot prj.conf@v1.6.99-ncs1"),
     ("LOG_MODE_MINIMAL", "mcuboot", "1.6.0", NRF52840, "y", "sdk-mcuboot prj.conf@v1.7.99-ncs2"),
