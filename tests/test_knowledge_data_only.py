@@ -127,3 +127,34 @@ def test_nrf5340_has_cryptocell_312_so_child_image_mcuboot_defaults_to_rsa(tmp_p
         keys[board] = f.message
     assert "root-rsa-2048.pem" in keys["nrf5340dk_nrf5340_cpuapp"]
     assert "root-ec-p256.pem" in keys["nrf52840dk_nrf52840"]
+
+
+def test_a_new_soc_family_and_a_new_partition_kind_are_rows(monkeypatch):
+    """A SoC family (its name as a SoC-name prefix and its SOC_SERIES_* fact) and the kinds of
+    Partition Manager's partition names come from tables: one row each, no code."""
+    from dfulint.model import kconfig as kc
+    from dfulint.model import layout
+
+    real = knowledge.load_table
+
+    def load_table(path):
+        data = real(path)
+        name = getattr(path, "name", "")
+        if name == "soc_families.yaml":
+            data = dict(data, series=list(data["series"]) + [{"family": "nrf99", "kconfig": "SOC_SERIES_NRF99"}])
+        elif name == "partitions.yaml":
+            data = dict(data, secure=list(data["secure"]) + ["tfm_new_area"])
+        return data
+
+    assert kc._family_of(None, "nrf9912_cpuapp") is None
+    assert not layout.is_secure("tfm_new_area")
+    monkeypatch.setattr(knowledge, "load_table", load_table)
+    _clear_caches()
+    try:
+        assert kc._family_of(None, "nrf9912_cpuapp") == "nrf99"
+        assert kc._fact_values(None, {"soc": "nrf9912_cpuapp"})["SOC_SERIES_NRF99"] is True
+        assert kc._fact_values(None, {"soc": "nrf52840"}).get("SOC_SERIES_NRF99") is False
+        assert layout.is_secure("tfm_new_area") and layout.is_secure("tfm")
+    finally:
+        monkeypatch.undo()
+        _clear_caches()

@@ -15,7 +15,7 @@ from dfulint.checks import hit, rule
 from dfulint.core import Severity, Span, short_headline
 from dfulint.units import hx, kib, sz
 from dfulint.model.layout import (
-    FIRST_PART, PM_PACKED, SECURE_NAMES, contains, device_size_known, erase_unit, ext_geometry_unknown,
+    contains, first_part, is_packed, is_secure, pm_name_of_label, device_size_known, erase_unit, ext_geometry_unknown,
     flash_parts, is_container, is_flash_region, layout_applies, members_of, ns_build, pm_owns_layout,
     tfm_unmodelled, top_level)
 from dfulint.checks.common import evidence, origin_text, partition_span, pm_static_target, usable
@@ -152,7 +152,7 @@ def partition_misaligned(t):
         for p in tops:
             if not (p.static or t.flash.origin == "dts"):
                 continue
-            if p.name in PM_PACKED or (is_container(p) and members_of(t, p) <= {"app", "tfm"}):
+            if is_packed(p.name) or (is_container(p) and members_of(t, p) <= {"app", "tfm"}):
                 continue   # placed back to back by Partition Manager's own templates, by design
             start_bad = (p.address - t.flash.devices[region].base) % unit != 0
             end_bad = (p.end - t.flash.devices[region].base) % unit != 0
@@ -228,10 +228,10 @@ def spu_boundary_misaligned(t):
     prev = None
     for p in leaves:
         if prev is not None and p.address >= prev.end and p.name not in reported \
-                and (prev.name in SECURE_NAMES) != (p.name in SECURE_NAMES) and off(p.address) \
+                and is_secure(prev.name) != is_secure(p.name) and off(p.address) \
                 and ((p.static and prev.static) or t.flash.origin == "build") and p.name != "app":
             lo = p.address - off(p.address)
-            side = "non-secure" if p.name not in SECURE_NAMES else "secure"
+            side = "non-secure" if not is_secure(p.name) else "secure"
             reported.add(p.name)
             yield hit(partition_span(t, p, "address"),
                       f"{p.name} starts a {side} area at {hx(p.address)} right after the "
@@ -280,7 +280,7 @@ def container_size_mismatch(t):
         hi = max(a + z for _, a, z in written)
         complete = len(written) == len(members)
         # span lists are not in address order; a few containers have a known first part
-        first = next((w for w in written if w[0] == FIRST_PART.get(name)), None)
+        first = next((w for w in written if w[0] == first_part(name)), None)
         if first is not None:
             lo = first[1]
         names = " + ".join(n for n, _, _ in sorted(written, key=lambda w: w[1]))
@@ -465,10 +465,6 @@ def pm_build_failure(t):
 # ------------------------------------------------------------------ DFU109
 
 PM_FLASH_COMPATIBLES = {"soc-nv-flash", "jedec,spi-nor", "nordic,qspi-nor"}
-PM_NAMES = {"boot_partition": "mcuboot", "slot0_partition": "mcuboot_primary",
-            "slot1_partition": "mcuboot_secondary", "scratch_partition": "mcuboot_scratch",
-            "storage_partition": "settings_storage", "slot0_ns_partition": "app",
-            "code_partition": "app"}
 
 
 def _overlay_partitions(t) -> Iterable[tuple]:
@@ -526,7 +522,7 @@ def dts_partitions_ignored(t):
         for _, dp in items:
             label = dp.label or dp.name
             d = f"{label} {hx(dp.address)}+{hx(dp.size)}"
-            pm_name = PM_NAMES.get(dp.label or "") or dp.label or ""
+            pm_name = pm_name_of_label(dp.label or "") or dp.label or ""
             q = t.flash.get(pm_name) if pm_name else None
             if q is not None and dp.address is not None and (q.address != dp.address + (t.flash.devices[q.region].base
                                                               if q.region in t.flash.devices else 0)

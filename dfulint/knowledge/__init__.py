@@ -895,6 +895,36 @@ def _soc_families() -> tuple:
     return default, fams
 
 
+@lru_cache(maxsize=1)
+def soc_series() -> tuple:
+    """((family, SOC_SERIES_* fact or None), ...): every SoC family dfulint recognises, in the table's
+    order (knowledge/soc_families.yaml `series`)."""
+    data = load_table(_HERE / "soc_families.yaml") or {}
+    return tuple((str(r["family"]), str(r["kconfig"]) if r.get("kconfig") else None) for r in data.get("series") or ())
+
+
+class PartitionNames(NamedTuple):
+    """Partition Manager's partition names by kind (knowledge/partitions.yaml)."""
+    non_flash_regions: tuple    # region name prefixes that are not flash
+    containers: frozenset
+    secure: frozenset
+    packed: frozenset
+    first_part: Mapping         # container -> the part it starts with
+    dts_labels: Mapping         # devicetree partition label -> Partition Manager name
+    slots: tuple                # ((role, (names...)), ...): MCUboot's slots, PM name first
+    source: str
+
+
+@lru_cache(maxsize=1)
+def partition_names() -> PartitionNames:
+    d = load_table(_HERE / "partitions.yaml") or {}
+    return PartitionNames(
+        tuple(d.get("non_flash_regions") or ()), frozenset(d.get("containers") or ()), frozenset(d.get("secure") or ()),
+        frozenset(d.get("packed") or ()), MappingProxyType(dict(d.get("first_part") or {})),
+        MappingProxyType(dict(d.get("dts_labels") or {})),
+        tuple((str(role), tuple(names)) for role, names in (d.get("slots") or {}).items()), str(d.get("source", "")))
+
+
 def soc_family(name: Optional[str]) -> Optional[SocFamily]:
     """The shared facts of a SoC family ("nrf52", "nrf54l", ...), or None for a family not in the table."""
     return _soc_families()[1].get(name or "")

@@ -637,19 +637,23 @@ def _fact_names() -> frozenset:
 # ---------------------------------------------------------------------------------------------
 # facts
 
-_FAMILIES = ("nrf51", "nrf52", "nrf53", "nrf54l", "nrf54h", "nrf91", "nrf92", "nrf71", "nrf70")
+def _families() -> tuple:
+    """Every SoC family dfulint recognises (knowledge/soc_families.yaml `series`)."""
+    from dfulint import knowledge
+
+    return tuple(fam for fam, _ in knowledge.soc_series())
 
 
 def _family_of(soc_family: Optional[str], soc: Optional[str]) -> Optional[str]:
     if soc_family:
         f = str(soc_family).strip().lower().replace("-", "").replace("_", "")
-        for fam in _FAMILIES:
+        for fam in _families():
             if f == fam or f == fam + "x":
                 return fam
         return f
     if soc:
         s = str(soc).lower()
-        for fam in sorted(_FAMILIES, key=len, reverse=True):
+        for fam in sorted(_families(), key=len, reverse=True):
             if s.startswith(fam):
                 return fam
     return None
@@ -692,9 +696,11 @@ def _fact_values(soc_family: Optional[str], facts: Optional[dict]) -> dict:
 
     v: dict[str, Optional[bool]] = {}
     v["SOC_FAMILY_NORDIC"] = None if fam is None else fam.startswith("nrf")
-    for series, fname in (("NRF51", "nrf51"), ("NRF52", "nrf52"), ("NRF53", "nrf53"), ("NRF54L", "nrf54l"),
-                          ("NRF54H", "nrf54h"), ("NRF91", "nrf91")):
-        v["SOC_SERIES_" + series] = None if fam is None else fam == fname
+    from dfulint import knowledge
+
+    for fname, series in knowledge.soc_series():
+        if series:
+            v[series] = None if fam is None else fam == fname
     v["SOC_NRF52840"] = soc_exact("nrf52840", "nrf52")
     v["SOC_NRF5340_CPUAPP"] = soc_exact("nrf5340_cpuapp", "nrf53")
     v["SOC_NRF5340_CPUNET"] = soc_exact("nrf5340_cpunet", "nrf53")

@@ -7,34 +7,42 @@ Partition Manager placement, or DTS fixed-partitions in plain Zephyr) and `t.pm_
 """
 from __future__ import annotations
 
-# Regions that are not flash (nothing here is erased in pages or holds an image).
-NON_FLASH_PREFIXES = ("sram", "otp", "bootconf", "ram_flash", "pcd_sram")
-# Partitions Partition Manager builds as containers of others, even when a hand-written
-# pm_static entry forgets the `span:` list.
-CONTAINER_NAMES = {
-    "mcuboot_primary", "mcuboot_primary_app", "mcuboot_primary_1", "tfm_secure", "tfm_nonsecure",
-    "tfm_storage", "nonsecure_storage", "spm_app", "s0", "s1", "b0_container", "app_image",
-    "secure_storage",
-}
-# Partitions on the secure side of a TrustZone (TF-M / SPM) build.
-SECURE_NAMES = {
-    "mcuboot", "mcuboot_pad", "tfm", "tfm_secure", "tfm_storage", "tfm_its", "tfm_ps",
-    "tfm_otp_nv_counters", "spm", "b0", "b0n", "s0", "s0_pad", "s0_image", "s1", "s1_pad",
-    "s1_image", "provision", "secure_storage", "tfm_extra",
-}
-# NSIB slots and the image containers that start after a pad: Partition Manager packs them
-# without page alignment in its own layouts (s1_pad follows s0 at e.g. 0x14200).
-PM_PACKED = {"s0", "s1", "s0_pad", "s1_pad", "s0_image", "s1_image", "b0", "b0n", "provision",
-             "mcuboot_primary_app", "tfm_nonsecure", "spm_app", "tfm"}
+from dfulint import knowledge
+
 NOR_ERASE = 0x1000            # every SPI/QSPI NOR erases 4 KiB sectors
-# The part a container always starts with (MCUboot's and NSIB's pm.yml templates)
-FIRST_PART = {"mcuboot_primary": "mcuboot_pad", "tfm_secure": "mcuboot_pad",
-              "mcuboot_secondary": "mcuboot_secondary_pad", "s0": "s0_pad", "s1": "s1_pad"}
 VECTOR_ALIGN = 0x200
+
+# Partition Manager's names by kind are a table: knowledge/partitions.yaml (knowledge.partition_names).
 
 
 def is_flash_region(region: str) -> bool:
-    return not region.startswith(NON_FLASH_PREFIXES)
+    """Not a RAM, OTP or other region that is not flash."""
+    return not region.startswith(knowledge.partition_names().non_flash_regions)
+
+
+def is_secure(name: str) -> bool:
+    """A partition on the secure side of a TrustZone (TF-M / SPM) build."""
+    return name in knowledge.partition_names().secure
+
+
+def is_packed(name: str) -> bool:
+    """A partition Partition Manager packs without page alignment in its own layouts."""
+    return name in knowledge.partition_names().packed
+
+
+def first_part(name: str):
+    """The part container `name` always starts with (MCUboot's and NSIB's pm.yml templates), or None."""
+    return knowledge.partition_names().first_part.get(name)
+
+
+def pm_name_of_label(label: str):
+    """The Partition Manager partition a devicetree partition label stands for, or None."""
+    return knowledge.partition_names().dts_labels.get(label)
+
+
+def slot_names() -> tuple:
+    """((role, (Partition Manager name, devicetree label)), ...) of MCUboot's slots."""
+    return knowledge.partition_names().slots
 
 
 def flash_parts(t) -> dict[str, list]:
@@ -67,7 +75,7 @@ def members_of(t, p) -> set[str]:
 
 
 def is_container(p) -> bool:
-    return bool(p.span_of) or p.name in CONTAINER_NAMES
+    return bool(p.span_of) or p.name in knowledge.partition_names().containers
 
 
 def contains(a, b) -> bool:

@@ -30,12 +30,6 @@ if TYPE_CHECKING:       # the record types of Target's fields (imported only by 
     from dfulint.release import Against
     from dfulint.sources.dts import DtsProperty
 
-SLOT_NAMES = {
-    "primary": ("mcuboot_primary", "slot0_partition"),
-    "secondary": ("mcuboot_secondary", "slot1_partition"),
-    "scratch": ("mcuboot_scratch", "scratch_partition"),
-}
-
 
 class ExtFlash(NamedTuple):
     """The external flash an image's devicetree chooses for Partition Manager."""
@@ -826,7 +820,9 @@ def _modes(t: Target, built: Optional[dict]) -> ModeFacts:
 def _slots(flash: FlashMap) -> dict[str, Partition]:
     """MCUboot's slots (primary, secondary, scratch) in a flash map, by PM name or DTS label."""
     slots = {}
-    for role, names in SLOT_NAMES.items():
+    from dfulint.model.layout import slot_names
+
+    for role, names in slot_names():
         for n in names:
             p = flash.get(n)
             if p is None:
