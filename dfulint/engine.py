@@ -473,16 +473,20 @@ def _worker_init(roots: list, app_opts: list, app_tops: list) -> None:
         pass
 
 
-def _check_one(i: int, work: Optional[tuple] = None, keep_models: bool = False, release=None) -> tuple:
-    """Check app number `i` alone: (i, its Result)."""
+def _check_one(i: int, work: Optional[tuple] = None, keep_models: bool = False, release=None,
+               last: bool = False) -> tuple:
+    """Check app number `i` alone: (i, its Result). `last`: no app follows in this process."""
     roots, app_opts, app_tops = work if work is not None else _WORK
     part = Result()
     named, top = app_tops[i]
     check_app(roots[i], app_opts[i], part, named, release, top=top)
     if not keep_models:
         part.apps = [drop_model(a) for a in part.apps]
-        # the app's model is garbage now: collect it while it is young (see _collector)
-        gc.collect(1)
+        if not last:
+            # the app's model is garbage now: collect it while it is young (see _collector); not
+            # after the last app: the process then only writes its reports and ends, and the
+            # collection would pass over every object allocated since the start for nothing
+            gc.collect(1)
     return i, part
 
 
@@ -543,7 +547,7 @@ def _parts(roots: list, app_opts: list, app_tops: list, release, jobs: int, keep
         for i in range(n):
             if on_progress is not None:
                 on_progress(i, n, roots[i])
-            yield _check_one(i, (roots, app_opts, app_tops), keep_models, release)[1]
+            yield _check_one(i, (roots, app_opts, app_tops), keep_models, release, last=i == n - 1)[1]
         return
     import pickle
 

@@ -215,6 +215,14 @@ def _build_tables() -> _Tables:
     t = _Tables()
     _load_socs(t, load_table(_HERE / "socs.yaml") or {})
     _load_boards(t, load_table(_HERE / "boards.yaml") or {})
+    return t
+
+
+@functools.lru_cache(maxsize=1)
+def _jedec_tables() -> _Tables:
+    """The JEDEC parts and manufacturers, built when a flash ID is first looked up (most apps
+    name none)."""
+    t = _Tables()
     _load_jedec(t, load_table(_HERE / "jedec.yaml") or {})
     return t
 
@@ -398,7 +406,7 @@ def _load_jedec(t: _Tables, data: dict) -> None:
 
 def validate() -> list[str]:
     """Problems found while loading the YAML files (empty when all is well)."""
-    return list(_tables().problems)
+    return list(_tables().problems) + list(_jedec_tables().problems)
 
 
 # ------------------------------------------------------------------ SoCs
@@ -744,14 +752,14 @@ def jedec_lookup(jedec_id) -> Optional[JedecPart]:
     jid = parse_jedec_id(jedec_id)
     if jid is None or len(jid) < 3:
         return None
-    return _tables().jedec.get(jid[:3])
+    return _jedec_tables().jedec.get(jid[:3])
 
 
 def jedec_manufacturer(jedec_id) -> Optional[str]:
     jid = parse_jedec_id(jedec_id)
     if not jid:
         return None
-    return _tables().manufacturers.get(jid[0])
+    return _jedec_tables().manufacturers.get(jid[0])
 
 
 def jedec_capacity(jedec_id) -> Optional[int]:
@@ -764,7 +772,7 @@ def jedec_capacity(jedec_id) -> Optional[int]:
     jid = parse_jedec_id(jedec_id)
     if jid is None or len(jid) < 3:
         return None
-    part = _tables().jedec.get(jid[:3])
+    part = _jedec_tables().jedec.get(jid[:3])
     if part is not None and part.size:
         return part.size
     mf, typ, cap = jid[0], jid[1], jid[2]
