@@ -68,9 +68,9 @@ def test_shared_tree_evaluates_like_a_tree_per_board(monkeypatch):
     frags = {image: _fragments(image, n) for image, n in (("app", 12), ("mcuboot", 8), ("sysbuild", 6))}
     assert all(frags.values())
     shared = _evaluate_all(frags)
-    assert km._SHARED and all(t is not None for t, _ in km._SHARED.values())
+    assert km._SHARED and all(t is not None for t, _, _ in km._SHARED.values())
     assert len(km._BY_TEXT) <= 3 * len(SDKS)         # one parse per image and version, not per board
-    monkeypatch.setattr(km, "_shared_tree", lambda image, sdk: (None, ()))
+    monkeypatch.setattr(km, "_shared_tree", lambda image, sdk: (None, (), {}))
     per_board = _evaluate_all(frags)
     assert len(km._BY_TEXT) > 3 * len(SDKS)
     for (key, got), (_, want) in zip(shared, per_board):
@@ -81,7 +81,7 @@ def test_shared_tree_evaluates_like_a_tree_per_board(monkeypatch):
 def test_fact_symbols_are_not_catalogue_symbols():
     # a fragment cannot name the symbols that carry a board's facts: they are not in the catalogue
     # and never reported as values of the image
-    t, used = km._shared_tree("mcuboot", (2, 6, 0))
+    t, used, _ = km._shared_tree("mcuboot", (2, 6, 0))
     assert t is not None and "SOC_SERIES_NRF53" in used and "BOARD_THINGY53" in used
     assert all(name.startswith(km._FACT_SYM) for name, _, _ in t.fact_syms)
     clear_caches()

@@ -322,10 +322,18 @@ def symbol(name: str, image: Optional[str] = None, sdk: Any = None) -> Optional[
         key, ns = _strip_prefix(name)
         if image == "sysbuild":
             ns = "sysbuild"
+        return _symbol(key, ns, _norm_sdk(sdk))
+    except Exception:
+        return None
+
+
+@lru_cache(maxsize=8192)
+def _symbol(key: str, ns: Optional[str], v: tuple) -> Optional[SymbolInfo]:
+    """symbol() of a name without its prefix (rules ask for the same few symbols at every board)."""
+    try:
         e = _catalogue_entry(key, ns)
         if e is None:
             return None
-        v = _norm_sdk(sdk)
         deps = _dep_exprs(e.raw, v)
         prompt = _prompt_at(e.raw, v)
         return SymbolInfo(
@@ -399,6 +407,7 @@ def _owner(e: _Entry) -> str:
     return "mcuboot" if e.images == frozenset({"mcuboot"}) else "app"
 
 
+@lru_cache(maxsize=8192)
 def _status(name: str, image: str, sdk: tuple, depth: int) -> tuple[str, Optional[str]]:
     key, ns = _strip_prefix(name)
     img = _norm_image(image)
@@ -838,10 +847,12 @@ def _fmt_default(value: Any, typ: str) -> str:
     return str(value)
 
 
-def _generate(image: str, sdk: tuple, facts: Optional[dict]) -> tuple[str, dict, dict]:
+def _generate(image: str, sdk: tuple, facts: Optional[dict], conds: Optional[dict] = None) -> tuple[str, dict, dict]:
     """The tree's Kconfig text and what it says of each symbol and choice. With `facts` None, the
     tree every board shares: each fact is a symbol (_fact_symbol()) whose value is set before
-    each evaluation, and a default or select is left out only where it can apply on no board."""
+    each evaluation, and a default or select is left out only where it can apply on no board.
+    `conds` receives the condition of each default written (symbol name, or ("choice", name) ->
+    list), from which _board_meta() tells a board's own defaults."""
     cat = _catalogue()
     sysb = image == "sysbuild"
     entries = cat.sb_syms if sysb else cat.image_syms
@@ -887,6 +898,8 @@ def _generate(image: str, sdk: tuple, facts: Optional[dict]) -> tuple[str, dict,
                 lines.append(f"\tdefault {vtxt}" + (f" if {c}" if c else ""))
                 notes.append(str(d.get("note", "")))
                 values.append(vtxt)
+                if conds is not None:
+                    conds.setdefault(e.name, []).append(d.get("if"))
         deps = _dep_exprs(raw, sdk)
         dep_txt = [cond(d, "dep") for d in deps]
         dep_txt = [d for d in dep_txt if d]
@@ -941,6 +954,8 @@ def _generate(image: str, sdk: tuple, facts: Optional[dict]) -> tuple[str, dict,
                 continue
             out.append(f"\tdefault {d['value']}" + (f" if {c}" if c else ""))
             notes.append((str(d["value"]), str(d.get("note", ""))))
+            if conds is not None:
+                conds.setdefault(("choice", cname), []).append(d.get("if"))
         deps = _dep_exprs(craw, sdk)
         dep_txt = [d for d in (cond(x, "dep") for x in deps) if d]
         if dep_txt:
@@ -983,7 +998,7 @@ def _tree(image: str, sdk: tuple, facts: dict) -> _Tree:
 
 
 _SHARED: "OrderedDict" = OrderedDict()     # (image, sdk) -> the tree every board shares, or None
-_META: "OrderedDict" = OrderedDict()       # (image, sdk, facts it depends on) -> (text, syms, choices)
+_META: "OrderedDict" = OrderedDict()       # (image, sdk, facts it depends on) -> (symbols, choices)
 
 
 def _shared_tree(image: str, sdk: tuple) -> tuple:
@@ -995,9 +1010,14 @@ def _shared_tree(image: str, sdk: tuple) -> tuple:
         _SHARED.move_to_end(key)
         return _SHARED[key]
     import kconfiglib
-    text, syms, chs = _generate(image, sdk, None)
+    conds: dict = {}
+    text, syms, chs = _generate(image, sdk, None, conds)
     t = _BY_TEXT.get((image, text))
-    if t is None:
+    if t is not None:
+        # another version generating the same text: its parsed tree, this version's notes
+        _BY_TEXT.move_to_end((image, text))
+        t = t._replace(sdk=sdk, syms=syms, choices=chs, parsed_syms=syms)
+    else:
         try:
             kconf = _mem_kconfig_class()(f"{_MEM_ROOT}/Kconfig.{image}", text)
         except kconfiglib.KconfigError:     # a dependency loop: trees of their own (see _build_tree)
@@ -1013,36 +1033,62 @@ def _shared_tree(image: str, sdk: tuple) -> tuple:
             _BY_TEXT[(image, text)] = t
             if len(_BY_TEXT) > _MAX_TREES:
                 _BY_TEXT.popitem(last=False)
-    out = (t, frozenset(f for _, f, _ in t.fact_syms) if t is not None else ())
+    out = (t, frozenset(f for _, f, _ in t.fact_syms) if t is not None else (), conds)
     _SHARED[key] = out
     if len(_SHARED) > _MAX_TREES:
         _SHARED.popitem(last=False)
     return out
 
 
+def _board_meta(shared: _Tree, conds: dict, facts: dict) -> tuple:
+    """(symbols, choices) as the tree generated for these facts would describe them: the shared
+    tree's, without the defaults whose condition the facts make false (the notes and values of the
+    defaults that can apply, in order)."""
+    def kept(cs: list) -> Optional[list]:
+        if all(c is None or c is True for c in cs):
+            return None
+        keep = [i for i, c in enumerate(cs) if c is None or c is True or _subst_text(str(c), facts, "cond") != "n"]
+        return keep if len(keep) < len(cs) else None
+
+    syms = dict(shared.syms)
+    chs = dict(shared.choices)
+    for key, cs in conds.items():
+        keep = kept(cs)
+        if keep is None:
+            continue
+        if isinstance(key, tuple):
+            m = chs[key[1]]
+            chs[key[1]] = m._replace(default_notes=[m.default_notes[i] for i in keep])
+        else:
+            m = syms[key]
+            syms[key] = m._replace(default_notes=[m.default_notes[i] for i in keep],
+                                   default_values=[m.default_values[i] for i in keep])
+    return syms, chs
+
+
 def _build_tree(image: str, sdk: tuple, facts: dict) -> _Tree:
     import kconfiglib
-    shared, used = _shared_tree(image, sdk)
+    shared, used, conds = _shared_tree(image, sdk)
     if shared is not None:
         # the parsed tree every board shares; what this board's own tree would say of each symbol
         # (its defaults, choices and notes) depends only on the facts the tree names
         mkey = (image, sdk, tuple((n, facts.get(n)) for n in sorted(used)))
         meta = _META.get(mkey)
         if meta is None:
-            meta = _META[mkey] = _generate(image, sdk, facts)
+            meta = _META[mkey] = _board_meta(shared, conds, facts)
             if len(_META) > _MAX_TREES:
                 _META.popitem(last=False)
         else:
             _META.move_to_end(mkey)
-        text, syms, chs = meta
-        return _Tree(shared.kconf, image, shared.ns, sdk, facts, syms, chs, text, shared.parsed_syms,
+        syms, chs = meta
+        return _Tree(shared.kconf, image, shared.ns, sdk, facts, syms, chs, shared.text, shared.parsed_syms,
                      shared.fact_syms)
     text, syms, chs = _generate(image, sdk, facts)
     same = _BY_TEXT.get((image, text))
     if same is not None:
         # other facts, same generated tree: share the parsed Kconfig
         _BY_TEXT.move_to_end((image, text))
-        return _Tree(same.kconf, image, same.ns, sdk, facts, syms, chs, text, same.parsed_syms, same.fact_syms)
+        return _Tree(same.kconf, image, same.ns, sdk, facts, syms, chs, text, syms, same.fact_syms)
     t = _parse_tree(image, sdk, facts, text, syms, chs)
     _BY_TEXT[(image, text)] = t
     if len(_BY_TEXT) > _MAX_TREES:
