@@ -155,6 +155,9 @@ def _codes(values, what):
 @click.option("--sdk-version", help="NCS version, e.g. 2.5.0 (default: detected).")
 @click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path),
               help="An existing build directory whose outputs replace predictions.")
+@click.option("--file-suffix", "file_suffix", metavar="SUFFIX", default=None,
+              help="Check the build made with FILE_SUFFIX=SUFFIX (Zephyr 3.6+, NCS 2.6+): prj_SUFFIX.conf, "
+                   "boards/<board>_SUFFIX.conf and .overlay, sysbuild_SUFFIX.conf replace the plain files.")
 @click.option("--format", "-f", "formats", multiple=True,
               help="Output format: text, json, sarif, github, gitlab, junit, html; FORMAT:FILE writes to a file. "
                    "Repeatable.")
@@ -201,7 +204,7 @@ def _codes(values, what):
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
               help="Check apps in N processes (default 0: one per core). The output does not depend on N.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors (checks in one process).")
-def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore, fail_on, profile, config_file, isolated,
+def check(paths, boards, sdk_version, build_dir, file_suffix, formats, output, select, ignore, fail_on, profile, config_file, isolated,
           show_config, show_context, baseline, against, fix, diff, add_ignore, layout, html_scale, statistics, exit_zero, quiet, no_cache,
           color, no_color, jobs, debug):
     """Check the apps at PATHS (default: the current directory).
@@ -220,6 +223,10 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
         other = "--fix" if fix else "--diff" if diff else "--baseline"
         raise click.BadParameter(f"cannot be combined with {other}", param_hint="--add-ignore")
 
+    if file_suffix is not None:
+        from dfulint.workspace import SUFFIX_NAME
+        if not SUFFIX_NAME.fullmatch(file_suffix):
+            raise click.BadParameter(f"{file_suffix!r} is not a file suffix such as release", param_hint="--file-suffix")
     if sdk_version is not None:
         from dfulint.workspace import parse_version
         if parse_version(sdk_version) is None:
@@ -248,6 +255,7 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
             def ctx_app(root: Path) -> "engine.Options":
                 o = engine.options_from_settings(resolver.settings(root), build_dir, debug)
                 o.select = set()
+                o.file_suffix = file_suffix
                 return o
             result = engine.run(paths, engine.Options(debug=debug, per_app=ctx_app, select=set()))
             click.echo(render_context(result), nl=False)
@@ -257,7 +265,9 @@ def check(paths, boards, sdk_version, build_dir, formats, output, select, ignore
         outputs = _outputs(formats, output)
 
         def per_app(root: Path) -> "engine.Options":
-            return engine.options_from_settings(resolver.settings(root), build_dir, debug)
+            o = engine.options_from_settings(resolver.settings(root), build_dir, debug)
+            o.file_suffix = file_suffix
+            return o
 
         jobs = jobs or engine.default_jobs()
         opts = engine.Options(debug=debug, per_app=per_app,

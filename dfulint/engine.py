@@ -41,6 +41,7 @@ class Options:
     cancelled: Optional[Callable[[], bool]] = None         # polled between board targets (editor: newer text)
     reuse_parsed: bool = False                             # keep parses of files unchanged since the last run
     against: Optional[str] = None                          # --against REV|PATH: the shipped release
+    file_suffix: Optional[str] = None                      # --file-suffix: the FILE_SUFFIX the build is given
     # called with (AppResult, its findings in report order) as each app finishes, in the order
     # of the apps; a parallel runner must keep that order (reports stream from it)
     on_app: Optional[Callable] = None
@@ -225,7 +226,8 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
         # every file the app's model reads comes from its repository, west workspace or folder
         with files.confined(files.project_roots(root, tops=tops)) as refused:
             app = describe_app(root, opts.boards, opts.sdk_version, opts.build_dir, top=top,
-                               boards_origin=opts.boards_origin, sdk_origin=opts.sdk_origin)
+                               boards_origin=opts.boards_origin, sdk_origin=opts.sdk_origin,
+                               file_suffix=opts.file_suffix)
         with files.confined(files.project_roots(root, app.west_root, tops)) as refused_later:
             targets = build_targets(app)
             if release is not None:

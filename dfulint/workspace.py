@@ -47,6 +47,11 @@ class App:
             return self.source_dir / rel
         return p
     scenarios: list = field(default_factory=list)   # sample.yaml/testcase.yaml scenarios with extra files
+    # FILE_SUFFIX (Zephyr 3.6+, NCS 2.6+): the suffix the build uses, where it was given, and what
+    # else names one without being used by the default build (sample.yaml scenarios)
+    file_suffix: Optional[str] = None
+    file_suffix_source: str = ""
+    file_suffix_notes: list = field(default_factory=list)
     context: object = None             # dfulint.context.AppContext: every decision above with its evidence
 
     def stems_for(self, board: Optional[str]) -> list[str]:
@@ -61,9 +66,13 @@ class App:
         from dfulint.context import naming
         return naming.board_stems(board, ctx.era if ctx is not None else naming.EITHER)
 
-    def scenario_for(self, stems: list[str]) -> Optional[dict]:
-        """The first test scenario that builds this board with extra overlays or fragments."""
+    def scenario_for(self, stems: list[str], suffix: Optional[str] = None) -> Optional[dict]:
+        """The first test scenario that builds this board with extra overlays, fragments or values, among
+        those built with the FILE_SUFFIX in force (a scenario's `FILE_SUFFIX=` makes its extras part of
+        that variant's build, not of the default one)."""
         for sc in self.scenarios:
+            if sc.get("plain") or (sc.get("suffix") or None) != (suffix or None):
+                continue
             if any(s in sc["boards"] for s in stems):
                 return sc
         return None
@@ -138,7 +147,7 @@ def _scenarios(root: Path) -> list:
         if not p.is_file():
             continue
         text = read_text(p).text
-        if not text or "extra_" not in text:
+        if not text or "tests" not in text:
             continue
         data = load_yaml(text, p)
         if not isinstance(data, dict):
@@ -161,7 +170,7 @@ def _scenarios(root: Path) -> list:
             extra_dtc = listed("extra_dtc_overlay_files")
             extra_conf = listed("extra_conf_files") + listed("extra_overlay_confs")
             args = []   # (image, symbol, value, line): -D values given on the build's command line
-            sb_conf = None
+            sb_conf = suffix = None
             for arg in listed("extra_args"):
                 m = re.match(r"^(?:-D)?SB_CONFIG_([A-Za-z0-9_]+)=(.*)$", arg) or \
                     re.match(r"^(?:-D)?(?:([A-Za-z0-9]+(?:_[a-z0-9]+)*)_)?CONFIG_([A-Za-z0-9_]+)=(.*)$", arg)
@@ -177,13 +186,18 @@ def _scenarios(root: Path) -> list:
                 if m:
                     sb_conf = m.group(1).strip('"\'')
                     continue
-                m = re.match(r"^(?:-D)?EXTRA_(CONF_FILE|DTC_OVERLAY_FILE)=(.*)$", arg)
+                m = re.match(r"^(?:-D)?FILE_SUFFIX=(.*)$", arg)
+                if m:
+                    suffix = m.group(1).strip('"\'')
+                    continue
+                m = re.match(r"^(?:-D)?(EXTRA_CONF_FILE|OVERLAY_CONFIG|EXTRA_DTC_OVERLAY_FILE)=(.*)$", arg)
                 if m:
                     files = [f for f in re.split(r"[;\s]+", m.group(2).strip('"\'')) if f]
-                    (extra_conf if m.group(1) == "CONF_FILE" else extra_dtc).extend(files)
-            if extra_dtc or extra_conf or args or sb_conf:
-                out.append({"name": str(name), "boards": boards, "extra_dtc": extra_dtc, "extra_conf": extra_conf,
-                            "args": args, "path": p, "sb_conf": sb_conf})
+                    (extra_dtc if m.group(1) == "EXTRA_DTC_OVERLAY_FILE" else extra_conf).extend(files)
+            # a scenario without extras is the plain build: a board it names is built as the app is
+            out.append({"name": str(name), "boards": boards, "extra_dtc": extra_dtc, "extra_conf": extra_conf,
+                        "args": args, "path": p, "sb_conf": sb_conf, "suffix": suffix,
+                        "plain": not (extra_dtc or extra_conf or args or sb_conf)})
     return out
 
 
@@ -191,7 +205,8 @@ def _scenarios(root: Path) -> list:
 
 def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[str] = None,
                  build_dir: Optional[Path] = None, top: Optional[Path] = None,
-                 boards_origin: str = "--board", sdk_origin: str = "--sdk-version") -> App:
+                 boards_origin: str = "--board", sdk_origin: str = "--sdk-version",
+                 file_suffix: Optional[str] = None) -> App:
     """An app as the build will see it: the context stage (dfulint/context/) decides its boards,
     SDK, era and build system, with evidence; this fills the App the model reads."""
     from dfulint import knowledge
@@ -228,4 +243,38 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
     app.boards = [b.name for b in ctx.boards]
     app.board_sources = {b.name: b.evidence[0].render(root) if b.confidence != "given" else boards_origin
                          for b in ctx.boards}
+    _file_suffix(app, cm, file_suffix)
     return app
+
+
+SUFFIX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def _file_suffix(app: App, cm: str, given: Optional[str]) -> None:
+    """The FILE_SUFFIX of the default build: `--file-suffix`, else an unconditional
+    `set(FILE_SUFFIX ...)` above find_package(Zephyr) in CMakeLists.txt. A sample.yaml scenario's
+    `FILE_SUFFIX=` (twister's build of that scenario, not `west build`) is only named in a note."""
+    if given:
+        app.file_suffix, app.file_suffix_source = given, "--file-suffix"
+    elif cm and "FILE_SUFFIX" in cm:
+        from dfulint.sources.cmake import read
+
+        found = read(app.root / "CMakeLists.txt", cm, app.root, set())
+        vals = found.get("FILE_SUFFIX")
+        if vals and len(vals) == 1 and SUFFIX_NAME.fullmatch(vals[0][0]) and "FILE_SUFFIX" not in found.uncertain:
+            app.file_suffix, app.file_suffix_source = vals[0][0], f"CMakeLists.txt:{vals[0][1]}"
+        for st in found.settings:
+            if st.var == "FILE_SUFFIX" and st.status != "applied":
+                app.file_suffix_notes.append(f"CMakeLists.txt:{st.line} sets FILE_SUFFIX {st.why}: not used")
+    for fname in ("sample.yaml", "testcase.yaml"):
+        p = app.root / fname
+        text = read_text(p).text if p.is_file() else None
+        if not text or "FILE_SUFFIX" not in text:
+            continue
+        seen = sorted(set(re.findall(r"FILE_SUFFIX=[\"']?([A-Za-z0-9_.-]+)", text)))
+        for sfx in seen:
+            if sfx == app.file_suffix:
+                continue
+            line = next((i for i, ln in enumerate(text.splitlines(), 1) if f"FILE_SUFFIX={sfx}" in ln.replace('"', "")), 1)
+            app.file_suffix_notes.append(f"{fname}:{line} builds a scenario with FILE_SUFFIX={sfx}; the default build "
+                                         f"does not use it (check that variant with --file-suffix {sfx})")

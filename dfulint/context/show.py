@@ -47,6 +47,13 @@ def render_app(app_result) -> list[str]:
     out.append(f"  naming     {_ERA.get(ctx.era, ctx.era)}")
     out.append(f"  build      {ctx.build_system.replace('_', '-')}  [{ctx.build_system_confidence}]  "
                f"{ctx.build_system_source}")
+    sfx = getattr(app, "file_suffix", None)
+    if sfx:
+        conf = "given" if app.file_suffix_source == "--file-suffix" else "strong"
+        out.append(f"  suffix     FILE_SUFFIX={sfx}  [{conf}]  {app.file_suffix_source}  (the *_{sfx} variants of "
+                   "the files replace the plain ones, from Zephyr 3.6 / NCS 2.6)")
+    for n in getattr(app, "file_suffix_notes", ()) or ():
+        out.append(f"  suffix     {'none: ' if not sfx else ''}{n}")
     if app.build_dir is not None:
         out.append(f"  build dir  {_rel(app.build_dir, root)} (its outputs replace the predictions)")
     if app.west_root is not None:

@@ -53,9 +53,20 @@ def _existing(app_root: Path, rels: list[str]) -> list[Path]:
     return [app_root / r for r in rels if (app_root / r).is_file()]
 
 
-def _board_files(d: Path, stems: list[str], ext: str) -> list[Path]:
+def suffixed(p: Path, suffix: Optional[str]) -> Path:
+    """`<name>_<suffix><ext>` instead of `p` when a FILE_SUFFIX is in force and that file exists
+    (Zephyr's zephyr_file_suffix: the suffixed file replaces the plain one, which need not exist)."""
+    if suffix:
+        q = p.with_name(f"{p.stem}_{suffix}{p.suffix}")
+        if q.is_file():
+            return q
+    return p
+
+
+def _board_files(d: Path, stems: list[str], ext: str, suffix: Optional[str] = None) -> list[Path]:
     """Board-specific files in `d` as Zephyr applies them: plain board first, then the revision file."""
-    return [d / f"{s}{ext}" for s in reversed(stems) if (d / f"{s}{ext}").is_file()]
+    found = (suffixed(d / f"{s}{ext}", suffix) for s in reversed(stems))
+    return [p for p in found if p.is_file()]
 
 
 def soc_stems(stems: list[str]) -> list[str]:
@@ -70,27 +81,32 @@ def soc_stems(stems: list[str]) -> list[str]:
     return ["_".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
-def _soc_files(d: Path, stems: list[str], ext: str) -> list[Path]:
+def _soc_files(d: Path, stems: list[str], ext: str, suffix: Optional[str] = None) -> list[Path]:
     """HWMv2 config dirs (Zephyr 3.7+, NCS 2.7+) take socs/<soc>_<qualifiers> files before boards/."""
-    return _board_files(d / "socs", soc_stems(stems), ext)
+    return _board_files(d / "socs", soc_stems(stems), ext, suffix)
 
 
 def _overlay_discovery(d: Path, stems: list[str], board_dir_name: str = "boards",
-                       socs: bool = False) -> tuple[list[Path], str]:
+                       socs: bool = False, suffix: Optional[str] = None) -> tuple[list[Path], str]:
     """Zephyr's DTC overlay discovery when DTC_OVERLAY_FILE is unset: socs/<soc>.overlay and
-    boards/<board>.overlay (with its revision file) together, else <BOARD>.overlay, else app.overlay."""
-    board = (_soc_files(d, stems, ".overlay") if socs else []) + _board_files(d / board_dir_name, stems, ".overlay")
+    boards/<board>.overlay (with its revision file) together, else <BOARD>.overlay, else app.overlay
+    (zephyrproject-rtos/zephyr cmake/modules/configuration_files.cmake: FILE_SUFFIX applies to the
+    board and SoC overlays and to app.overlay, not to <BOARD>.overlay)."""
+    board = (_soc_files(d, stems, ".overlay", suffix) if socs else []) + \
+        _board_files(d / board_dir_name, stems, ".overlay", suffix)
     if board:
         return board, "SoC/board overlay (Zephyr then skips app.overlay)"
     top = _board_files(d, stems, ".overlay")
     if top:
         return top, "<board>.overlay in the config dir"
-    if (d / "app.overlay").is_file():
-        return [d / "app.overlay"], "app.overlay"
+    app = suffixed(d / "app.overlay", suffix)
+    if app.is_file():
+        return [app], "app.overlay"
     return [], ""
 
 
-def app_layers(root: Path, stems: list[str], sdk: tuple) -> Image:
+def app_layers(root: Path, stems: list[str], sdk: tuple, suffix: Optional[str] = None) -> Image:
+    """The app image's files; `suffix`: the FILE_SUFFIX in force (Zephyr 3.6+), if any."""
     img = Image("app")
     base = None
     if sdk < (2, 6, 0):
@@ -99,24 +115,40 @@ def app_layers(root: Path, stems: list[str], sdk: tuple) -> Image:
                 base = root / f"prj_{s}.conf"
                 img.notes.append(f"prj_{s}.conf replaces prj.conf for this board (Zephyr before 3.6)")
                 break
-    if base is None and (root / "prj.conf").is_file():
-        base = root / "prj.conf"
+    if base is None and suffixed(root / "prj.conf", suffix).is_file():
+        base = suffixed(root / "prj.conf", suffix)
     if base is not None:
         img.conf_layers.append(Layer(base, "base", "application configuration"))
     hwmv2 = sdk >= (2, 7, 0)
     if hwmv2:
-        for p in _soc_files(root, stems, ".conf"):
+        for p in _soc_files(root, stems, ".conf", suffix):
             img.conf_layers.append(Layer(p, "soc", "SoC fragment, appended after prj.conf"))
-    for p in _board_files(root / "boards", stems, ".conf"):
+    for p in _board_files(root / "boards", stems, ".conf", suffix):
         img.conf_layers.append(Layer(p, "board", "board fragment, appended after prj.conf"))
-    overlays, why = _overlay_discovery(root, stems, socs=hwmv2)
+    overlays, why = _overlay_discovery(root, stems, socs=hwmv2, suffix=suffix)
     for p in overlays:
         img.dts_layers.append(Layer(p, "overlay", why))
+    mark_suffixed(img, suffix)
     return img
 
 
-def mcuboot_layers(root: Path, stems: list[str], build_system: str, lookup=None) -> Image:
-    """MCUboot's inputs. `lookup(rel)` finds a sysbuild input (default: below `root`)."""
+def mark_suffixed(img: Image, suffix: Optional[str]) -> None:
+    """Say on each layer that a FILE_SUFFIX variant replaced the plain file."""
+    if not suffix:
+        return
+    end = f"_{suffix}"
+
+    def mark(layers):
+        return [x._replace(why=f"{x.why}; the FILE_SUFFIX={suffix} variant") if x.path.stem.endswith(end)
+                and "FILE_SUFFIX" not in x.why else x for x in layers]
+    img.conf_layers = mark(img.conf_layers)
+    img.dts_layers = mark(img.dts_layers)
+
+
+def mcuboot_layers(root: Path, stems: list[str], build_system: str, lookup=None,
+                   suffix: Optional[str] = None) -> Image:
+    """MCUboot's inputs. `lookup(rel)` finds a sysbuild input (default: below `root`). `suffix`: the
+    FILE_SUFFIX sysbuild passes to the image, applied in its configuration folder (sysbuild/mcuboot/)."""
     img = Image("mcuboot")
     lookup = lookup or (lambda rel: root / rel)
     if build_system == "child_image":
@@ -143,12 +175,12 @@ def mcuboot_layers(root: Path, stems: list[str], build_system: str, lookup=None)
         if sdir.is_dir():
             img.replaces_defaults = sdir
             img.notes.append("sysbuild/mcuboot/ replaces MCUboot's own configuration directory")
-            base = sdir / "prj.conf"
+            base = suffixed(sdir / "prj.conf", suffix)
             if base.is_file():
                 img.conf_layers.append(Layer(base, "base", "MCUboot's prj.conf (sysbuild/mcuboot/ is its config dir)"))
-                for p in _soc_files(sdir, stems, ".conf"):
+                for p in _soc_files(sdir, stems, ".conf", suffix):
                     img.conf_layers.append(Layer(p, "soc", "MCUboot SoC fragment"))
-                for p in _board_files(sdir / "boards", stems, ".conf"):
+                for p in _board_files(sdir / "boards", stems, ".conf", suffix):
                     img.conf_layers.append(Layer(p, "board", "MCUboot board fragment"))
         for p in [x for x in [lookup("sysbuild/mcuboot.conf")] if x.is_file()]:
             img.conf_layers.append(Layer(p, "extra", "appended to MCUboot's configuration"))
@@ -156,11 +188,12 @@ def mcuboot_layers(root: Path, stems: list[str], build_system: str, lookup=None)
         if ov.is_file():
             img.dts_layers.append(Layer(ov, "overlay", "sysbuild/mcuboot.overlay (replaces overlay discovery)"))
         elif sdir.is_dir():
-            overlays, why = _overlay_discovery(sdir, stems, socs=True)
+            overlays, why = _overlay_discovery(sdir, stems, socs=True, suffix=suffix)
             for p in overlays:
                 img.dts_layers.append(Layer(p, "overlay", "sysbuild/mcuboot/: " + why))
     else:  # plain Zephyr with sysbuild (SB_CONFIG_BOOTLOADER_MCUBOOT): same files as sysbuild
-        return mcuboot_layers(root, stems, "sysbuild", lookup)
+        return mcuboot_layers(root, stems, "sysbuild", lookup, suffix)
+    mark_suffixed(img, suffix)
     return img
 
 

@@ -864,6 +864,19 @@ def board_spellings(app: App, board: Optional[str], binfo) -> set:
     return {n for n in names if n}
 
 
+def file_suffix(t: Target) -> tuple:
+    """The FILE_SUFFIX this build applies, and a note when one was given but the SDK predates it
+    (Zephyr 3.6, NCS 2.6: zephyrproject-rtos/zephyr cmake/modules/configuration_files.cmake)."""
+    sfx = getattr(t.app, "file_suffix", None)
+    if not sfx:
+        return None, ""
+    first = (2, 6, 0) if t.app.framework == "ncs" else (3, 6, 0)
+    if t.sdk.range[1] < first:
+        return None, (f"FILE_SUFFIX={sfx} ({t.app.file_suffix_source}) is ignored: "
+                      f"{'NCS 2.6' if t.app.framework == 'ncs' else 'Zephyr 3.6'} introduced it")
+    return sfx, ""
+
+
 def cmake_inputs(app: App, board: Optional[str], binfo):
     """What the app's CMakeLists.txt sets before find_package(Zephyr) for this board (sources/cmake.py),
     or None without a CMakeLists.txt that sets any of the configuration variables."""
@@ -1033,7 +1046,10 @@ def _configure(t: Target) -> Target:
     """Each image's configuration layers in build order, its Kconfig evaluated and its devicetree
     merged; sysbuild's own configuration and what it forces into the images."""
     app, board, stems = t.app, t.board, list(t.stems)
-    app_img = img_mod.app_layers(app.root, stems, app.sdk.version)
+    suffix, suffix_note = file_suffix(t)
+    app_img = img_mod.app_layers(app.root, stems, app.sdk.version, suffix)
+    if suffix_note:
+        app_img.notes.append(suffix_note)
     img_mod.apply_cmake(app_img, app.root, stems, cmake_inputs(app, board, t.board_info))
     _board_defconfig(app, board, app_img)
     if app.is_mcuboot:
@@ -1041,7 +1057,7 @@ def _configure(t: Target) -> Target:
         app_img.notes.append("this folder is MCUboot itself: its files configure the bootloader image")
     images = {"app": app_img}
     sysbuild = None
-    scen = app.scenario_for(stems)
+    scen = app.scenario_for(stems, suffix)
     if scen is not None:
         for rel in scen.get("extra_conf", []):
             if (app.root / rel).is_file():
@@ -1049,8 +1065,8 @@ def _configure(t: Target) -> Target:
     if app.build_system in ("sysbuild", "zephyr") and app.sysbuild_path("sysbuild.conf").is_file() or \
             app.build_system == "sysbuild":
         sb = img_mod.Image("sysbuild")
-        p = app.sysbuild_path("sysbuild.conf")
-        why = "sysbuild configuration"
+        p = img_mod.suffixed(app.sysbuild_path("sysbuild.conf"), suffix)
+        why = "sysbuild configuration" + (f"; the FILE_SUFFIX={suffix} variant" if p.stem.endswith(f"_{suffix}") else "")
         if scen is not None and scen.get("sb_conf") and (app.root / scen["sb_conf"]).is_file():
             p, why = app.root / scen["sb_conf"], f"SB_CONF_FILE of sample.yaml scenario {scen['name']}"
         if p.is_file():
@@ -1069,7 +1085,8 @@ def _configure(t: Target) -> Target:
         if v1:
             mcu_board = f"{v1}@{mb.revision}" if "@" in mcu_board and mb.revision else v1
     mcu_stems = _era_stems(app, mcu_board)
-    mcu = img_mod.mcuboot_layers(app.root, mcu_stems, app.build_system, app.sysbuild_path)
+    mcu = img_mod.mcuboot_layers(app.root, mcu_stems, app.build_system, app.sysbuild_path,
+                                 suffix if app.build_system != "child_image" else None)
     mcu.board = mcu_board
     if scen is not None:
         for rel in scen.get("extra_dtc", []):

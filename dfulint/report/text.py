@@ -172,6 +172,8 @@ def app_header(app_result, st: Style, width: int | None = None) -> str:
             [f"{len(targets)} boards", ctx.sdk_summary()]
     else:
         meta += [_sdk(app), app.build_system.replace("_", "-")]
+    if getattr(app, "file_suffix", None):
+        meta.append(f"FILE_SUFFIX={app.file_suffix} ({app.file_suffix_source})")
     where = display_path(app.root)
     lines = _wrap("", f"{where}  ({', '.join(meta)})", 0, width or width_default(), indent_after=2)
     return "\n".join([st(where, "1") + st(lines[0][len(where):], "2")] + [st(line, "2") for line in lines[1:]])
