@@ -444,7 +444,8 @@ def drop_model(app_result: AppResult) -> AppResult:
                 release.facts_of(t, "snapshot")         # what `map --format json` records of the images
             slim.append(dataclasses.replace(t, images={}, sysbuild=None, pm_static=None, ext={}, problems=(),
                                             files=None, board_info=None, config_dirs=(), pm_static_unused=(),
-                                            paths=None, dfu=None, drivers={}, release_facts=facts))
+                                            paths=None, dfu=None, drivers={}, symbols_gone_later=(),
+                                            release_facts=facts))
         except Exception:       # a target of another shape, or facts that cannot be taken: keep it whole
             slim.append(t)
     opts = app_result.options

@@ -262,23 +262,40 @@ def test_checks_call_no_model_building_function():
     assert bad == []
 
 
-_ONE_VERSION = {"version", "kconfig_version", "eval_version"}
+_VERSIONS = {"version", "kconfig_version", "eval_version", "range", "kconfig_range", "low", "high"}
+_VERSION_CALLS = {"always_at_least", "always_before", "maybe_at_least", "sdk_range", "at_least"}
 
 
-def test_checks_compare_no_single_sdk_version():
-    """A rule does not branch on the one SDK version assumed for a target (`t.sdk.version`,
-    `t.kconfig_version`): where the version decides whether it applies, that is its `ncs=` in
-    `@rule`; where it decides a fact (a default, whether a symbol exists), the model holds the fact."""
+def _versionish(node) -> bool:
+    """`t.sdk.version`, `t.kconfig_range[1]`, `tuple(t.sdk.range[0])`, a literal version tuple..."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tuple" and node.args:
+        return _versionish(node.args[0])
+    if isinstance(node, ast.Subscript):
+        return _versionish(node.value)
+    if isinstance(node, ast.Attribute):
+        return node.attr in _VERSIONS
+    return isinstance(node, ast.Tuple) and len(node.elts) in (2, 3) and \
+        all(isinstance(e, ast.Constant) and isinstance(e.value, int) for e in node.elts)
+
+
+def test_checks_compare_no_sdk_version():
+    """A rule does not branch on SDK versions (`t.sdk.version < (2, 5, 0)`, `t.kconfig_range[1] >= ...`,
+    `always_at_least(t, 2, 2)`): where the version decides whether it applies, that is its `ncs=` in
+    `@rule`; where it decides a fact (a default, whether a symbol or a behaviour exists), the model
+    holds the fact with its source (model/versions.py, model/extflash.py)."""
     bad = []
     for mod, path in _modules().items():
         if not mod.startswith("dfulint.checks") or mod == "dfulint.checks":
             continue
         for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(n, ast.Compare) and any(isinstance(o, (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq))
-                                                  for o in n.ops):
-                for side in [n.left] + list(n.comparators):
-                    if isinstance(side, ast.Attribute) and side.attr in _ONE_VERSION:
-                        bad.append(f"{path.relative_to(ROOT)}:{n.lineno} compares .{side.attr}")
+            if isinstance(n, ast.Compare) and any(isinstance(o, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for o in n.ops):
+                if any(_versionish(side) for side in [n.left] + list(n.comparators)):
+                    bad.append(f"{path.relative_to(ROOT)}:{n.lineno} compares versions")
+            elif isinstance(n, ast.Call):
+                f = n.func
+                name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+                if name in _VERSION_CALLS:
+                    bad.append(f"{path.relative_to(ROOT)}:{n.lineno} calls {name}()")
     assert bad == []
 
 

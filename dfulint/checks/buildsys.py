@@ -7,6 +7,7 @@ from dfulint.checks import hit, rule
 from dfulint.core import assigned, Edit, Severity, Span
 from dfulint.model.sysbuild import sysbuild_owner
 from dfulint.model.paths import image_of, sysbuild_dest
+from dfulint.model import versions
 from dfulint.model.query import paths
 
 
@@ -30,10 +31,10 @@ def child_image_under_sysbuild(t):
             carried.setdefault(image_of(rel), {}).update(
                 {a.name: a.value_without_comment for a in frag.assignments})
     frags = {f.path: f for f in t.files.fragments}
-    why = "NCS 3.0 removed child images" if t.sdk.at_least(3, 0) else "sysbuild ignores child_image/ without a warning"
+    why = "NCS 3.0 removed child images" if versions.child_images_removed(t) else "sysbuild ignores child_image/ without a warning"
     # with both child_image/ and sysbuild files and no known SDK version, the project may still be
     # built the child-image way (NCS 2.4-2.6 samples carried both): say so, as a warning
-    guess = not t.sdk.exact and t.sdk.range[0] < (2, 7, 0)
+    guess = not t.sdk.exact and versions.sysbuild_by_default(t) is not True
     cond = (f"if this project is built with sysbuild (the default from NCS 2.7; the SDK version is a guess: "
             f"{t.sdk.source}), " if guess else "")
     sev = Severity.WARNING if guess else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dfulint.checks import hit, rule
 from dfulint.core import Severity
-from dfulint.model import dfu
+from dfulint.model import dfu, versions
 
 
 def _rel(t, span) -> str:
@@ -70,11 +70,8 @@ def revert_needs_confirmed_image(t):
         return
     if lc.confirmed_image is not None:
         return
-    high = t.kconfig_range[1]       # judged only when every SDK version the project may use lacks the fix
-    if t.sysbuild is not None and t.app.framework == "ncs" and high >= (2, 8, 0):
-        return                      # NCS 2.8+ sysbuild marks the flashed hex confirmed itself
-    if t.app.framework == "zephyr" and tuple(t.sdk.range[1]) >= (4, 2, 0):
-        return                      # Zephyr 4.2+ implies MCUBOOT_GENERATE_CONFIRMED_IMAGE in this mode
+    if versions.sysbuild_confirms_flashed_image(t):
+        return          # judged only when every SDK version the project may use lacks the fix
     mcu = t.images.get("mcuboot")
     sym = "BOOT_DIRECT_XIP_REVERT" if lc.mode == "direct-xip-revert" else "BOOT_RAM_LOAD_REVERT"
     w = dfu.where(t, "mcuboot", sym) if mcu is not None and mcu.config is not None else None
@@ -269,26 +266,20 @@ def smp_bt_authentication_unreachable(t):
 
 # ------------------------------------------------------------------ DFU910
 
-_WAIT_BROKEN = (((2, 0, 0), (2, 3, 0), "DevZone 107904"), ((3, 1, 0), (3, 2, 0), "mcu-tools/mcuboot#2336"))
-
-
 @rule("DFU910", "recovery-wait-broken-release", Severity.WARNING,
       "CONFIG_BOOT_SERIAL_WAIT_FOR_DFU in an NCS release whose MCUboot then does not boot the application", frameworks=("ncs",), needs=("mcuboot",))
 def recovery_wait_broken_release(t):
     ch = t.chain
     r = ch.recovery if ch is not None else None
-    if r is None or r.wait is None or r.wait.span is None or t.app.framework != "ncs" or not t.sdk.exact:
+    if r is None or r.wait is None or r.wait.span is None or r.wait_broken is None:
         return
-    v = tuple(t.sdk.version)
-    for lo, hi, ref in _WAIT_BROKEN:
-        if lo <= v < hi:
-            yield hit(r.wait.span, f"CONFIG_BOOT_SERIAL_WAIT_FOR_DFU=y in NCS {'.'.join(map(str, v))}: MCUboot of this "
-                      "release waits for an MCUmgr command at every boot but, when none arrives, does not go on to "
-                      f"boot the application ({ref}); the device stays in the bootloader",
-                      headline="BOOT_SERIAL_WAIT_FOR_DFU in this NCS release keeps the device in MCUboot",
+    _lo, hi, ref = r.wait_broken
+    yield hit(r.wait.span, f"CONFIG_BOOT_SERIAL_WAIT_FOR_DFU=y in NCS {t.sdk}: MCUboot of this "
+              "release waits for an MCUmgr command at every boot but, when none arrives, does not go on to "
+              f"boot the application ({ref}); the device stays in the bootloader",
+              headline="BOOT_SERIAL_WAIT_FOR_DFU in this NCS release keeps the device in MCUboot",
               fix=f"use NCS {'.'.join(map(str, hi))} or later, or enter recovery by button or boot mode "
-                      "instead of the wait", image="mcuboot", anchor="BOOT_SERIAL_WAIT_FOR_DFU")
-            return
+              "instead of the wait", image="mcuboot", anchor="BOOT_SERIAL_WAIT_FOR_DFU")
 
 
 # ------------------------------------------------------------------ DFU708

@@ -11,7 +11,7 @@ from dfulint.checks import hit, rule
 from dfulint.core import assigned, Severity, Span
 from dfulint.model import dfu
 from dfulint.model.kconfig import symbol
-from dfulint.model import modes
+from dfulint.model import modes, versions
 from dfulint.model.query import where_text
 from dfulint.model.query import paths
 
@@ -167,10 +167,10 @@ def sysbuild_bootloader_not_enabled(t):
     a = dfu.user_assignment(t.images.get("app"), "BOOTLOADER_MCUBOOT")
     if a is None or a.value_without_comment[:1] != "y":
         return
-    old = " (or build with --no-sysbuild, which NCS before 3.0 still allows)" if dfu.child_images_allowed(t) else ""
+    old = " (or build with --no-sysbuild, which NCS before 3.0 still allows)" if versions.child_images_allowed(t) else ""
     sb = "sysbuild.conf" if paths(t).has_file(t.app.root / "sysbuild.conf") else "a new sysbuild.conf next to prj.conf"
     severity, cond = None, ""
-    if t.app.framework == "ncs" and not t.sdk.exact and t.sdk.range[0] < (2, 9, 0):
+    if t.app.framework == "ncs" and not t.sdk.exact and versions.sysbuild_default_everywhere(t) is not True:
         # NCS 2.7 and 2.8 build an application outside the SDK with child images unless --sysbuild is
         # given; the version is a guess here (the context names its source), so this is said on condition
         severity = Severity.INFO
@@ -238,7 +238,7 @@ def mcuboot_mode_mismatch(t):
             break
     # the application's mode symbols exist from NCS 2.2 (Zephyr 3.2); before that only an explicit
     # line can disagree with MCUboot
-    if app_set is None and t.app.framework == "ncs" and t.kconfig_range[0] < (2, 2, 0):
+    if app_set is None and versions.app_mode_symbols(t) is not True:
         return
     mcu_w = _mode_where(t)
     severity = None if ({t.app_mode, mcu_mode} & _LAYOUT_MODES) else Severity.WARNING
@@ -323,11 +323,12 @@ def dfu_chain_incomplete(t):
     # no transport (an overlay fragment of the app that this build does not read may add one)
     if not f.transports and not dfu.other_transport_assignments(t) and grp.how == "set here" \
             and not _transport_in_any_fragment(t):
-        names = "MCUMGR_SMP_BT/UART/SHELL" if t.kconfig_range[1] < (2, 4, 0) else "MCUMGR_TRANSPORT_BT/UART/SHELL/UDP"
+        old = versions.mcumgr_transport_names(t) is False
+        names = "MCUMGR_SMP_BT/UART/SHELL" if old else "MCUMGR_TRANSPORT_BT/UART/SHELL/UDP"
         yield hit(grp_at, f"CONFIG_{grp_sym} is enabled but no MCUmgr transport is ({names}): nothing can reach "
                   "image management, so no update can be uploaded (unless the application registers its own SMP "
                   "transport in code)", fix=f"enable the transport the updates come over, e.g. "
-                  f"CONFIG_{dfu.TRANSPORTS['bt'][0 if t.kconfig_range[1] < (2, 4, 0) else 1]}=y, in "
+                  f"CONFIG_{dfu.TRANSPORTS['bt'][0 if old else 1]}=y, in "
                   f"{dfu.app_conf_file(t)}", image="app", anchor=grp_sym, severity=Severity.WARNING,
                   headline=f"CONFIG_{grp_sym} without an MCUmgr transport: no update can be uploaded")
 
@@ -373,7 +374,7 @@ def smp_bt_resources_too_small(t):
                       headline=f"MCUmgr buffer {buf} B is smaller than SMP writes of {mtu - 3} B: uploads stall",
                       related=[s for s in (mw.span, bw.span) if s is not None and s != span])
     # NCS before 2.1 (Zephyr before 3.1): MCUmgr handlers run on the system workqueue
-    if t.app.framework == "ncs" and t.kconfig_range[1] < (2, 1, 0):
+    if versions.mcumgr_own_workqueue(t) is False:
         stack = cfg.int("SYSTEM_WORKQUEUE_STACK_SIZE")
         w = dfu.where(t, "app", "SYSTEM_WORKQUEUE_STACK_SIZE")
         if stack is not None and stack < 2048 and w.how == "set here":

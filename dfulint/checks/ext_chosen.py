@@ -9,12 +9,11 @@ from __future__ import annotations
 from dfulint.checks import hit, rule
 from dfulint.core import Severity
 from dfulint.model.query import (
-    always_at_least, always_before, conf_target, from_project_only, image_config, project_span,
-    maybe_at_least, node_ref, node_span, overlay_target, prop_span, rel_path, sdk_text, user_assignment,
-    where_text)
+    conf_target, from_project_only, image_config, project_span, node_ref, node_span, overlay_target,
+    prop_span, rel_path, sdk_text, user_assignment, where_text)
 from dfulint.model.extflash import (
     IMAGES, SWITCH, ancestors, chosen_ref, config_dir_elsewhere, ext_of, same_node, sb_switch,
-    secondary_external, why_external)
+    secondary_external, why_external, chosen_names_device, device_named_by_path)
 from dfulint.checks.common import IMAGE_TEXT, add_to
 
 
@@ -77,7 +76,7 @@ def ext_flash_chosen_missing(t):
         mcu.dt.enabled_path(node_in_mcu)
     extra = _node_text_for(t, app_node) if (app_node is not None and not node_ok) else ""
     fix = f"{add_to(rel, exists)} `{_chosen_snippet(ref_text)}`{extra}"
-    if always_at_least(t, 2, 2):
+    if chosen_names_device(t) is True:
         yield hit(span, headline="MCUboot has no `nordic,pm-ext-flash` chosen node: it cannot open the secondary, "
                                  "updates never apply",
                   message=f"{why}, but MCUboot's devicetree (its overlays in this build: {layers}) has no "
@@ -88,7 +87,7 @@ def ext_flash_chosen_missing(t):
                       "; the overlay that adds the flash is read by the application only" if app_ext else ""),
                   fix=fix, image="mcuboot", anchor="nordic,pm-ext-flash", related=related)
     elif node_ok:
-        if maybe_at_least(t, 2, 2):
+        if chosen_names_device(t) is not False:
             # a sample inside sdk-nrf's own tree is built with the SDK it ships in: a tree older
             # than 2.2 is fine as it is, and the tree's later versions carry their own copy
             in_tree = bool(getattr(t.sdk, "in_sdk_tree", False))
@@ -103,7 +102,7 @@ def ext_flash_chosen_missing(t):
                       fix=fix, image="mcuboot", anchor="nordic,pm-ext-flash", related=related,
                       severity=Severity.INFO if in_tree else Severity.WARNING)
     else:
-        how = "by its label" if always_before(t, 2, 1) else "by its devicetree node"
+        how = "by its label" if device_named_by_path(t) is False else "by its devicetree node"
         what = f"an enabled {node_ref(app_node)} node" if app_node is not None else "the external flash node"
         yield hit(span, headline="MCUboot's devicetree lacks the external flash Partition Manager names: updates "
                                  "never apply",

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dfulint.checks import hit, rule
 from dfulint.core import Severity
 from dfulint.model.query import (
-    always_at_least, always_before, from_project_only, node_ref, node_span, prop_span, sdk_range, sdk_text)
+    from_project_only, node_ref, node_span, prop_span, sdk_text)
 from dfulint.model.extflash import (
-    QSPI_NOR, SPI_NOR, legacy_pin_properties, chosen_in, ext_of, hygiene_nodes, nor_compat, secondary_external,
-    qspi_max, spim_max)
+    QSPI_NOR, SPI_NOR, legacy_pin_properties, chosen_in, ext_of, hygiene_nodes, nor_compat,
+    secondary_external, qspi_max, spim_max, label_deprecated, pinctrl_buses, pm_device_names,
+    pm_ext_chosen, device_named_by_path)
 
 
 
@@ -43,7 +44,7 @@ def dts_legacy_pin_properties(t):
             if not once(first):
                 continue
             names = ", ".join(p for p, _ in legacy)
-            if always_at_least(t, 2, 0):
+            if pinctrl_buses(t) is True:
                 if from_project_only(bus) and not has_pinctrl:
                     msg = (f"{names} on {node_ref(bus)}: from NCS 2.0 nRF buses take their pins from pinctrl and "
                            "ignore these properties; the bus has no `pinctrl-0`, so the build stops")
@@ -57,13 +58,13 @@ def dts_legacy_pin_properties(t):
                           fix=f"describe the pins in a pinctrl state (`&pinctrl {{ {lab}_default: ... "
                           f"}};`) and set `pinctrl-0`/`pinctrl-1`/`pinctrl-names` on &{lab}; delete {names}",
                           image="", anchor=bus.path)
-            elif not always_before(t, 2, 0):
+            elif pinctrl_buses(t) is not False:
                 yield hit(first, headline=f"legacy pin properties on &{lab} stop working from NCS 2.0",
                           message=f"{names} on {node_ref(bus)} work only before NCS 2.0; from 2.0 nRF buses take "
                           f"their pins from pinctrl and ignore them (the version here is not certain: {sdk_text(t)})",
                           fix=f"when moving to NCS 2.0 or later, replace {names} with a pinctrl state and "
                           f"`pinctrl-0` on &{lab}", image="", anchor=bus.path, severity=Severity.WARNING)
-        elif has_pinctrl and always_before(t, 2, 0) and from_project_only(bus):
+        elif has_pinctrl and pinctrl_buses(t) is False and from_project_only(bus):
             where = prop_span(bus, "pinctrl-0")
             if not once(where):
                 continue
@@ -80,8 +81,7 @@ def dts_legacy_pin_properties(t):
 def nor_label_property(t):
     once = _Once()
     for name, dt, node, bus in hygiene_nodes(t):
-        if t.app.framework == "ncs" and always_at_least(t, 2, 1) or \
-                t.app.framework == "zephyr" and always_at_least(t, 3, 2):
+        if t.app.framework in ("ncs", "zephyr") and label_deprecated(t) is True:
             for n in (node, bus):
                 where = prop_span(n, "label") if n is not None else None
                 if not once(where):
@@ -91,7 +91,7 @@ def nor_label_property(t):
                           "after it, and Zephyr 3.2 (NCS 2.2) deprecates the property ('label' is marked as "
                           "deprecated) in favour of node labels and DEVICE_DT_GET", fix="delete the `label` line",
                           image="", anchor=f"{n.path}:label")
-        elif t.app.framework == "ncs" and always_at_least(t, 1, 7) and always_before(t, 2, 1) and \
+        elif t.app.framework == "ncs" and pm_ext_chosen(t) is True and device_named_by_path(t) is False and \
                 from_project_only(node) and "label" not in node.props and chosen_in(t, name, node):
             sec = secondary_external(t)
             if sec is None:
@@ -187,20 +187,9 @@ def nor_frequency(t):
 def pm_ext_device_name(t):
     a = ext_of(t, "app")
     node = a.node if a is not None else None
-    expected = []
-    low, high = sdk_range(t)
-    if low < (2, 1, 0):                               # 1.7-2.0: the chosen node's label
-        lp = node.props.get("label") if node is not None else None
-        if lp is not None and lp.as_str():
-            expected.append(lp.as_str())
-        elif node is None or not from_project_only(node):
-            return          # the board's label is not in dfulint's facts: any name may be right
-    if low < (2, 2, 0) and high >= (2, 1, 0) and node is not None:     # 2.1: the node path
-        expected.append(node.path)
-    if high >= (2, 2, 0):
-        expected.append("DT_CHOSEN(nordic_pm_ext_flash)")
+    expected = pm_device_names(t, node)
     if not expected:
-        return
+        return          # (None: the board's label is not in dfulint's facts, any name may be right)
     stale = []
     for p in t.pm_static.partitions.values():
         if (p.str("region") or "") != "external_flash":

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dfulint.checks import hit, rule
 from dfulint.core import Severity
 from dfulint.model.query import (
-    always_at_least, always_before, conf_target, image_config, maybe_at_least, node_ref, rel_path,
-    sdk_text, user_assignment, where_text)
+    conf_target, image_config, node_ref, rel_path, sdk_text, user_assignment, where_text)
 from dfulint.model.extflash import (
     DRIVER, IMAGES, NOR_COMPATS, QSPI_NOR, SPI_NOR, driver_state, ext_of, mcuboot_board_value,
-    mcuboot_main_stack, needing_images, nor_compat, select_source, soc_family)
+    mcuboot_main_stack, needing_images, nor_compat, select_source, soc_family, chosen_names_device,
+    device_named_by_path, pm_ext_chosen, spi_needs_multithreading)
 from dfulint.checks.common import IMAGE_TEXT, add_to
 
 
@@ -90,7 +90,7 @@ def ext_flash_driver_wrong_bus(t):
         b = user_assignment(img, "SPI_NOR")
         if b is not None and b.value_without_comment == "y" and compat == QSPI_NOR and not spi_nodes:
             note = ""
-            if maybe_at_least(t, 1, 7) and not always_at_least(t, 2, 2):
+            if pm_ext_chosen(t) is not False and chosen_names_device(t) is not True:
                 note = (" (before NCS 2.2 it also turns off NCS's default CONFIG_NORDIC_QSPI_NOR=y for the "
                         "secondary slot)")
             yield hit(b.span, headline="CONFIG_SPI_NOR=y for a QSPI flash: the SPI NOR driver has no chip to drive",
@@ -115,7 +115,7 @@ def pm_ext_driver_check(t):
             setting = "SB_CONFIG_PM_OVERRIDE_EXTERNAL_DRIVER_CHECK=y"
         else:
             setting = "CONFIG_PM_OVERRIDE_EXTERNAL_DRIVER_CHECK=y"
-        if compat == SPI_NOR and always_at_least(t, 2, 1) and always_before(t, 2, 2):
+        if compat == SPI_NOR and device_named_by_path(t) is True and chosen_names_device(t) is False:
             v = cfg.get("PM_OVERRIDE_EXTERNAL_DRIVER_CHECK")
             where = v.assignments[-1].span if v.assignments else target
             yield hit(where, headline=f"NCS 2.1 drops the external secondary slot from {IMAGE_TEXT[name]}'s flash "
@@ -127,7 +127,7 @@ def pm_ext_driver_check(t):
                       fix=f"{add_to(rel, exists)} `{setting}`" + (" (in the application and in MCUboot)"
                                                                    if t.build_system != "sysbuild" else ""),
                       image=name, anchor="CONFIG_PM_OVERRIDE_EXTERNAL_DRIVER_CHECK")
-        elif compat and compat not in NOR_COMPATS and always_at_least(t, 2, 1):
+        elif compat and compat not in NOR_COMPATS and device_named_by_path(t) is True:
             yield hit(target, headline=f"Partition Manager drops external partitions for a {compat[:30]} flash",
                       message=f"the external flash {node_ref(e.node)} is a \"{compat}\" device: Partition Manager "
                       "keeps external partitions only for the nordic,qspi-nor and jedec,spi-nor drivers unless "
@@ -160,14 +160,15 @@ def mcuboot_spi_needs_multithreading(t):
             return
     span = v.assignments[-1].span if v.origin in ("fragment", "forced") and v.assignments else None
     target, rel, exists = conf_target(t, "mcuboot")
-    certain = always_at_least(t, 2, 5) and always_before(t, 3, 1)
-    sev = None if certain else (Severity.WARNING if always_before(t, 3, 1) else Severity.INFO)
+    needs, fixed = spi_needs_multithreading(t)
+    certain = needs is True and fixed is False
+    sev = None if certain else (Severity.WARNING if fixed is False else Severity.INFO)
     why = (f"CONFIG_MULTITHREADING=n at {where_text(t, span)}" if span else
            "MCUboot's Kconfig defaults CONFIG_MULTITHREADING to n on nRF SoCs")
     if certain:
         effect = ("from NCS 2.5 to 3.0 the nRF SPI driver depends on it, so the bus has no driver and the link "
                   "fails with `undefined reference to __device_dts_ord_...`")
-    elif always_before(t, 3, 1):
+    elif fixed is False:
         effect = ("before NCS 3.1 Zephyr's SPI drivers wait on kernel semaphores, which need it (every NCS and "
                   "vendor MCUboot configuration with an SPI NOR of that time sets it; from NCS 2.5 the build "
                   "fails with `undefined reference to __device_dts_ord_...`)")

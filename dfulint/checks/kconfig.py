@@ -331,41 +331,11 @@ def conf_symbol_wrong_image(t):
                   else f"set SB_CONFIG_{a.name}={a.value_without_comment} in sysbuild.conf instead")
 
 
-# NCS releases scanned for the first one where a symbol is gone, when the SDK version is a range
-_NCS_RELEASES = [(1, m, 0) for m in range(4, 10)] + [(2, m, 0) for m in range(0, 10)] + \
-    [(3, m, 0) for m in range(0, 6)]
-
-
-def _gone_later(t):
-    """Assignments valid at the low end of a guessed SDK range that a later release in the range
-    renamed or removed: (image, assignment, status, detail, first release without it). Rules never
-    date the SDK by the symbols they judge, so these are said on condition of the version."""
-    from dfulint.model.kconfig import status_in
-
-    if t.sdk.exact:
-        return
-    low, high = t.kconfig_range
-    if low == high:
-        return
-    images = list(t.images.values()) + ([t.sysbuild] if t.sysbuild is not None else [])
-    for img in images:
-        for frag in img.fragments:
-            for a in frag.assignments:
-                if status_in(a.name, img.name, low)[0] != "ok":
-                    continue
-                st, detail = status_in(a.name, img.name, high)
-                if st not in ("renamed", "removed"):
-                    continue
-                since = next((v for v in _NCS_RELEASES if low < v <= high
-                              and status_in(a.name, img.name, v)[0] in ("renamed", "removed")), high)
-                yield img.name, a, st, detail, since
-
-
 @rule("DFU408", "conf-renamed-symbol", Severity.ERROR,
       "A symbol was renamed or removed in this SDK version",
       levels=(Severity.WARNING, Severity.INFO))
 def conf_renamed_symbol(t):
-    for image, a, st, detail, since in _gone_later(t):
+    for image, a, st, detail, since in t.symbols_gone_later:
         v = f"NCS {since[0]}.{since[1]}"
         what = f"renamed to {a.prefix}{detail}" if st == "renamed" else f"removed ({detail})"
         yield hit(a.span, f"if this app is built with {v} or later, {a.full_name} no longer exists ({what}) and "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dfulint.checks import hit, rule
 from dfulint.core import Severity
-from dfulint.model import dfu
+from dfulint.model import dfu, versions
 
 _KEYGEN_TYPE = {"RSA": "rsa-2048", "ECDSA_P256": "ecdsa-p256", "ED25519": "ed25519"}
 
@@ -188,7 +188,7 @@ def downgrade_prevention_off(t):
     if dropped:
         d = dropped[-1]
         a = d.assignment
-        if t.app.framework == "ncs" and t.kconfig_range[0] < (2, 2, 0) and mode != "overwrite-only":
+        if versions.downgrade_prevention_any_mode(t) is not True and mode != "overwrite-only":
             why = ("in this MCUboot (NCS before 2.2) downgrade prevention works only in overwrite-only mode; with "
                    f"{mode} Kconfig drops it ('was assigned the value y but got the value n')")
             fix = (f"add CONFIG_BOOT_UPGRADE_ONLY=y to {dest} (and the matching application mode), or move to "
@@ -212,7 +212,7 @@ def downgrade_prevention_off(t):
     if t.soc is not None and (str(t.soc.name).startswith("nrf5340_cpuapp") or t.soc.family in ("nrf91", "nrf54l")) \
             and t.sysbuild is not None:
         hw = " or SB_CONFIG_MCUBOOT_HARDWARE_DOWNGRADE_PREVENTION=y in sysbuild.conf (hardware counter)"
-    old = " together with CONFIG_BOOT_UPGRADE_ONLY=y" if (t.app.framework == "ncs" and t.kconfig_range[1] < (2, 2, 0)
+    old = " together with CONFIG_BOOT_UPGRADE_ONLY=y" if (versions.downgrade_prevention_any_mode(t) is False
                                                           and mode != "overwrite-only") else ""
     ver_sym = "MCUBOOT_IMAGE_VERSION" if dfu.defined(t, "MCUBOOT_IMAGE_VERSION") else "MCUBOOT_IMGTOOL_SIGN_VERSION"
     yield hit(span, "MCUboot accepts an update with a lower version than the running image: anyone who can upload "

@@ -949,6 +949,18 @@ def releases() -> dict:
     return load_table(_HERE / "releases.yaml") or {}
 
 
+def recovery_wait_broken() -> tuple:
+    """((from, before, source), ...): NCS releases whose MCUboot does not boot the application after
+    waiting for an MCUmgr command (releases.yaml)."""
+    return tuple((_v3(r["from"]), _v3(r["before"]), str(r.get("source", "")))
+                 for r in releases().get("recovery_wait_broken") or ())
+
+
+def ncs_releases() -> tuple:
+    """The NCS minor releases, oldest first (releases.yaml)."""
+    return tuple(_v3(v) for v in releases().get("ncs_releases") or ())
+
+
 def zephyr_mcuboot(zephyr_version: tuple) -> tuple:
     """The MCUboot version a Zephyr release carries."""
     data = releases()

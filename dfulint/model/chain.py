@@ -110,6 +110,9 @@ class Recovery(NamedTuple):
     # without one: CONFIG_BOOT_SERIAL_ENTRANCE_GPIO is on and exists at the SDK version assumed for the
     # catalogue (knowledge/kconfig.yaml: added in NCS 2.4, before which the pin came from Kconfig)
     button_required: bool = False
+    # (from, before, source) of the NCS releases whose MCUboot, waiting for a command
+    # (BOOT_SERIAL_WAIT_FOR_DFU), never boots the application, when the project is on one of them
+    wait_broken: Optional[tuple] = None
 
 
 class SmpSecurity(NamedTuple):
@@ -337,7 +340,18 @@ def _recovery(t) -> Optional[Recovery]:
     required = gpio and _defined_in_catalogue(t, "BOOT_SERIAL_ENTRANCE_GPIO", "mcuboot")
     return Recovery(dfu.where(t, "mcuboot", "MCUBOOT_SERIAL"), gpio, button, has_gpios,
                     _on(t, "mcuboot", "BOOT_SERIAL_BOOT_MODE"), chosen_mode, app_mode,
-                    _on(t, "mcuboot", "BOOT_SERIAL_WAIT_FOR_DFU"), uart, cdc, console, shared, complete, required)
+                    _on(t, "mcuboot", "BOOT_SERIAL_WAIT_FOR_DFU"), uart, cdc, console, shared, complete, required,
+                    _wait_broken(t))
+
+
+def _wait_broken(t) -> Optional[tuple]:
+    """The known-broken release (knowledge/releases.yaml) an NCS project is exactly on, if any."""
+    from dfulint import knowledge
+
+    if t.app.framework != "ncs" or not t.sdk.exact:
+        return None
+    v = tuple(t.sdk.version)
+    return next((row for row in knowledge.recovery_wait_broken() if row[0] <= v < row[1]), None)
 
 
 def _defined_in_catalogue(t, sym: str, image: str) -> bool:

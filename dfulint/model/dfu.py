@@ -80,13 +80,6 @@ def eval_version(t) -> tuple:
     return t.eval_version
 
 
-def child_images_allowed(t) -> bool:
-    """The app may still be built with child images instead of sysbuild (`west build --no-sysbuild`):
-    NCS before 3.0, which removed child images (sdk-nrf v3.0.0 release notes), at the version the
-    catalogue is read for."""
-    return t.app.framework == "ncs" and t.kconfig_version < (3, 0, 0)
-
-
 def defined(t, sym: str, image: str = "app") -> bool:
     """Whether the image's Kconfig defines `sym` in the evaluated SDK version."""
     from dfulint.model.kconfig import status_in

@@ -44,6 +44,73 @@ IMAGES = ("app", "mcuboot")
 NOR_ERASE = 0x1000
 
 
+# ------------------------------------------------------------------ what changed in which release
+#
+# Each is True when every version the project may be on (SdkVersion.range) has the behaviour,
+# False when none has, None when it depends on the version (a rule then says so). The releases and
+# their sources are listed in the module's docstring.
+
+
+def _since(t, *v) -> Optional[bool]:
+    if always_at_least(t, *v):
+        return True
+    return False if always_before(t, *v) else None
+
+
+def pm_ext_chosen(t) -> Optional[bool]:
+    """NCS 1.7+: the `nordic,pm-ext-flash` chosen node (not Kconfig) gives PM its external flash."""
+    return _since(t, 1, 7)
+
+
+def pinctrl_buses(t) -> Optional[bool]:
+    """NCS 2.0+: nRF buses take their pins from pinctrl; the `*-pin` properties are ignored."""
+    return _since(t, 2, 0)
+
+
+def device_named_by_path(t) -> Optional[bool]:
+    """NCS 2.1+: PM names the external region's device after the chosen node's path (its `label`
+    before); from 2.1 it also keeps external partitions only where it recognises the driver."""
+    return _since(t, 2, 1)
+
+
+def chosen_names_device(t) -> Optional[bool]:
+    """NCS 2.2+: PM names the external region's device DT_CHOSEN(nordic_pm_ext_flash), so every image
+    that opens an external partition needs the chosen node; the driver check becomes
+    PM_EXTERNAL_FLASH_HAS_DRIVER (on with SPI_NOR or NORDIC_QSPI_NOR)."""
+    return _since(t, 2, 2)
+
+
+def label_deprecated(t) -> Optional[bool]:
+    """The devicetree `label` property is unused by PM (NCS 2.1+) and deprecated (Zephyr 3.2+)."""
+    return _since(t, 2, 1) if t.app.framework == "ncs" else _since(t, 3, 2)
+
+
+def spi_needs_multithreading(t) -> tuple[Optional[bool], Optional[bool]]:
+    """(NCS 2.5+: the nRF SPI driver depends on MULTITHREADING, a link error without it;
+    NCS 3.1+: Zephyr's SPI drivers work without it)."""
+    return _since(t, 2, 5), _since(t, 3, 1)
+
+
+def pm_device_names(t, node) -> Optional[list]:
+    """The `device:` names PM gives the external region for the versions the project may be on
+    (1.7-2.0 the chosen node's label, 2.1 its path, 2.2+ DT_CHOSEN(nordic_pm_ext_flash)); None when
+    the label comes from a board file dfulint does not have (any name may be right)."""
+    from dfulint.model.query import from_project_only
+
+    expected = []
+    if device_named_by_path(t) is not True:           # 1.7-2.0: the chosen node's label
+        lp = node.props.get("label") if node is not None else None
+        if lp is not None and lp.as_str():
+            expected.append(lp.as_str())
+        elif node is None or not from_project_only(node):
+            return None
+    if chosen_names_device(t) is not True and device_named_by_path(t) is not False and node is not None:
+        expected.append(node.path)                    # 2.1: the node path
+    if chosen_names_device(t) is not False:
+        expected.append("DT_CHOSEN(nordic_pm_ext_flash)")
+    return expected
+
+
 class DriverState(NamedTuple):
     """Whether an image builds a flash driver (`driver_state`)."""
 

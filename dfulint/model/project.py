@@ -89,6 +89,9 @@ class Target:
     dfu: Optional[DfuFacts] = None           # transports, keys, where MCUboot is switched on
     drivers: Mapping[tuple[str, str], DriverState] = field(default_factory=dict)    # (image, driver symbol) -> built or not
     chain: Optional[ChainFacts] = None       # boot stages, lifecycle, recovery
+    # assignments valid at the low end of a guessed SDK range that a later release in the range
+    # renamed or removed: (image, assignment, status, detail, first release without it)
+    symbols_gone_later: tuple = ()
     files: Optional[AppFiles] = None         # every configuration file of the app, parsed once
     paths: Optional[PathFacts] = None        # the files checks name, probed once
     # -- taken by the engine after the model stage (each a new record)
@@ -1202,8 +1205,35 @@ def _file_facts(t: Target, files: AppFiles) -> Target:
     """The app's parsed files, and what the checks need to know about files, before they run."""
     from dfulint.model.paths import derive as derive_paths
 
-    t = replace(t, files=files)
+    t = replace(t, files=files, symbols_gone_later=_gone_later(t))
     return replace(t, paths=derive_paths(t))
+
+
+def _gone_later(t: Target) -> tuple:
+    """Assignments valid at the low end of a guessed SDK range that a later release in the range
+    renamed or removed: (image, assignment, status, detail, first release without it). The version
+    is never dated by the symbols judged, so rules say these on condition of the version."""
+    from dfulint.model.kconfig import status_in
+
+    if t.sdk.exact:
+        return ()
+    low, high = t.kconfig_range
+    if low == high:
+        return ()
+    out = []
+    images = list(t.images.values()) + ([t.sysbuild] if t.sysbuild is not None else [])
+    for img in images:
+        for frag in img.fragments:
+            for a in frag.assignments:
+                if status_in(a.name, img.name, low)[0] != "ok":
+                    continue
+                st, detail = status_in(a.name, img.name, high)
+                if st not in ("renamed", "removed"):
+                    continue
+                since = next((v for v in knowledge.ncs_releases() if low < v <= high
+                              and status_in(a.name, img.name, v)[0] in ("renamed", "removed")), high)
+                out.append((img.name, a, st, detail, since))
+    return tuple(out)
 
 
 def build_targets(app: App) -> list[Target]:
