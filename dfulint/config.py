@@ -118,12 +118,11 @@ class Settings:
     profile_origin: Origin = DEFAULT
 
 
-@dataclass(eq=False)
-class Overrides:
+class Overrides(NamedTuple):
     """What the command line says; each set value beats the configuration files."""
 
     select: Optional[set] = None
-    ignore: set = field(default_factory=set)
+    ignore: frozenset = frozenset()
     boards: tuple = ()
     sdk_version: Optional[str] = None
     fail_on: Optional[Severity] = None

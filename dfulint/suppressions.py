@@ -35,8 +35,7 @@ _DIRECTIVE = re.compile(r"dfulint\s*:\s*(file-ignore|ignore)\b\s*(\[([^\]\n]*)\]
 _NOT_SET = re.compile(r"^\s*#\s*(SB_)?CONFIG_\S+ is not set\s*$")
 
 
-@dataclass(eq=False)
-class Directive:
+class Directive(NamedTuple):
     """An inline `dfulint: ignore[...]` comment."""
     path: Path
     line: int                     # 1-based line the directive is written on
@@ -50,7 +49,7 @@ class Directive:
     comment: tuple[int, int]      # [start, end) of the comment holding it, 0-based in line_text
     own_line: bool                # nothing but the comment on its line
     bracket: Optional[tuple[int, int]]   # indexes of "[" and "]" in line_text
-    used: set = field(default_factory=set)   # selectors that suppressed something
+    used: set                     # selectors that suppressed something (filled while findings are matched)
 
     @property
     def span(self) -> Span:
@@ -188,7 +187,7 @@ def parse(path: Path, text: str, lang: str) -> list[Directive]:
                 target = li + 1
         bracket = (m.start(2), m.end(2) - 1) if m.group(2) else None
         out.append(Directive(path, li + 1, at + 1, kind, selectors, codes, reason, target, s, (c0, c1), own,
-                             bracket))
+                             bracket, set()))
     return out
 
 

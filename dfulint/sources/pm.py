@@ -39,6 +39,7 @@ if "yaml" not in sys.modules and isinstance(getattr(re, "_cache", None), dict):
 import yaml  # noqa: E402
 
 from dfulint.core import Located, Span
+from dfulint.records import NamedTuple
 from dfulint.sources import Problem, parsed_once, read_text
 
 try:  # libyaml is much faster and keeps marks
@@ -189,12 +190,11 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 STR_TAG = "tag:yaml.org,2002:str"
 
 
-@dataclass(eq=False)
-class PmPartition:
+class PmPartition(NamedTuple):
     """One partition of a pm_static.yml, with the span of each field."""
     name: str
     span: Span                                  # where the partition's name is written
-    fields: dict[str, Located] = field(default_factory=dict)
+    fields: dict[str, Located]                  # filled as the file is read
 
     def int(self, key: str) -> Optional[int]:
         v = self.fields.get(key)
@@ -325,7 +325,7 @@ def _read_pm(path: Path) -> PmFile:
                                "partition name is not a plain string", "use a plain name"))
             continue
         name = knode.value
-        part = PmPartition(name, _span(path, knode))
+        part = PmPartition(name, _span(path, knode), {})
         if name in pm.partitions:
             first = pm.partitions[name].span
             pm.problems.append(Problem(
