@@ -215,10 +215,29 @@ def _sysbuild_forcing(t: Target) -> None:
 
 
 def _evaluate(t: Target, image: Image, facts: dict) -> None:
+    """The image's Kconfig; a custom board's Kconfig.defconfig defaults go first (model/board_defaults.py)."""
+    from dfulint.model import board_defaults
     from dfulint.model.kconfig import evaluate
 
     family = getattr(t.soc, "family", None)
     image.config = evaluate(image.fragments, image.name, t.eval_version, family, image.forced, facts)
+    board = (getattr(image, "board", None) or t.board) if image.name == "mcuboot" else t.board
+    path = board_defaults.defconfig_path(t.app, board)
+    if path is None:
+        return
+    seen, notes, frag = None, [], None
+    for _ in range(3):       # a default may depend on a value another default gives
+        frag, notes = board_defaults.defaults_fragment(t, image, path, image.config)
+        key = tuple((a.symbol, a.raw) for a in frag.assignments) if frag is not None else ()
+        if key == seen:
+            break
+        seen = key
+        image.config = evaluate(([frag] if frag is not None else []) + list(image.fragments), image.name,
+                                t.eval_version, family, image.forced, facts)
+    given = ", ".join(f"CONFIG_{a.symbol}={a.raw} (line {a.span.line})" for a in (frag.assignments if frag else []))
+    image.notes.append(f"{t.app.rel(path)}: the custom board's Kconfig defaults (read before every fragment"
+                       + (f"): {given}" if given else "): none for a DFU setting this image uses"))
+    image.notes.extend(notes)
 
 
 def _devicetree(t: Target, image: Image) -> list[Problem]:

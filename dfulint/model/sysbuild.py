@@ -50,6 +50,12 @@ def _fact(t, name: str):
     raise KeyError(name)
 
 
+def board_fact(t, name: str):
+    """A BOARD_* or SOC_* symbol's value for this target: "y"/"n", None when unknown; KeyError for any
+    other name."""
+    return _fact(t, name)
+
+
 def _board_kconfig(t):
     """The board's own Kconfig.sysbuild defaults from knowledge/board_sysbuild.yaml, or None."""
     import yaml
