@@ -324,3 +324,22 @@ def test_thingy91_factory_layout_is_signed_with_rsa(tmp_path: Path):
     (app / "sysbuild.conf").write_text("SB_CONFIG_BOOTLOADER_MCUBOOT=y\nSB_CONFIG_THINGY91_NO_PREDEFINED_LAYOUT=y\n")
     (key,) = of(check(app, *args), "DFU702")
     assert "root-ec-p256.pem" in key["message"]
+
+
+# ------------------------------------------------------------------ a replaced MCUboot configuration is not MCUboot's own
+
+def test_thingy53_serial_recovery_is_mcuboots_own_default_only_while_its_configuration_is_used(tmp_path: Path):
+    """sdk-mcuboot boards/thingy53_nrf5340_cpuapp.conf turns on USB serial recovery; a project whose
+    sysbuild/mcuboot/ folder (or child_image/mcuboot/prj.conf) replaces MCUboot's configuration
+    does not get it unless it sets it itself."""
+    base = {"prj.conf": "CONFIG_BOOTLOADER_MCUBOOT=y\n", "sysbuild.conf": "SB_CONFIG_BOOTLOADER_MCUBOOT=y\n"}
+    args = ("--board", "thingy53/nrf5340/cpuapp", "--sdk-version", "2.8.0")
+    own = make_app(tmp_path / "own", base)
+    assert of(check(own, *args), "DFU704")
+    replaced = make_app(tmp_path / "replaced", dict(base, **{
+        "sysbuild/mcuboot/prj.conf": "CONFIG_MAIN_STACK_SIZE=10240\nCONFIG_FLASH=y\n"}))
+    assert not of(check(replaced, *args), "DFU704")
+    kept = make_app(tmp_path / "kept", dict(base, **{
+        "sysbuild/mcuboot/prj.conf": "CONFIG_MAIN_STACK_SIZE=10240\nCONFIG_FLASH=y\n",
+        "sysbuild/mcuboot/boards/thingy53_nrf5340_cpuapp.conf": "CONFIG_MCUBOOT_SERIAL=y\nCONFIG_BOOT_SERIAL_CDC_ACM=y\n"}))
+    assert of(check(kept, *args), "DFU704")
