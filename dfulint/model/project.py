@@ -956,12 +956,9 @@ def _analyse(t: Target, built: Optional[dict]) -> BootFacts:
         return BootFacts()
     mcu = t.images.get("mcuboot")
     cfg = mcu.config if mcu is not None else None
-    fork = _delta_fork(mcu)
-    if fork is not None:
+    if _delta_fork(mcu) is not None:
         # a delta-update fork of MCUboot: the secondary holds a patch, so stock MCUboot's slot laws
         # (equal sector counts, trailer, maximum image) are not the ones this bootloader applies
-        mcu.notes.append(f"{fork.full_name} ({mcu_rel(t, fork)}) asks for a delta-update fork of MCUboot: "
-                         "stock MCUboot's slot rules are not applied to it")
         return BootFacts()
 
     def geom(p: Partition) -> Optional[mb.SlotGeom]:
@@ -1171,6 +1168,10 @@ def _configure(t: Target) -> Target:
     # MCUboot's own prj.conf, boards/ and socs/ fragments: their values are then not MCUboot's defaults
     mcu_facts["mcuboot_own_config"] = mcu.replaces_defaults is None
     _evaluate(t, mcu, mcu_facts)
+    fork = _delta_fork(mcu) if enabled else None
+    if fork is not None:
+        mcu.notes.append(f"{fork.full_name} ({mcu_rel(t, fork)}) asks for a delta-update fork of MCUboot: "
+                         "stock MCUboot's slot rules are not applied to it")
     return replace(t, mcuboot_enabled=enabled, mcuboot_enabled_source=source, problems=tuple(problems))
 
 
