@@ -4,6 +4,7 @@ Version 2 changed `board` from a comma-separated string to a list of boards and 
 `explanation`, `fixable` and the per-board `verdicts`; every other field keeps its meaning."""
 from __future__ import annotations
 
+import io
 import json
 from types import GeneratorType
 
@@ -133,10 +134,11 @@ class Stream:
     text (in a temporary file once large), and the document is put together from them at the end.
     A run over many apps holds no document and no finding's dictionary."""
 
-    def __init__(self) -> None:
-        import tempfile
+    #: encoded items kept in memory up to this size, then in a temporary file
+    SPOOL_MAX = 4 << 20
 
-        self._spool = tempfile.SpooledTemporaryFile(max_size=4 << 20)      # the encoded items, binary
+    def __init__(self) -> None:
+        self._spool = io.BytesIO()          # the encoded items, binary (tempfile only once large)
         self._verdicts: list = []      # (start, end) in the spool, per app in the order of the apps
         self._findings: list = []      # (str(app), start, end)
         self._apps: list = []
@@ -146,7 +148,15 @@ class Stream:
         text = ",\n".join(pad + dumps(v, 2, level + 1) for v in items)
         start = self._spool.tell()
         self._spool.write(text.encode("utf-8", "surrogatepass"))
-        return start, self._spool.tell()
+        end = self._spool.tell()
+        if end > self.SPOOL_MAX and isinstance(self._spool, io.BytesIO):
+            import tempfile     # not before: importing it costs a check of one app more than the spool
+
+            spool = tempfile.TemporaryFile()
+            spool.write(self._spool.getbuffer())
+            self._spool.close()
+            self._spool = spool
+        return start, end
 
     def __call__(self, app_result, findings) -> None:
         """Take one app (engine.Options.on_app): its findings are final and in report order."""

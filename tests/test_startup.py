@@ -1,0 +1,83 @@
+"""What keeps a check of one app quick to start, as behaviour (the times are in bench/): a JSON check
+of one app imports only what it uses, collects no garbage it is about to throw away, and the JSON
+report keeps its items in memory until they are large."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "fixtures" / "seed_bl653_dvk"
+APPS = ROOT / "fixtures" / "apps"
+
+# modules (and their libraries) that only other commands, options or formats use
+NOT_ON_THE_CHECK_PATH = (
+    "jinja2", "dfulint.report.html", "dfulint.report.text", "dfulint.report.sarif", "dfulint.report.flashmap",
+    "dfulint.server", "pygls", "lsprotocol", "dfulint.release", "dfulint.fix", "dfulint.add_ignore",
+    "dfulint.context.show", "dfulint.docs", "subprocess", "tempfile", "shutil", "hashlib", "configparser",
+    "multiprocessing", "pickle", "asyncio", "traceback", "difflib", "logging", "argparse", "typing_extensions",
+)
+
+_PROBE = """
+import gc, io, json, sys
+calls = []
+real = gc.collect
+gc.collect = lambda *a: calls.append(a) or real(*a)
+sys.argv = ["dfulint", "check", *sys.argv[1:], "--format", "json"]
+out, sys.stdout = sys.stdout, io.StringIO()
+try:
+    from dfulint.cli import main
+    main()
+except SystemExit as exc:
+    code = exc.code
+report, sys.stdout = sys.stdout.getvalue(), out
+print(json.dumps({"code": code, "modules": sorted(sys.modules), "collections": len(calls),
+                  "findings": len(json.loads(report)["findings"])}))
+"""
+
+
+def _probe(*paths) -> dict:
+    p = subprocess.run([sys.executable, "-c", _PROBE, *map(str, paths)], cwd=ROOT, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def test_a_json_check_of_one_app_imports_only_what_it_uses():
+    got = _probe(SEED)
+    assert got["code"] == 1 and got["findings"] > 0
+    imported = set(got["modules"])
+    assert not imported & set(NOT_ON_THE_CHECK_PATH), sorted(imported & set(NOT_ON_THE_CHECK_PATH))
+    # the libraries it does use
+    assert {"yaml", "kconfiglib", "tree_sitter", "dfulint.report.json_report"} <= imported
+
+
+def test_no_garbage_collection_after_the_last_app():
+    """Between apps the collector takes the app just checked; after the last one the process only
+    writes its reports and ends (a collection would pass over every object since the start)."""
+    assert _probe(SEED)["collections"] == 0
+    several = _probe(APPS / "ncs25_foundation_child_image_clean", APPS / "ncs28_foundation_sysbuild_clean", SEED,
+                     "--jobs", "1")
+    assert several["collections"] == 2
+
+
+def test_the_json_stream_moves_to_a_temporary_file_only_when_large(monkeypatch):
+    import io
+
+    from dfulint import engine
+    from dfulint.report import json_report
+
+    small = json_report.Stream()
+    result = engine.run([SEED], engine.Options(on_app=small), keep_models=False)
+    assert isinstance(small._spool, io.BytesIO)
+    parts: list = []
+    small.write(result, parts.append)
+    small.close()
+    monkeypatch.setattr(json_report.Stream, "SPOOL_MAX", 100)
+    large = json_report.Stream()
+    result2 = engine.run([APPS, SEED], engine.Options(on_app=large), keep_models=False)
+    assert not isinstance(large._spool, io.BytesIO)
+    parts2: list = []
+    large.write(result2, parts2.append)
+    large.close()
+    assert "".join(parts) == json_report.render(result)
+    assert "".join(parts2) == json_report.render(result2)
