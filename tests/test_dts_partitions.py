@@ -171,16 +171,34 @@ def test_ncs34_mapped_slots_are_checked_against_the_flash(tmp_path: Path):
 
 
 def test_partitions_on_a_board_nor_dfulint_does_not_know_stay_on_it():
-    """slot1_partition at 0 on &w25q32jv is not on the internal flash, where boot_partition is at 0."""
+    """slot1_partition at 0 on &w25q32jv is not on the internal flash, where boot_partition is at 0;
+    MCUboot's only NOR driver and its layout page (sysbuild/mcuboot/prj.conf) give the NOR's sectors."""
     t = target(NOR, "circuitdojo_feather/nrf9160/ns")
     slot1 = t.flash.get("slot1_partition")
-    assert slot1.region == "&w25q32jv" and slot1.region not in t.flash.devices
+    assert slot1.region == "&w25q32jv"
+    nor = t.flash.devices["&w25q32jv"]
+    assert (nor.page_size, nor.write_block, nor.size) == (0x1000, 1, 0)
+    assert "CONFIG_SPI_NOR_FLASH_LAYOUT_PAGE_SIZE=4096 (sysbuild/mcuboot/prj.conf:6" in nor.source
     assert t.flash.get("boot_partition").region == "flash_primary"
     assert t.flash.get("slot0_partition").span_of == ["slot0_s_partition", "slot0_ns_partition"]
     assert t.flash.get("slot0_ns_partition").address == 0x48000
-    assert any("w25q32jv" in n for n in t.flash.notes)
-    assert t.boot is None            # the NOR's pages are unknown: MCUboot's laws are not applied
+    assert any("w25q32jv" in n and "size is not known" in n for n in t.flash.notes)
+    assert t.boot is not None and t.boot.upgrade_possible
     report = run(NOR, "--board", "circuitdojo_feather/nrf9160/ns")
+    assert not of(report, "DFU101") and not of(report, "DFU102")
+    (v,) = report["verdicts"]
+    assert v["verdict"] == "apply", v
+
+
+def test_without_mcuboots_nor_page_the_unknown_device_is_not_checked(tmp_path: Path):
+    app = tmp_path / NOR.name
+    shutil.copytree(NOR, app)
+    conf = app / "sysbuild" / "mcuboot" / "prj.conf"
+    conf.write_text(conf.read_text().replace("CONFIG_SPI_NOR_FLASH_LAYOUT_PAGE_SIZE=4096\n", ""))
+    t = target(app, "circuitdojo_feather/nrf9160/ns")
+    assert t.flash.get("slot1_partition").region == "&w25q32jv" and "&w25q32jv" not in t.flash.devices
+    assert t.boot is None            # the NOR's pages are unknown: MCUboot's laws are not applied
+    report = run(app, "--board", "circuitdojo_feather/nrf9160/ns")
     assert not of(report, "DFU101") and not of(report, "DFU102")
     (v,) = report["verdicts"]
     assert v["verdict"] == "unknown" and "slot1_partition" in v["text"] and "w25q32jv" in v["text"]

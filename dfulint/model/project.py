@@ -741,6 +741,26 @@ def _internal_flash_node(t: Target, dt, node, path: str) -> bool:
     return chosen is None and node is not None and node.known and "soc-nv-flash" in node.compatibles()
 
 
+def _nor_page_from_mcuboot(t: Target) -> Optional[tuple]:
+    """The layout page MCUboot's NOR driver reports, when MCUboot's own fragments enable exactly one NOR
+    driver and set its page size: (page, write block, where it is set); else None."""
+    mcu = t.images.get("mcuboot")
+    cfg = mcu.config if mcu is not None else None
+    if cfg is None:
+        return None
+    drivers = [(d, sym, wb) for d, sym, wb in (("SPI_NOR", "SPI_NOR_FLASH_LAYOUT_PAGE_SIZE", 1),
+                                               ("NORDIC_QSPI_NOR", "NORDIC_QSPI_NOR_FLASH_LAYOUT_PAGE_SIZE", 4))
+               if cfg.enabled(d)]
+    if len(drivers) != 1:
+        return None
+    _driver, sym, wb = drivers[0]
+    v = cfg.get(sym)
+    page = cfg.int(sym)
+    if not page or page <= 0 or v is None or v.origin != "fragment" or not v.assignments:
+        return None
+    return page, wb, _value_source(v, sym, "mcuboot", t.app)
+
+
 def _dts_flash_map(t: Target, dev) -> FlashMap:
     """Devicetree layouts (plain Zephyr, NCS without Partition Manager): the slots are the app image's
     partitions (`fixed-partitions` children and `zephyr,mapped-partition` nodes), each on the flash
@@ -794,6 +814,14 @@ def _dts_flash_map(t: Target, dev) -> FlashMap:
                                        where, dp.reg_span, dp.reg_span, dp.label or ""))
     for region, held in unknown.items():
         what = "node " + region if not region.startswith("&") else region
+        page = _nor_page_from_mcuboot(t) if len(unknown) == 1 else None
+        if page is not None:
+            size, wb, why = page
+            fm.devices[region] = FlashDevice(region, 0, 0, size, wb, node=region, source=why)
+            fm.notes.append(f"{', '.join(held)} {'is' if len(held) == 1 else 'are'} on {what}, a flash device "
+                            f"dfulint does not know (defined in a board file it does not have): its pages are taken "
+                            f"from {why}, the only NOR driver MCUboot enables; its size is not known")
+            continue
         fm.notes.append(f"{', '.join(held)} {'is' if len(held) == 1 else 'are'} on {what}, a flash device dfulint "
                         f"does not know (defined in a board file it does not have): its size and pages are not "
                         f"known, so MCUboot's slot rules are not applied to {'it' if len(held) == 1 else 'them'}")
