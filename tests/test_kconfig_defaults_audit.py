@@ -113,6 +113,7 @@ def _sysbuild(tmp_path: Path, board: str, extra: str = "", sdk: str = "2.8.0"):
 @pytest.mark.parametrize("board,extra,sig,factory", [
     # the factory layout (the default on thingy91/nrf9160/ns): RSA, as the MCUboot Thingy:91 ships with
     ("thingy91_nrf9160_ns", "", "BOOT_SIGNATURE_TYPE_RSA", True),
+    ("thingy91/nrf9160/ns@1.4.0", "", "BOOT_SIGNATURE_TYPE_RSA", True),      # a board revision
     # no predefined layout: the ECDSA row applies, its board symbols are per target
     ("thingy91_nrf9160_ns", "SB_CONFIG_THINGY91_NO_PREDEFINED_LAYOUT=y\n", "BOOT_SIGNATURE_TYPE_ECDSA_P256", False),
     # the immutable bootloader picks the secure-boot layout, and with it ECDSA

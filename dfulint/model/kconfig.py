@@ -720,7 +720,7 @@ def _fact_values(soc_family: Optional[str], facts: Optional[dict]) -> dict:
     v["HAS_HW_NRF_QSPI"] = _soc_has(soc, fam, lambda row: bool(row.has_qspi))
     v["HAS_HW_NRF_CC310"] = _soc_has(soc, fam, lambda row: row.cryptocell == "cc310")
     if board:
-        b = board.replace("/", "_")
+        b = board.split("@", 1)[0].replace("/", "_")
         v["BOARD_THINGY91"] = b.startswith("thingy91_") or b == "thingy91"
         # HWMv2 gives each target its own symbol: thingy91/nrf9160/ns is not BOARD_THINGY91_NRF9160
         v["BOARD_THINGY91_NRF9160"] = b == "thingy91_nrf9160"
