@@ -410,6 +410,12 @@ def test_target_fields_are_typed():
     from dfulint.model.images import Image
     from dfulint.model.project import Target
 
-    for cls in (Target, ChainFacts, Image):
+    from dfulint.model.dfu import DfuFacts
+    from dfulint.model.mcuboot import Reason, SlotAnalysis
+
+    for cls in (Target, Image):
         untyped = [f.name for f in dataclasses.fields(cls) if f.type in ("object", object)]
+        assert untyped == [], cls.__name__
+    for cls in (ChainFacts, DfuFacts, Reason, SlotAnalysis):
+        untyped = [n for n, typ in cls.__annotations__.items() if typ in ("object", object)]
         assert untyped == [], cls.__name__

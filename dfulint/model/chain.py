@@ -11,7 +11,6 @@ sources are read here, as text, through dfulint.sources.csrc; the rules only rea
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -141,8 +140,7 @@ class Nsib(NamedTuple):
     sysbuild: bool
 
 
-@dataclass(frozen=True)
-class ChainFacts:
+class ChainFacts(NamedTuple):
     stages: tuple = ()            # tuple[Stage]
     lifecycle: Optional[Lifecycle] = None
     app_code: Optional[CodePartition] = None

@@ -39,7 +39,8 @@ area over the sector table (treated like the primary), and the NCS-with-NSIB sho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from types import MappingProxyType
+from typing import Mapping, Optional
 
 from dfulint.records import NamedTuple
 from dfulint.units import kib, sz
@@ -111,14 +112,13 @@ class BootParams(NamedTuple):
     enc_key_bytes: int = DEFAULT_ENC_KEY_BYTES
 
 
-@dataclass(eq=False)
-class Reason:
+class Reason(NamedTuple):
     """Why a slot law fails, with MCUboot's own log line and the numbers behind it."""
     code: str        # stable machine key
     outcome: str     # "bricks", "refuses", "risk", "note"
     message: str     # one sentence with the numbers and, where it applies, what to change
     log_line: Optional[str] = None   # exact line the device prints, when there is one
-    numbers: dict = field(default_factory=dict)
+    numbers: Mapping = MappingProxyType({})
 
 
 class SlotAnalysis(NamedTuple):
@@ -675,15 +675,15 @@ def _soften_if_skipped(ctx: _Ctx, first_index: int) -> None:
     """NCS <= 3.1 with NSIB: MCUboot's check returns "compatible", so nothing is refused."""
     if not ctx.beh.skips_app_slot_check:
         return
-    for r in ctx.reasons[first_index:]:
+    for i in range(first_index, len(ctx.reasons)):
+        r = ctx.reasons[i]
         if r.code in _COMPAT_CODES:
-            r.outcome = "risk"
-            r.log_line = None
-            r.message = (f"{r.message} However, {ctx.beh.basis} built with NCS's immutable "
+            ctx.reasons[i] = r._replace(
+                outcome="risk", log_line=None, numbers=dict(r.numbers, check_skipped=True),
+                message=(f"{r.message} However, {ctx.beh.basis} built with NCS's immutable "
                          f"bootloader (PM_S1_ADDRESS defined) skips this check, so instead of a "
                          f"refusal MCUboot starts a swap on these mismatched slots, with "
-                         f"unpredictable results.")
-            r.numbers["check_skipped"] = True
+                         f"unpredictable results."))
 
 
 def _move_counts_ok(rule: str, n_p: int, n_s: int, t: int, page: int) -> bool:
