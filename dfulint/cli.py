@@ -485,16 +485,22 @@ def _render(name: str, result, text_opts: dict) -> str:
 @click.option("--board", "-b", "boards", multiple=True)
 @click.option("--sdk-version")
 @click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--file-suffix", "file_suffix", metavar="SUFFIX", default=None,
+              help="The build made with FILE_SUFFIX=SUFFIX (see `dfulint check --help`).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--debug", is_flag=True)
-def map_cmd(paths, boards, sdk_version, build_dir, fmt, debug):
+def map_cmd(paths, boards, sdk_version, build_dir, file_suffix, fmt, debug):
     """Print the flash map each app and board will get, and MCUboot's analysis of its slots."""
     from dfulint import engine
     from dfulint.report import flashmap
 
+    if file_suffix is not None:
+        from dfulint.workspace import SUFFIX_NAME
+        if not SUFFIX_NAME.fullmatch(file_suffix):
+            raise click.BadParameter(f"{file_suffix!r} is not a file suffix such as release", param_hint="--file-suffix")
     try:
         opts = engine.Options(select=set(), boards=tuple(boards), sdk_version=sdk_version,
-                              build_dir=build_dir, debug=debug)
+                              build_dir=build_dir, debug=debug, file_suffix=file_suffix)
         result = engine.run(list(paths) or [Path(".")], opts, keep_models=False)
         click.echo(flashmap.render_json(result) if fmt == "json" else flashmap.render_text(result), nl=False)
         sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)

@@ -113,3 +113,10 @@ def test_a_scenario_built_with_a_suffix_belongs_to_that_variant(tmp_path: Path):
         return [a.name for a in t.images["app"].forced if a.span.path.name == "sample.yaml"]
     assert forced(None) == []
     assert forced("release") == ["ASSERT"]
+
+
+def test_map_takes_the_suffix_too():
+    res = CliRunner().invoke(cli, ["map", str(APP), "--file-suffix", "release", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(cli, ["map", str(APP), "--file-suffix", "a/b"])
+    assert res.exit_code == 2
