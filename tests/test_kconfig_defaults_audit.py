@@ -164,3 +164,20 @@ def test_every_default_row_of_the_audited_symbols_names_its_source():
     assert not missing
     for n, r in rows:
         assert "@" in r["source"] and r["source"].split(":")[0] in ("sdk-mcuboot", "sdk-nrf", "zephyr"), (n, r)
+
+
+@pytest.mark.parametrize("board,sdk,pad", [
+    ("nrf54l15pdk_nrf54l15_cpuapp", "2.7.0", 0x800),
+    ("acme_nrf54l15", "2.7.0", 0x200),        # a DK-only default is not the SoC's
+    ("acme_nrf54l15", "2.9.0", 0x800),
+    ("nrf52840dk_nrf52840", "2.9.0", 0x200),
+])
+def test_sysbuild_mcuboot_pad_default(tmp_path: Path, board, sdk, pad):
+    """sdk-nrf sysbuild/Kconfig.sysbuild: `default 0x800 if BOARD_NRF54L15PDK_NRF54L15_CPUAPP` (NCS 2.6,
+    2.7), the whole nRF54L series later."""
+    f = tmp_path / "sysbuild.conf"
+    f.write_text("SB_CONFIG_BOOTLOADER_MCUBOOT=y\n")
+    soc, fam = ("nrf52840", "nrf52") if "nrf52840" in board else ("nrf54l15_cpuapp", "nrf54l")
+    cfg = evaluate([parse_fragment(f, "SB_CONFIG_")], "sysbuild", sdk, fam,
+                   facts={"soc": soc, "board": board, "partition_manager": True})
+    assert cfg.int("PM_MCUBOOT_PAD") == pad

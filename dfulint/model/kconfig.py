@@ -726,12 +726,14 @@ def _fact_values(soc_family: Optional[str], facts: Optional[dict]) -> dict:
         v["BOARD_THINGY91_NRF9160"] = b == "thingy91_nrf9160"
         v["BOARD_THINGY91_NRF9160_NS"] = b == "thingy91_nrf9160_ns"
         v["BOARD_THINGY91_NRF52840"] = b == "thingy91_nrf52840"
+        v["BOARD_NRF54L15PDK_NRF54L15_CPUAPP"] = b == "nrf54l15pdk_nrf54l15_cpuapp"
         v["BOARD_THINGY53"] = b.startswith("thingy53")
         v["BOARD_NRF52840DONGLE"] = b.startswith("nrf52840dongle")
     else:
         # without a board name, assume a board that is none of these (custom boards are the norm)
         v["BOARD_THINGY91"] = v["BOARD_THINGY53"] = v["BOARD_NRF52840DONGLE"] = False
         v["BOARD_THINGY91_NRF9160"] = v["BOARD_THINGY91_NRF9160_NS"] = v["BOARD_THINGY91_NRF52840"] = False
+        v["BOARD_NRF54L15PDK_NRF54L15_CPUAPP"] = False
     ns = fb("non_secure")
     if ns is None and board:
         ns = board.endswith(("_ns", "/ns"))
