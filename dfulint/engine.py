@@ -445,6 +445,7 @@ def drop_model(app_result: AppResult) -> AppResult:
             slim.append(dataclasses.replace(t, images={}, sysbuild=None, pm_static=None, ext={}, problems=(),
                                             files=None, board_info=None, config_dirs=(), pm_static_unused=(),
                                             paths=None, dfu=None, drivers={}, symbols_gone_later=(),
+                                            symbol_status={},
                                             release_facts=facts))
         except Exception:       # a target of another shape, or facts that cannot be taken: keep it whole
             slim.append(t)

@@ -231,7 +231,7 @@ MODEL_STAGE = {
                           "encryption_key"},
     "dfulint.model.extflash": {"driver_states"},
     "dfulint.model.chain": {"build", "board_partition_nodes"},
-    "dfulint.model.kconfig": {"evaluate"},
+    "dfulint.model.kconfig": {"evaluate", "status_in", "status_over"},
     "dfulint.model.sysbuild": {"evaluate_sysbuild", "extra_forcing"},
     "dfulint.model.mcuboot": {"analyse"},
     "dfulint.model.placement": {"place"},

@@ -31,7 +31,8 @@ def child_image_under_sysbuild(t):
             carried.setdefault(image_of(rel), {}).update(
                 {a.name: a.value_without_comment for a in frag.assignments})
     frags = {f.path: f for f in t.files.fragments}
-    why = "NCS 3.0 removed child images" if versions.child_images_removed(t) else "sysbuild ignores child_image/ without a warning"
+    why = ("NCS 3.0 removed child images" if versions.child_images_removed(t)
+           else "sysbuild ignores child_image/ without a warning")
     # with both child_image/ and sysbuild files and no known SDK version, the project may still be
     # built the child-image way (NCS 2.4-2.6 samples carried both): say so, as a warning
     guess = not t.sdk.exact and versions.sysbuild_by_default(t) is not True

@@ -276,24 +276,9 @@ def _invalid_for_every_type(raw: str) -> str:
     return ""
 
 
-def _status(name: str, image: str, t) -> tuple[str, object]:
-    """A symbol's status for this project. When the SDK version is only a guess, a rename or removal
-    counts only if it happened before the earliest version the project can be on, and "not yet"
-    only if the symbol arrived after the latest."""
-    from dfulint.model.kconfig import status_in
-
-    low, high = t.kconfig_range
-    st, detail = status_in(name, image, low)
-    if st in ("renamed", "removed"):
-        return st, detail
-    if st == "not-yet":
-        st2, detail2 = status_in(name, image, high)
-        return (st, detail) if st2 == "not-yet" else ("ok", None)
-    if st == "ok" and low != high:
-        st2, detail2 = status_in(name, image, high)
-        if st2 == "other-image":
-            return st2, detail2
-    return st, detail
+def _status(name: str, image: str, t) -> tuple:
+    """A symbol's status for this project (Target.symbol_status, found by the model)."""
+    return t.symbol_status.get((image, name), ("unknown", None))
 
 
 def _status_findings(t, wanted: set[str]):

@@ -390,6 +390,23 @@ def _fmt_ver(v: Optional[tuple]) -> str:
     return f"{v[0]}.{v[1]}" if v[2] == 0 else f"{v[0]}.{v[1]}.{v[2]}"
 
 
+def status_over(name: str, image: str, low: Any, high: Any) -> tuple[str, Optional[str]]:
+    """A symbol's status for a project that may be on any version in [low, high]. When the SDK
+    version is only a guess, a rename or removal counts only if it happened before the earliest
+    version the project can be on, and "not yet" only if the symbol arrived after the latest."""
+    st, detail = status_in(name, image, low)
+    if st in ("renamed", "removed"):
+        return st, detail
+    if st == "not-yet":
+        st2, detail2 = status_in(name, image, high)
+        return (st, detail) if st2 == "not-yet" else ("ok", None)
+    if st == "ok" and low != high:
+        st2, detail2 = status_in(name, image, high)
+        if st2 == "other-image":
+            return st2, detail2
+    return st, detail
+
+
 def status_in(name: str, image: str, sdk: Any) -> tuple[str, Optional[str]]:
     """("ok"|"renamed"|"removed"|"not-yet"|"other-image"|"unknown", detail).
 

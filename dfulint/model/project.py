@@ -87,11 +87,15 @@ class Target:
     # sectors than MCUboot's default
     mcuboot_soc_sectors: Optional[tuple[int, str]] = None
     dfu: Optional[DfuFacts] = None           # transports, keys, where MCUboot is switched on
-    drivers: Mapping[tuple[str, str], DriverState] = field(default_factory=dict)    # (image, driver symbol) -> built or not
+    # (image, driver symbol) -> whether the image builds that NOR driver
+    drivers: Mapping[tuple[str, str], DriverState] = field(default_factory=dict)
     chain: Optional[ChainFacts] = None       # boot stages, lifecycle, recovery
     # assignments valid at the low end of a guessed SDK range that a later release in the range
     # renamed or removed: (image, assignment, status, detail, first release without it)
     symbols_gone_later: tuple = ()
+    # (image, symbol) -> (status, detail) over the project's version range for every symbol an image's
+    # fragments assign: "ok", "renamed", "removed", "not-yet", "other-image", "unknown" (model.kconfig.status_over)
+    symbol_status: Mapping[tuple[str, str], tuple] = field(default_factory=dict)
     files: Optional[AppFiles] = None         # every configuration file of the app, parsed once
     paths: Optional[PathFacts] = None        # the files checks name, probed once
     # -- taken by the engine after the model stage (each a new record)
@@ -1253,8 +1257,24 @@ def _file_facts(t: Target, files: AppFiles) -> Target:
     """The app's parsed files, and what the checks need to know about files, before they run."""
     from dfulint.model.paths import derive as derive_paths
 
-    t = replace(t, files=files, symbols_gone_later=_gone_later(t))
+    t = replace(t, files=files, symbols_gone_later=_gone_later(t), symbol_status=_symbol_status(t))
     return replace(t, paths=derive_paths(t))
+
+
+def _symbol_status(t: Target) -> dict:
+    """The catalogue's status of every symbol the images' fragments assign, over the version range."""
+    from dfulint.model.kconfig import status_over
+
+    low, high = t.kconfig_range
+    out = {}
+    images = list(t.images.values()) + ([t.sysbuild] if t.sysbuild is not None else [])
+    for img in images:
+        for frag in img.fragments:
+            for a in frag.assignments:
+                key = (img.name, a.name)
+                if key not in out:
+                    out[key] = status_over(a.name, img.name, low, high)
+    return out
 
 
 def _gone_later(t: Target) -> tuple:
