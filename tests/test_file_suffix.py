@@ -120,3 +120,11 @@ def test_map_takes_the_suffix_too():
     assert res.exit_code == 0, res.output
     res = CliRunner().invoke(cli, ["map", str(APP), "--file-suffix", "a/b"])
     assert res.exit_code == 2
+
+
+def test_json_names_the_suffix():
+    doc = json.loads(run(APP, "--format", "json", "--file-suffix", "release").output)
+    (a,) = doc["summary"]["apps"]
+    assert a["file_suffix"] == {"name": "release", "source": "--file-suffix"}
+    doc = json.loads(run(APP, "--format", "json").output)
+    assert doc["summary"]["apps"][0]["file_suffix"] is None

@@ -73,6 +73,8 @@ def app_summary(a) -> dict:
             "framework": a.app.framework, "build_system": a.app.build_system,
             "profile": a.options.profile if getattr(a, "options", None) is not None else "development",
             "boards": [a.board_name(t.board) for t in a.targets if t.board],
+            "file_suffix": ({"name": a.app.file_suffix, "source": a.app.file_suffix_source}
+                            if getattr(a.app, "file_suffix", None) else None),
             "verdicts": [v.as_dict() for v in getattr(a, "verdicts", [])],
             **({"context": a.app.context.to_dict(),
                 "headers": {t.board or "": a.app.context.summary(t.board) for t in a.targets}}
