@@ -359,3 +359,24 @@ def test_found_by_fuzzing_an_unresolved_macro_in_a_known_slot(tmp_path):
     res = run_cli(["check", str(app), "--format", "json"])
     assert res.exit_code == 1, res.output
     assert "internal error" not in res.output
+
+
+def test_a_kconfigfunctions_module_in_the_current_directory_is_never_run(tmp_path):
+    """kconfiglib imports `kconfigfunctions` (or the module $KCONFIG_FUNCTIONS names) for extra
+    preprocessor functions; `python -m dfulint` puts the current directory first on sys.path, so a
+    repository with a kconfigfunctions.py at its top would run it when checked from there."""
+    app = tmp_path / "repo"
+    shutil.copytree(ROOT / "fixtures" / "seed_bl653_dvk", app)
+    marker = tmp_path / "ran"
+    (app / "kconfigfunctions.py").write_text(f"open({str(marker)!r}, 'w').close()\nfunctions = {{}}\n")
+    (tmp_path / "elsewhere.py").write_text(f"open({str(marker)!r}, 'w').close()\nfunctions = {{}}\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)]))
+    runs = [subprocess.run([sys.executable, "-m", "dfulint", "check", ".", "--format", "json"], cwd=app, env=env,
+                           capture_output=True, text=True),
+            subprocess.run([sys.executable, "-m", "dfulint", "check", ".", "--format", "json"], cwd=app,
+                           env=dict(env, KCONFIG_FUNCTIONS="elsewhere"), capture_output=True, text=True),
+            subprocess.run([sys.executable, "-m", "dfulint", "check", ".", "--format", "json"], cwd=app,
+                           env=dict(env, KCONFIG_FUNCTIONS="os"), capture_output=True, text=True)]
+    assert not marker.exists()
+    assert {p.returncode for p in runs} == {1}, [p.stderr[-500:] for p in runs]
+    assert runs[0].stdout == runs[1].stdout == runs[2].stdout and '"DFU201"' in runs[0].stdout

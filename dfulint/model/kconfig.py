@@ -20,6 +20,7 @@ depends on it does not apply.
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -810,6 +811,8 @@ class _Tree(NamedTuple):
 _STATE = threading.RLock()
 _TREES: "OrderedDict" = OrderedDict()
 _MEM_ROOT = "/<dfulint>"          # in-memory files: never a real path, whatever $srctree says
+#: the preprocessor functions kconfiglib adds to the generated trees (see _mem_kconfig_class): none
+functions: dict = {}
 
 
 def _mem_kconfig_class():
@@ -829,7 +832,19 @@ def _mem_kconfig_class():
 
         def __init__(self, name: str, text: str) -> None:
             self._mem = {name: text}
-            super().__init__(name, warn=True, warn_to_stderr=False)
+            # kconfiglib imports the module $KCONFIG_FUNCTIONS names (default `kconfigfunctions`,
+            # looked up on sys.path: with `python -m dfulint`, the current directory) for extra
+            # preprocessor functions: name this module instead (its `functions` is empty), so
+            # that no file of the project or the environment is run as code
+            saved = os.environ.get("KCONFIG_FUNCTIONS")
+            os.environ["KCONFIG_FUNCTIONS"] = __name__
+            try:
+                super().__init__(name, warn=True, warn_to_stderr=False)
+            finally:
+                if saved is None:
+                    os.environ.pop("KCONFIG_FUNCTIONS", None)
+                else:
+                    os.environ["KCONFIG_FUNCTIONS"] = saved
 
         def _open(self, filename, mode):
             if mode == "r" and filename in self._mem:
