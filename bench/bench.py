@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark dfulint as users run it: a regular (not editable) install, a new process per run.
 
-Usage: python bench/bench.py [--runs N] [--corpus DIR] [--python PY] [--instructions] [--markdown]
+Usage: python bench/bench.py [--runs N] [--corpus DIR] [--corpus-runs N] [--copies N,N] [--python PY] [--instructions] [--markdown]
 
 1. Installs this checkout with `pip install .` into a temporary virtual environment (or uses the
    interpreter given with --python, which must have dfulint installed the same way). An editable
@@ -12,7 +12,7 @@ Usage: python bench/bench.py [--runs N] [--corpus DIR] [--python PY] [--instruct
 3. The corpus (264 apps), in one process (--jobs 1) and with the default jobs (one per core); the
    two outputs must be byte-identical.
 4. Peak memory (the largest process's resident set) over 1, 100 and 1,000 copies of the seed app,
-   checked with --jobs 1 so that one process holds everything.
+   checked with --jobs 1 (one process holds everything) and with the default jobs.
 
 Wall time on a shared machine wanders by tens of percent from one minute to the next: the minimum
 is given beside the median, and the load average before and after. --instructions also counts the
@@ -103,6 +103,7 @@ def main() -> int:
         (p for p in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus") if p.is_dir()),
         ROOT.parent / "shared" / "corpus"), help="a folder of apps (default: the shared corpus next to the checkout)")
     ap.add_argument("--python", help="an interpreter with dfulint installed (default: install into a new venv)")
+    ap.add_argument("--corpus-runs", type=int, default=3, help="runs of each corpus command (default 3)")
     ap.add_argument("--copies", default="1,100,1000", help="copies of the seed app for peak memory")
     ap.add_argument("--instructions", action="store_true", help="also count instructions with callgrind")
     ap.add_argument("--markdown", action="store_true", help="print the results as a Markdown table")
@@ -141,16 +142,23 @@ def main() -> int:
         if args.corpus.is_dir():
             n_apps = sum(1 for _ in open(args.corpus / "MANIFEST.tsv", encoding="utf-8")) - 1 \
                 if (args.corpus / "MANIFEST.tsv").is_file() else "?"
-            outs = {}
-            for label, extra in (("--jobs 1", ["--jobs", "1"]), (f"default jobs ({os.cpu_count()} cores)", [])):
-                cpu0 = _children_cpu()
-                dt, p = wall([py, "-m", "dfulint", "check", str(args.corpus), "--format", "json", *extra],
-                             _env(warm_cache), here)
-                cpu = _children_cpu() - cpu0
-                outs[label] = p.stdout
-                rows.append((f"corpus ({n_apps} apps), {label}", f"{dt:.2f} s",
-                             f"CPU {cpu:.1f} s (all processes), exit {p.returncode}"))
-            same = len(set(outs.values())) == 1
+            outs: dict = {}
+            times: dict = {}
+            for _ in range(args.corpus_runs):             # alternating, so load affects both alike
+                for label, extra in (("--jobs 1", ["--jobs", "1"]), (f"default jobs ({os.cpu_count()} cores)", [])):
+                    cpu0 = _children_cpu()
+                    dt, p = wall([py, "-m", "dfulint", "check", str(args.corpus), "--format", "json", *extra],
+                                 _env(warm_cache), here)
+                    cpu = _children_cpu() - cpu0
+                    outs.setdefault(label, set()).add(p.stdout)
+                    times.setdefault(label, []).append((dt, cpu, p.returncode))
+            for label, ts in times.items():
+                rows.append((f"corpus ({n_apps} apps), {label}",
+                             f"{min(t for t, _, _ in ts):.2f} / {statistics.median(t for t, _, _ in ts):.2f} s",
+                             f"CPU {min(c for _, c, _ in ts):.1f} s min (all processes), exit {ts[0][2]}, "
+                             f"{len(ts)} run{'s' * (len(ts) != 1)}"))
+            outs = {k: b"".join(sorted(v)) if len(v) == 1 else None for k, v in outs.items()}
+            same = None not in outs.values() and len(set(outs.values())) == 1
             rows.append(("corpus output, default jobs vs --jobs 1", "byte-identical" if same else "DIFFERENT", ""))
 
         for n in [int(x) for x in args.copies.split(",") if x.strip()]:
@@ -158,10 +166,12 @@ def main() -> int:
             for i in range(n):
                 shutil.copytree(SEED, folder / f"app{i:04d}")
             for fmt in ("json", "text"):
-                kib, secs = peak_rss_kib([py, "-m", "dfulint", "check", str(folder), "--format", fmt, "--jobs", "1"],
-                                         _env(warm_cache), here)
-                rows.append((f"{n} cop{'ies' if n != 1 else 'y'} of the seed app, --format {fmt} --jobs 1: peak memory",
-                             f"{kib / 1024:.0f} MiB", f"{secs:.1f} s"))
+                for jobs in (["--jobs", "1"], []):
+                    kib, secs = peak_rss_kib([py, "-m", "dfulint", "check", str(folder), "--format", fmt, *jobs],
+                                             _env(warm_cache), here)
+                    how = " ".join(jobs) or "default jobs"
+                    rows.append((f"{n} cop{'ies' if n != 1 else 'y'} of the seed app, --format {fmt} {how}: "
+                                 "peak memory", f"{kib / 1024:.0f} MiB", f"{secs:.1f} s"))
             shutil.rmtree(folder, ignore_errors=True)
         load1 = os.getloadavg() if hasattr(os, "getloadavg") else None
     finally:

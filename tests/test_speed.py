@@ -170,16 +170,21 @@ def test_the_streamed_json_report_equals_the_document_built_at_once(tmp_path):
         assert b"DFU" in both.stdout
 
 
-def test_the_json_stream_takes_each_app_as_it_finishes():
+def test_the_json_stream_takes_each_app_as_it_finishes(monkeypatch):
     from dfulint import engine
     from dfulint.report import json_report
 
-    stream = json_report.Stream()
-    result = engine.run([APPS, SEED], engine.Options(on_app=stream), jobs=2, keep_models=False)
-    parts: list = []
-    stream.write(result, parts.append)
-    stream.close()
-    assert "".join(parts) == json_report.render(result)
+    import io
+
+    for spool in (json_report.Stream.SPOOL_MAX, 1000):      # in memory, and in a temporary file
+        monkeypatch.setattr(json_report.Stream, "SPOOL_MAX", spool)
+        stream = json_report.Stream()
+        result = engine.run([APPS, SEED], engine.Options(on_app=stream), jobs=2, keep_models=False)
+        parts: list = []
+        stream.write(result, parts.append)
+        assert isinstance(stream._spool, io.BytesIO) == (spool != 1000)
+        stream.close()
+        assert "".join(parts) == json_report.render(result)
     empty = json_report.Stream()
     nothing = engine.Result()
     parts = []
