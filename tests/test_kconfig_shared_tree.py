@@ -68,9 +68,9 @@ def test_shared_tree_evaluates_like_a_tree_per_board(monkeypatch):
     frags = {image: _fragments(image, n) for image, n in (("app", 12), ("mcuboot", 8), ("sysbuild", 6))}
     assert all(frags.values())
     shared = _evaluate_all(frags)
-    assert km._SHARED and all(t is not None for t, _, _ in km._SHARED.values())
+    assert km._SHARED and all(t is not None for t, *_ in km._SHARED.values())
     assert len(km._BY_TEXT) <= 3 * len(SDKS)         # one parse per image and version, not per board
-    monkeypatch.setattr(km, "_shared_tree", lambda image, sdk: (None, (), {}))
+    monkeypatch.setattr(km, "_shared_tree", lambda image, sdk: (None, (), {}, frozenset()))
     per_board = _evaluate_all(frags)
     assert len(km._BY_TEXT) > 3 * len(SDKS)
     for (key, got), (_, want) in zip(shared, per_board):
@@ -81,7 +81,7 @@ def test_shared_tree_evaluates_like_a_tree_per_board(monkeypatch):
 def test_fact_symbols_are_not_catalogue_symbols():
     # a fragment cannot name the symbols that carry a board's facts: they are not in the catalogue
     # and never reported as values of the image
-    t, used, _ = km._shared_tree("mcuboot", (2, 6, 0))
+    t, used, _, _ = km._shared_tree("mcuboot", (2, 6, 0))
     assert t is not None and "SOC_SERIES_NRF53" in used and "BOARD_THINGY53" in used
     assert all(name.startswith(km._FACT_SYM) for name, _, _ in t.fact_syms)
     clear_caches()
@@ -91,6 +91,34 @@ def test_fact_symbols_are_not_catalogue_symbols():
     clear_caches()
     cfg = km.evaluate([], "mcuboot", (2, 6, 0), facts={"soc": "nrf5340_cpuapp", "board": "nrf5340dk_nrf5340_cpuapp"})
     assert cfg.get("BOOT_UPGRADE_ONLY").value != "y"
+
+
+def test_boards_differing_in_no_fact_the_image_names_share_its_evaluation(tmp_path):
+    conf = tmp_path / "prj.conf"
+    conf.write_text("CONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_MCUMGR=y\nCONFIG_NRF_CLOUD_FOTA=y\n")
+    frag = parse_fragment(conf)
+    sdk = (2, 6, 0)
+    _, _, _, named = km._shared_tree("app", sdk)
+    facts = {"soc": "nrf5340_cpuapp", "board": "nrf5340dk_nrf5340_cpuapp", "partition_manager": True}
+    base = km._fact_values(None, facts)
+    unnamed = {"BOARD_IS_NON_SECURE": {"non_secure": True}, "MCUBOOT_OWN_CONFIG": {"mcuboot_own_config": False},
+               "DT_HAS_SCRATCH_PARTITION": {"has_scratch_partition": True}, "PM_USED": {"partition_manager": False}}
+    clear_caches()
+    first = km.evaluate([frag], "app", sdk, facts=facts)
+    seen = 0
+    for fact, change in unnamed.items():
+        other = km.evaluate([frag], "app", sdk, facts=dict(facts, **change))
+        assert km._fact_values(None, dict(facts, **change))[fact] != base[fact]
+        if fact in named:
+            assert other is not first
+        else:
+            seen += 1
+            assert other is first
+            clear_caches()
+            alone = km.evaluate([frag], "app", sdk, facts=dict(facts, **change))   # evaluated for itself
+            assert alone is not first and _shown(alone) == _shown(first)
+            first = km.evaluate([frag], "app", sdk, facts=facts)
+    assert 0 < seen < len(unnamed) and len(named) < len(km._fact_names())
 
 
 @pytest.fixture(autouse=True)

@@ -655,6 +655,12 @@ def _symbolic_text(text: str, mode: str) -> str:
     return _print(_fold(_subst_symbolic(_parse(text), _fact_names(), mode)))
 
 
+@lru_cache(maxsize=4096)
+def _facts_named(text: str) -> frozenset:
+    """The facts an expression names."""
+    return frozenset(_syms_in(_parse(text), set())) & _fact_names()
+
+
 @lru_cache(maxsize=1)
 def _fact_names() -> frozenset:
     """Every fact a catalogue expression may name (the keys _fact_values() always gives)."""
@@ -881,12 +887,14 @@ def _fmt_default(value: Any, typ: str) -> str:
     return str(value)
 
 
-def _generate(image: str, sdk: tuple, facts: Optional[dict], conds: Optional[dict] = None) -> tuple[str, dict, dict]:
+def _generate(image: str, sdk: tuple, facts: Optional[dict], conds: Optional[dict] = None,
+              named: Optional[set] = None) -> tuple[str, dict, dict]:
     """The tree's Kconfig text and what it says of each symbol and choice. With `facts` None, the
     tree every board shares: each fact is a symbol (_fact_symbol()) whose value is set before
     each evaluation, and a default or select is left out only where it can apply on no board.
     `conds` receives the condition of each default written (symbol name, or ("choice", name) ->
-    list), from which _board_meta() tells a board's own defaults."""
+    list), from which _board_meta() tells a board's own defaults; `named` every fact a condition of
+    the tree names (before any folding)."""
     cat = _catalogue()
     sysb = image == "sysbuild"
     entries = cat.sb_syms if sysb else cat.image_syms
@@ -900,6 +908,8 @@ def _generate(image: str, sdk: tuple, facts: Optional[dict], conds: Optional[dic
     def cond(text: Optional[str], mode: str) -> Optional[str]:
         if text is None or text is True:
             return None
+        if named is not None:
+            named.update(_facts_named(str(text)))
         t = _subst_text(str(text), facts, mode) if facts is not None else _symbolic_text(str(text), mode)
         return None if t == "y" else t
 
@@ -1045,7 +1055,8 @@ def _shared_tree(image: str, sdk: tuple) -> tuple:
         return _SHARED[key]
     import kconfiglib
     conds: dict = {}
-    text, syms, chs = _generate(image, sdk, None, conds)
+    named: set = set()
+    text, syms, chs = _generate(image, sdk, None, conds, named)
     t = _BY_TEXT.get((image, text))
     if t is not None:
         # another version generating the same text: its parsed tree, this version's notes
@@ -1067,7 +1078,7 @@ def _shared_tree(image: str, sdk: tuple) -> tuple:
             _BY_TEXT[(image, text)] = t
             if len(_BY_TEXT) > _MAX_TREES:
                 _BY_TEXT.popitem(last=False)
-    out = (t, frozenset(f for _, f, _ in t.fact_syms) if t is not None else (), conds)
+    out = (t, frozenset(f for _, f, _ in t.fact_syms) if t is not None else (), conds, frozenset(named))
     _SHARED[key] = out
     if len(_SHARED) > _MAX_TREES:
         _SHARED.popitem(last=False)
@@ -1102,7 +1113,7 @@ def _board_meta(shared: _Tree, conds: dict, facts: dict) -> tuple:
 
 def _build_tree(image: str, sdk: tuple, facts: dict) -> _Tree:
     import kconfiglib
-    shared, used, conds = _shared_tree(image, sdk)
+    shared, used, conds, _ = _shared_tree(image, sdk)
     if shared is not None:
         # the parsed tree every board shares; what this board's own tree would say of each symbol
         # (its defaults, choices and notes) depends only on the facts the tree names
@@ -1175,7 +1186,13 @@ def evaluate(fragments: list, image: str, sdk: Any, soc_family: Optional[str] = 
     v = _norm_sdk(sdk)
     try:
         fv = _fact_values(soc_family, facts)
-        key = (img, image or img, v, tuple(sorted(fv.items())),
+        with _STATE:
+            shared, _, _, named = _shared_tree(img, v)
+        # an evaluation depends on the facts only through the conditions of the image's tree: boards
+        # that differ in no fact it names (a Thingy:53 and another nRF5340 board for an image that
+        # never asks) share it
+        fkey = tuple(sorted(fv.items())) if shared is None else tuple((n, fv.get(n)) for n in sorted(named))
+        key = (img, image or img, v, fkey,
                tuple(_assignments_key(str(getattr(f, "path", "")), _assignments(f)) for f in fragments or []),
                _assignments_key("forced", list(forced or ())))
     except Exception as exc:  # a bug here must not stop the lint run
