@@ -98,3 +98,25 @@ def test_an_update_path_named_only_in_cmakelists_is_checked():
                                    "--isolated"])
     (v,) = json.loads(res.output)["verdicts"]
     assert v["verdict"] == "apply", v
+
+
+def test_an_included_cmake_file_before_find_package_is_said_not_read():
+    cm = settings("""
+include(${CMAKE_CURRENT_LIST_DIR}/../common/CommonConfig.cmake)
+find_package(Zephyr)
+include(late.cmake)
+""")
+    (s,) = [s for s in cm.settings if s.op == "include"]
+    assert s.line == 2 and s.status == "unknown" and "does not read" in s.why
+
+
+def test_the_include_note_reaches_show_context(tmp_path):
+    import shutil
+
+    app = tmp_path / APP.name
+    shutil.copytree(APP, app)
+    cm = app / "CMakeLists.txt"
+    cm.write_text(cm.read_text().replace("find_package", "include(cmake/options.cmake)\nfind_package", 1))
+    res = CliRunner().invoke(cli, ["check", str(app), "--board", "nrf52840dk_nrf52840", "--show-context",
+                                   "--isolated"])
+    assert "include(cmake/options.cmake) runs before find_package(Zephyr)" in res.output

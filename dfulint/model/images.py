@@ -255,6 +255,10 @@ def apply_cmake(img: Image, root: Path, stems: list[str], cm) -> None:
     for p, line in existing("EXTRA_DTC_OVERLAY_FILE"):
         img.dts_layers.append(Layer(p, "overlay", f"EXTRA_DTC_OVERLAY_FILE set in {where(line)}"))
     for s in cm.settings:
+        if s.op == "include":
+            img.notes.append(f"{where(s.line)}: include({s.items[0]}) runs before find_package(Zephyr): "
+                             f"{s.why} (low confidence: the build may read more or other files)")
+            continue
         if s.var == "FILE_SUFFIX" or s.status not in ("unknown", "late"):
             continue
         cmd = "set(" if s.op == "set" else "list(APPEND "

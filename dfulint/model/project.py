@@ -939,7 +939,7 @@ def cmake_inputs(app: App, board: Optional[str], binfo):
 
     path = app.root / "CMakeLists.txt"
     text = read_text(path).text if path.is_file() else None
-    if not text or not any(v in text for v in TRACKED):
+    if not text or not any(v in text for v in TRACKED) and "include" not in text:
         return None
     return read(path, text, app.root, board_spellings(app, board, binfo))
 

@@ -200,6 +200,12 @@ def read(path: Path, text: str, root: Path, board_names: set) -> CMakeInputs:
                 name == "include" and any("boilerplate" in a for a, _ in cmd.args):
             late = True
             continue
+        if name == "include" and cmd.args and not late:
+            # another CMake file run before find_package(Zephyr) may set the variables too: not read
+            what = cmd.args[0][0]
+            settings.append(Setting("", "include", (what,), cmd.line, "unknown",
+                                    "a CMake file dfulint does not read, which may name more files"))
+            continue
         if name not in ("set", "list") or not cmd.args:
             continue
         if name == "list":
