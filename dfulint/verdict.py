@@ -127,7 +127,7 @@ def decide(app_label: str, t, findings: list[Finding]) -> Verdict:
             return v("build", f.title, f.code)
     if b is not None and not b.upgrade_possible:
         f = next((f for f in errors if f.code.startswith("DFU2")), None) or \
-            next((f for f in errors if not f.code.startswith("DFU7")), None)
+            next((f for f in errors if not f.code.startswith("DFU7") and f.code not in NO_UPDATE_IMPACT), None)
         if f is not None:
             return v("never", f.title, f.code)
         r = next((r for r in b.reasons if r.outcome in ("refuses", "bricks")), None)

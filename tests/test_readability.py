@@ -398,6 +398,15 @@ def test_an_overridden_setting_does_not_decide_the_verdict():
     v = verdict.decide("/x", T, [build])
     assert v.kind == "build" and v.text == "build fails: no chosen node"
 
+    # where the slots refuse every update, the reason is the slots', not the overridden line's
+    class Refuses:
+        boots, upgrade_possible, max_image_size = True, False, None
+        reasons = [type("R", (), {"outcome": "refuses", "message": "the slots differ in sector size"})()]
+
+    T.boot = Refuses()
+    v = verdict.decide("/x", T, [over])
+    assert v.kind == "never" and v.code != "DFU501" and "sector size" in v.text
+
 
 def test_html_shared_scale_draws_equal_slots_equally_wide(tmp_path: Path):
     import re as _re

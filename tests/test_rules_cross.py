@@ -212,6 +212,26 @@ def test_dfu501_quiet_without_sysbuild_and_for_the_ext_flash_switch(tmp_path: Pa
     assert "DFU501" not in codes(check(app, "2.8.0"))      # DFU304 owns the external-secondary switch
 
 
+def test_dfu501_choice_member_switched_off_names_bootloader_none(tmp_path: Path):
+    """A Matter-template app keeps `choice BOOTLOADER default BOOTLOADER_MCUBOOT` in Kconfig.sysbuild
+    and tries to drop MCUboot with SB_CONFIG_BOOTLOADER_MCUBOOT=n: =n on a choice member leaves the
+    choice on its default, so MCUboot is still built; the fix is BOOTLOADER_NONE, not the line the
+    app already has."""
+    app = make(tmp_path / "app", {
+        "prj.conf": "# custom bootloader\nCONFIG_BOOTLOADER_MCUBOOT=n\n",
+        "sysbuild.conf": "SB_CONFIG_MATTER=y\nSB_CONFIG_BOOTLOADER_MCUBOOT=n\n",
+        "Kconfig.sysbuild": "choice BOOTLOADER\n\tdefault BOOTLOADER_MCUBOOT\nendchoice\n\n"
+                            "source \"share/sysbuild/Kconfig\"\n"})
+    f = only(check(app, "2.8.0"), "DFU501")
+    assert len(f) == 1 and (f[0]["path"], f[0]["line"]) == ("prj.conf", 2)
+    assert "SB_CONFIG_BOOTLOADER_NONE=y" in f[0]["fix"]
+    assert "set SB_CONFIG_BOOTLOADER_MCUBOOT=n" not in f[0]["fix"]
+    assert "sysbuild.conf:2 sets SB_CONFIG_BOOTLOADER_MCUBOOT=n" in f[0]["message"]
+    # once the choice names NONE, MCUboot is gone and the app's line agrees: nothing to say
+    (app / "sysbuild.conf").write_text("SB_CONFIG_MATTER=y\nSB_CONFIG_BOOTLOADER_NONE=y\n")
+    assert "DFU501" not in codes(check(app, "2.8.0"))
+
+
 # ------------------------------------------------------------------ DFU502
 
 def test_dfu502_bootloader_only_in_prj_conf(tmp_path: Path):

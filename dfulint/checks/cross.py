@@ -109,6 +109,13 @@ def sysbuild_overrides_image_setting(t):
             forced_at = _forced_origin(t, img, a, d)
             origin = (f" (from {where_text(t, forced_at)})" if forced_at is not None
                       else " (from sysbuild's own default)")
+            switched_off = _choice_member_switched_off(t, a) if a.name == "BOOTLOADER_MCUBOOT" else None
+            if switched_off is not None:
+                # sysbuild.conf says SB_CONFIG_BOOTLOADER_MCUBOOT=n, yet MCUboot is still chosen
+                origin = (f" ({where_text(t, switched_off)} sets SB_CONFIG_BOOTLOADER_MCUBOOT=n, but that is a "
+                          "member of sysbuild's choice BOOTLOADER: =n does not change which member is chosen, "
+                          "so the choice's default keeps MCUboot and sysbuild still builds it)")
+                forced_at = switched_off
             if image == "mcuboot" and t.app.framework == "zephyr" and not t.sdk.exact:
                 # which upstream Zephyr release writes MCUboot's mode and signature type from sysbuild
                 # is not known here: said on that condition (the context names the version's source)
@@ -117,7 +124,10 @@ def sysbuild_overrides_image_setting(t):
                               "Zephyr whose sysbuild writes MCUboot's settings, as current releases do")
             msg = (f"{a.full_name}={a.value_without_comment} in {rel} does not count in a sysbuild build: "
                    f"{d.detail}{origin}{same_file}")
-            if line.startswith("SB_CONFIG_"):
+            if switched_off is not None:
+                fix = ("replace SB_CONFIG_BOOTLOADER_MCUBOOT=n with SB_CONFIG_BOOTLOADER_NONE=y in "
+                       f"{t.app.rel(switched_off.path)} and delete this line")
+            elif line.startswith("SB_CONFIG_"):
                 fix = f"set {line} in sysbuild.conf and delete this line"
             else:
                 fix = f"{line} in sysbuild.conf, and delete this line"
@@ -125,6 +135,18 @@ def sysbuild_overrides_image_setting(t):
                       headline=f"{assigned(a.full_name, a.value_without_comment)} does not count: sysbuild overrides it"
                                + (" (same key file)" if same_file else ""),
                       related=[forced_at] if forced_at is not None else [])
+
+
+def _choice_member_switched_off(t, a):
+    """The span of a sysbuild `SB_CONFIG_BOOTLOADER_MCUBOOT=n` that did not switch MCUboot off (a
+    choice member set to n leaves the choice on its default), when the image asks for n too."""
+    if a.value_without_comment[:1] != "n" or t.sysbuild is None:
+        return None
+    v = t.sysbuild.config.get("BOOTLOADER_MCUBOOT")
+    if v.value != "y":
+        return None
+    offs = [x for x in v.assignments if x.value_without_comment[:1] == "n" and dfu.in_project(x.span)]
+    return offs[-1].span if offs else None
 
 
 def _base(path: str) -> str:
