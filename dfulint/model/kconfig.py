@@ -27,9 +27,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from dfulint.records import NamedTuple
+
+if TYPE_CHECKING:
+    from dfulint.sources.kconf import Assignment
 
 _KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge" / "kconfig.yaml"
 _LATEST = (99, 99, 99)
@@ -60,7 +63,7 @@ class SymbolInfo(NamedTuple):
 @dataclass
 class Value:
     """A symbol's effective value in an image, and the assignments that made it."""
-    value: object                 # "y"/"n", int, str, or None when unset
+    value: Union[str, int, None]  # "y"/"n", int, str, or None when unset
     origin: str                   # "fragment", "forced", "default", "select", "unset"
     assignments: list = field(default_factory=list)
     note: str = ""
@@ -69,7 +72,7 @@ class Value:
 @dataclass(eq=False)
 class Dropped:
     """An assignment that did not take effect, and why."""
-    assignment: object
+    assignment: Assignment        # the assignment that was dropped
     reason: str                   # "dependency", "type", "no-prompt", "forced", "choice", "select", "range"
     detail: str
 
