@@ -15,9 +15,9 @@ from dfulint.checks import hit, rule
 from dfulint.core import Severity, Span, short_headline
 from dfulint.units import hx, kib, sz
 from dfulint.model.layout import (
-    contains, first_part, is_packed, is_secure, pm_name_of_label, device_size_known, erase_unit, ext_geometry_unknown,
-    flash_parts, is_container, is_flash_region, layout_applies, members_of, ns_build, pm_owns_layout,
-    tfm_unmodelled, top_level)
+    contains, device_size_known, erase_unit, ext_geometry_unknown, first_part, flash_parts, is_container,
+    is_flash_region, is_packed, is_secure, layout_applies, members_of, ns_build, pm_manages, pm_name_of_label,
+    pm_owns_layout, tfm_unmodelled, top_level)
 from dfulint.checks.common import evidence, origin_text, partition_span, pm_static_target, usable
 
 
@@ -464,7 +464,6 @@ def pm_build_failure(t):
 
 # ------------------------------------------------------------------ DFU109
 
-PM_FLASH_COMPATIBLES = {"soc-nv-flash", "jedec,spi-nor", "nordic,qspi-nor"}
 
 
 def _overlay_partitions(t) -> Iterable[tuple]:
@@ -482,7 +481,7 @@ def _overlay_partitions(t) -> Iterable[tuple]:
             parent = img.dt.parent_of(flash) if flash is not None else None
             if parent is not None:
                 comps += [c for c in parent.compatibles() if c == "zephyr,sim-flash"]
-            if comps and (not set(comps) & PM_FLASH_COMPATIBLES or "zephyr,sim-flash" in comps):
+            if comps and (not pm_manages(comps) or "zephyr,sim-flash" in comps):
                 continue   # a flash simulator or other device Partition Manager does not manage
             yield name, dp
 

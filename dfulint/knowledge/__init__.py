@@ -920,6 +920,7 @@ class PartitionNames(NamedTuple):
     first_part: Mapping         # container -> the part it starts with
     dts_labels: Mapping         # devicetree partition label -> Partition Manager name
     slots: tuple                # ((role, (names...)), ...): MCUboot's slots, PM name first
+    flash_compatibles: frozenset    # the flash devices Partition Manager manages
     source: str
 
 
@@ -930,7 +931,8 @@ def partition_names() -> PartitionNames:
         tuple(d.get("non_flash_regions") or ()), frozenset(d.get("containers") or ()), frozenset(d.get("secure") or ()),
         frozenset(d.get("packed") or ()), MappingProxyType(dict(d.get("first_part") or {})),
         MappingProxyType(dict(d.get("dts_labels") or {})),
-        tuple((str(role), tuple(names)) for role, names in (d.get("slots") or {}).items()), str(d.get("source", "")))
+        tuple((str(role), tuple(names)) for role, names in (d.get("slots") or {}).items()),
+        frozenset(d.get("flash_compatibles") or ()), str(d.get("source", "")))
 
 
 def soc_family(name: Optional[str]) -> Optional[SocFamily]:

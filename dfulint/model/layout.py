@@ -40,6 +40,11 @@ def pm_name_of_label(label: str):
     return knowledge.partition_names().dts_labels.get(label)
 
 
+def pm_manages(compatibles) -> bool:
+    """A flash device with these compatibles is one Partition Manager manages."""
+    return bool(set(compatibles) & knowledge.partition_names().flash_compatibles)
+
+
 def slot_names() -> tuple:
     """((role, (Partition Manager name, devicetree label)), ...) of MCUboot's slots."""
     return knowledge.partition_names().slots
