@@ -310,7 +310,7 @@ def _take_release_facts(targets: list) -> list:
     for t in targets:
         if getattr(t, "release_facts", None) is None:
             try:
-                t = dataclasses.replace(t, release_facts=release.facts_of(t, "snapshot"))
+                t = t._replace(release_facts=release.facts_of(t, "snapshot"))
             except Exception:       # a target of another shape: drop_model keeps it whole
                 pass
         out.append(t)
@@ -364,7 +364,7 @@ def _note_refusals(targets: list, refused: list) -> list:
             if (path, why.kind, why.line) not in have:
                 have.add((path, why.kind, why.line))
                 extra.append(Problem(why.kind, Span(Path(path), why.line, 1), why.message, why.fix))
-        out.append(dataclasses.replace(t, problems=tuple(t.problems) + tuple(extra)) if extra else t)
+        out.append(t._replace(problems=tuple(t.problems) + tuple(extra)) if extra else t)
     return out
 
 
@@ -442,7 +442,7 @@ def drop_model(app_result: AppResult) -> AppResult:
         try:
             facts = t.release_facts if getattr(t, "release_facts", None) is not None else \
                 release.facts_of(t, "snapshot")         # what `map --format json` records of the images
-            slim.append(dataclasses.replace(t, images={}, sysbuild=None, pm_static=None, ext={}, problems=(),
+            slim.append(t._replace(images={}, sysbuild=None, pm_static=None, ext={}, problems=(),
                                             files=None, board_info=None, config_dirs=(), pm_static_unused=(),
                                             paths=None, dfu=None, drivers={}, symbols_gone_later=(),
                                             symbol_status={},

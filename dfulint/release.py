@@ -16,7 +16,6 @@ in checks/release.py compare them.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -399,7 +398,7 @@ class Release:
             why = problem or (f"the release does not build {t.board}" if old is None else "")
             shipped = rel.shipped_view(old, new) if old is not None else None
             changes = rel.changed_partitions(old, new) if old is not None else {}
-            out.append(dataclasses.replace(t, against=Against(self.label, old, new, shipped, why, changes)))
+            out.append(t._replace(against=Against(self.label, old, new, shipped, why, changes)))
         return out
 
 

@@ -170,8 +170,10 @@ def test_every_dfulint_record_matches_its_typing_namedtuple_twin():
             f = cls._fields[-1]
             assert tuple(a._replace(**{f: 1})) == tuple(b._replace(**{f: 1})), name
             assert type(a._replace(**{f: 1})) is cls, name
-        assert type(cls._make(values)) is cls and cls._make(values) == a, name
-        assert pickle.loads(pickle.dumps(a)) == a and type(pickle.loads(pickle.dumps(a))) is cls, name
+        # a record with an equality of its own (Target: identity) is compared field by field here
+        same = (lambda x, y: tuple(x) == tuple(y)) if cls.__eq__ is not tuple.__eq__ else (lambda x, y: x == y)
+        assert type(cls._make(values)) is cls and same(cls._make(values), a), name
+        assert same(pickle.loads(pickle.dumps(a)), a) and type(pickle.loads(pickle.dumps(a))) is cls, name
         if cls._field_defaults:
             required = [v for f, v in zip(cls._fields, values) if f not in cls._field_defaults]
-            assert cls(*required) == twin(*required), name
+            assert same(cls(*required), twin(*required)), name

@@ -3,7 +3,6 @@ layered configuration and devicetree, the flash map, and MCUboot's view of its s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Optional
 
@@ -31,6 +30,10 @@ if TYPE_CHECKING:       # the record types of Target's fields (imported only by 
     from dfulint.sources.dts import DtsProperty
 
 
+_NO_FACTS: Mapping = {}          # the shared empty mapping of a fact a target does not have
+_NO_FLASH = FlashMap()
+
+
 class ExtFlash(NamedTuple):
     """The external flash an image's devicetree chooses for Partition Manager."""
 
@@ -43,12 +46,13 @@ class ExtFlash(NamedTuple):
     page_known: bool = True      # False when the driver's page option has no value in this image
 
 
-@dataclass(frozen=True, eq=False)
-class Target:
+class Target(NamedTuple):
     """One board target of an app: its images, flash map, MCUboot analysis and facts.
 
-    Frozen: the model stage builds it stage by stage (`build_target`), each stage a new record
-    (`dataclasses.replace`) made from the one before; checks and reports only read it."""
+    Immutable: the model stage builds it stage by stage (`build_target`), each stage a new record
+    (`_replace`) made from the one before; checks and reports only read it. Two targets are equal
+    only when they are the same object (a tuple would compare every image), and a target hashes by
+    identity. The empty mappings of a target that has no such fact are shared: nothing changes them."""
     app: App
     board: Optional[str]
     board_info: Optional[Board]
@@ -64,22 +68,22 @@ class Target:
     # board's prj.conf and overlays live there, not in the app folder
     config_dirs: tuple[Path, ...] = ()
     # -- configuration
-    images: Mapping[str, Image] = field(default_factory=dict)
+    images: Mapping[str, Image] = _NO_FACTS
     sysbuild: Optional[Image] = None
     pm_disabled: bool = False                # sysbuild turns Partition Manager off (SB_CONFIG_PARTITION_MANAGER=n)
     mcuboot_enabled: bool = False
     mcuboot_enabled_source: str = ""
     problems: tuple[Problem, ...] = ()
     # -- facts
-    ext: Mapping[str, Optional[ExtFlash]] = field(default_factory=dict)     # per image
+    ext: Mapping[str, Optional[ExtFlash]] = _NO_FACTS     # per image
     mode: Optional[str] = None               # MCUboot's upgrade mode as MCUboot is built
     mode_source: str = ""
     app_mode: Optional[str] = None           # the mode the application is told about
     pm_static: Optional[PmFile] = None
     # pm_static files meant for this build that it does not read (another board's are not listed)
     pm_static_unused: tuple[tuple[Path, str], ...] = ()
-    flash: FlashMap = field(default_factory=FlashMap)
-    slots: Mapping[str, Partition] = field(default_factory=dict)
+    flash: FlashMap = _NO_FLASH
+    slots: Mapping[str, Partition] = _NO_FACTS
     boot_params: Optional[BootParams] = None
     boot: Optional[SlotAnalysis] = None
     # (value, source) of the BOOT_MAX_IMG_SECTORS MCUboot's own SoC fragment gives this SoC, when the
@@ -88,14 +92,14 @@ class Target:
     mcuboot_soc_sectors: Optional[tuple[int, str]] = None
     dfu: Optional[DfuFacts] = None           # transports, keys, where MCUboot is switched on
     # (image, driver symbol) -> whether the image builds that NOR driver
-    drivers: Mapping[tuple[str, str], DriverState] = field(default_factory=dict)
+    drivers: Mapping[tuple[str, str], DriverState] = _NO_FACTS
     chain: Optional[ChainFacts] = None       # boot stages, lifecycle, recovery
     # assignments valid at the low end of a guessed SDK range that a later release in the range
     # renamed or removed: (image, assignment, status, detail, first release without it)
     symbols_gone_later: tuple = ()
     # (image, symbol) -> (status, detail) over the project's version range for every symbol an image's
     # fragments assign: "ok", "renamed", "removed", "not-yet", "other-image", "unknown" (model.kconfig.status_over)
-    symbol_status: Mapping[tuple[str, str], tuple] = field(default_factory=dict)
+    symbol_status: Mapping[tuple[str, str], tuple] = _NO_FACTS
     files: Optional[AppFiles] = None         # every configuration file of the app, parsed once
     paths: Optional[PathFacts] = None        # the files checks name, probed once
     # -- taken by the engine after the model stage (each a new record)
@@ -121,6 +125,10 @@ class Target:
     def uses_pm(self) -> bool:
         return self.app.framework == "ncs" and not self.pm_disabled and \
             (self.soc is None or getattr(self.soc, "pm_supported", True))
+
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
     def image(self, name: str) -> Optional[Image]:
         return self.images.get(name)
@@ -1047,7 +1055,7 @@ def _analyse(t: Target, built: Optional[dict]) -> BootFacts:
 #   _derive     the facts: external flash, modes, flash map, slots, MCUboot's analysis, update path,
 #               flash drivers, boot chain
 #   _file_facts the app's parsed files and the files the checks name
-# Every stage returns a new frozen Target (dataclasses.replace); nothing changes one afterwards.
+# Every stage returns a new Target (`_replace`; Target is immutable); nothing changes one afterwards.
 
 
 def build_target(app: App, board: Optional[str], files: Optional[AppFiles] = None) -> Target:
@@ -1088,7 +1096,7 @@ def _context(app: App, board: Optional[str]) -> Target:
                config_dirs=config_dirs)
     low, high = t.sdk.range
     kconfig_range = (t.ncs_of(low), t.ncs_of(high))
-    return replace(t, kconfig_range=kconfig_range,
+    return t._replace(kconfig_range=kconfig_range,
                    kconfig_version=kconfig_range[0] if not t.sdk.exact else t.ncs_of(t.sdk.version),
                    eval_version=t.sdk.version if app.framework == "ncs" else t.ncs_of(t.sdk.version))
 
@@ -1157,7 +1165,7 @@ def _configure(t: Target) -> Target:
             if target is not None:
                 prefix = "SB_CONFIG_" if image == "sysbuild" else "CONFIG_"
                 target.forced.append(synthetic(sym, value, Span(scen["path"], line, 1), prefix))
-    t = replace(t, images=images, sysbuild=sysbuild)
+    t = t._replace(images=images, sysbuild=sysbuild)
 
     facts = {"soc": getattr(t.soc, "name", None), "partition_manager": t.uses_pm,
              "board": t.board_info.name if t.board_info is not None else board,
@@ -1173,7 +1181,7 @@ def _configure(t: Target) -> Target:
         if pmv is not None and pmv.value == "n" and (
                 pmv.origin != "default" or t.soc is not None
                 or not default_is_conditional("SB_CONFIG_PARTITION_MANAGER", t.kconfig_version)):
-            t = replace(t, pm_disabled=True)
+            t = t._replace(pm_disabled=True)
             facts["partition_manager"] = False
     # devicetree first: Kconfig defaults depend on chosen nodes
     problems = _devicetree(t, app_img) + _devicetree(t, mcu)
@@ -1181,7 +1189,7 @@ def _configure(t: Target) -> Target:
     for img in (app_img, mcu):
         img.partitions = tuple(fixed_partitions(img.dt)) if img.dt is not None else ()
     if app.is_mcuboot:
-        return replace(t, problems=tuple(problems))
+        return t._replace(problems=tuple(problems))
     app_facts = dict(facts, **_dt_facts(app_img.dt))
     _evaluate(t, app_img, app_facts)
     if t.sysbuild is not None:
@@ -1204,24 +1212,24 @@ def _configure(t: Target) -> Target:
     if fork is not None:
         mcu.notes.append(f"{fork.full_name} ({mcu_rel(t, fork)}) asks for a delta-update fork of MCUboot: "
                          "stock MCUboot's slot rules are not applied to it")
-    return replace(t, mcuboot_enabled=enabled, mcuboot_enabled_source=source, problems=tuple(problems))
+    return t._replace(mcuboot_enabled=enabled, mcuboot_enabled_source=source, problems=tuple(problems))
 
 
 def _derive(t: Target) -> Target:
     """The facts of a configured target, each from the record before it."""
     from dfulint.model import chain
 
-    t = replace(t, ext={"app": _ext_flash(t, t.images["app"]), "mcuboot": _ext_flash(t, t.images["mcuboot"])})
+    t = t._replace(ext={"app": _ext_flash(t, t.images["app"]), "mcuboot": _ext_flash(t, t.images["mcuboot"])})
     built, problems = build_config(t, "mcuboot")       # the build directory's MCUboot .config, if any
-    t = replace(t, **_modes(t, built)._asdict())
+    t = t._replace(**_modes(t, built)._asdict())
     fl = _flash_map(t)
-    t = replace(t, flash=fl.flash, pm_static=fl.pm_static, pm_static_unused=fl.pm_static_unused,
+    t = t._replace(flash=fl.flash, pm_static=fl.pm_static, pm_static_unused=fl.pm_static_unused,
                 slots=_slots(fl.flash), problems=t.problems + tuple(problems) + fl.problems)
     bf = _analyse(t, built)
-    t = replace(t, boot_params=bf.params, boot=bf.boot, problems=t.problems + bf.problems)
-    t = replace(t, mcuboot_soc_sectors=_own_soc_sectors(t))
+    t = t._replace(boot_params=bf.params, boot=bf.boot, problems=t.problems + bf.problems)
+    t = t._replace(mcuboot_soc_sectors=_own_soc_sectors(t))
     t = _update_path(t)
-    return replace(t, chain=chain.build(t))
+    return t._replace(chain=chain.build(t))
 
 
 def _own_soc_sectors(t: Target) -> Optional[tuple[int, str]]:
@@ -1250,15 +1258,15 @@ def _update_path(t: Target) -> Target:
     """Transports, keys and where MCUboot is switched on; which images build a NOR driver."""
     from dfulint.model import dfu, extflash
 
-    return replace(t, dfu=dfu.derive(t), drivers=extflash.driver_states(t))
+    return t._replace(dfu=dfu.derive(t), drivers=extflash.driver_states(t))
 
 
 def _file_facts(t: Target, files: AppFiles) -> Target:
     """The app's parsed files, and what the checks need to know about files, before they run."""
     from dfulint.model.paths import derive as derive_paths
 
-    t = replace(t, files=files, symbols_gone_later=_gone_later(t), symbol_status=_symbol_status(t))
-    return replace(t, paths=derive_paths(t))
+    t = t._replace(files=files, symbols_gone_later=_gone_later(t), symbol_status=_symbol_status(t))
+    return t._replace(paths=derive_paths(t))
 
 
 def _symbol_status(t: Target) -> dict:
