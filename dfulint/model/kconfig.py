@@ -60,12 +60,11 @@ class SymbolInfo(NamedTuple):
     scope_certain: bool = True
 
 
-@dataclass
-class Value:
+class Value(NamedTuple):
     """A symbol's effective value in an image, and the assignments that made it."""
     value: Union[str, int, None]  # "y"/"n", int, str, or None when unset
     origin: str                   # "fragment", "forced", "default", "select", "unset"
-    assignments: list = field(default_factory=list)
+    assignments: list = ()        # the assignments, in build order
     note: str = ""
 
 
