@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -600,6 +601,8 @@ def require_libraries() -> None:
 
     missing = []
     for module, package in REQUIRED_LIBRARIES.items():
+        if sys.modules.get(module) is not None:
+            continue        # imported, or set to be on first use (find_spec would load it now)
         try:
             found = importlib.util.find_spec(module) is not None
         except (ImportError, ValueError):

@@ -19,7 +19,11 @@ NOT_ON_THE_CHECK_PATH = (
 )
 
 _PROBE = """
-import gc, io, json, sys
+import gc, io, json, os, sys
+if os.environ.get("PROBE_TABLES"):          # the knowledge tables as an installed package has them
+    from pathlib import Path
+    import dfulint.knowledge
+    dfulint.knowledge.PREBUILT = Path(os.environ["PROBE_TABLES"])
 calls = []
 real = gc.collect
 gc.collect = lambda *a: calls.append(a) or real(*a)
@@ -36,8 +40,12 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules), "collections": l
 """
 
 
-def _probe(*paths) -> dict:
-    p = subprocess.run([sys.executable, "-c", _PROBE, *map(str, paths)], cwd=ROOT, capture_output=True, text=True)
+def _probe(*paths, tables=None) -> dict:
+    import os
+
+    env = dict(os.environ, PROBE_TABLES=str(tables or ""))
+    p = subprocess.run([sys.executable, "-c", _PROBE, *map(str, paths)], cwd=ROOT, capture_output=True, text=True,
+                       env=env)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
 
@@ -81,3 +89,21 @@ def test_the_json_stream_moves_to_a_temporary_file_only_when_large(monkeypatch):
     large.close()
     assert "".join(parts) == json_report.render(result)
     assert "".join(parts2) == json_report.render(result2)
+
+
+def test_an_app_without_yaml_files_never_loads_pyyaml(tmp_path):
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.20.0)\n"
+                                        "find_package(Zephyr REQUIRED HINTS $ENV{ZEPHYR_BASE})\nproject(app)\n")
+    (app / "prj.conf").write_text("CONFIG_BOOTLOADER_MCUBOOT=y\nCONFIG_MCUMGR=y\n")
+    from dfulint.knowledge import build
+
+    tables = tmp_path / build.FILE_NAME      # as the wheel ships them (a source checkout may have none)
+    build.write(tables)
+    got = _probe(app, "--board", "nrf52840dk_nrf52840", tables=tables)
+    assert got["code"] in (0, 1)
+    assert not [m for m in got["modules"] if m.startswith("yaml.")]     # set to load on first use only
+    (app / "pm_static.yml").write_text("mcuboot:\n  address: 0x0\n  size: 0xc000\n")
+    got = _probe(app, "--board", "nrf52840dk_nrf52840", tables=tables)
+    assert "yaml.resolver" in got["modules"]

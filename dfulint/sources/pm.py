@@ -36,16 +36,43 @@ class _OnFirstUse:
 if "yaml" not in sys.modules and isinstance(getattr(re, "_cache", None), dict):
     re._cache.setdefault((str, _YAML_NON_PRINTABLE, 0), _OnFirstUse(_YAML_NON_PRINTABLE))
 
-import yaml  # noqa: E402
 
-from dfulint.core import Located, Span
-from dfulint.records import NamedTuple
-from dfulint.sources import Problem, parsed_once, read_text
 
-try:  # libyaml is much faster and keeps marks
-    _CLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pure-Python PyYAML
-    _CLoader = None
+def _imported_on_first_use(name: str):
+    """The module `name`, executed when one of its attributes is first used (the standard
+    library's importlib.util.LazyLoader): a check of an app without YAML files never imports
+    PyYAML, which costs about a twentieth of checking a small app. A missing module raises
+    ImportError here, as `import` would."""
+    if name in sys.modules:
+        if sys.modules[name] is None:
+            raise ImportError(f"import of {name} halted; None in sys.modules")
+        return sys.modules[name]
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"No module named {name!r}", name=name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+yaml = _imported_on_first_use("yaml")
+
+from dfulint.core import Located, Span  # noqa: E402
+from dfulint.records import NamedTuple  # noqa: E402
+from dfulint.sources import Problem, parsed_once, read_text  # noqa: E402
+
+_CLoader: Any = False       # yaml.CSafeLoader (libyaml: much faster, keeps marks), None without libyaml
+
+
+def _c_loader():
+    global _CLoader
+    if _CLoader is False:
+        _CLoader = getattr(yaml, "CSafeLoader", None)
+    return _CLoader
 
 # libyaml composes nested collections recursively in C: a few ten thousand levels ("[[[[...",
 # "- - - ...") overflow the C stack and kill the process. Text that might nest deeper than this
@@ -103,11 +130,12 @@ PURE_LOADER_MAX_CHARS = 256 * 1024
 
 def _loader(text: str):
     bound = nesting_bound(text)
-    if _CLoader is not None and bound <= C_NESTING_LIMIT:
-        return _CLoader
+    c_loader = _c_loader()
+    if c_loader is not None and bound <= C_NESTING_LIMIT:
+        return c_loader
     if flow_depth_bound(text) > FLOW_DEPTH_LIMIT:
         raise RecursionError("flow collections nest too deeply")
-    if _CLoader is not None and len(text) > PURE_LOADER_MAX_CHARS:
+    if c_loader is not None and len(text) > PURE_LOADER_MAX_CHARS:
         raise RecursionError("the file is large and may nest too deeply to read")
     return yaml.SafeLoader
 
@@ -186,7 +214,14 @@ KNOWN_KEYS = {"address", "end_address", "size", "region", "device", "span", "ori
               "placement", "share_size", "inside", "align", "align_next", "affiliation",
               "extra_params", "sharers"}
 INT_TAG = "tag:yaml.org,2002:int"
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_CONSTRUCTOR: Any = None     # yaml.constructor.SafeConstructor(), made when first needed
+
+
+def _int_of(node) -> Any:
+    global _CONSTRUCTOR
+    if _CONSTRUCTOR is None:
+        _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+    return _CONSTRUCTOR.construct_yaml_int(node)
 STR_TAG = "tag:yaml.org,2002:str"
 
 
@@ -261,7 +296,7 @@ def _plain(path: Path, node: yaml.Node, depth: int = 0, memo: Optional[dict] = N
     if isinstance(node, yaml.ScalarNode):
         if node.tag == INT_TAG:
             try:
-                out = _CONSTRUCTOR.construct_yaml_int(node)
+                out = _int_of(node)
             except Exception:
                 out = node.value
         elif node.tag == "tag:yaml.org,2002:bool":
