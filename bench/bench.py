@@ -140,8 +140,6 @@ def main() -> int:
                              f"{iw / ib:.1f}x / {ic / ib:.1f}x"))
 
         if args.corpus.is_dir():
-            n_apps = sum(1 for _ in open(args.corpus / "MANIFEST.tsv", encoding="utf-8")) - 1 \
-                if (args.corpus / "MANIFEST.tsv").is_file() else "?"
             outs: dict = {}
             times: dict = {}
             for _ in range(args.corpus_runs):             # alternating, so load affects both alike
@@ -152,6 +150,11 @@ def main() -> int:
                     cpu = _children_cpu() - cpu0
                     outs.setdefault(label, set()).add(p.stdout)
                     times.setdefault(label, []).append((dt, cpu, p.returncode))
+            try:        # the apps dfulint found (a repository of the corpus may hold several)
+                import json
+                n_apps = len(json.loads(next(iter(next(iter(outs.values())))))["summary"]["apps"])
+            except (ValueError, KeyError, StopIteration):
+                n_apps = "?"
             for label, ts in times.items():
                 rows.append((f"corpus ({n_apps} apps), {label}",
                              f"{min(t for t, _, _ in ts):.2f} / {statistics.median(t for t, _, _ in ts):.2f} s",
