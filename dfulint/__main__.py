@@ -59,5 +59,18 @@ def entry() -> None:
     os._exit(code)
 
 
+def _forget_the_current_directory() -> None:
+    """`python -m dfulint` puts the current directory first on sys.path; checked from inside a
+    repository, that repository's `click.py`, `yaml.py` or `kconfiglib.py` would be imported (run)
+    in place of the library. dfulint itself is imported by now, so the entry is dropped."""
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = None
+    if not getattr(sys.flags, "safe_path", False) and sys.path and sys.path[0] in ("", cwd):
+        del sys.path[0]
+
+
 if __name__ == "__main__":
+    _forget_the_current_directory()
     entry()

@@ -361,6 +361,25 @@ def test_found_by_fuzzing_an_unresolved_macro_in_a_known_slot(tmp_path):
     assert "internal error" not in res.output
 
 
+def test_library_names_in_the_checked_repository_are_never_imported(tmp_path):
+    """`python -m dfulint` puts the current directory first on sys.path: a pull request that adds
+    click.py, yaml.py or kconfiglib.py at the top of the repository would be run in place of the
+    library when the check runs from the checkout. They never are, and the report is the same."""
+    app = tmp_path / "repo"
+    shutil.copytree(ROOT / "fixtures" / "seed_bl653_dvk", app)
+    marker = tmp_path / "ran"
+    for name in ("click", "yaml", "kconfiglib", "jinja2", "devicetree"):
+        (app / f"{name}.py").write_text(f"open({str(marker)!r}, 'a').write({name!r})\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    run = subprocess.run([sys.executable, "-m", "dfulint", "check", ".", "--format", "json"], cwd=app, env=env,
+                         capture_output=True, text=True)
+    clean = subprocess.run([sys.executable, "-m", "dfulint", "check", str(ROOT / "fixtures" / "seed_bl653_dvk"),
+                            "--format", "json"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert not marker.exists(), marker.read_text()
+    assert run.returncode == clean.returncode == 1, run.stderr[-500:]
+    assert '"DFU201"' in run.stdout
+
+
 def test_a_kconfigfunctions_module_in_the_current_directory_is_never_run(tmp_path):
     """kconfiglib imports `kconfigfunctions` (or the module $KCONFIG_FUNCTIONS names) for extra
     preprocessor functions; `python -m dfulint` puts the current directory first on sys.path, so a
