@@ -262,6 +262,10 @@ def test_swap_mode_reads_the_sector_table_the_replaced_configuration_lost():
     assert hit["severity"] == "error" and "172" in hit["message"]
     (lost,) = of(f, "DFU604")
     assert "boards/nrf54l15dk_nrf54l15_cpuapp.conf" in lost["message"] and "the slots need 172" in lost["message"]
+    # Partition Manager places the slots (the app has no pm_static file): "see also" names no such file
+    res = CliRunner().invoke(cli, ["check", str(SECTORS / "swap-nrf54l-replaced-config"), *NRF54L15_29, "--isolated",
+                                   "--select", "DFU202", "--output-format", "full"])
+    assert "error[DFU202]" in res.output and "see also" not in res.output
 
 
 def test_a_replaced_configuration_that_keeps_the_sector_table_is_quiet():

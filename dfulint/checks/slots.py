@@ -204,6 +204,15 @@ def _size_fix(t, b) -> tuple[str, Span]:
 
 # ------------------------------------------------------------------ DFU201
 
+
+def _to_look_at(t, p) -> bool:
+    """Whether partition `p`'s span is in a file the build reads: a line that gives it, or where to
+    pin it in an existing pm_static file (not a pm_static file still to be created)."""
+    if any(usable(s) for s in (p.size_at, p.where, p.address_at)):
+        return True
+    s = partition_span(t, p)
+    return usable(s) and t.pm_static is not None and s.path == t.pm_static.path
+
 @rule("DFU201", "slot-sectors-incompatible", Severity.ERROR,
       "The slots' sector counts or sector sizes are incompatible for the MCUboot upgrade mode",
       levels=(Severity.WARNING,))
@@ -235,10 +244,10 @@ def slot_sectors_incompatible(t):
             yield hit(span, head + _msg(r), fix=fix, image="mcuboot", anchor=sec.name,
                       headline=_slot_headline(t, r, b.mode),
                       severity=_sev(r), evidence=evidence(t),
-                      related=[s for s in (partition_span(t, sec), partition_span(t, pri)) if usable(s)])
+                      related=[partition_span(t, p) for p in (sec, pri) if _to_look_at(t, p)])
             continue
         fix, span = _size_fix(t, b)
-        related = [s for s in (partition_span(t, pri) if span != partition_span(t, pri) else None,) if usable(s)]
+        related = [partition_span(t, pri)] if _to_look_at(t, pri) and span != partition_span(t, pri) else []
         sev = _sev(r)
         text = head + _msg(r)
         if tfm_unmodelled(t) and not (pri.static and sec.static):
@@ -289,7 +298,7 @@ def max_img_sectors_too_small(t):
                   headline=f"BOOT_MAX_IMG_SECTORS={m} is below the {need} sectors of "
                            f"{slot.name if slot is not None else role}: " + _CONSEQUENCE.get(r.outcome, "refused"),
                   severity=_sev(r), evidence=evidence(t),
-                  related=[s for s in (partition_span(t, t.slots[role]),) if usable(s)] if role in t.slots else [])
+                  related=[partition_span(t, slot)] if slot is not None and _to_look_at(t, slot) else [])
 
 
 # ------------------------------------------------------------------ DFU203
