@@ -120,3 +120,24 @@ def test_the_include_note_reaches_show_context(tmp_path):
     res = CliRunner().invoke(cli, ["check", str(app), "--board", "nrf52840dk_nrf52840", "--show-context",
                                    "--isolated"])
     assert "include(cmake/options.cmake) runs before find_package(Zephyr)" in res.output
+
+
+def test_a_named_file_outside_the_project_is_not_read_and_not_called_missing(tmp_path):
+    """`set(OVERLAY_CONFIG /etc/passwd)`: the file exists, so the build would read it; dfulint does
+    not (it is outside the project) and says exactly that, instead of "the build stops there". A
+    name that does not exist is the one that stops the build."""
+    import shutil
+    import subprocess
+
+    app = tmp_path / APP.name
+    shutil.copytree(APP, app)
+    subprocess.run(["git", "init", "-q", str(app)], check=True)
+    secret = tmp_path / "secret.conf"
+    secret.write_text("CONFIG_BOOT_SIGNATURE_KEY_FILE=\"token-abc123\"\n")
+    cm = app / "CMakeLists.txt"
+    cm.write_text(f"set(EXTRA_CONF_FILE {secret})\nset(EXTRA_DTC_OVERLAY_FILE gone.overlay)\n" + cm.read_text())
+    res = CliRunner().invoke(cli, ["check", str(app), "--board", "nrf52840dk_nrf52840", "--show-context",
+                                   "--isolated"])
+    assert f"names {secret} in EXTRA_CONF_FILE, which is outside the project: not read" in res.output
+    assert "names gone.overlay in EXTRA_DTC_OVERLAY_FILE, which does not exist: the build stops there" in res.output
+    assert "token-abc123" not in res.output

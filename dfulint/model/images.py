@@ -5,6 +5,8 @@ Which files feed which image, and in what order, follows NCS per version
 """
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -228,10 +230,16 @@ def apply_cmake(img: Image, root: Path, stems: list[str], cm) -> None:
         for value, line in cm.get(var) or ():
             p = Path(value)
             p = p if p.is_absolute() else root / p
-            if files.is_file(p):
+            why = files.check(p)
+            if why is None:
                 out.append((p, line))
+            elif why.kind == "outside-project":
+                img.notes.append(f"{where(line)} names {value} in {var}, which is outside the project: not read, "
+                                 "so what it sets is not checked (low confidence)")
+            elif why.kind == "unreadable" and not os.path.lexists(p):
+                img.notes.append(f"{where(line)} names {value} in {var}, which does not exist: the build stops there")
             else:
-                img.notes.append(f"{where(line)} names {value} in {var}, which is not a file: the build stops there")
+                img.notes.append(f"{where(line)} names {value} in {var}: {why.message}; not read (low confidence)")
         return out
 
     conf = cm.get("CONF_FILE")
