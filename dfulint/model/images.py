@@ -6,7 +6,6 @@ Which files feed which image, and in what order, follows NCS per version
 from __future__ import annotations
 
 import os
-
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -117,8 +116,9 @@ def app_layers(root: Path, stems: list[str], sdk: tuple, suffix: Optional[str] =
                 base = root / f"prj_{s}.conf"
                 img.notes.append(f"prj_{s}.conf replaces prj.conf for this board (Zephyr before 3.6)")
                 break
-    if base is None and suffixed(root / "prj.conf", suffix).is_file():
-        base = suffixed(root / "prj.conf", suffix)
+    if base is None:
+        prj = suffixed(root / "prj.conf", suffix)
+        base = prj if prj.is_file() else None
     if base is not None:
         img.conf_layers.append(Layer(base, "base", "application configuration"))
     hwmv2 = sdk >= (2, 7, 0)
