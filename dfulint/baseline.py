@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -107,11 +106,19 @@ def fingerprints(findings: list, root: Path) -> dict[int, str]:
 
 # ------------------------------------------------------------------ the baseline file
 
-@dataclass(eq=False)
 class Baseline:
     """A baseline file: the fingerprints of accepted findings, each with its entry."""
+    __slots__ = ("path", "entries")
+
     path: Path
-    entries: dict[str, dict] = field(default_factory=dict)   # fingerprint -> entry
+    entries: dict[str, dict]           # fingerprint -> entry
+
+    def __init__(self, path: Path, entries: Optional[dict[str, dict]] = None) -> None:
+        self.path = path
+        self.entries = {} if entries is None else entries
+
+    def __repr__(self) -> str:
+        return f"Baseline({self.path!r}, entries={len(self.entries)})"
 
 
 def write(path: Path, findings: list, root: Path, fps: dict[int, str]) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -97,25 +96,53 @@ class PathIgnore(NamedTuple):
             return False
 
 
-@dataclass(eq=False)
 class Settings:
     """The effective configuration for one app, with the origin of every value."""
+    __slots__ = ("files", "select", "select_origin", "ignore", "ignore_origin", "severity", "per_path", "boards",
+                 "boards_origin", "sdk_version", "sdk_origin", "fail_on", "fail_on_origin", "profile",
+                 "profile_origin")
 
-    files: list[Path] = field(default_factory=list)          # closest first, then what it extends
-    select: Optional[set] = None
-    select_origin: Origin = DEFAULT
-    ignore: set = field(default_factory=set)
-    ignore_origin: list[Origin] = field(default_factory=list)
-    severity: dict = field(default_factory=dict)             # code -> (Severity, Origin)
-    per_path: list[PathIgnore] = field(default_factory=list)
-    boards: tuple = ()
-    boards_origin: Origin = DEFAULT
-    sdk_version: Optional[str] = None
-    sdk_origin: Origin = DEFAULT
-    fail_on: Severity = Severity.ERROR
-    fail_on_origin: Origin = DEFAULT
-    profile: str = "development"
-    profile_origin: Origin = DEFAULT
+    files: list[Path]                  # closest first, then what it extends
+    select: Optional[set]
+    select_origin: Origin
+    ignore: set
+    ignore_origin: list[Origin]
+    severity: dict                     # code -> (Severity, Origin)
+    per_path: list[PathIgnore]
+    boards: tuple
+    boards_origin: Origin
+    sdk_version: Optional[str]
+    sdk_origin: Origin
+    fail_on: Severity
+    fail_on_origin: Origin
+    profile: str
+    profile_origin: Origin
+
+    def __init__(self, files: Optional[list[Path]] = None, select: Optional[set] = None,
+                 select_origin: Origin = DEFAULT, ignore: Optional[set] = None,
+                 ignore_origin: Optional[list[Origin]] = None, severity: Optional[dict] = None,
+                 per_path: Optional[list[PathIgnore]] = None, boards: tuple = (), boards_origin: Origin = DEFAULT,
+                 sdk_version: Optional[str] = None, sdk_origin: Origin = DEFAULT,
+                 fail_on: Severity = Severity.ERROR, fail_on_origin: Origin = DEFAULT,
+                 profile: str = "development", profile_origin: Origin = DEFAULT) -> None:
+        self.files = [] if files is None else files
+        self.select = select
+        self.select_origin = select_origin
+        self.ignore = set() if ignore is None else ignore
+        self.ignore_origin = [] if ignore_origin is None else ignore_origin
+        self.severity = {} if severity is None else severity
+        self.per_path = [] if per_path is None else per_path
+        self.boards = boards
+        self.boards_origin = boards_origin
+        self.sdk_version = sdk_version
+        self.sdk_origin = sdk_origin
+        self.fail_on = fail_on
+        self.fail_on_origin = fail_on_origin
+        self.profile = profile
+        self.profile_origin = profile_origin
+
+    def __repr__(self) -> str:
+        return "Settings(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
 
 
 class Overrides(NamedTuple):

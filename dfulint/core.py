@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -84,31 +83,64 @@ def assigned(name: str, value: str, limit: int = 16) -> str:
     return f"{name}={value}" if len(value) <= limit and not value.startswith('"') else name
 
 
-@dataclass(eq=False)
 class Finding:
     """One problem found: rule code, what it is (a headline of at most about 100 characters naming
-    the thing and the consequence, and the full explanation), where it is, severity, and the fix."""
+    the thing and the consequence, and the full explanation), where it is, severity, and the fix.
+
+    Equal only to itself (the engine and reports key findings by identity)."""
+    __slots__ = ("code", "message", "span", "severity", "fix", "image", "anchor", "related", "evidence",
+                 "edits", "headline", "low_confidence", "name", "app", "board", "suppressed_by", "lines",
+                 "lines_from")
+
     code: str
     message: str             # the full explanation: why, in detail (JSON `explanation`)
     span: Span
     severity: Severity
-    fix: str = ""
-    image: str = ""          # "app", "mcuboot", "sysbuild", ... or "" when not image-specific
-    anchor: str = ""         # logical anchor for fingerprints: partition name, symbol, node path
-    related: list[Span] = field(default_factory=list)
-    evidence: str = "files"  # "files", "workspace" or "build": what the finding rests on
-    edits: list[Edit] = field(default_factory=list)
-    headline: str = ""       # the thing and the consequence, <= ~100 characters (text output, titles)
+    fix: str
+    image: str               # "app", "mcuboot", "sysbuild", ... or "" when not image-specific
+    anchor: str              # logical anchor for fingerprints: partition name, symbol, node path
+    related: list[Span]
+    evidence: str            # "files", "workspace" or "build": what the finding rests on
+    edits: list[Edit]
+    headline: str            # the thing and the consequence, <= ~100 characters (text output, titles)
     # filled in by the engine
-    low_confidence: bool = False   # its board is named only by a test scenario: lowered to info (context)
-    name: str = ""
-    app: Optional[Path] = None
-    board: str = ""
-    suppressed_by: Optional[Span] = None
+    low_confidence: bool     # its board is named only by a test scenario: lowered to info (context)
+    name: str
+    app: Optional[Path]
+    board: str
+    suppressed_by: Optional[Span]
     # the text of the lines around `span` (numbers lines_from, lines_from + 1, ...), read once by the
     # engine so that reports show a code frame without reading the file; () when it cannot be read
-    lines: tuple = ()
-    lines_from: int = 0
+    lines: tuple
+    lines_from: int
+
+    def __init__(self, code: str, message: str, span: Span, severity: Severity, fix: str = "",
+                 image: str = "", anchor: str = "", related: Optional[list] = None, evidence: str = "files",
+                 edits: Optional[list] = None, headline: str = "", low_confidence: bool = False, name: str = "",
+                 app: Optional[Path] = None, board: str = "", suppressed_by: Optional[Span] = None,
+                 lines: tuple = (), lines_from: int = 0) -> None:
+        self.code = code
+        self.message = message
+        self.span = span
+        self.severity = severity
+        self.fix = fix
+        self.image = image
+        self.anchor = anchor
+        self.related = [] if related is None else related
+        self.evidence = evidence
+        self.edits = [] if edits is None else edits
+        self.headline = headline
+        self.low_confidence = low_confidence
+        self.name = name
+        self.app = app
+        self.board = board
+        self.suppressed_by = suppressed_by
+        self.lines = lines
+        self.lines_from = lines_from
+
+    def __repr__(self) -> str:
+        return (f"Finding({self.code!r}, {self.title!r}, {self.span!r}, {self.severity!r}, "
+                f"board={self.board!r}, image={self.image!r})")
 
     @property
     def title(self) -> str:

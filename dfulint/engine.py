@@ -1,12 +1,10 @@
 """Runs the selected rules over every app and board, and orders what they find."""
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
@@ -21,33 +19,79 @@ from dfulint.workspace import App, describe_app, find_apps
 DEFAULT_FAIL_ON = Severity.ERROR
 
 
-@dataclass(eq=False)
 class Options:
     """What a run checks and how: rule selection, severities, boards, SDK version, build directory."""
-    select: Optional[set[str]] = None          # None: every rule
-    ignore: set[str] = field(default_factory=set)
-    severities: dict[str, Severity] = field(default_factory=dict)
-    boards: tuple[str, ...] = ()
-    sdk_version: Optional[str] = None
-    build_dir: Optional[Path] = None
-    debug: bool = False
-    per_app: Optional[Callable[[Path], "Options"]] = None   # config files may differ per app
-    fail_on: Optional[Severity] = None                     # lowest severity that fails (None: DEFAULT_FAIL_ON)
-    profile: str = "development"                           # "development" | "release" (posture rules' weight)
-    per_path_ignores: list = field(default_factory=list)   # config.PathIgnore
-    suppressions: bool = True                               # honour `dfulint: ignore[...]` comments
-    boards_origin: str = "--board"                          # where `boards` came from (option or config file)
-    sdk_origin: str = "--sdk-version"
-    baseline: Optional[tuple[str, Path]] = None            # ("write" | "use", file)
-    cancelled: Optional[Callable[[], bool]] = None         # polled between board targets (editor: newer text)
-    reuse_parsed: bool = False                             # keep parses of files unchanged since the last run
-    against: Optional[str] = None                          # --against REV|PATH: the shipped release
-    file_suffix: Optional[str] = None                      # --file-suffix: the FILE_SUFFIX the build is given
+    __slots__ = ("select", "ignore", "severities", "boards", "sdk_version", "build_dir", "debug", "per_app",
+                 "fail_on", "profile", "per_path_ignores", "suppressions", "boards_origin", "sdk_origin",
+                 "baseline", "cancelled", "reuse_parsed", "against", "file_suffix", "on_app", "on_progress")
+
+    select: Optional[set[str]]                  # None: every rule
+    ignore: set[str]
+    severities: dict[str, Severity]
+    boards: tuple[str, ...]
+    sdk_version: Optional[str]
+    build_dir: Optional[Path]
+    debug: bool
+    per_app: Optional[Callable[[Path], "Options"]]   # config files may differ per app
+    fail_on: Optional[Severity]                 # lowest severity that fails (None: DEFAULT_FAIL_ON)
+    profile: str                                # "development" | "release" (posture rules' weight)
+    per_path_ignores: list                      # config.PathIgnore
+    suppressions: bool                          # honour `dfulint: ignore[...]` comments
+    boards_origin: str                          # where `boards` came from (option or config file)
+    sdk_origin: str
+    baseline: Optional[tuple[str, Path]]        # ("write" | "use", file)
+    cancelled: Optional[Callable[[], bool]]     # polled between board targets (editor: newer text)
+    reuse_parsed: bool                          # keep parses of files unchanged since the last run
+    against: Optional[str]                      # --against REV|PATH: the shipped release
+    file_suffix: Optional[str]                  # --file-suffix: the FILE_SUFFIX the build is given
     # called with (AppResult, its findings in report order) as each app finishes, in the order
     # of the apps; a parallel runner must keep that order (reports stream from it)
-    on_app: Optional[Callable] = None
+    on_app: Optional[Callable]
     # called with (apps done, apps in all, the app now started) for a progress line
-    on_progress: Optional[Callable] = None
+    on_progress: Optional[Callable]
+
+    def __init__(self, select: Optional[set[str]] = None, ignore: Optional[set[str]] = None,
+                 severities: Optional[dict[str, Severity]] = None, boards: tuple[str, ...] = (),
+                 sdk_version: Optional[str] = None, build_dir: Optional[Path] = None, debug: bool = False,
+                 per_app: Optional[Callable[[Path], "Options"]] = None, fail_on: Optional[Severity] = None,
+                 profile: str = "development", per_path_ignores: Optional[list] = None,
+                 suppressions: bool = True, boards_origin: str = "--board", sdk_origin: str = "--sdk-version",
+                 baseline: Optional[tuple[str, Path]] = None, cancelled: Optional[Callable[[], bool]] = None,
+                 reuse_parsed: bool = False, against: Optional[str] = None, file_suffix: Optional[str] = None,
+                 on_app: Optional[Callable] = None, on_progress: Optional[Callable] = None) -> None:
+        self.select = select
+        self.ignore = set() if ignore is None else ignore
+        self.severities = {} if severities is None else severities
+        self.boards = boards
+        self.sdk_version = sdk_version
+        self.build_dir = build_dir
+        self.debug = debug
+        self.per_app = per_app
+        self.fail_on = fail_on
+        self.profile = profile
+        self.per_path_ignores = [] if per_path_ignores is None else per_path_ignores
+        self.suppressions = suppressions
+        self.boards_origin = boards_origin
+        self.sdk_origin = sdk_origin
+        self.baseline = baseline
+        self.cancelled = cancelled
+        self.reuse_parsed = reuse_parsed
+        self.against = against
+        self.file_suffix = file_suffix
+        self.on_app = on_app
+        self.on_progress = on_progress
+
+    def __repr__(self) -> str:
+        return "Options(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
+
+    def without_callbacks(self) -> Options:
+        """A copy whose callbacks (per_app, cancelled, on_app, on_progress, ...) are None: what a
+        finished app's result keeps (a worker's result crosses a pipe; the callbacks stay with the run)."""
+        new = Options.__new__(Options)
+        for name in Options.__slots__:
+            value = getattr(self, name)
+            setattr(new, name, None if callable(value) else value)
+        return new
 
 
 class Cancelled(Exception):
@@ -73,13 +117,24 @@ def _origin(o, default: str) -> str:
     return o.label
 
 
-@dataclass(eq=False)
 class AppResult:
     """One checked app, its board targets and the options it was checked with."""
+    __slots__ = ("app", "targets", "options", "verdicts")
+
     app: App
-    targets: list = field(default_factory=list)
-    options: Optional[Options] = None
-    verdicts: list = field(default_factory=list)           # verdict.Verdict per board target
+    targets: list
+    options: Optional[Options]
+    verdicts: list                              # verdict.Verdict per board target
+
+    def __init__(self, app: App, targets: Optional[list] = None, options: Optional[Options] = None,
+                 verdicts: Optional[list] = None) -> None:
+        self.app = app
+        self.targets = [] if targets is None else targets
+        self.options = options
+        self.verdicts = [] if verdicts is None else verdicts
+
+    def __repr__(self) -> str:
+        return f"AppResult({self.app!r}, targets={len(self.targets)})"
 
     def board_name(self, board: str) -> str:
         """A target's board as the SDK in force spells it (HWMv2 on NCS 2.7+ / Zephyr 3.7+)."""
@@ -89,19 +144,41 @@ class AppResult:
         return board
 
 
-@dataclass(eq=False)
 class Result:
     """Everything a run found, in report order, with what was suppressed and why."""
-    findings: list[Finding] = field(default_factory=list)
-    apps: list[AppResult] = field(default_factory=list)
-    internal_errors: list[str] = field(default_factory=list)
-    suppressed: list = field(default_factory=list)         # suppressions.Suppressed (inline and baseline)
-    root: Optional[Path] = None                            # repository root: artifact paths, fingerprints
-    _fingerprints: Optional[dict] = field(default=None, repr=False)
-    baseline_path: Optional[Path] = None
-    baseline_written: Optional[int] = None                 # entries written by --baseline write
-    baseline_fixed: list = field(default_factory=list)     # baseline entries no finding matches any more
-    against: Optional[str] = None                          # the release compared with (--against), as named
+    __slots__ = ("findings", "apps", "internal_errors", "suppressed", "root", "_fingerprints", "baseline_path",
+                 "baseline_written", "baseline_fixed", "against")
+
+    findings: list[Finding]
+    apps: list[AppResult]
+    internal_errors: list[str]
+    suppressed: list                            # suppressions.Suppressed (inline and baseline)
+    root: Optional[Path]                        # repository root: artifact paths, fingerprints
+    _fingerprints: Optional[dict]
+    baseline_path: Optional[Path]
+    baseline_written: Optional[int]             # entries written by --baseline write
+    baseline_fixed: list                        # baseline entries no finding matches any more
+    against: Optional[str]                      # the release compared with (--against), as named
+
+    def __init__(self, findings: Optional[list[Finding]] = None, apps: Optional[list[AppResult]] = None,
+                 internal_errors: Optional[list[str]] = None, suppressed: Optional[list] = None,
+                 root: Optional[Path] = None, _fingerprints: Optional[dict] = None,
+                 baseline_path: Optional[Path] = None, baseline_written: Optional[int] = None,
+                 baseline_fixed: Optional[list] = None, against: Optional[str] = None) -> None:
+        self.findings = [] if findings is None else findings
+        self.apps = [] if apps is None else apps
+        self.internal_errors = [] if internal_errors is None else internal_errors
+        self.suppressed = [] if suppressed is None else suppressed
+        self.root = root
+        self._fingerprints = _fingerprints
+        self.baseline_path = baseline_path
+        self.baseline_written = baseline_written
+        self.baseline_fixed = [] if baseline_fixed is None else baseline_fixed
+        self.against = against
+
+    def __repr__(self) -> str:
+        return (f"Result(findings={len(self.findings)}, apps={len(self.apps)}, "
+                f"internal_errors={self.internal_errors!r}, suppressed={len(self.suppressed)})")
 
     @property
     def fingerprints(self) -> dict:
@@ -452,9 +529,8 @@ def drop_model(app_result: AppResult) -> AppResult:
             slim.append(t)
     opts = app_result.options
     if opts is not None:        # the callbacks stay with the run (and a worker's result crosses a pipe)
-        opts = dataclasses.replace(opts, **{f.name: None for f in dataclasses.fields(opts)
-                                            if callable(getattr(opts, f.name))})
-    return dataclasses.replace(app_result, targets=slim, options=opts)
+        opts = opts.without_callbacks()
+    return AppResult(app_result.app, slim, opts, app_result.verdicts)
 
 
 def default_jobs() -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -18,26 +17,69 @@ from dfulint.context.folders import is_app_dir
 from dfulint.context.sdk import NCS_ONLY_SYMBOLS, SdkVersion, parse_version  # noqa: F401 (re-exported)
 
 
-@dataclass(eq=False)
+_DEFAULT_SDK = SdkVersion((2, 6, 0), "default", False)
+
+
 class App:
     """An app folder: its files, framework, build system, SDK version and boards."""
+    __slots__ = ("root", "files", "framework", "framework_source", "build_system", "build_system_source", "sdk",
+                 "boards", "board_sources", "custom_boards", "build_dir", "west_root", "is_mcuboot", "source_dir",
+                 "scenarios", "file_suffix", "file_suffix_source", "file_suffix_notes", "context")
+
     root: Path
     files: list[Path]                  # every file below the app (bounded), relative order stable
-    framework: str = "ncs"             # "ncs" or "zephyr"
-    framework_source: str = ""
-    build_system: str = "child_image"  # "child_image", "sysbuild", "zephyr"
-    build_system_source: str = ""
-    sdk: SdkVersion = SdkVersion((2, 6, 0), "default", False)
-    boards: list[str] = field(default_factory=list)
-    board_sources: dict[str, str] = field(default_factory=dict)
-    custom_boards: dict[str, Path] = field(default_factory=dict)  # board name -> its DTS file
-    build_dir: Optional[Path] = None
-    west_root: Optional[Path] = None   # a west workspace (.west/ above the app) or ZEPHYR_BASE's parent
-    is_mcuboot: bool = False           # the folder is MCUboot's own Zephyr application
+    framework: str                     # "ncs" or "zephyr"
+    framework_source: str
+    build_system: str                  # "child_image", "sysbuild", "zephyr"
+    build_system_source: str
+    sdk: SdkVersion
+    boards: list[str]
+    board_sources: dict[str, str]
+    custom_boards: dict[str, Path]     # board name -> its DTS file
+    build_dir: Optional[Path]
+    west_root: Optional[Path]          # a west workspace (.west/ above the app) or ZEPHYR_BASE's parent
+    is_mcuboot: bool                   # the folder is MCUboot's own Zephyr application
     # for a per-board configuration folder (configuration/<board>, passed to the build as
     # APPLICATION_CONFIG_DIR): the application's source folder, which keeps Kconfig.sysbuild and
     # the sysbuild/<image> folders the configuration folder does not have
-    source_dir: Optional[Path] = None
+    source_dir: Optional[Path]
+    scenarios: list                    # sample.yaml/testcase.yaml scenarios with extra files
+    # FILE_SUFFIX (Zephyr 3.6+, NCS 2.6+): the suffix the build uses, where it was given, and what
+    # else names one without being used by the default build (sample.yaml scenarios)
+    file_suffix: Optional[str]
+    file_suffix_source: str
+    file_suffix_notes: list
+    context: object                    # dfulint.context.AppContext: every decision above with its evidence
+
+    def __init__(self, root: Path, files: list[Path], framework: str = "ncs", framework_source: str = "",
+                 build_system: str = "child_image", build_system_source: str = "", sdk: SdkVersion = _DEFAULT_SDK,
+                 boards: Optional[list[str]] = None, board_sources: Optional[dict[str, str]] = None,
+                 custom_boards: Optional[dict[str, Path]] = None, build_dir: Optional[Path] = None,
+                 west_root: Optional[Path] = None, is_mcuboot: bool = False, source_dir: Optional[Path] = None,
+                 scenarios: Optional[list] = None, file_suffix: Optional[str] = None, file_suffix_source: str = "",
+                 file_suffix_notes: Optional[list] = None, context: object = None) -> None:
+        self.root = root
+        self.files = files
+        self.framework = framework
+        self.framework_source = framework_source
+        self.build_system = build_system
+        self.build_system_source = build_system_source
+        self.sdk = sdk
+        self.boards = [] if boards is None else boards
+        self.board_sources = {} if board_sources is None else board_sources
+        self.custom_boards = {} if custom_boards is None else custom_boards
+        self.build_dir = build_dir
+        self.west_root = west_root
+        self.is_mcuboot = is_mcuboot
+        self.source_dir = source_dir
+        self.scenarios = [] if scenarios is None else scenarios
+        self.file_suffix = file_suffix
+        self.file_suffix_source = file_suffix_source
+        self.file_suffix_notes = [] if file_suffix_notes is None else file_suffix_notes
+        self.context = context
+
+    def __repr__(self) -> str:
+        return f"App({str(self.root)!r}, boards={self.boards!r}, sdk={self.sdk!r}, build_system={self.build_system!r})"
 
     def sysbuild_path(self, rel: str) -> Path:
         """A sysbuild input (sysbuild.conf, Kconfig.sysbuild, sysbuild/...) as the build finds it:
@@ -46,13 +88,6 @@ class App:
         if self.source_dir is not None and not p.exists() and (self.source_dir / rel).exists():
             return self.source_dir / rel
         return p
-    scenarios: list = field(default_factory=list)   # sample.yaml/testcase.yaml scenarios with extra files
-    # FILE_SUFFIX (Zephyr 3.6+, NCS 2.6+): the suffix the build uses, where it was given, and what
-    # else names one without being used by the default build (sample.yaml scenarios)
-    file_suffix: Optional[str] = None
-    file_suffix_source: str = ""
-    file_suffix_notes: list = field(default_factory=list)
-    context: object = None             # dfulint.context.AppContext: every decision above with its evidence
 
     def stems_for(self, board: Optional[str]) -> list[str]:
         """The board-specific file stems this board's build looks for, most specific first, in the

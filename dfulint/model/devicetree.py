@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence, Union
 
@@ -32,19 +31,36 @@ def from_knowledge(span: Optional[Span]) -> bool:
     return span is not None and span.path == KNOWLEDGE_PATH
 
 
-@dataclass(eq=False, repr=False)   # __repr__ below
 class MergedNode:
     """A devicetree node after every overlay of an image is applied, with each property's history."""
-    path: str                                   # "/soc/spi@40004000/is25@0" or "&label"
-    labels: set = field(default_factory=set)
-    props: dict = field(default_factory=dict)   # name -> effective DtsProperty
-    history: dict = field(default_factory=dict)  # name -> [DtsProperty] every write, in order
-    children: list = field(default_factory=list)   # child paths
-    parent: Optional[str] = None
-    spans: list = field(default_factory=list)   # every block that contributed
-    known: bool = True
-    label_order: list = field(default_factory=list)   # labels in the order they were given
-    deleted_props: list = field(default_factory=list)  # (name, Span) of /delete-property/
+    __slots__ = ("path", "labels", "props", "history", "children", "parent", "spans", "known", "label_order",
+                 "deleted_props")
+
+    path: str                     # "/soc/spi@40004000/is25@0" or "&label"
+    labels: set
+    props: dict                   # name -> effective DtsProperty
+    history: dict                 # name -> [DtsProperty] every write, in order
+    children: list                # child paths
+    parent: Optional[str]
+    spans: list                   # every block that contributed
+    known: bool
+    label_order: list             # labels in the order they were given
+    deleted_props: list           # (name, Span) of /delete-property/
+
+    def __init__(self, path: str, labels: Optional[set] = None, props: Optional[dict] = None,
+                 history: Optional[dict] = None, children: Optional[list] = None, parent: Optional[str] = None,
+                 spans: Optional[list] = None, known: bool = True, label_order: Optional[list] = None,
+                 deleted_props: Optional[list] = None) -> None:
+        self.path = path
+        self.labels = set() if labels is None else labels
+        self.props = {} if props is None else props
+        self.history = {} if history is None else history
+        self.children = [] if children is None else children
+        self.parent = parent
+        self.spans = [] if spans is None else spans
+        self.known = known
+        self.label_order = [] if label_order is None else label_order
+        self.deleted_props = [] if deleted_props is None else deleted_props
 
     @property
     def name(self) -> str:

@@ -1,7 +1,6 @@
 """Flash devices and the partitions the build will place on them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional
 
 from dfulint.core import Span
@@ -27,20 +26,42 @@ class FlashDevice(NamedTuple):
         return self.base + self.size
 
 
-@dataclass(eq=False)
 class Partition:
     """One partition of a flash map: name, address, size, region, and where it was defined."""
+    __slots__ = ("name", "address", "size", "region", "span_of", "static", "source", "where", "size_at",
+                 "address_at", "label")
+
     name: str
     address: int                 # absolute, as Partition Manager / the devicetree writes it
     size: int
-    region: str = "flash_primary"   # the device name it lives on (FlashDevice.name)
-    span_of: list[str] = field(default_factory=list)   # for containers: the partitions it spans
-    static: bool = False         # pinned in a pm_static file / written in DTS
-    source: str = ""             # why it has this address/size: "pm_static.yml:12", "dynamic: ...", ...
-    where: Optional[Span] = None     # where its definition is written, if in the project
-    size_at: Optional[Span] = None   # where its size is written
-    address_at: Optional[Span] = None
-    label: str = ""              # DTS label (slot0_partition, ...) for fixed-partitions layouts
+    region: str                  # the device name it lives on (FlashDevice.name)
+    span_of: list[str]           # for containers: the partitions it spans
+    static: bool                 # pinned in a pm_static file / written in DTS
+    source: str                  # why it has this address/size: "pm_static.yml:12", "dynamic: ...", ...
+    where: Optional[Span]        # where its definition is written, if in the project
+    size_at: Optional[Span]      # where its size is written
+    address_at: Optional[Span]
+    label: str                   # DTS label (slot0_partition, ...) for fixed-partitions layouts
+
+    def __init__(self, name: str, address: int, size: int, region: str = "flash_primary",
+                 span_of: Optional[list[str]] = None, static: bool = False, source: str = "",
+                 where: Optional[Span] = None, size_at: Optional[Span] = None, address_at: Optional[Span] = None,
+                 label: str = "") -> None:
+        self.name = name
+        self.address = address
+        self.size = size
+        self.region = region
+        self.span_of = [] if span_of is None else span_of
+        self.static = static
+        self.source = source
+        self.where = where
+        self.size_at = size_at
+        self.address_at = address_at
+        self.label = label
+
+    def __repr__(self) -> str:
+        return (f"Partition({self.name!r}, address={self.address!r}, size={self.size!r}, region={self.region!r}, "
+                f"span_of={self.span_of!r}, static={self.static!r}, source={self.source!r})")
 
     @property
     def end(self) -> int:
@@ -51,15 +72,28 @@ class Partition:
         return bool(self.span_of)
 
 
-@dataclass(eq=False)
 class FlashMap:
     """A target's partitions per flash device, and how dfulint learned them."""
-    devices: dict[str, FlashDevice] = field(default_factory=dict)
-    partitions: list[Partition] = field(default_factory=list)
-    origin: str = ""             # "build", "pm_static", "pm_dynamic", "dts", "none"
-    notes: list[str] = field(default_factory=list)   # placement remarks (what PM did and why)
+    __slots__ = ("devices", "partitions", "origin", "notes", "errors")
+
+    devices: dict[str, FlashDevice]
+    partitions: list[Partition]
+    origin: str                  # "build", "pm_static", "pm_dynamic", "dts", "none"
+    notes: list[str]             # placement remarks (what PM did and why)
     # build failures Partition Manager itself will raise for this input: (message, where)
-    errors: list[tuple[str, Optional[Span]]] = field(default_factory=list)
+    errors: list[tuple[str, Optional[Span]]]
+
+    def __init__(self, devices: Optional[dict[str, FlashDevice]] = None, partitions: Optional[list[Partition]] = None,
+                 origin: str = "", notes: Optional[list[str]] = None,
+                 errors: Optional[list[tuple[str, Optional[Span]]]] = None) -> None:
+        self.devices = {} if devices is None else devices
+        self.partitions = [] if partitions is None else partitions
+        self.origin = origin
+        self.notes = [] if notes is None else notes
+        self.errors = [] if errors is None else errors
+
+    def __repr__(self) -> str:
+        return f"FlashMap(origin={self.origin!r}, devices={list(self.devices)}, partitions={self.partitions!r})"
 
     def get(self, name: str) -> Optional[Partition]:
         for p in self.partitions:

@@ -6,7 +6,6 @@ Which files feed which image, and in what order, follows NCS per version
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -28,22 +27,47 @@ class Layer(NamedTuple):
     why: str
 
 
-@dataclass(eq=False)
 class Image:
     """One image of a build (app, mcuboot, ...): its configuration and devicetree layers in build order."""
+    __slots__ = ("name", "conf_layers", "dts_layers", "fragments", "forced", "config", "dt", "dts_files",
+                 "partitions", "replaces_defaults", "board", "notes")
+
     name: str                                   # "app", "mcuboot", "sysbuild"
-    conf_layers: list[Layer] = field(default_factory=list)
-    dts_layers: list[Layer] = field(default_factory=list)
-    fragments: list[Fragment] = field(default_factory=list)
-    forced: list[Assignment] = field(default_factory=list)
-    config: Optional[ImageConfig] = None       # Kconfig evaluated (model/kconfig.py)
-    dt: Optional[DeviceTree] = None            # the merged devicetree (model/devicetree.py)
-    dts_files: list[DtsFile] = field(default_factory=list)   # parsed, in order
+    conf_layers: list[Layer]
+    dts_layers: list[Layer]
+    fragments: list[Fragment]
+    forced: list[Assignment]
+    config: Optional[ImageConfig]              # Kconfig evaluated (model/kconfig.py)
+    dt: Optional[DeviceTree]                   # the merged devicetree (model/devicetree.py)
+    dts_files: list[DtsFile]                   # parsed, in order
     # the partitions of the merged devicetree (fixed-partitions children and mapped partitions)
-    partitions: tuple[DtsPartition, ...] = ()
-    replaces_defaults: Optional[Path] = None   # a file that replaces MCUboot's own prj.conf / config dir
-    board: Optional[str] = None                # the board this image is built for (MCUboot: the secure one)
-    notes: list[str] = field(default_factory=list)
+    partitions: tuple[DtsPartition, ...]
+    replaces_defaults: Optional[Path]          # a file that replaces MCUboot's own prj.conf / config dir
+    board: Optional[str]                       # the board this image is built for (MCUboot: the secure one)
+    notes: list[str]
+
+    def __init__(self, name: str, conf_layers: Optional[list[Layer]] = None, dts_layers: Optional[list[Layer]] = None,
+                 fragments: Optional[list[Fragment]] = None, forced: Optional[list[Assignment]] = None,
+                 config: Optional[ImageConfig] = None, dt: Optional[DeviceTree] = None,
+                 dts_files: Optional[list[DtsFile]] = None, partitions: tuple[DtsPartition, ...] = (),
+                 replaces_defaults: Optional[Path] = None, board: Optional[str] = None,
+                 notes: Optional[list[str]] = None) -> None:
+        self.name = name
+        self.conf_layers = [] if conf_layers is None else conf_layers
+        self.dts_layers = [] if dts_layers is None else dts_layers
+        self.fragments = [] if fragments is None else fragments
+        self.forced = [] if forced is None else forced
+        self.config = config
+        self.dt = dt
+        self.dts_files = [] if dts_files is None else dts_files
+        self.partitions = partitions
+        self.replaces_defaults = replaces_defaults
+        self.board = board
+        self.notes = [] if notes is None else notes
+
+    def __repr__(self) -> str:
+        return (f"Image({self.name!r}, board={self.board!r}, conf_layers={len(self.conf_layers)}, "
+                f"dts_layers={len(self.dts_layers)})")
 
     @property
     def conf_paths(self) -> list[Path]:

@@ -24,7 +24,6 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
@@ -68,27 +67,54 @@ class Value(NamedTuple):
     note: str = ""
 
 
-@dataclass(eq=False)
 class Dropped:
     """An assignment that did not take effect, and why."""
+    __slots__ = ("assignment", "reason", "detail", "_order")
+
     assignment: Assignment        # the assignment that was dropped
     reason: str                   # "dependency", "type", "no-prompt", "forced", "choice", "select", "range"
     detail: str
+    # `_order`: set by the evaluation, the assignment's place among the image's (the list is sorted by it)
+
+    def __init__(self, assignment: Assignment, reason: str, detail: str) -> None:
+        self.assignment = assignment
+        self.reason = reason
+        self.detail = detail
+
+    def __repr__(self) -> str:
+        return f"Dropped({self.assignment!r}, {self.reason!r}, {self.detail!r})"
 
 
-@dataclass(eq=False)
 class ImageConfig:
     """One image's evaluated Kconfig: every value with its provenance, and what did not take."""
+    __slots__ = ("image", "sdk", "dropped", "unknown", "undefined", "notes", "_values", "_records", "_namespace")
+
     image: str
-    sdk: tuple = ()
-    dropped: list = field(default_factory=list)
-    unknown: list = field(default_factory=list)       # assignments to symbols outside the catalogue
-    undefined: list = field(default_factory=list)     # (assignment, status, detail): catalogue symbols
-                                                      # this image/version does not define
-    notes: list = field(default_factory=list)
-    _values: dict = field(default_factory=dict, repr=False)
-    _records: dict = field(default_factory=dict, repr=False)   # name -> [(assignment, origin)]
-    _namespace: str = field(default="image", repr=False)
+    sdk: tuple
+    dropped: list
+    unknown: list                 # assignments to symbols outside the catalogue
+    undefined: list               # (assignment, status, detail): catalogue symbols
+                                  # this image/version does not define
+    notes: list
+    _values: dict
+    _records: dict                # name -> [(assignment, origin)]
+    _namespace: str
+
+    def __init__(self, image: str, sdk: tuple = (), dropped: Optional[list] = None, unknown: Optional[list] = None,
+                 undefined: Optional[list] = None, notes: Optional[list] = None, _values: Optional[dict] = None,
+                 _records: Optional[dict] = None, _namespace: str = "image") -> None:
+        self.image = image
+        self.sdk = sdk
+        self.dropped = [] if dropped is None else dropped
+        self.unknown = [] if unknown is None else unknown
+        self.undefined = [] if undefined is None else undefined
+        self.notes = [] if notes is None else notes
+        self._values = {} if _values is None else _values
+        self._records = {} if _records is None else _records
+        self._namespace = _namespace
+
+    def __repr__(self) -> str:
+        return f"ImageConfig({self.image!r}, sdk={self.sdk!r}, dropped={self.dropped!r}, unknown={self.unknown!r})"
 
     def get(self, name: str) -> Value:
         key = _strip_prefix(name)[0]

@@ -38,7 +38,6 @@ area over the sector table (treated like the primary), and the NCS-with-NSIB sho
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping, Optional
 
@@ -407,9 +406,11 @@ def _scratch_adjust(usable: int, t: int, scratch_trailer: int, ends: tuple[int, 
 # The analysis
 # --------------------------------------------------------------------------------------------
 
-@dataclass(eq=False)
 class _Ctx:
     """State shared by the steps of one computation."""
+    __slots__ = ("params", "beh", "primary", "secondary", "scratch", "running", "n_p", "n_s", "n_s_seen", "n_c",
+                 "t", "a", "w", "needed", "reasons", "boots", "compatible", "compat_fix")
+
     params: BootParams
     beh: Behaviour
     primary: SlotGeom
@@ -424,10 +425,32 @@ class _Ctx:
     a: int
     w: int
     needed: int
-    reasons: list[Reason] = field(default_factory=list)
-    boots: bool = True
-    compatible: bool = True
-    compat_fix: str = ""
+    reasons: list[Reason]
+    boots: bool
+    compatible: bool
+    compat_fix: str
+
+    def __init__(self, params: BootParams, beh: Behaviour, primary: SlotGeom, secondary: Optional[SlotGeom],
+                 scratch: Optional[SlotGeom], running: Optional[int], n_p: int, n_s: Optional[int],
+                 n_s_seen: Optional[int], n_c: Optional[int], t: int, a: int, w: int, needed: int) -> None:
+        self.params = params
+        self.beh = beh
+        self.primary = primary
+        self.secondary = secondary
+        self.scratch = scratch
+        self.running = running
+        self.n_p = n_p
+        self.n_s = n_s
+        self.n_s_seen = n_s_seen
+        self.n_c = n_c
+        self.t = t
+        self.a = a
+        self.w = w
+        self.needed = needed
+        self.reasons = []
+        self.boots = True
+        self.compatible = True
+        self.compat_fix = ""
 
     @property
     def m(self) -> int:

@@ -33,7 +33,6 @@ overlapping statics, a layout that does not fit) never raises: it is reported in
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -109,29 +108,53 @@ class PlacementInput(NamedTuple):
 # --------------------------------------------------------------------------- internals
 
 
-@dataclass(eq=False)
 class _Req:
     """One dynamic partition requirement, as a preprocessed pm.yml states it."""
+    __slots__ = ("name", "size", "before", "after", "align_start", "align_end", "align_next", "share", "span",
+                 "inside", "region", "origin", "size_text", "size_span")
 
     name: str
-    size: Optional[int] = None
-    before: list[str] = field(default_factory=list)
-    after: list[str] = field(default_factory=list)
-    align_start: Optional[int] = None
-    align_end: Optional[int] = None
-    align_next: Optional[int] = None
-    share: list[str] = field(default_factory=list)
-    span: Optional[list[str]] = None          # containers only
-    inside: list[str] = field(default_factory=list)
-    region: str = FLASH
-    origin: str = ""                          # which template defines it
-    size_text: str = ""                       # where the size comes from
-    size_span: Optional[Span] = None
+    size: Optional[int]
+    before: list[str]
+    after: list[str]
+    align_start: Optional[int]
+    align_end: Optional[int]
+    align_next: Optional[int]
+    share: list[str]
+    span: Optional[list[str]]                 # containers only
+    inside: list[str]
+    region: str
+    origin: str                               # which template defines it
+    size_text: str                            # where the size comes from
+    size_span: Optional[Span]
+
+    def __init__(self, name: str, size: Optional[int] = None, before: Optional[list[str]] = None,
+                 after: Optional[list[str]] = None, align_start: Optional[int] = None,
+                 align_end: Optional[int] = None, align_next: Optional[int] = None,
+                 share: Optional[list[str]] = None, span: Optional[list[str]] = None,
+                 inside: Optional[list[str]] = None, region: str = FLASH, origin: str = "", size_text: str = "",
+                 size_span: Optional[Span] = None) -> None:
+        self.name = name
+        self.size = size
+        self.before = [] if before is None else before
+        self.after = [] if after is None else after
+        self.align_start = align_start
+        self.align_end = align_end
+        self.align_next = align_next
+        self.share = [] if share is None else share
+        self.span = span
+        self.inside = [] if inside is None else inside
+        self.region = region
+        self.origin = origin
+        self.size_text = size_text
+        self.size_span = size_span
+
+    def __repr__(self) -> str:
+        return f"_Req({self.name!r}, size={self.size!r}, region={self.region!r}, span={self.span!r})"
 
     @property
     def is_container(self) -> bool:
         return self.span is not None
-
 
 class _Static(NamedTuple):
     """A partition pinned in pm_static.yml."""
@@ -143,19 +166,31 @@ class _Static(NamedTuple):
     part: PmPartition
 
 
-@dataclass(eq=False)
 class _Ctx:
     """State shared by the steps of one computation."""
+    __slots__ = ("inp", "static_label", "notes", "errors", "placed", "sources", "spans_of", "size_spans", "statics")
+
     inp: PlacementInput
     static_label: str
-    notes: list[str] = field(default_factory=list)
-    errors: list[tuple[str, Optional[Span]]] = field(default_factory=list)
+    notes: list[str]
+    errors: list[tuple[str, Optional[Span]]]
     # results: name -> (address, size, region)
-    placed: dict[str, tuple[int, int, str]] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    spans_of: dict[str, list[str]] = field(default_factory=dict)
-    size_spans: dict[str, Optional[Span]] = field(default_factory=dict)
-    statics: list = field(default_factory=list)
+    placed: dict[str, tuple[int, int, str]]
+    sources: dict[str, str]
+    spans_of: dict[str, list[str]]
+    size_spans: dict[str, Optional[Span]]
+    statics: list
+
+    def __init__(self, inp: PlacementInput, static_label: str) -> None:
+        self.inp = inp
+        self.static_label = static_label
+        self.notes = []
+        self.errors = []
+        self.placed = {}
+        self.sources = {}
+        self.spans_of = {}
+        self.size_spans = {}
+        self.statics = []
 
     def note(self, text: str) -> None:
         if text not in self.notes:

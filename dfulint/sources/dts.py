@@ -39,7 +39,6 @@ from __future__ import annotations
 import bisect
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Sequence, Union
 
@@ -62,16 +61,28 @@ Cell = Union[int, str]
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
 class DtsValue:
     """One comma-separated component of a property value."""
+    __slots__ = ("kind", "text", "items", "span", "bits", "_where", "_end")
 
     kind: str          # "string", "cells", "bytes", "ref", "expr"
     text: str          # source text of the component
     items: list        # string: [str]; cells: [int | "&label" | "&{/path}" | macro text];
     #                    bytes: [int]; ref: [label or "/path"]; expr: [text]
-    span: Optional[Span] = None
-    bits: int = 32                                        # /bits/ width of cells
+    span: Optional[Span]
+    bits: int                                             # /bits/ width of cells
+    # set by the parser: `_end`, the offset after the component; for cells `_where`, (the file being
+    # read, [(start, end) offset of each item]) for item_spans
+
+    def __init__(self, kind: str, text: str, items: list, span: Optional[Span] = None, bits: int = 32) -> None:
+        self.kind = kind
+        self.text = text
+        self.items = items
+        self.span = span
+        self.bits = bits
+
+    def __repr__(self) -> str:
+        return f"DtsValue({self.kind!r}, {self.text!r}, {self.items!r}, span={self.span!r}, bits={self.bits!r})"
 
     @property
     def item_spans(self) -> list:
@@ -83,14 +94,26 @@ class DtsValue:
         return [f.span(a, b) for a, b in offsets]
 
 
-@dataclass(eq=False)
 class DtsProperty:
     """A devicetree property as written, with the span of its name and value."""
+    __slots__ = ("name", "values", "span", "value_span", "labels", "source")
+
     name: str
     values: list           # list[DtsValue]; empty for a boolean property
     span: Span             # the name (end_line/end_col: the end of the statement)
     value_span: Span       # the value's start (the name for booleans)
-    labels: list = field(default_factory=list)
+    labels: list
+    # `source`: set only on a property dfulint's knowledge supplies (model.devicetree), naming that source
+
+    def __init__(self, name: str, values: list, span: Span, value_span: Span, labels: Optional[list] = None) -> None:
+        self.name = name
+        self.values = values
+        self.span = span
+        self.value_span = value_span
+        self.labels = [] if labels is None else labels
+
+    def __repr__(self) -> str:
+        return f"DtsProperty({self.name!r}, {self.values!r}, span={self.span!r})"
 
     def _cells(self) -> Iterator[Cell]:
         for v in self.values:
@@ -150,17 +173,30 @@ class DtsProperty:
         return not self.values
 
 
-@dataclass(eq=False, repr=False)   # __repr__ below
 class DtsNode:
     """A devicetree node as written, or a `&label { ... }` reference to one."""
+    __slots__ = ("name", "ref", "labels", "props", "children", "span", "deleted_props", "deleted_nodes")
+
     name: str                          # "is25@0", "/", "chosen"; "" for a `&label { }` block
-    ref: Optional[str] = None          # `&label { }`: the label; `&{/path} { }`: "/path"
-    labels: list = field(default_factory=list)
-    props: dict = field(default_factory=dict)      # name -> DtsProperty, last definition wins
-    children: list = field(default_factory=list)   # list[DtsNode]
-    span: Optional[Span] = None                    # whole block (end_line/end_col set)
-    deleted_props: list = field(default_factory=list)   # (name, Span)
-    deleted_nodes: list = field(default_factory=list)   # (child name | "&label" | "/path", Span)
+    ref: Optional[str]                 # `&label { }`: the label; `&{/path} { }`: "/path"
+    labels: list
+    props: dict                        # name -> DtsProperty, last definition wins
+    children: list                     # list[DtsNode]
+    span: Optional[Span]               # whole block (end_line/end_col set)
+    deleted_props: list                # (name, Span)
+    deleted_nodes: list                # (child name | "&label" | "/path", Span)
+
+    def __init__(self, name: str, ref: Optional[str] = None, labels: Optional[list] = None,
+                 props: Optional[dict] = None, children: Optional[list] = None, span: Optional[Span] = None,
+                 deleted_props: Optional[list] = None, deleted_nodes: Optional[list] = None) -> None:
+        self.name = name
+        self.ref = ref
+        self.labels = [] if labels is None else labels
+        self.props = {} if props is None else props
+        self.children = [] if children is None else children
+        self.span = span
+        self.deleted_props = [] if deleted_props is None else deleted_props
+        self.deleted_nodes = [] if deleted_nodes is None else deleted_nodes
 
     def child(self, name: str) -> Optional["DtsNode"]:
         """The first child called `name`; without a unit address, the first `name@...`."""
@@ -189,26 +225,52 @@ class DtsNode:
                 f"children={len(self.children)}, span={self.span})")
 
 
-@dataclass(eq=False)
 class DtsInclude:
     """An #include line of a devicetree file and what it resolved to."""
+    __slots__ = ("name", "system", "span", "resolved")
+
     name: str
     system: bool
     span: Span
-    resolved: Optional[Path] = None     # None: not found, or refused
+    resolved: Optional[Path]            # None: not found, or refused
+
+    def __init__(self, name: str, system: bool, span: Span, resolved: Optional[Path] = None) -> None:
+        self.name = name
+        self.system = system
+        self.span = span
+        self.resolved = resolved
+
+    def __repr__(self) -> str:
+        return f"DtsInclude({self.name!r}, system={self.system!r}, span={self.span!r}, resolved={self.resolved!r})"
 
 
-@dataclass(eq=False)
 class DtsFile:
     """A devicetree file as written: its nodes, includes, macros and problems."""
+    __slots__ = ("path", "roots", "includes", "defines", "problems", "readable", "comments", "files")
+
     path: Path
-    roots: list = field(default_factory=list)        # list[DtsNode], include order
-    includes: list = field(default_factory=list)     # list[DtsInclude], nested ones too
-    defines: dict = field(default_factory=dict)      # name -> body text (after the parameters)
-    problems: list = field(default_factory=list)     # list[Problem]
-    readable: bool = True
-    comments: list = field(default_factory=list)     # list[Located]: comment text and place
-    files: list = field(default_factory=list)        # every file read, top file first
+    roots: list                        # list[DtsNode], include order
+    includes: list                     # list[DtsInclude], nested ones too
+    defines: dict                      # name -> body text (after the parameters)
+    problems: list                     # list[Problem]
+    readable: bool
+    comments: list                     # list[Located]: comment text and place
+    files: list                        # every file read, top file first
+
+    def __init__(self, path: Path, roots: Optional[list] = None, includes: Optional[list] = None,
+                 defines: Optional[dict] = None, problems: Optional[list] = None, readable: bool = True,
+                 comments: Optional[list] = None, files: Optional[list] = None) -> None:
+        self.path = path
+        self.roots = [] if roots is None else roots
+        self.includes = [] if includes is None else includes
+        self.defines = {} if defines is None else defines
+        self.problems = [] if problems is None else problems
+        self.readable = readable
+        self.comments = [] if comments is None else comments
+        self.files = [] if files is None else files
+
+    def __repr__(self) -> str:
+        return f"DtsFile({self.path!r}, roots={len(self.roots)}, problems={len(self.problems)})"
 
     def labels(self) -> dict:
         """label -> (DtsNode, relative path from its root block, root block), first wins."""

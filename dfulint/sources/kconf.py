@@ -12,7 +12,6 @@ and sysbuild use), and keeps file:line:col for every value:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -75,14 +74,26 @@ class Assignment(NamedTuple):
         return (raw[: m.start()] if m else raw).strip()
 
 
-@dataclass(eq=False)
 class Fragment:
     """A Kconfig fragment file: its assignments in order, and its malformed lines."""
+    __slots__ = ("path", "assignments", "problems", "readable", "sysbuild_like")
+
     path: Path
-    assignments: list[Assignment] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    readable: bool = True
-    sysbuild_like: bool = False    # read as an image fragment, but every setting is an SB_CONFIG_ line
+    assignments: list[Assignment]
+    problems: list[Problem]
+    readable: bool
+    sysbuild_like: bool            # read as an image fragment, but every setting is an SB_CONFIG_ line
+
+    def __init__(self, path: Path, assignments: Optional[list[Assignment]] = None,
+                 problems: Optional[list[Problem]] = None, readable: bool = True, sysbuild_like: bool = False) -> None:
+        self.path = path
+        self.assignments = [] if assignments is None else assignments
+        self.problems = [] if problems is None else problems
+        self.readable = readable
+        self.sysbuild_like = sysbuild_like
+
+    def __repr__(self) -> str:
+        return f"Fragment({self.path!r}, assignments={len(self.assignments)}, problems={len(self.problems)})"
 
     def get(self, name: str) -> Optional[Assignment]:
         """The last assignment to `name` in this fragment (the one Kconfig keeps)."""

@@ -20,7 +20,6 @@ definitions only counts where the SDK gives none. Nothing here evaluates a condi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -43,14 +42,26 @@ class KconfigDefault(NamedTuple):
     before_sdk: bool            # written before the SDK's sysbuild Kconfig is sourced
 
 
-@dataclass(eq=False)
 class KconfigDefaults:
     """The defaults a Kconfig file of the app declares."""
+    __slots__ = ("path", "defaults", "sources_sdk", "declared", "problems")
+
     path: Path
-    defaults: list[KconfigDefault] = field(default_factory=list)
-    sources_sdk: bool = False          # the file sources share/sysbuild/Kconfig
-    declared: set = field(default_factory=set)   # every symbol a config/menuconfig entry defines here
-    problems: list[Problem] = field(default_factory=list)
+    defaults: list[KconfigDefault]
+    sources_sdk: bool                  # the file sources share/sysbuild/Kconfig
+    declared: set                      # every symbol a config/menuconfig entry defines here
+    problems: list[Problem]
+
+    def __init__(self, path: Path, defaults: Optional[list[KconfigDefault]] = None, sources_sdk: bool = False,
+                 declared: Optional[set] = None, problems: Optional[list[Problem]] = None) -> None:
+        self.path = path
+        self.defaults = [] if defaults is None else defaults
+        self.sources_sdk = sources_sdk
+        self.declared = set() if declared is None else declared
+        self.problems = [] if problems is None else problems
+
+    def __repr__(self) -> str:
+        return f"KconfigDefaults({self.path!r}, defaults={self.defaults!r}, sources_sdk={self.sources_sdk!r})"
 
 
 def _strip_comment(line: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -258,13 +257,34 @@ class PmPartition(NamedTuple):
         return v.span if v is not None else self.span
 
 
-@dataclass
 class PmFile:
-    """A pm_static.yml file: its partitions and the problems found reading it."""
+    """A pm_static.yml file: its partitions and the problems found reading it. Two are equal when
+    path, partitions, problems and readability are."""
+    __slots__ = ("path", "partitions", "problems", "readable")
+
     path: Path
-    partitions: dict[str, PmPartition] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    readable: bool = True
+    partitions: dict[str, PmPartition]
+    problems: list[Problem]
+    readable: bool
+
+    def __init__(self, path: Path, partitions: Optional[dict[str, PmPartition]] = None,
+                 problems: Optional[list[Problem]] = None, readable: bool = True) -> None:
+        self.path = path
+        self.partitions = {} if partitions is None else partitions
+        self.problems = [] if problems is None else problems
+        self.readable = readable
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.path, self.partitions, self.problems, self.readable) == \
+            (other.path, other.partitions, other.problems, other.readable)
+
+    __hash__ = None         # mutable, compared by value: not a set member or dict key
+
+    def __repr__(self) -> str:
+        return (f"PmFile(path={self.path!r}, partitions={self.partitions!r}, problems={self.problems!r}, "
+                f"readable={self.readable!r})")
 
 
 def _span(path: Path, node: yaml.Node) -> Span:
