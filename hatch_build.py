@@ -1,12 +1,15 @@
-"""Package build step: dfulint's knowledge tables, parsed from their YAML once, ship as JSON.
+"""Package build step: dfulint's knowledge tables, parsed from their YAML once, ship as JSON, and
+the Kconfig trees dfulint generates from its symbol catalogue ship generated.
 
 A new dfulint process then loads them in about a millisecond instead of parsing 150 KiB of YAML
-(see dfulint/knowledge/build.py). Editable installs read the YAML (or a tables.json written by
-`python -m dfulint.knowledge.build`).
+and generating a tree per image (see dfulint/knowledge/build.py). Editable installs read the YAML
+and generate the trees (or use the files `python -m dfulint.knowledge.build` writes).
 """
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -28,6 +31,13 @@ class KnowledgeTables(BuildHookInterface):
         out = Path(self._tmp.name) / mod.FILE_NAME
         mod.write(out, root / "dfulint" / "knowledge")
         build_data["force_include"][str(out)] = f"dfulint/knowledge/{mod.FILE_NAME}"
+        # the trees come from dfulint's own generator: run it from this source tree, in a process of
+        # its own so that nothing of it stays imported in the build's
+        trees = Path(self._tmp.name) / mod.TREES_NAME
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); from dfulint.knowledge.build import main; "
+                "sys.exit(main(['--trees', sys.argv[2]]))")
+        subprocess.run([sys.executable, "-c", code, str(root), str(trees)], check=True)
+        build_data["force_include"][str(trees)] = f"dfulint/knowledge/{mod.TREES_NAME}"
 
     def finalize(self, version: str, build_data: dict, artifact_path: str) -> None:
         tmp = getattr(self, "_tmp", None)

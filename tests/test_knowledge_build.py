@@ -72,6 +72,13 @@ def test_the_regeneration_command_writes_the_file(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert json.loads(out.read_text(encoding="utf-8")) == build.bundle()
+    trees = tmp_path / build.TREES_NAME
+    p = subprocess.run([sys.executable, "-m", "dfulint.knowledge.build", "--trees", str(trees)], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    from dfulint.model import kconfig
+
+    assert trees.read_bytes() == kconfig.prebuilt_trees()
 
 
 def test_a_wheel_carries_the_built_tables(tmp_path):
@@ -84,6 +91,10 @@ def test_a_wheel_carries_the_built_tables(tmp_path):
     assert p.returncode == 0, p.stderr
     with zipfile.ZipFile(tmp_path / p.stdout.strip().splitlines()[-1]) as z:
         doc = json.loads(z.read("dfulint/knowledge/tables.json"))
+        trees = z.read(f"dfulint/knowledge/{build.TREES_NAME}")
         names = set(z.namelist())
     assert doc == build.bundle()
+    from dfulint.model import kconfig
+
+    assert trees == kconfig.prebuilt_trees()            # the generated Kconfig trees, for this catalogue
     assert {f"dfulint/knowledge/{p.name}" for p in KDIR.glob("*.yaml")} <= names     # the source ships too

@@ -6,8 +6,14 @@ package build hook, ``hatch_build.py``), which loads in about a millisecond. Eac
 the checksum of the YAML it was built from: a table whose YAML has changed since is ignored and its
 YAML is read instead, so an outdated file costs time, never correctness.
 
-Without an argument the file is written next to the YAML files (a source checkout may do this to run
-as fast as an installed dfulint; the file is not kept in git).
+The build also writes ``kconfig_trees.bin``: the Kconfig tree dfulint generates from its symbol
+catalogue for each image and SDK version, with what the evaluation needs of its generation (see
+``dfulint.model.kconfig.prebuilt_trees``). It is keyed by the checksum of the catalogue, the SoC
+series table and the generator's code: an outdated file is ignored and the trees are generated.
+
+Without an argument both files are written next to the YAML files (a source checkout may do this to
+run as fast as an installed dfulint; the files are not kept in git). ``OUT`` writes the tables only,
+``--trees OUT`` the trees only.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from typing import Any, Optional
 
 HERE = Path(__file__).resolve().parent
 FILE_NAME = "tables.json"
+TREES_NAME = "kconfig_trees.bin"
 FORMAT = 1
 
 
@@ -67,8 +74,26 @@ def write(out: Path, folder: Path = HERE) -> dict:
     return doc
 
 
+def write_trees(out: Path) -> int:
+    """Write the generated Kconfig trees (the dfulint package must be importable); their size."""
+    from dfulint.model import kconfig
+
+    data = kconfig.prebuilt_trees()
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+    return len(data)
+
+
 def main(argv: Optional[list] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--trees"] and len(args) == 2:
+        size = write_trees(Path(args[1]))
+        print(f"wrote {args[1]} ({size} bytes)")
+        return 0
+    if not args:
+        size = write_trees(HERE / TREES_NAME)
+        print(f"wrote {HERE / TREES_NAME} ({size} bytes)")
     out = Path(args[0]) if args else HERE / FILE_NAME
     doc = write(out)
     skipped = sorted({p.name for p in HERE.glob("*.yaml")} - set(doc["tables"]))

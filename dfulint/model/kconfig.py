@@ -1082,9 +1082,13 @@ def _shared_tree(image: str, sdk: tuple) -> tuple:
         _SHARED.move_to_end(key)
         return _SHARED[key]
     import kconfiglib
-    conds: dict = {}
-    named: set = set()
-    text, syms, chs = _generate(image, sdk, None, conds, named)
+    pre = _prebuilt_shared(image, sdk)
+    if pre is not None:
+        text, syms, chs, conds, named = pre
+    else:
+        conds = {}
+        named = set()
+        text, syms, chs = _generate(image, sdk, None, conds, named)
     t = _BY_TEXT.get((image, text))
     if t is not None:
         # another version generating the same text: its parsed tree, this version's notes
@@ -1111,6 +1115,161 @@ def _shared_tree(image: str, sdk: tuple) -> tuple:
     if len(_SHARED) > _MAX_TREES:
         _SHARED.popitem(last=False)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the shared trees built with the package
+
+#: the shared trees of every image and SDK version, generated when the package is built
+#: (dfulint/knowledge/build.py); tests point it elsewhere
+PREBUILT_TREES = _KNOWLEDGE.parent / "kconfig_trees.bin"
+TREES_FORMAT = 1
+_IMAGES = ("app", "mcuboot", "sysbuild")
+_VERSION_KEYS = ("added", "removed", "renamed_since", "since", "until")
+
+
+def generation_key() -> str:
+    """The checksum of what a generated tree depends on: the symbol catalogue, the SoC series
+    table (its facts) and this module's code. A prebuilt file made from other ones is not used."""
+    from dfulint.knowledge.build import fingerprint
+
+    parts = [str(TREES_FORMAT)]
+    for path in (_KNOWLEDGE, _KNOWLEDGE.parent / "soc_families.yaml", Path(__file__)):
+        parts.append(fingerprint(path.read_bytes()))
+    return ":".join(parts)
+
+
+def _tree_versions() -> list:
+    """Every version at which a generated tree may change: each `added`, `removed`,
+    `renamed_since`, `since` and `until` of the catalogue. Generation compares versions only with
+    them (`sdk < v` or `sdk >= v`), so every version from one to the next generates the same tree."""
+    from dfulint.knowledge import load_table
+
+    found: set = set()
+
+    def walk(x: Any) -> None:
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if k in _VERSION_KEYS and not isinstance(v, dict):
+                    try:
+                        t = _ver(v)
+                    except (TypeError, ValueError):
+                        t = None
+                    if t is not None:
+                        found.add(t)
+                else:
+                    walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(load_table(Path(_KNOWLEDGE)) or {})
+    return sorted(found)
+
+
+def _tree_record(image: str, sdk: tuple) -> dict:
+    """The shared tree of an image and SDK version and what _shared_tree() needs of its
+    generation, as plain JSON data."""
+    conds: dict = {}
+    named: set = set()
+    text, syms, chs = _generate(image, sdk, None, conds, named)
+    return {
+        "text": text,
+        "syms": [[n, m.prompt, list(m.deps), list(m.default_notes), list(m.default_values), m.choice]
+                 for n, m in syms.items()],
+        "choices": [[n, list(m.deps), [list(x) for x in m.default_notes]] for n, m in chs.items()],
+        "conds": [[k[1], True, v] if isinstance(k, tuple) else [k, False, v] for k, v in conds.items()],
+        "named": sorted(named),
+    }
+
+
+def _from_record(image: str, rec: dict) -> tuple:
+    """(text, symbols, choices, conditions, named facts) of a record made by _tree_record()."""
+    cat = _catalogue()
+    entries = cat.sb_syms if image == "sysbuild" else cat.image_syms
+    choices = cat.sb_choices if image == "sysbuild" else cat.image_choices
+    syms = {n: _SymMeta(entries[n], prompt, deps, notes, values, choice)
+            for n, prompt, deps, notes, values, choice in rec["syms"]}
+    chs = {n: _ChoiceMeta(n, deps, [tuple(x) for x in notes], choices[n]) for n, deps, notes in rec["choices"]}
+    conds = {(("choice", n) if is_choice else n): list(v) for n, is_choice, v in rec["conds"]}
+    text = rec["text"]
+    if not isinstance(text, str):
+        raise ValueError("not a tree")
+    return text, syms, chs, conds, set(rec["named"])
+
+
+def prebuilt_trees() -> bytes:
+    """The file PREBUILT_TREES holds: a line of JSON (format, generation_key(), the versions where
+    trees change, for each image the record of each span of versions, and where each record is),
+    then the records, each zlib-compressed JSON. Versions that generate the same record share it."""
+    import json
+    import zlib
+
+    versions = _tree_versions()
+    blobs: list = []
+    where: dict = {}
+    index: dict = {}
+    for image in _IMAGES:
+        row = []
+        for sdk in [(0, 0, 0)] + versions:
+            rec = _tree_record(image, sdk)
+            data = json.dumps(rec, separators=(",", ":"), ensure_ascii=False)
+            if json.loads(data) != rec:
+                row.append(-1)          # not exactly representable as JSON: generated at run time
+                continue
+            if data not in where:
+                where[data] = len(blobs)
+                blobs.append(zlib.compress(data.encode("utf-8"), 9))
+            row.append(where[data])
+        index[image] = row
+    spans, pos = [], 0
+    for b in blobs:
+        spans.append([pos, len(b)])
+        pos += len(b)
+    head = {"format": TREES_FORMAT, "key": generation_key(), "versions": [list(v) for v in versions],
+            "index": index, "records": spans}
+    return json.dumps(head, separators=(",", ":")).encode("utf-8") + b"\n" + b"".join(blobs)
+
+
+@lru_cache(maxsize=1)
+def _trees_file() -> Optional[tuple]:
+    """(header, records) of PREBUILT_TREES; None when it is missing, unreadable, of another format
+    or made from another catalogue or generator."""
+    import json
+
+    try:
+        data = PREBUILT_TREES.read_bytes()
+        cut = data.index(b"\n")
+        head = json.loads(data[:cut])
+        if not isinstance(head, dict) or head.get("format") != TREES_FORMAT or head.get("key") != generation_key():
+            return None
+        versions = [tuple(v) for v in head["versions"]]
+        return versions, head["index"], head["records"], memoryview(data)[cut + 1:]
+    except Exception:
+        return None
+
+
+def _prebuilt_shared(image: str, sdk: tuple) -> Optional[tuple]:
+    """What _generate() gives for the shared tree of an image and SDK version, read from the file
+    built with the package; None when there is no usable one (then the tree is generated)."""
+    f = _trees_file()
+    if f is None or image not in _IMAGES:
+        return None
+    import json
+    import zlib
+    from bisect import bisect_right
+
+    versions, index, spans, body = f
+    try:
+        i = index[image][bisect_right(versions, sdk)]
+        if not isinstance(i, int) or i < 0:
+            return None
+        start, size = spans[i]
+        if start < 0 or size <= 0 or start + size > len(body):
+            return None
+        return _from_record(image, json.loads(zlib.decompress(body[start:start + size])))
+    except Exception:
+        return None
 
 
 def _board_meta(shared: _Tree, conds: dict, facts: dict) -> tuple:
