@@ -411,8 +411,9 @@ def load(path: Path, _chain: tuple = ()) -> Settings:
 
 # `[tool.dfulint...]` or `tool.dfulint... =`; `[tool]` and `tool = {...}` leave the dfulint key
 # to a later line, so they count whenever the file names dfulint at all
-_TOOL_DFULINT = re.compile(rb"""(?m)^[ \t]*(?:\[[ \t]*)?["']?tool["']?[ \t]*\.[ \t]*["']?dfulint\b""")
-_TOOL_ALONE = re.compile(rb"""(?m)^[ \t]*(?:\[[ \t]*["']?tool["']?[ \t]*\]|["']?tool["']?[ \t]*=)""")
+# (searched only in a pyproject.toml that names dfulint at all)
+_TOOL_DFULINT = rb"""(?m)^[ \t]*(?:\[[ \t]*)?["']?tool["']?[ \t]*\.[ \t]*["']?dfulint\b"""
+_TOOL_ALONE = rb"""(?m)^[ \t]*(?:\[[ \t]*["']?tool["']?[ \t]*\]|["']?tool["']?[ \t]*=)"""
 
 
 def _mentions_dfulint(path: Path) -> bool:
@@ -424,7 +425,7 @@ def _mentions_dfulint(path: Path) -> bool:
         return False
     if b"dfulint" not in data:
         return False
-    return _TOOL_DFULINT.search(data) is not None or _TOOL_ALONE.search(data) is not None
+    return re.search(_TOOL_DFULINT, data) is not None or re.search(_TOOL_ALONE, data) is not None
 
 
 class Resolver:

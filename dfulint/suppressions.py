@@ -15,7 +15,6 @@ condemns a suppression written for another.
 """
 from __future__ import annotations
 
-import bisect
 import re
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -30,8 +29,9 @@ HASH_SUFFIXES = (".conf", ".yml", ".yaml", ".cmake", ".defconfig")
 HASH_NAMES = ("CMakeLists.txt", "Kconfig", "Kconfig.sysbuild", "Kconfig.defconfig", "Kconfig.board",
               "defconfig", ".config")
 
-_DIRECTIVE = re.compile(r"dfulint\s*:\s*(file-ignore|ignore)\b\s*(\[([^\]\n]*)\])?", re.I)
-_NOT_SET = re.compile(r"^\s*#\s*(SB_)?CONFIG_\S+ is not set\s*$")
+# (compiled on first use: only a file that names dfulint is parsed)
+_DIRECTIVE = r"dfulint\s*:\s*(file-ignore|ignore)\b\s*(\[([^\]\n]*)\])?"     # re.I
+_NOT_SET = r"^\s*#\s*(SB_)?CONFIG_\S+ is not set\s*$"
 
 
 class Directive(NamedTuple):
@@ -117,11 +117,14 @@ def dts_comments(text: str) -> list[tuple[int, int]]:
 def parse(path: Path, text: str, lang: str) -> list[Directive]:
     from dfulint.checks import expand
 
+    directive = re.compile(_DIRECTIVE, re.I)
     lines = text.splitlines()
     # per line: does it hold anything but comments and blanks (for finding a directive's target)?
     code_line = [bool(s.strip()) for s in lines]
     found: list[tuple[int, int, int, int]] = []   # (line index, comment start, comment end, match offset)
     if lang == "dts":
+        import bisect
+
         offsets = []   # where each line starts in `text`
         pos = 0
         for s in text.splitlines(keepends=True):
@@ -137,16 +140,16 @@ def parse(path: Path, text: str, lang: str) -> list[Directive]:
                 for k in range(max(lo, 0), min(hi, len(lines[li]))):
                     comment_mask[li][k] = " "
                 seg = lines[li][max(lo, 0):min(hi, len(lines[li]))]
-                m = _DIRECTIVE.search(seg)
+                m = directive.search(seg)
                 if m:
                     found.append((li, max(lo, 0), min(hi, len(lines[li])), max(lo, 0) + m.start()))
         code_line = ["".join(m).strip() != "" for m in comment_mask]
     else:
         for li, s in enumerate(lines):
             stripped = s.lstrip()
-            if stripped.startswith("#") and not _NOT_SET.match(s):
+            if stripped.startswith("#") and not re.match(_NOT_SET, s):
                 code_line[li] = False
-            m = _DIRECTIVE.search(s)
+            m = directive.search(s)
             if not m:
                 continue
             hash_at = s.rfind("#", 0, m.start())
@@ -160,7 +163,7 @@ def parse(path: Path, text: str, lang: str) -> list[Directive]:
     out: list[Directive] = []
     for li, c0, c1, at in found:
         s = lines[li]
-        m = _DIRECTIVE.match(s, at)
+        m = directive.match(s, at)
         if not m:
             continue
         kind = m.group(1).lower()

@@ -14,7 +14,7 @@ from dfulint.sources.pm import load_yaml
 SKIP_DIRS = {"child_image", "sysbuild", "boards", "socs", "src", "include", "lib", "drivers",
              "doc", "docs", "node_modules", "dts", "scripts", "tests_data", "keys", "__pycache__"}
 from dfulint.context.folders import is_app_dir
-from dfulint.context.sdk import NCS_ONLY_SYMBOLS, SdkVersion, parse_version  # noqa: F401 (re-exported)
+from dfulint.context.sdk import SdkVersion, parse_version  # noqa: F401 (re-exported)
 
 
 _DEFAULT_SDK = SdkVersion((2, 6, 0), "default", False)
@@ -252,7 +252,8 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
     cm = read_text(root / "CMakeLists.txt").text if (root / "CMakeLists.txt").is_file() else ""
     if root.parent.name == "configuration" and (root.parent.parent / "CMakeLists.txt").is_file():
         app.source_dir = root.parent.parent
-    app.is_mcuboot = bool(cm and (re.search(r"project\s*\(\s*mcuboot\b", cm, re.I) or
+    app.is_mcuboot = bool(cm and ("mcuboot" in cm.lower() and re.search(r"project\s*\(\s*mcuboot\b", cm, re.I) or
+                                  "MCUBOOT_DIR" in cm and
                                   re.search(r"get_filename_component\s*\(\s*MCUBOOT_DIR\b", cm)))
     # an image configuration folder found on its own: sysbuild/mcuboot/, child_image/mcuboot/, or
     # a per-board images/mcuboot/ (nrf_desktop's configuration/<board>/images/mcuboot/)

@@ -17,7 +17,15 @@ from dfulint.sources import read_text
 
 _BOARD_STEM_SKIP = {"app", "prj", "mcuboot", "overlay", "sysbuild", "pm_static", "common", "default",
                     "debug", "release"}
-_OTHER_CORE = re.compile(r"_(cpunet|cpurad|cpuppr|cpuflpr)(?=_|$)")
+_OTHER_CORE = r"_(cpunet|cpurad|cpuppr|cpuflpr)(?=_|$)"
+
+
+def _app_core_of(name: str) -> Optional[str]:
+    """The name with its first other-core part (`_cpunet`, `_cpurad`, ...) made `_cpuapp`, or None
+    when it names no other core."""
+    if "_cpu" not in name or not re.search(_OTHER_CORE, name):
+        return None
+    return re.sub(_OTHER_CORE, "_cpuapp", name, count=1)
 
 
 class CustomBoard(NamedTuple):
@@ -172,7 +180,7 @@ def _cmake_board(root: Path) -> Optional[tuple[str, Evidence]]:
     text = read_text(p).text if p.is_file() else None
     if not text:
         return None
-    m = re.search(r"^\s*set\s*\(\s*BOARD\s+\"?([A-Za-z0-9_@./-]+)\"?", text, re.M | re.I)
+    m = "board" in text.lower() and re.search(r"^\s*set\s*\(\s*BOARD\s+\"?([A-Za-z0-9_@./-]+)\"?", text, re.M | re.I)
     if not m:
         return None
     return m.group(1), Evidence(p, text[: m.start()].count("\n") + 1, m.group(0).strip())
@@ -204,8 +212,8 @@ def candidates(root: Path, rel, files: list, customs: dict[str, CustomBoard], ca
                     knowledge.soc_for_name_hint(stem) is not None:
                 unknown.append((stem, ev))
             return
-        if app_core and _OTHER_CORE.search(key):
-            key = resolve(_OTHER_CORE.sub("_cpuapp", key, count=1))
+        if app_core and _app_core_of(key) is not None:
+            key = resolve(_app_core_of(key))
             if key is None:
                 return
         out.append(Candidate(key, stem, ev, conf, kind))
@@ -242,7 +250,7 @@ def candidates(root: Path, rel, files: list, customs: dict[str, CustomBoard], ca
         add(west_board[0], west_board[1], STRONG, "west")
     for name, cb in customs.items():
         # a custom board's other cores (its _cpunet DTS) are targets of other images, not of this app
-        if _OTHER_CORE.search(name) and _OTHER_CORE.sub("_cpuapp", name, count=1) in customs:
+        if _app_core_of(name) in customs:
             continue
         out.append(Candidate(name, name, Evidence(cb.dts, 1, rel(cb.dts)), STRONG, "custom"))
     for fname in ("sample.yaml", "testcase.yaml"):

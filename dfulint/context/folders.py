@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dfulint.sources import read_text
 
-_FIND_PACKAGE = re.compile(r"find_package\s*\(\s*(Zephyr|NCS)\b")
+_FIND_PACKAGE = r"find_package\s*\(\s*(Zephyr|NCS)\b"
 
 
 def is_app_dir(d: Path, names: set[str]) -> bool:
@@ -17,6 +17,6 @@ def is_app_dir(d: Path, names: set[str]) -> bool:
         return True
     if "CMakeLists.txt" in names:
         t = read_text(d / "CMakeLists.txt").text or ""
-        if _FIND_PACKAGE.search(t):
+        if "find_package" in t and re.search(_FIND_PACKAGE, t):
             return True
     return False

@@ -18,9 +18,10 @@ from dfulint.context import GIVEN, STRONG, WEAK, Evidence
 from dfulint.records import NamedTuple
 from dfulint.sources import read_text
 
-NCS_ONLY_SYMBOLS = re.compile(
+# a line setting a symbol only NCS has (re.M; searched only when nothing else names the framework)
+NCS_ONLY_SYMBOLS = (
     r"^(SB_)?CONFIG_(PM_|PARTITION_MANAGER|NCS_|NRF_CLOUD|FPROTECT|SB_|NRF53_|PCD|DFU_TARGET|"
-    r"SECURE_BOOT|BUILD_S1|NETCORE_APP_UPDATE|MCUBOOT_NRF53|PM_EXTERNAL)", re.M)
+    r"SECURE_BOOT|BUILD_S1|NETCORE_APP_UPDATE|MCUBOOT_NRF53|PM_EXTERNAL)")
 
 MAX_MANIFEST_DIRS = 400          # folders walked below the repository root looking for manifests
 
@@ -113,7 +114,7 @@ def _other_app(d: Path, root: Path) -> bool:
     return is_app_dir(d, names)
 
 
-_MANIFEST_ONLY = re.compile(r"^(west\.ya?ml|README.*|LICENSE.*|.*\.md|\.gitignore|submanifests)$", re.I)
+_MANIFEST_ONLY = r"^(west\.ya?ml|README.*|LICENSE.*|.*\.md|\.gitignore|submanifests)$"     # re.I
 
 
 def _manifest_folders(root: Path, top: Path, skip: set) -> list[Path]:
@@ -133,7 +134,7 @@ def _manifest_folders(root: Path, top: Path, skip: set) -> list[Path]:
             except OSError:
                 continue
             if not any(n in ("west.yml", "west.yaml") for n in names) or \
-                    not all(_MANIFEST_ONLY.match(n) for n in names):
+                    not all(re.match(_MANIFEST_ONLY, n, re.I) for n in names):
                 continue
             for n in ("west.yml", "west.yaml"):
                 if (sub / n).is_file() and sub / n not in skip:
@@ -422,7 +423,7 @@ def decide(root: Path, files: list, names: set, sdk_option: Optional[str], has_s
     if not framework:
         has_pm = any(os.path.basename(n).startswith("pm_static") for n in names)
         conf_text = "\n".join(read_text(p).text or "" for p in files if p.suffix == ".conf")[:400000]
-        m = NCS_ONLY_SYMBOLS.search(conf_text)
+        m = re.search(NCS_ONLY_SYMBOLS, conf_text, re.M)
         if has_pm or has_child or m:
             framework = "ncs"
             detail = "NCS-only files or symbols (pm_static, child_image, PM_*, NCS_*)"
@@ -432,7 +433,7 @@ def decide(root: Path, files: list, names: set, sdk_option: Optional[str], has_s
                 for p in files:
                     if p.suffix == ".conf":
                         t = read_text(p).text or ""
-                        mm = NCS_ONLY_SYMBOLS.search(t)
+                        mm = re.search(NCS_ONLY_SYMBOLS, t, re.M)
                         if mm:
                             fw_ev = (Evidence(p, t[: mm.start()].count("\n") + 1, mm.group(0)),)
                             break

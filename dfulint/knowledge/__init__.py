@@ -296,7 +296,7 @@ def _resolve_like(rows: dict[str, dict], name: str, seen: tuple = ()) -> dict:
 
 def _rev_key(rev: str) -> tuple:
     parts = []
-    for p in re.split(r"[._]", rev):
+    for p in rev.replace("_", ".").split("."):
         parts.append((0, int(p), "") if p.isdigit() else (1, 0, p))
     return tuple(parts)
 
@@ -448,7 +448,10 @@ def _soc_variant(name: str, variant: str) -> Optional[Soc]:
     return s._replace(variant=variant, **{k: v for k, v in over.items() if k in Soc._fields})
 
 
-_PKG = re.compile(r"^[a-z]{4}$")               # qiaa, qkaa, sica, laca, caaa, ...
+def _is_package(tok: str) -> bool:
+    """A SoC package code: four lower-case letters (qiaa, qkaa, sica, laca, caaa, ...)."""
+    return len(tok) == 4 and tok.isascii() and tok.isalpha() and tok.islower()
+
 _SKIP_CORES = {"cpuflpr", "cpuppr", "cpurad", "cpusec", "cpusys", "cpuflprxip", "cpupprxip"}
 
 
@@ -488,7 +491,7 @@ def soc_for_dts_include(include: str) -> Optional[Soc]:
             continue
         elif tok in ("enga", "engb", "engc"):
             continue
-        elif _PKG.match(tok):
+        elif _is_package(tok):
             variant = tok
         else:
             return None
@@ -498,8 +501,7 @@ def soc_for_dts_include(include: str) -> Optional[Soc]:
     return _soc_variant(name, variant)
 
 
-_CHIP_RE = re.compile(
-    r"nrf(?:54lm20[ab]?|54lv10a?|54l(?:05|10|15)|54h20|5340|91[3-6]\d|912\d|528\d\d|51[48]22)")
+_CHIP_RE = r"nrf(?:54lm20[ab]?|54lv10a?|54l(?:05|10|15)|54h20|5340|91[3-6]\d|912\d|528\d\d|51[48]22)"
 
 
 def soc_for_name_hint(text: str) -> Optional[Soc]:
@@ -513,7 +515,7 @@ def soc_for_name_hint(text: str) -> Optional[Soc]:
     key = normalize_board(low).lower()
     if key in t.board_index:
         return soc(t.boards[t.board_index[key]].soc)
-    matches = list(_CHIP_RE.finditer(low))
+    matches = list(re.finditer(_CHIP_RE, low)) if "nrf" in low else []
     if not matches:
         return None
     m = matches[-1]
@@ -534,7 +536,7 @@ def soc_for_name_hint(text: str) -> Optional[Soc]:
         return None
     variant = ""
     for tok in tail_tokens:
-        if _PKG.match(tok) and tok not in ("enga", "engb"):
+        if _is_package(tok) and tok not in ("enga", "engb"):
             variant = tok
             break
     return _soc_variant(name, variant)
@@ -542,7 +544,7 @@ def soc_for_name_hint(text: str) -> Optional[Soc]:
 
 # ------------------------------------------------------------------ board names
 
-_REV_RE = re.compile(r"@([A-Za-z0-9][A-Za-z0-9._-]*)")
+_REV_RE = r"@([A-Za-z0-9][A-Za-z0-9._-]*)"
 
 
 def split_board(name: str) -> tuple:
@@ -555,13 +557,13 @@ def split_board(name: str) -> tuple:
     """
     s = str(name or "").strip().strip("/")
     rev = ""
-    m = _REV_RE.search(s)
+    m = re.search(_REV_RE, s) if "@" in s else None
     if m:
         rev = m.group(1)
         # the revision ends at the next "/" (HWMv2) or the end of the string (HWMv1)
         rev = rev.split("/", 1)[0]
         s = s[: m.start()] + s[m.start() + 1 + len(rev):]
-    if re.fullmatch(r"\d+\.\d+", rev):
+    if rev and re.fullmatch(r"\d+\.\d+", rev):
         rev += ".0"
     head, _, quals = s.partition("/")
     return head, rev, quals.strip("/")

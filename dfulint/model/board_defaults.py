@@ -20,7 +20,7 @@ from typing import Optional
 
 from dfulint.sources.kconf import Assignment, Fragment
 
-_LITERAL = re.compile(r'(?:[ynm]|-?\d+|0[xX][0-9a-fA-F]+|"[^"$]*")')
+_LITERAL = r'(?:[ynm]|-?\d+|0[xX][0-9a-fA-F]+|"[^"$]*")'
 
 
 def defconfig_path(app, board: Optional[str]) -> Optional[Path]:
@@ -70,7 +70,7 @@ def defaults_fragment(t, image, path: Path, cfg) -> tuple[Optional[Fragment], li
             notes.append(f"{rel}:{d.span.line}: the board's default of CONFIG_{d.symbol} depends on "
                          f"{d.condition}, which dfulint cannot tell here: not applied (low confidence)")
             continue
-        if not _LITERAL.fullmatch(d.value.strip()):
+        if not re.fullmatch(_LITERAL, d.value.strip()):
             notes.append(f"{rel}:{d.span.line}: the board's default of CONFIG_{d.symbol} is {d.value}, which "
                          "dfulint does not evaluate: not applied (low confidence)")
             continue

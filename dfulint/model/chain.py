@@ -176,7 +176,14 @@ def _on(t, image: str, sym: str) -> Optional[Where]:
     return dfu.where(t, image, sym)
 
 
-_SOC_INCLUDE = __import__("re").compile(r"^nordic/nrf[0-9a-z_]+\.dtsi$")
+_SOC_NAME_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz_")
+
+
+def _soc_include(name: str) -> bool:
+    """`nordic/nrf<digits, lower-case letters, _>.dtsi`: a Nordic SoC's devicetree include."""
+    middle = name[len("nordic/nrf"):-len(".dtsi")]
+    return name.startswith("nordic/nrf") and name.endswith(".dtsi") and bool(middle) and \
+        all(c in _SOC_NAME_CHARS for c in middle)
 
 
 def _dt_complete(t, image) -> bool:
@@ -195,7 +202,7 @@ def _dt_complete(t, image) -> bool:
         if f.path != board_dts:
             continue
         for inc in f.includes:
-            if inc.resolved is None and not (_SOC_INCLUDE.match(inc.name) and "partition" not in inc.name):
+            if inc.resolved is None and not (_soc_include(inc.name) and "partition" not in inc.name):
                 return False
         return True
     return False

@@ -13,7 +13,6 @@ spans whose path is `KNOWLEDGE_PATH` and line 0.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence, Union
 
@@ -23,7 +22,13 @@ from dfulint.sources import Problem, read_text
 from dfulint.sources.dts import DtsFile, DtsNode, DtsProperty, DtsValue, parse_dts
 
 KNOWLEDGE_PATH = Path("<knowledge>")
-_HEX_BYTES = re.compile(r"[0-9a-fA-F]{2}(?:\s+[0-9a-fA-F]{2})+")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _hex_bytes(text: str) -> bool:
+    """Two or more whitespace-separated pairs of hex digits ("c2 28 17")."""
+    pairs = text.split()
+    return len(pairs) > 1 and all(len(p) == 2 and p[0] in _HEX_DIGITS and p[1] in _HEX_DIGITS for p in pairs)
 
 
 def from_knowledge(span: Optional[Span]) -> bool:
@@ -256,7 +261,7 @@ def _knowledge_prop(name: str, value: Any, source: str) -> DtsProperty:
         values = []
     elif isinstance(value, int):
         values = [DtsValue("cells", f"<{value:#x}>", [value], span)]
-    elif isinstance(value, str) and _HEX_BYTES.fullmatch(value.strip()):
+    elif isinstance(value, str) and _hex_bytes(value):
         # tables write byte arrays as text: jedec-id: "c2 28 17"
         data = bytes.fromhex(value)
         values = [DtsValue("bytes", f"[{value.strip()}]", list(data), span)]

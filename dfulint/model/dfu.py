@@ -31,8 +31,8 @@ TRANSPORTS = {
 TRANSPORT_TEXT = {"bt": "Bluetooth LE", "uart": "UART", "shell": "the shell", "udp": "UDP"}
 IMG_GROUP = ("MCUMGR_CMD_IMG_MGMT", "MCUMGR_GRP_IMG")
 # sub-options that look like transport names but are not transports
-_NOT_TRANSPORT = re.compile(r"_(AUTHEN|PERM|REASSEMBLY|CONN_PARAM|NETBUF|WORKQUEUE|BUF|MTU|RX_BUF|LOG|"
-                            r"DUMMY|SMP_REASSEMBLY|UART_ASYNC|RAW_UART|SHELL_MTU)")
+_NOT_TRANSPORT = (r"_(AUTHEN|PERM|REASSEMBLY|CONN_PARAM|NETBUF|WORKQUEUE|BUF|MTU|RX_BUF|LOG|"
+                  r"DUMMY|SMP_REASSEMBLY|UART_ASYNC|RAW_UART|SHELL_MTU)")
 
 
 class Where(NamedTuple):
@@ -98,7 +98,8 @@ def where(t, image: str, sym: str, depth: int = 0) -> Where:
         if not in_project(a.span):
             return Where(None, f"the board's default ({a.span.path})", sym)
         return Where(a.span, "forced by sysbuild" if v.origin == "forced" else "set here", sym)
-    m = re.match(r"(?:.*; )?(selected|implied) by ([A-Z0-9_]+)", v.note or "")
+    note = v.note or ""
+    m = " by " in note and re.match(r"(?:.*; )?(selected|implied) by ([A-Z0-9_]+)", note)
     if m and depth < 3:
         w = where(t, image, m.group(2), depth + 1)
         if w.span is not None:
@@ -260,7 +261,7 @@ def other_transport_assignments(t) -> list:
             n = a.name
             if n in known or not re.match(r"MCUMGR_(TRANSPORT|SMP)_[A-Z0-9_]+$", n):
                 continue
-            if _NOT_TRANSPORT.search(n[len("MCUMGR_"):]):
+            if re.search(_NOT_TRANSPORT, n[len("MCUMGR_"):]):
                 continue
             if a.value_without_comment[:1] == "y":
                 out.append(a)

@@ -142,7 +142,21 @@ class Target(NamedTuple):
         return paths(self).defined.get(image)
 
 
-SYSBUILD_CONF = re.compile(r"(^|.*[._-])sysbuild([_-].*)?\.conf$")
+def is_sysbuild_conf(name: str) -> bool:
+    """A sysbuild fragment's file name: `sysbuild.conf`, `sysbuild_<suffix>.conf`, `<x>.sysbuild.conf`,
+    `<x>-sysbuild-<y>.conf`, ... (`sysbuild` between the start or `.`/`_`/`-` and the end or `_`/`-`)."""
+    if name.endswith("\n"):
+        name = name[:-1]         # (as a regular expression's `$` would)
+    if not name.endswith(".conf") or "\n" in name:
+        return False
+    stem = name[:-len(".conf")]
+    at = stem.find("sysbuild")
+    while at >= 0:
+        before, after = stem[:at], stem[at + len("sysbuild"):]
+        if (not before or before[-1] in "._-") and (not after or after[0] in "_-"):
+            return True
+        at = stem.find("sysbuild", at + 1)
+    return False
 
 
 class AppFiles(NamedTuple):
@@ -163,7 +177,7 @@ def parse_app_files(app: App) -> AppFiles:
     for p in app.files:
         name = p.name
         if name.endswith(".conf"):
-            fragments.append(parse_fragment(p, "SB_CONFIG_" if SYSBUILD_CONF.match(name) else "CONFIG_"))
+            fragments.append(parse_fragment(p, "SB_CONFIG_" if is_sysbuild_conf(name) else "CONFIG_"))
         elif name.endswith((".overlay", ".dts", ".dtsi")):
             dts.append(parse_dts(p, allowed_roots=roots))
         elif name.startswith("pm_static") and name.endswith((".yml", ".yaml")):
@@ -495,7 +509,7 @@ def _value_source(v, sym: str, image: str, app: Optional[App] = None) -> str:
 
 # ------------------------------------------------------------------ flash map
 
-_PM_STATIC_SET = re.compile(r'^[ \t]*set[ \t]*\(\s*PM_STATIC_YML_FILE\s+"?([^")\s]+)"?', re.M | re.I)
+_PM_STATIC_SET = r'^[ \t]*set[ \t]*\(\s*PM_STATIC_YML_FILE\s+"?([^")\s]+)"?'     # re.M | re.I
 
 
 def _cmake_pm_static(t: Target) -> Optional[Path]:
@@ -506,7 +520,7 @@ def _cmake_pm_static(t: Target) -> Optional[Path]:
     from dfulint.sources import read_text
 
     text = read_text(t.app.root / "CMakeLists.txt").text or ""
-    sets = list(_PM_STATIC_SET.finditer(text))
+    sets = list(re.finditer(_PM_STATIC_SET, text, re.M | re.I)) if "_yml_f" in text.lower() else []
     if len({m.group(1) for m in sets}) != 1:
         return None         # none, or one per build variant (if/else on a Kconfig option): not known which
     for m in sets[:1]:

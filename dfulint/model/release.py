@@ -40,8 +40,8 @@ ROLE = {
     "b0": "the immutable bootloader (NSIB)", "s0": "NSIB's slot s0 (MCUboot)", "s1": "NSIB's slot s1 (MCUboot's update)",
     "provision": "NSIB's provisioned key hashes", "b0n": "the network core's immutable bootloader",
 }
-_DATA = re.compile(r"(^|_)(settings|nvs|littlefs|lfs|zms|fcb|storage)(_|$)|^tfm_(its|ps|otp_nv_counters)$"
-                   r"|^(storage|nvs|settings|lfs)_partition$|^factory_data$")
+_DATA = (r"(^|_)(settings|nvs|littlefs|lfs|zms|fcb|storage)(_|$)|^tfm_(its|ps|otp_nv_counters)$"
+         r"|^(storage|nvs|settings|lfs)_partition$|^factory_data$")
 SIGNATURE_TYPES = (("BOOT_SIGNATURE_TYPE_NONE", "none"), ("BOOT_SIGNATURE_TYPE_RSA", "rsa"),
                    ("BOOT_SIGNATURE_TYPE_ECDSA_P256", "ecdsa-p256"), ("BOOT_SIGNATURE_TYPE_ED25519", "ed25519"))
 ENCRYPTION_TYPES = (("BOOT_ENCRYPT_RSA", "rsa"), ("BOOT_ENCRYPT_EC256", "ec256"), ("BOOT_ENCRYPT_X25519", "x25519"))
@@ -53,7 +53,7 @@ def is_boot_read(name: str) -> bool:
 
 
 def is_data(name: str) -> bool:
-    return bool(_DATA.search(name)) and not name.startswith("mcuboot")
+    return bool(re.search(_DATA, name)) and not name.startswith("mcuboot")
 
 
 class PartFact(NamedTuple):

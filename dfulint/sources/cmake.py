@@ -142,7 +142,7 @@ def _args(text: str, i: int, line: int) -> tuple:
     return args, i, line
 
 
-_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+_VAR = r"\$\{([A-Za-z0-9_]+)\}"
 
 
 def _board_condition(args: tuple, board_names: set) -> Optional[bool]:
@@ -259,7 +259,8 @@ def _expand(raw: tuple, values: dict, root: Path, var: str) -> tuple:
             if name in TRACKED:         # unset in a default build (no -D on the command line): empty
                 return ";".join(v for v, _ in values.get(name, ()))
             return m.group(0)
-        text = _VAR.sub(sub, text)
+        if "${" in text:
+            text = re.sub(_VAR, sub, text)
         if "$" in text:
             bad = re.search(r"\$(?:ENV)?\{[^}]*\}|\$<[^>]*>|\$\S*", text)
             unknown = unknown or (bad.group(0) if bad else text)

@@ -301,13 +301,14 @@ _BUILTINS = {
     "BIT": _Macro(("n",), "(1 << (n))"),
 }
 
-_EXPR_TOKEN = re.compile(r"""
+# the tokens of a C expression (in macro bodies and cell expressions: compiled on first use)
+_EXPR_TOKEN = r"""
     (?P<ws>\s+|/\*.*?\*/|//[^\n]*)
   | (?P<num>[0-9][0-9A-Za-z_]*)
   | (?P<chr>'(?:\\(?:x[0-9A-Fa-f]+|[0-7]{1,3}|.)|[^'\\\n])')
   | (?P<id>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op><<|>>|<=|>=|==|!=|&&|\|\||\#\#|[-+*/%&|^~!()<>?:,\#])
-""", re.X | re.S)
+"""
 
 _ESCAPES = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11,
             "\\": 92, "'": 39, '"': 34, "?": 63}
@@ -359,8 +360,9 @@ def _tokenize(text: str) -> Optional[list]:
     toks = []
     pos = 0
     n = len(text)
+    token = re.compile(_EXPR_TOKEN, re.X | re.S).match
     while pos < n:
-        m = _EXPR_TOKEN.match(text, pos)
+        m = token(text, pos)
         if not m:
             return None
         pos = m.end()
@@ -621,16 +623,17 @@ def _ref_target(cell: str) -> str:
 # Per-file state: positions and syntax bookkeeping
 # --------------------------------------------------------------------------------------------
 
-_NL = re.compile(rb"\n")
-
-
 class _FileCtx:
     def __init__(self, path: Path, src: bytes, system: bool, shift: int = 0):
         self.path = path
         self.src = src
         self.shift = shift               # bytes of wrapper text before the file's first line
         self.system = system
-        self.line_starts = [0] + [m.end() for m in _NL.finditer(src)]
+        self.line_starts = starts = [0]
+        at = src.find(b"\n")
+        while at >= 0:
+            starts.append(at + 1)
+            at = src.find(b"\n", at + 1)
         self.ascii = src.isascii()
         self.handled: list = []          # (start, end) byte ranges whose errors are accounted for
         self.syntax: list = []           # (offset, message, fix)
@@ -679,13 +682,11 @@ _WS_B = re.compile(rb"(?:\s+|/\*.*?\*/|//[^\n]*)*", re.S)
 _IDENT_B = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _LABEL_B = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?!:)")
 _NUMBER_B = re.compile(rb"[0-9][0-9A-Za-z_]*")
-_CHAR_B = re.compile(rb"'(?:\\(?:x[0-9A-Fa-f]+|[0-7]{1,3}|.)|[^'\\\n])'")
+_CHAR_B = rb"'(?:\\(?:x[0-9A-Fa-f]+|[0-7]{1,3}|.)|[^'\\\n])'"      # rare: compiled on first use
 _STRING_B = re.compile(rb'"((?:[^"\\]|\\.)*)"', re.S)
 _BITS_B = re.compile(rb"/bits/\s*([0-9]+)")
 _PATHREF_B = re.compile(rb"&\{([^}\n]*)\}")
 _HEXPAIR_B = re.compile(rb"[0-9A-Fa-f]{2}")
-_INCBIN_B = re.compile(rb"/incbin/")
-_MACRO_NAME = re.compile(r"[A-Z0-9_]+")
 
 
 class _ValueError(Exception):
@@ -744,7 +745,7 @@ def _balanced(src: bytes, i: int, end: int) -> int:
             i = m.end()
             continue
         elif c == 0x27:
-            m = _CHAR_B.match(src, i, end)
+            m = re.compile(_CHAR_B).match(src, i, end)
             if m:
                 i = m.end()
                 continue
@@ -828,7 +829,7 @@ class _ValueParser:
             if m:
                 return self._value("ref", start, m.end(), [m.group().decode()])
             raise _ValueError(i, "expected a label after '&'")
-        if _INCBIN_B.match(src, i, end):
+        if src.startswith(b"/incbin/", i, end):
             j = self.ws(i + 8, end)
             k = _balanced(src, j, end) if src[j:j + 1] == b"(" else -1
             if k < 0:
@@ -843,7 +844,7 @@ class _ValueParser:
                     raise _ValueError(m.end(), "missing ')'")
             text = src[start:k].decode("utf-8", "replace")
             word = m.group().decode()
-            if k == m.end() and word not in self.macros and not _MACRO_NAME.fullmatch(word):
+            if k == m.end() and word not in self.macros and word.upper() != word:
                 # `status = okay;`: macros are upper case; a lower-case word is a missing quote
                 raise _ValueError(start, f"'{word}' is not a value: a string needs quotes",
                                   f'write "{word}"')
@@ -887,7 +888,7 @@ class _ValueParser:
                     i = m.end()
                     items.append("&" + m.group().decode())
             elif c == 0x27:                          # char literal
-                m = _CHAR_B.match(src, i, end)
+                m = re.compile(_CHAR_B).match(src, i, end)
                 if not m:
                     raise _ValueError(i, "malformed character literal")
                 i = m.end()
@@ -964,8 +965,8 @@ class _ValueParser:
 # Lexical scan: braces, strings, comments
 # --------------------------------------------------------------------------------------------
 
-_LEX = re.compile(rb'/\*.*?\*/|/\*|//[^\n]*|"(?:[^"\\\n]|\\.)*"?|\'(?:\\.|[^\'\\\n])\'|[{}]',
-                  re.S)
+# braces, strings and comments (for files with syntax errors only: compiled on first use)
+_LEX = rb'/\*.*?\*/|/\*|//[^\n]*|"(?:[^"\\\n]|\\.)*"?|\'(?:\\.|[^\'\\\n])\'|[{}]'
 
 
 def _lexical_problems(f: _FileCtx) -> list:
@@ -975,7 +976,7 @@ def _lexical_problems(f: _FileCtx) -> list:
     opens: list = []          # offsets of '{' still open
     pairs: list = []          # (open, close)
     bad_lines: set = set()
-    for m in _LEX.finditer(src):
+    for m in re.finditer(_LEX, src, re.S):
         tok = m.group()
         c = tok[:1]
         if c == b"{":

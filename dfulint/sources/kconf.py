@@ -118,7 +118,7 @@ def _read_fragment(path: Path, prefix: str) -> Fragment:
     if prefix == "CONFIG_" and not frag.assignments and frag.problems:
         sb_line = re.compile(r"\s*(SB_CONFIG_[^=]+=|# SB_CONFIG_[^ ]+ is not set)", re.ASCII)
         text = read_text(path).text or ""
-        lines = [ln for ln in _NEWLINE.split(text) if ln.strip() and not ln.lstrip().startswith("#")
+        lines = [ln for ln in _lines(text) if ln.strip() and not ln.lstrip().startswith("#")
                  or ln.startswith("# SB_CONFIG_")]
         frag.sysbuild_like = bool(lines) and all(sb_line.match(ln) for ln in lines)
     return frag
@@ -137,7 +137,7 @@ def _parse_fragment(path: Path, prefix: str) -> Fragment:
     malformed = 0
     # Kconfiglib reads the file in text mode: lines end at \n, \r\n or \r, and at nothing else
     # (str.splitlines would also split at form feeds and Unicode separators)
-    for lineno, line in enumerate(_NEWLINE.split(text.text), 1):
+    for lineno, line in enumerate(_lines(text.text), 1):
         line = line.rstrip()
         if bom and lineno == 1:
             # Kconfiglib decodes as plain UTF-8, so the mark stays in front of line 1
@@ -206,7 +206,9 @@ def _parse_fragment(path: Path, prefix: str) -> Fragment:
 MAX_MALFORMED_REPORTED = 200    # per file: a file that is no fragment at all gives one finding per line
 
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
+def _lines(text: str) -> list:
+    """The lines of a text split at \r\n, \r and \n (and at nothing else, as Kconfiglib reads it)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def _starts_with_bom(path: Path) -> bool:

@@ -105,12 +105,13 @@ def nesting_bound(text: str) -> int:
 # deeper flow nesting than this is refused before parsing: the pure-Python scanner slows down
 # with every open flow level, and its composer would give up at about this depth anyway
 FLOW_DEPTH_LIMIT = 300
-_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 
 
 def flow_depth_bound(text: str) -> int:
     """The deepest `[`/`{` nesting, counting brackets inside quotes too (an estimate)."""
-    brackets = _NOT_BRACKETS.sub("", text)
+    if "[" not in text and "{" not in text:
+        return 0
+    brackets = re.sub(r"[^\[\]{}]+", "", text)
     depth = deepest = 0
     for c in brackets:
         if c in "[{":
