@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -34,9 +33,7 @@ class KnowledgeTables(BuildHookInterface):
         # the trees come from dfulint's own generator: run it from this source tree, in a process of
         # its own so that nothing of it stays imported in the build's
         trees = Path(self._tmp.name) / mod.TREES_NAME
-        code = ("import sys; sys.path.insert(0, sys.argv[1]); from dfulint.knowledge.build import main; "
-                "sys.exit(main(['--trees', sys.argv[2]]))")
-        subprocess.run([sys.executable, "-c", code, str(root), str(trees)], check=True)
+        subprocess.run(mod.trees_command(root, trees), check=True)
         build_data["force_include"][str(trees)] = f"dfulint/knowledge/{mod.TREES_NAME}"
 
     def finalize(self, version: str, build_data: dict, artifact_path: str) -> None:

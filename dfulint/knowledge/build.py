@@ -74,15 +74,22 @@ def write(out: Path, folder: Path = HERE) -> dict:
     return doc
 
 
-def write_trees(out: Path) -> int:
-    """Write the generated Kconfig trees (the dfulint package must be importable); their size."""
-    from dfulint.model import kconfig
+def trees_command(root: Path, out: Path) -> list:
+    """The command that writes the generated Kconfig trees to `out` with the dfulint package of
+    source tree `root` (dfulint.model.kconfig.write_prebuilt_trees; run as a process of its own:
+    the generator is dfulint itself, which this module, read by dfulint's knowledge loader, must
+    not import)."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from dfulint.model.kconfig import write_prebuilt_trees; "
+            "print(write_prebuilt_trees(sys.argv[2]))")
+    return [sys.executable, "-c", code, str(root), str(out)]
 
-    data = kconfig.prebuilt_trees()
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out)
-    return len(data)
+
+def write_trees(out: Path, root: Path = HERE.parent.parent) -> int:
+    """Write the generated Kconfig trees of source tree `root`; their size in bytes."""
+    import subprocess
+
+    p = subprocess.run(trees_command(root, out), check=True, capture_output=True, text=True)
+    return int(p.stdout.split()[-1])
 
 
 def main(argv: Optional[list] = None) -> int:

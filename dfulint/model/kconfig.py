@@ -1231,6 +1231,16 @@ def prebuilt_trees() -> bytes:
     return json.dumps(head, separators=(",", ":")).encode("utf-8") + b"\n" + b"".join(blobs)
 
 
+def write_prebuilt_trees(out: Union[str, Path]) -> int:
+    """Write prebuilt_trees() to `out` (through a temporary file); its size in bytes."""
+    out = Path(out)
+    data = prebuilt_trees()
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+    return len(data)
+
+
 @lru_cache(maxsize=1)
 def _trees_file() -> Optional[tuple]:
     """(header, records) of PREBUILT_TREES; None when it is missing, unreadable, of another format
