@@ -1,6 +1,7 @@
 """The mutable records of a check (findings, apps, options, parsed files, images, flash maps, ...) are
-plain classes with `__slots__` and a written-out constructor: defining them compiles nothing, and a
-check imports neither `dataclasses` nor, once the command line needs no `inspect` either, `inspect`.
+plain classes with `__slots__` and a written-out constructor, the immutable ones `dfulint.records`
+NamedTuples: defining them compiles nothing, and a check imports neither `dataclasses` nor, once the
+command line needs no `inspect` either, `inspect`.
 These tests hold that, and the behaviour the records had as dataclasses: fresh default containers
 per instance, keyword and positional construction in field order, identity equality (value
 equality for a Partition Manager file), no field missing from `__slots__`, and pickling (a worker's
@@ -21,12 +22,20 @@ SEED = ROOT / "fixtures" / "seed_bl653_dvk"
 # `python -m dfulint check ...` as a user runs it; the modules loaded are written to a file when the
 # process ends (the entry point ends with os._exit, which skips atexit)
 _PROBE = """
-import atexit, json, os, runpy, sys
+import atexit, builtins, json, os, runpy, sys
 out = os.environ["PROBE_OUT"]
+compiled = []                    # source text compiled from dfulint's own code: (file, line)
+for name in ("exec", "eval", "compile"):
+    def counted(*args, _real=getattr(builtins, name), **kwargs):
+        caller = sys._getframe(1).f_code.co_filename
+        if "dfulint" in caller:
+            compiled.append((caller, sys._getframe(1).f_lineno))
+        return _real(*args, **kwargs)
+    setattr(builtins, name, counted)
 real_exit = os._exit
 def dump():
     with open(out, "w") as f:
-        json.dump({"modules": sorted(sys.modules),
+        json.dump({"modules": sorted(sys.modules), "compiled": compiled,
                    "files": {m: getattr(v, "__file__", None) for m, v in list(sys.modules.items())
                              if m == "dfulint" or m.startswith("dfulint.")}}, f)
 def _exit(code):
@@ -74,6 +83,8 @@ def test_a_check_imports_no_dataclasses(tmp_path, fmt):
     # inspect (with ast, dis, tokenize) comes only with the command-line library, never from dfulint
     if "click" not in modules:
         assert "inspect" not in modules
+    # no source text is compiled from dfulint's code (record constructors are written out)
+    assert got["compiled"] == []
     # and no dfulint module a check imports defines a dataclass
     ours = {m: f for m, f in got["files"].items() if f}
     assert "dfulint.engine" in ours and "dfulint.sources.dts" in ours
@@ -183,3 +194,24 @@ def test_a_checked_app_survives_pickling():
     assert again.apps[0].app.root == result.apps[0].app.root
     assert [t.board for t in again.apps[0].targets] == [t.board for t in result.apps[0].targets]
     assert repr(again.findings[0]).startswith("Finding('DFU")
+
+
+def test_defining_a_record_compiles_nothing(monkeypatch):
+    """A NamedTuple record of up to 40 fields takes its constructor from the written-out ones."""
+    import builtins
+
+    from dfulint import records
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("compiled source text")
+
+    monkeypatch.setattr(builtins, "eval", refuse)
+    for n in (1, 2, 7, 36, 40):
+        fields = tuple(f"f{i}" for i in range(n))
+        cls = records.record_type(f"R{n}", fields, {fields[-1]: "last"}, {})
+        r = cls(*range(n - 1))
+        assert tuple(r) == tuple(range(n - 1)) + ("last",) and r._fields == fields
+        assert cls(**{f: i for i, f in enumerate(fields)}) == tuple(range(n))
+    monkeypatch.undo()
+    wide = records.record_type("Wide", tuple(f"f{i}" for i in range(41)), {}, {})     # compiled once, then kept
+    assert tuple(wide(*range(41))) == tuple(range(41))
