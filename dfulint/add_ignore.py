@@ -24,12 +24,15 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 from dfulint import fix
 from dfulint.core import Edit, Finding
 from dfulint.records import NamedTuple
 from dfulint.suppressions import Directive, dts_comments, language, parse
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 
 @dataclass(eq=False)

@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Iterable, Optional
 
 from dfulint.config import ConfigError
 from dfulint.files import inside
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Iterable, Optional
 
 BASELINE_VERSION = 1
 FINGERPRINT_KEY = "dfulint/v1"

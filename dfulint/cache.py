@@ -21,7 +21,10 @@ import stat
 import sys
 import zlib
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Optional
 
 _MAX_ENTRIES = 1000          # per kind
 _MAX_ENTRY_BYTES = 64 * 1024 * 1024

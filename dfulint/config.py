@@ -13,10 +13,13 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, Optional
 
 from dfulint.core import Severity
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 
 def _toml() -> Any:

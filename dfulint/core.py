@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Any, Optional
 
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 
 class Span(NamedTuple):

@@ -6,12 +6,15 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional
 
 from dfulint.checks import RULES, load_all, severity_of
 from dfulint.core import Finding, Severity
 from dfulint.files import inside
 from dfulint.workspace import App, describe_app, find_apps
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Callable, Iterator, Optional
 
 
 # An unchanged official sample exits 0, a real defect exits 1: only errors fail by default

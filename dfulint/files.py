@@ -27,9 +27,12 @@ import stat
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Optional
 
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Iterator, Optional
 
 MAX_FILE_BYTES = 4 * 1024 * 1024        # configuration files are small; a board DTS is ~50 KB
 MAX_WALK_DEPTH = 24                     # folders below the top a walk descends

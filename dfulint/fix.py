@@ -14,9 +14,12 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 from dfulint.core import Edit
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 
 @dataclass(eq=False)

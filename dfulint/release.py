@@ -22,12 +22,14 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
 
 from dfulint.model import release as rel
 from dfulint.records import NamedTuple
 
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
 if TYPE_CHECKING:
+    from typing import Optional
+
     from dfulint.model.mcuboot import SlotAnalysis
 
 MAX_TREE_ENTRIES = 200_000      # lines of `git ls-tree -r` read

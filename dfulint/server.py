@@ -19,7 +19,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -27,6 +26,10 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from dfulint import __version__
 from dfulint.core import Finding, Severity
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 RULE_URL = "https://github.com/dfulint/dfulint/blob/main/rules/{page}.md"
 DEBOUNCE_S = 0.025

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Callable, Iterable, Optional
 
 from dfulint.checks import hit
 from dfulint.core import Edit, Finding, Span
 from dfulint.records import NamedTuple
 from dfulint.sources import read_text
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, Optional
 
 DTS_SUFFIXES = (".overlay", ".dts", ".dtsi")
 HASH_SUFFIXES = (".conf", ".yml", ".yaml", ".cmake", ".defconfig")

@@ -1,7 +1,9 @@
 """How dfulint writes addresses and sizes in messages: hex first, then a human unit."""
 from __future__ import annotations
 
-from typing import Optional
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 def kib(n: int) -> str:

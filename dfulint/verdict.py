@@ -14,11 +14,14 @@ An error finding that stops updates always turns the verdict away from ``apply``
 """
 from __future__ import annotations
 
-from typing import Optional
 
 from dfulint.core import Finding, Severity
 from dfulint.records import NamedTuple
 from dfulint.units import hx, kib
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 # What an error of each rule means for an update. Rules not named here: an error stops updates,
 # unless it is in the security family (7xx), which judges who may update, not whether it applies.

@@ -13,11 +13,14 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Optional
 
 from dfulint import files
 from dfulint.records import NamedTuple
 from dfulint.sources import read_text
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Iterable, Optional
 
 MAX_DIR_ENTRIES = 1_500_000      # names listed during one workspace scan
 MAX_KCONFIG_FILES = 40_000

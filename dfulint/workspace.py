@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Iterable, Optional
 
 from dfulint import files
 from dfulint.sources import read_text
@@ -15,6 +14,10 @@ SKIP_DIRS = {"child_image", "sysbuild", "boards", "socs", "src", "include", "lib
              "doc", "docs", "node_modules", "dts", "scripts", "tests_data", "keys", "__pycache__"}
 from dfulint.context.folders import is_app_dir
 from dfulint.context.sdk import SdkVersion, parse_version  # noqa: F401 (re-exported)
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Iterable, Optional
 
 
 _DEFAULT_SDK = SdkVersion((2, 6, 0), "default", False)

@@ -873,6 +873,7 @@ def test_the_grammar_loads_without_the_grammar_package_init(monkeypatch):
 
 def test_the_grammar_falls_back_to_the_package_api(monkeypatch):
     import importlib.util
+    import sys
 
     import tree_sitter
 
@@ -882,5 +883,6 @@ def test_the_grammar_falls_back_to_the_package_api(monkeypatch):
         raise ImportError("no spec")
 
     monkeypatch.setattr(importlib.util, "find_spec", broken)
+    monkeypatch.delitem(sys.modules, "tree_sitter_devicetree._binding", raising=False)
     lang = tree_sitter.Language(dts_mod._grammar())
     assert tree_sitter.Parser(lang).parse(b"/ { };\n").root_node.type == "document"

@@ -6,10 +6,13 @@ Rules never open files: they read the model (dfulint.model.project.Target) only.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional
 
 from dfulint.core import Edit, Finding, Severity, Span
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, Optional
 
 
 Version = tuple[int, int, int]

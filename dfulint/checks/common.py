@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from dfulint.core import Span
 from dfulint.model.query import where_text
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: How a message names an image.
 IMAGE_TEXT = {"app": "the application", "mcuboot": "MCUboot"}

@@ -9,7 +9,6 @@ Manager sizes itself, the pm_static file in which to pin it (created at line 1 w
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
 
 from dfulint.checks import hit, rule
 from dfulint.core import Severity, Span, short_headline
@@ -19,6 +18,10 @@ from dfulint.model.layout import (
     is_flash_region, is_packed, is_secure, layout_applies, members_of, ns_build, pm_manages, pm_name_of_label,
     pm_owns_layout, tfm_unmodelled, top_level)
 from dfulint.checks.common import evidence, origin_text, partition_span, pm_static_target, usable
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Iterable
 
 
 # ------------------------------------------------------------------ DFU101

@@ -8,12 +8,15 @@ question is always what the *shipped* bootloader does with the *new* image.
 """
 from __future__ import annotations
 
-from typing import Optional
 
 from dfulint.checks import hit, rule
 from dfulint.core import Severity, Span
 from dfulint.model.release import ROLE, PartFact, ReleaseFacts, is_boot_read, is_data, parse_image_version
 from dfulint.units import kib
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 # the same partition under Partition Manager's name and the devicetree label
 ALIASES = {"mcuboot": "boot_partition", "mcuboot_primary": "slot0_partition",

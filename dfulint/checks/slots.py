@@ -6,7 +6,6 @@ Outcomes map to severities: a layout that "refuses" every update is an error, on
 """
 from __future__ import annotations
 
-from typing import Optional
 
 from dfulint.checks import hit, rule
 from dfulint.core import Severity, Span
@@ -14,6 +13,10 @@ from dfulint.model.layout import VECTOR_ALIGN, ext_geometry_unknown, tfm_unmodel
 from dfulint.checks.common import evidence, partition_span, pm_static_target, usable
 from dfulint.units import hx, kib, sz
 from dfulint.model.query import paths
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 COMPAT_CODES = ("sector-count-incompatible", "page-size-mismatch", "slots-not-compatible",
                 "non-compatible-sectors")

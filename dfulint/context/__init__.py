@@ -14,9 +14,12 @@ It runs before any image is modelled; the model and the rules read it and never 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 GIVEN, STRONG, WEAK = "given", "strong", "weak"
 RANK = {GIVEN: 3, STRONG: 2, WEAK: 1}

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Optional
 
 from dfulint.context import STRONG, WEAK, Evidence
 from dfulint.records import NamedTuple
 from dfulint.sources import read_text
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 _BOARD_STEM_SKIP = {"app", "prj", "mcuboot", "overlay", "sysbuild", "pm_static", "common", "default",
                     "debug", "release"}

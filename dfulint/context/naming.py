@@ -16,7 +16,10 @@ applies them least specific first.
 """
 from __future__ import annotations
 
-from typing import Optional
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
+
 
 HWMV1 = "hwmv1"
 HWMV2 = "hwmv2"

@@ -12,11 +12,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Iterable, Optional
 
 from dfulint.context import GIVEN, STRONG, WEAK, Evidence
 from dfulint.records import NamedTuple
 from dfulint.sources import read_text
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Iterable, Optional
 
 # a line setting a symbol only NCS has (re.M; searched only when nothing else names the framework)
 NCS_ONLY_SYMBOLS = (

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 from dfulint.context import GIVEN, RANK, STRONG, WEAK, AppContext, BoardContext, Evidence
 from dfulint.context import naming
 from dfulint.context import sdk as sdkmod
 from dfulint.context.boards import candidates, custom_boards
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 class Resolved:

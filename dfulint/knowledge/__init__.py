@@ -20,9 +20,12 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Optional, Union
 
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Mapping, Optional, Union
 
 __all__ = [
     "Soc", "BoardNode", "Board", "JedecPart",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Optional
 
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 _PATH = Path(__file__).with_name("boot_chain.yaml")
 

@@ -21,7 +21,10 @@ import json
 import sys
 import zlib
 from pathlib import Path
-from typing import Any, Optional
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 HERE = Path(__file__).resolve().parent
 FILE_NAME = "tables.json"

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
 
 from dfulint.sources.kconf import Assignment, Fragment
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 _LITERAL = r'(?:[ynm]|-?\d+|0[xX][0-9a-fA-F]+|"[^"$]*")'
 

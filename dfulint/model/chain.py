@@ -12,14 +12,16 @@ sources are read here, as text, through dfulint.sources.csrc; the rules only rea
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
 
 from dfulint.core import Span
 from dfulint.model import dfu
 from dfulint.model.dfu import Where
 from dfulint.records import NamedTuple
 
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
 if TYPE_CHECKING:
+    from typing import Optional
+
     from dfulint.model.devicetree import MergedNode
     from dfulint.sources.csrc import CSources
 

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence, Union
 
 from dfulint.core import Span
 from dfulint.records import NamedTuple
 from dfulint.sources import Problem, read_text
 from dfulint.sources.dts import DtsFile, DtsNode, DtsProperty, DtsValue, parse_dts
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Optional, Sequence, Union
 
 KNOWLEDGE_PATH = Path("<knowledge>")
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")

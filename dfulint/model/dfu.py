@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path, PurePosixPath
-from typing import Optional
 
 from dfulint.core import Span
 from dfulint.model.query import paths, user_assignment, where_text
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 # MCUboot's development keys (the private halves are published in the MCUboot repository)
 DEV_SIGNING_KEYS = ("root-rsa-2048.pem", "root-rsa-3072.pem", "root-ec-p256.pem", "root-ed25519.pem",

@@ -24,7 +24,6 @@ A rule that depends on the version fires only when every version the project can
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional
 
 from dfulint import knowledge
 from dfulint.core import Span
@@ -32,6 +31,10 @@ from dfulint.model.query import (
     always_at_least, always_before, assigned_span, image_config, maybe_at_least, mcuboot_stems, rel_path,
     sdk_range, user_assignment, where_text)
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Iterable, Optional
 
 
 SPI_NOR = "jedec,spi-nor"

@@ -1,10 +1,13 @@
 """Flash devices and the partitions the build will place on them."""
 from __future__ import annotations
 
-from typing import Optional
 
 from dfulint.core import Span
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 class FlashDevice(NamedTuple):

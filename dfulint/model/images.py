@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
 
 from dfulint.core import Span
 from dfulint.records import NamedTuple
 from dfulint.sources.kconf import Assignment, Fragment, parse_fragment
 
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
 if TYPE_CHECKING:
+    from typing import Optional
+
     from dfulint.model.devicetree import DeviceTree, DtsPartition
     from dfulint.model.kconfig import ImageConfig
     from dfulint.sources.dts import DtsFile

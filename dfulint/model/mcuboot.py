@@ -39,10 +39,13 @@ area over the sector table (treated like the primary), and the NCS-with-NSIB sho
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Mapping, Optional
 
 from dfulint.records import NamedTuple
 from dfulint.units import kib, sz
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 MODES = ("swap-move", "swap-offset", "swap-scratch", "overwrite-only", "direct-xip",
          "direct-xip-revert", "ram-load", "single-app", "firmware-loader")

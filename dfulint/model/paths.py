@@ -18,10 +18,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping, Optional
 
 from dfulint.core import Span
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 _EMPTY: Mapping = MappingProxyType({})
 

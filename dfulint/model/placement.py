@@ -34,12 +34,15 @@ overlapping statics, a layout that does not fit) never raises: it is reported in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Optional
 
 from dfulint.core import Span
 from dfulint.model.flash import FlashDevice, FlashMap, Partition
 from dfulint.records import NamedTuple
 from dfulint.sources.pm import PmPartition
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Optional
 
 FLASH = "flash_primary"
 EXT = "external_flash"

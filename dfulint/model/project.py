@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Optional
 
 from dfulint import knowledge
 from dfulint.core import Span
@@ -17,7 +16,10 @@ from dfulint.sources import Problem
 from dfulint.sources.pm import PmFile, parse_pm
 from dfulint.workspace import App
 
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
 if TYPE_CHECKING:       # the record types of Target's fields (imported only by type checkers)
+    from typing import Mapping, Optional
+
     from dfulint.knowledge import Board, Soc
     from dfulint.model.chain import ChainFacts
     from dfulint.model.devicetree import MergedNode

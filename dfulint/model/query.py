@@ -7,10 +7,13 @@ These are read-only views of the model; they compute no new facts and hold no ru
 """
 from __future__ import annotations
 
-from typing import Optional
 
 from dfulint import knowledge
 from dfulint.core import Span
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 def sdk_range(t) -> tuple:

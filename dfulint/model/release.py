@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
 
 from dfulint.model import modes
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: Partitions the bootloaders read at boot or during an update, by where they are written.
 #: Partition Manager names, then the devicetree labels plain Zephyr uses.

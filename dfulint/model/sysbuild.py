@@ -14,11 +14,14 @@ Two things the sysbuild image of a Target needs that the fragments alone do not 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from dfulint.core import Span
 from dfulint.model.images import synthetic
 from dfulint.sources.kconf import Assignment, Fragment
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 _ROUNDS = 4
 

@@ -9,7 +9,9 @@ release says so in its `@rule(..., ncs=...)` instead.
 """
 from __future__ import annotations
 
-from typing import Optional
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 def _since(rng, v: tuple) -> Optional[bool]:

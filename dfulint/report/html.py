@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from dfulint import __version__, docs
 from dfulint.core import Severity
 from dfulint.report import display_path
 from dfulint.report.flashmap import hx, kib, target_dict
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

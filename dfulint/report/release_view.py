@@ -2,9 +2,12 @@
 on one scale, with what changed marked (HTML report, `check --against`)."""
 from __future__ import annotations
 
-from typing import Optional
 
 from dfulint.units import hx, kib
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 WIDTH = 880
 PAD = 10

@@ -8,12 +8,15 @@ import os
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 from dfulint.core import Span
 from dfulint.records import NamedTuple
 
 from dfulint.files import MAX_FILE_BYTES  # noqa: F401  (re-exported)
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 class Problem(NamedTuple):

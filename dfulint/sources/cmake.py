@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
 
 from dfulint.records import NamedTuple
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 TRACKED = ("CONF_FILE", "EXTRA_CONF_FILE", "OVERLAY_CONFIG", "DTC_OVERLAY_FILE", "EXTRA_DTC_OVERLAY_FILE",
            "FILE_SUFFIX")

@@ -39,13 +39,19 @@ from __future__ import annotations
 import bisect
 import os
 import re
+import sys
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, Union
 
 from dfulint.core import Located, Span
 from dfulint.files import inside
 from dfulint.records import NamedTuple
 from dfulint.sources import Problem, parsed_once, read_text
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Iterator, Optional, Sequence, Union
+
+    Cell = Union[int, str]
 
 MAX_INCLUDE_DEPTH = 16       # nested includes (the top file is depth 0)
 MAX_INCLUDED_FILES = 256     # files read through includes in one parse
@@ -54,7 +60,6 @@ MAX_SYNTAX_PROBLEMS = 20     # per file
 _MAX_MACRO_DEPTH = 32
 _MAX_EVAL_STEPS = 20000
 
-Cell = Union[int, str]
 
 # --------------------------------------------------------------------------------------------
 # Public types
@@ -1018,29 +1023,40 @@ def _lexical_problems(f: _FileCtx) -> list:
 _parser = None
 
 
-def _grammar() -> object:
-    """The devicetree grammar (a capsule for tree_sitter.Language).
-
-    The grammar package's __init__ imports importlib.resources (and with it tempfile, shutil,
-    random, bz2 and lzma) for query files dfulint never reads; its compiled `_binding` module is
-    loaded directly instead, and through the package's own API when that fails."""
+def _binding(package: str):
+    """The compiled `_binding` module of a tree-sitter package, loaded without running the package's
+    __init__ (tree_sitter's imports typing for one Protocol class; the grammar's imports
+    importlib.resources, and with it tempfile, shutil, random, bz2 and lzma, for query files dfulint
+    never reads), or None when it cannot be found that way."""
+    name = package + "._binding"
+    if name in sys.modules:
+        return sys.modules[name]
     try:
         import importlib.machinery
         import importlib.util
 
-        spec = importlib.util.find_spec("tree_sitter_devicetree")
+        spec = importlib.util.find_spec(package)
         for folder in (spec.submodule_search_locations or []) if spec else []:
             for suffix in importlib.machinery.EXTENSION_SUFFIXES:
                 path = os.path.join(folder, "_binding" + suffix)
                 if os.path.isfile(path):
-                    name = "tree_sitter_devicetree._binding"
                     loader = importlib.machinery.ExtensionFileLoader(name, path)
                     binding = importlib.util.module_from_spec(
                         importlib.util.spec_from_file_location(name, path, loader=loader))
                     loader.exec_module(binding)
-                    return binding.language()
+                    sys.modules[name] = binding
+                    return binding
     except Exception:
         pass
+    return None
+
+
+def _grammar() -> object:
+    """The devicetree grammar (a capsule for tree_sitter.Language), through the package's own API
+    when its compiled module cannot be loaded directly."""
+    binding = _binding("tree_sitter_devicetree")
+    if binding is not None:
+        return binding.language()
     import tree_sitter_devicetree
     return tree_sitter_devicetree.language()
 
@@ -1048,7 +1064,9 @@ def _grammar() -> object:
 def _get_parser():
     global _parser
     if _parser is None:
-        import tree_sitter
+        tree_sitter = _binding("tree_sitter")
+        if tree_sitter is None:
+            import tree_sitter
         _parser = tree_sitter.Parser(tree_sitter.Language(_grammar()))
     return _parser
 

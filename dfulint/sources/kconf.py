@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
 
 from dfulint.core import Span
 from dfulint.records import NamedTuple
 from dfulint.sources import Problem, parsed_once, read_text
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 _STRING = re.compile(r'"((?:[^\\"]|\\.)*)"')
 _INLINE_COMMENT = re.compile(r"\s#")

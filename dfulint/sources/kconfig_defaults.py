@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
 
 from dfulint.core import Span
 from dfulint.records import NamedTuple
 from dfulint.sources import Problem, read_text
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Optional
 
 _ENTRY = re.compile(r"(config|menuconfig|configdefault|choice)\b\s*([A-Za-z0-9_]*)")
 _DEFAULT = re.compile(r"default\s+(.+?)(?:\s+if\s+(.+))?$")

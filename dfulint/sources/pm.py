@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any, Optional
 
 # PyYAML's pure-Python Reader compiles, when yaml is imported, a regex of every printable Unicode
 # character; building it costs a tenth of a small app's whole run. dfulint reads YAML with libyaml,
@@ -63,6 +62,10 @@ yaml = _imported_on_first_use("yaml")
 from dfulint.core import Located, Span  # noqa: E402
 from dfulint.records import NamedTuple  # noqa: E402
 from dfulint.sources import Problem, parsed_once, read_text  # noqa: E402
+
+TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 _CLoader: Any = False       # yaml.CSafeLoader (libyaml: much faster, keeps marks), None without libyaml
 
