@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from dfulint import fix
@@ -35,13 +34,23 @@ if TYPE_CHECKING:
     from typing import Callable, Optional
 
 
-@dataclass(eq=False)
 class _Target:
     """Findings of one line of one file that one directive will cover."""
+    __slots__ = ("path", "line", "kind", "findings")
+
     path: Path                  # resolved: the comment goes where the file really is
     line: int                   # the findings' line (1-based)
     kind: str                   # "ignore" or "file-ignore"
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding]
+
+    def __init__(self, path: Path, line: int, kind: str, findings: Optional[list[Finding]] = None) -> None:
+        self.path = path
+        self.line = line
+        self.kind = kind
+        self.findings = [] if findings is None else findings
+
+    def __repr__(self) -> str:
+        return f"_Target({self.path!r}, {self.line!r}, {self.kind!r}, findings={len(self.findings)})"
 
     @property
     def codes(self) -> list[str]:
@@ -54,24 +63,47 @@ class _Carrier(NamedTuple):
     edits: list
 
 
-@dataclass(eq=False)
 class _Written:
     """A directive line this run inserted: where it ended up, its text and the codes it names."""
+    __slots__ = ("path", "line", "text", "codes", "lang")
+
     path: Path
     line: int
     text: str
     codes: list[str]
     lang: str
 
+    def __init__(self, path: Path, line: int, text: str, codes: list[str], lang: str) -> None:
+        self.path = path
+        self.line = line
+        self.text = text
+        self.codes = codes
+        self.lang = lang
 
-@dataclass(eq=False)
+    def __repr__(self) -> str:
+        return f"_Written({self.path!r}, {self.line!r}, {self.text!r}, {self.codes!r}, {self.lang!r})"
+
+
 class AddReport:
     """What --add-ignore did: directives written or extended, findings they cover, files changed,
     and the findings no directive can cover, each with the reason."""
-    directives: int = 0
-    findings: int = 0
-    files: set = field(default_factory=set)
-    refused: list[tuple[Finding, str]] = field(default_factory=list)
+    __slots__ = ("directives", "findings", "files", "refused")
+
+    directives: int
+    findings: int
+    files: set
+    refused: list[tuple[Finding, str]]
+
+    def __init__(self, directives: int = 0, findings: int = 0, files: Optional[set] = None,
+                 refused: Optional[list[tuple[Finding, str]]] = None) -> None:
+        self.directives = directives
+        self.findings = findings
+        self.files = set() if files is None else files
+        self.refused = [] if refused is None else refused
+
+    def __repr__(self) -> str:
+        return (f"AddReport(directives={self.directives!r}, findings={self.findings!r}, files={len(self.files)}, "
+                f"refused={len(self.refused)})")
 
     def messages(self) -> list[str]:
         from dfulint.report import display_path

@@ -12,7 +12,6 @@ Line endings (\\n or \\r\\n) and a missing final newline are kept as the file ha
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from dfulint.core import Edit
@@ -22,22 +21,44 @@ if TYPE_CHECKING:
     from typing import Callable, Optional
 
 
-@dataclass(eq=False)
 class FilePlan:
     """The edits --fix makes to one file, and the text before and after."""
+    __slots__ = ("path", "old", "new", "edits", "findings")
+
     path: Path
     old: Optional[str]                  # current text; None when the file does not exist
     new: str
-    edits: list = field(default_factory=list)      # the Edit objects applied
-    findings: list = field(default_factory=list)   # the findings they mend
+    edits: list                         # the Edit objects applied
+    findings: list                      # the findings they mend
+
+    def __init__(self, path: Path, old: Optional[str], new: str, edits: Optional[list] = None,
+                 findings: Optional[list] = None) -> None:
+        self.path = path
+        self.old = old
+        self.new = new
+        self.edits = [] if edits is None else edits
+        self.findings = [] if findings is None else findings
+
+    def __repr__(self) -> str:
+        return f"FilePlan({self.path!r}, edits={len(self.edits)}, findings={len(self.findings)})"
 
 
-@dataclass(eq=False)
 class Plan:
     """Every file --fix changes, and the edits it skipped or left for a later pass."""
-    files: list[FilePlan] = field(default_factory=list)
-    skipped: list[tuple[Edit, str]] = field(default_factory=list)    # (edit, why)
-    deferred: int = 0                   # edits overlapping one already planned: next pass
+    __slots__ = ("files", "skipped", "deferred")
+
+    files: list[FilePlan]
+    skipped: list[tuple[Edit, str]]     # (edit, why)
+    deferred: int                       # edits overlapping one already planned: next pass
+
+    def __init__(self, files: Optional[list[FilePlan]] = None, skipped: Optional[list[tuple[Edit, str]]] = None,
+                 deferred: int = 0) -> None:
+        self.files = [] if files is None else files
+        self.skipped = [] if skipped is None else skipped
+        self.deferred = deferred
+
+    def __repr__(self) -> str:
+        return f"Plan(files={self.files!r}, skipped={len(self.skipped)}, deferred={self.deferred!r})"
 
     @property
     def changes(self) -> bool:
@@ -222,13 +243,24 @@ def write(p: Plan) -> list[Path]:
     return written
 
 
-@dataclass(eq=False)
 class FixReport:
     """What --fix did over all its passes."""
-    fixed: int = 0                   # findings mended
-    files: set = field(default_factory=set)
-    skipped: list = field(default_factory=list)
-    passes: int = 0
+    __slots__ = ("fixed", "files", "skipped", "passes")
+
+    fixed: int                       # findings mended
+    files: set
+    skipped: list
+    passes: int
+
+    def __init__(self, fixed: int = 0, files: Optional[set] = None, skipped: Optional[list] = None,
+                 passes: int = 0) -> None:
+        self.fixed = fixed
+        self.files = set() if files is None else files
+        self.skipped = [] if skipped is None else skipped
+        self.passes = passes
+
+    def __repr__(self) -> str:
+        return f"FixReport(fixed={self.fixed!r}, files={len(self.files)}, passes={self.passes!r})"
 
 
 def fix_until_stable(run: Callable[[], object], max_passes: int = 10) -> tuple[object, FixReport]:

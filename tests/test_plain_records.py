@@ -48,13 +48,13 @@ runpy.run_module("dfulint", run_name="__main__", alter_sys=True)
 """
 
 
-def _check_run(tmp_path: Path, fmt: str) -> dict:
-    out = tmp_path / f"modules-{fmt}.json"
+def _check_run(tmp_path: Path, fmt: str, *options: str, app: Path = SEED) -> dict:
+    out = tmp_path / "modules.json"
     env = dict(os.environ, PROBE_OUT=str(out))
-    p = subprocess.run([sys.executable, "-c", _PROBE, "check", str(SEED), "--format", fmt], cwd=tmp_path,
+    p = subprocess.run([sys.executable, "-c", _PROBE, "check", str(app), "--format", fmt, *options], cwd=tmp_path,
                        env=env, capture_output=True, text=True)
-    assert p.returncode == 1, p.stderr           # the seed has errors
-    assert "DFU" in p.stdout
+    assert p.returncode == (0 if "--add-ignore" in options else 1), p.stderr     # the seed has errors
+    assert p.stdout.strip()                       # findings, a diff or a report
     return json.loads(out.read_text())
 
 
@@ -92,17 +92,36 @@ def test_a_check_imports_no_dataclasses(tmp_path, fmt):
     assert {m: lines for m, lines in offenders.items() if lines} == {}
 
 
+@pytest.mark.parametrize("options", [("--diff",), ("--fix",), ("--add-ignore",), ("--format", "html")])
+def test_fixing_suppressing_and_the_html_report_import_no_dataclasses(tmp_path, options):
+    """`--fix`, `--diff` and `--add-ignore` (pre-commit hooks) and the HTML report (CI) start as quickly."""
+    import shutil
+
+    app = tmp_path / "seed"
+    shutil.copytree(SEED, app)
+    got = _check_run(tmp_path, "text", *options, app=app)
+    modules = set(got["modules"])
+    assert "dataclasses" not in modules
+    if "click" not in modules and "jinja2" not in modules:      # both import inspect themselves
+        assert "inspect" not in modules
+    assert {"--diff": "dfulint.fix", "--fix": "dfulint.fix", "--add-ignore": "dfulint.add_ignore",
+            "--format": "dfulint.report.html"}[options[0]] in modules
+    assert got["compiled"] == []
+
+
 def _records():
     """Every slotted record class of the modules a check imports."""
-    from dfulint import baseline, config, core, engine, workspace
+    from dfulint import add_ignore, baseline, config, core, engine, fix, workspace
     from dfulint.model import devicetree, flash, images, kconfig, mcuboot, placement
+    from dfulint.report import html
     from dfulint.sources import dts, kconf, kconfig_defaults, pm
 
     return [core.Finding, engine.Options, engine.AppResult, engine.Result, workspace.App, config.Settings,
             baseline.Baseline, flash.Partition, flash.FlashMap, devicetree.MergedNode, images.Image,
             kconfig.Dropped, kconfig.ImageConfig, placement._Req, placement._Ctx, mcuboot._Ctx, kconf.Fragment,
             kconfig_defaults.KconfigDefaults, pm.PmFile, dts.DtsValue, dts.DtsProperty, dts.DtsNode,
-            dts.DtsInclude, dts.DtsFile]
+            dts.DtsInclude, dts.DtsFile, fix.FilePlan, fix.Plan, fix.FixReport, add_ignore._Target,
+            add_ignore._Written, add_ignore.AddReport, html.Shape]
 
 
 def _slotted_classes():

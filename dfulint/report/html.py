@@ -7,7 +7,6 @@ picture, line frames); jinja2 renders it, with autoescaping on, and is imported 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from dfulint import __version__, docs
@@ -49,9 +48,11 @@ STORAGE_HINTS = ("storage", "settings", "nvs", "littlefs", "fcb", "lfs")
 
 # ------------------------------------------------------------------ the picture
 
-@dataclass(eq=False)
 class Shape:
     """One rectangle of the HTML flash map."""
+    __slots__ = ("name", "role", "fill", "ink", "x", "w", "y", "h", "address", "size", "source", "hot", "link",
+                 "label_lines", "need", "inside", "callout", "free")
+
     name: str
     role: str
     fill: str
@@ -63,13 +64,39 @@ class Shape:
     address: int
     size: int
     source: str
-    hot: list = field(default_factory=list)        # finding codes about this partition
-    link: str = ""                                 # the first finding's id
-    label_lines: list = field(default_factory=list)
-    need: float = 0.0                              # px needed to print the label inside
-    inside: bool = False
-    callout: Optional[dict] = None
-    free: bool = False
+    hot: list                                      # finding codes about this partition
+    link: str                                      # the first finding's id
+    label_lines: list
+    need: float                                    # px needed to print the label inside
+    inside: bool
+    callout: Optional[dict]
+    free: bool
+
+    def __init__(self, name: str, role: str, fill: str, ink: str, x: float, w: float, y: float, h: float,
+                 address: int, size: int, source: str, hot: Optional[list] = None, link: str = "",
+                 label_lines: Optional[list] = None, need: float = 0.0, inside: bool = False,
+                 callout: Optional[dict] = None, free: bool = False) -> None:
+        self.name = name
+        self.role = role
+        self.fill = fill
+        self.ink = ink
+        self.x = x
+        self.w = w
+        self.y = y
+        self.h = h
+        self.address = address
+        self.size = size
+        self.source = source
+        self.hot = [] if hot is None else hot
+        self.link = link
+        self.label_lines = [] if label_lines is None else label_lines
+        self.need = need
+        self.inside = inside
+        self.callout = callout
+        self.free = free
+
+    def __repr__(self) -> str:
+        return f"Shape({self.name!r}, {self.role!r}, address={self.address!r}, size={self.size!r})"
 
     @property
     def tooltip(self) -> str:
