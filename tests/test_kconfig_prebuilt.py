@@ -59,10 +59,51 @@ def test_every_prebuilt_tree_is_what_generation_gives(trees, built):
         assert len(head["index"][image]) == len(head["versions"]) + 1 and min(head["index"][image]) >= 0
         for sdk in SWEEP + [tuple(v) for v in head["versions"]]:
             got = km._prebuilt_shared(image, sdk)
-            assert got is not None, (image, sdk)
-            assert got == _generated(image, sdk), (image, sdk)
+            assert got is not None and got[5] is not None, (image, sdk)
+            assert got[:5] == _generated(image, sdk), (image, sdk)
     # versions that generate the same tree share one record
     assert len(head["records"]) < sum(len(row) for row in head["index"].values())
+
+
+def _shape(kconf) -> tuple:
+    """What a parsed tree is: its symbols in the order they were made, their definitions, choices,
+    where each was defined, their dependents, warnings."""
+    syms = kconf.unique_defined_syms
+    return (list(kconf.syms), list(kconf.const_syms), list(kconf.named_choices), [str(s) for s in syms],
+            [str(c) for c in kconf.unique_choices], [(n.filename, n.linenr) for s in syms for n in s.nodes],
+            [(s.name, sorted(str(d.name) for d in s._dependents)) for s in syms], kconf.warnings,
+            sorted(kconf.variables))
+
+
+def test_the_shipped_tokens_parse_to_the_tree_the_text_parses_to(trees, built):
+    trees.write_bytes(built)
+    head = json.loads(built[:built.index(b"\n")])
+    seen = set()
+    for image in km._IMAGES:
+        for sdk in [(0, 0, 0)] + [tuple(v) for v in head["versions"]]:
+            text, *_, program = km._prebuilt_shared(image, sdk)
+            if (image, text) in seen:
+                continue
+            seen.add((image, text))
+            name = f"{km._MEM_ROOT}/Kconfig.{image}"
+            want = km._mem_kconfig_class()(name, text)
+            got = km._token_kconfig_class()(name, text, program)
+            assert _shape(got) == _shape(want), (image, sdk)
+    assert len(seen) == len(head["records"])
+
+
+def test_tokens_of_another_kconfiglib_are_not_used(trees, built):
+    cut = built.index(b"\n")
+    head = json.loads(built[:cut])
+    trees.write_bytes(json.dumps(dict(head, kconfiglib=[0, 1, 0])).encode() + built[cut:])
+    text, syms, chs, conds, named, program = km._prebuilt_shared("mcuboot", (2, 6, 0))
+    assert program is None and (text, syms, chs, conds, named) == _generated("mcuboot", (2, 6, 0))
+    t, *_ = km._shared_tree("mcuboot", (2, 6, 0))
+    assert type(t.kconf).__name__ == "_MemKconfig"
+    _forget()
+    trees.write_bytes(built)
+    t, *_ = km._shared_tree("mcuboot", (2, 6, 0))
+    assert type(t.kconf).__name__ == "_TokenKconfig"
 
 
 def test_the_versions_are_every_boundary_of_the_catalogue():
@@ -128,6 +169,25 @@ def _garbage_records(built: bytes) -> bytes:
     return json.dumps(head).encode() + b"\n" + body
 
 
+def _bad_tokens(built: bytes) -> bytes:
+    """The file with each record's token vocabulary scrambled (the symbols' names replaced)."""
+    head = json.loads(built[:built.index(b"\n")])
+    body = memoryview(built)[built.index(b"\n") + 1:]
+    out, spans = b"", []
+    for start, size in head["records"]:
+        data = zlib.decompress(body[start:start + size])
+        cut = data.index(b"\n")
+        rec = json.loads(data[:cut])
+        kinds, values, raws = rec["tokens"]
+        rec["tokens"] = ["k" * len(kinds), ["_T_NOT_A_TOKEN"] * len(values), raws]
+        text = json.dumps(rec).encode()
+        text += b" " * ((len(text) + 1) % 2)
+        blob = zlib.compress(text + data[cut:])
+        spans.append([len(out), len(blob)])
+        out += blob
+    return json.dumps(dict(head, records=spans)).encode() + b"\n" + out
+
+
 def _stale(built: bytes) -> bytes:
     """The file as an older catalogue would have left it: another key, and a tree that lacks a symbol."""
     head = json.loads(built[:built.index(b"\n")])
@@ -151,7 +211,7 @@ def with_file(built, tmp_path_factory):
 
 
 @pytest.mark.parametrize("damage", ["missing", "empty", "not json", "other format", "stale", "truncated",
-                                    "garbage records", "offsets out of range"])
+                                    "garbage records", "offsets out of range", "tokens that do not fit"])
 def test_an_unusable_file_falls_back_to_generation_with_the_same_values(trees, built, with_file, damage):
     frags, want = with_file
     head = json.loads(built[:built.index(b"\n")])
@@ -167,14 +227,21 @@ def test_an_unusable_file_falls_back_to_generation_with_the_same_values(trees, b
         trees.write_bytes(built[:len(built) // 2])
     elif damage == "garbage records":
         trees.write_bytes(_garbage_records(built))
+    elif damage == "tokens that do not fit":
+        trees.write_bytes(_bad_tokens(built))
     elif damage == "offsets out of range":
         head["records"] = [[s + 10 ** 7, n] for s, n in head["records"]]
         trees.write_bytes(json.dumps(head).encode() + built[built.index(b"\n"):])
     _forget()
     if damage in ("missing", "empty", "not json", "other format", "stale"):
         assert km._trees_file() is None
-    assert km._prebuilt_shared("sysbuild", km._LATEST) is None       # the last record
+    if damage == "tokens that do not fit":              # the records are used, the texts parsed
+        assert km._prebuilt_shared("sysbuild", km._LATEST) is not None
+    else:
+        assert km._prebuilt_shared("sysbuild", km._LATEST) is None       # the last record
     got = _evaluations(frags)
+    if damage == "tokens that do not fit":
+        assert {type(t.kconf).__name__ for t, *_ in km._SHARED.values()} == {"_MemKconfig"}
     assert got == want and len(got) > 50
 
 

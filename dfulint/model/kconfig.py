@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import os
 import re
-import threading
+from _thread import RLock
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Union
 
 from dfulint.records import NamedTuple
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Optional, Union
+
     from dfulint.sources.kconf import Assignment
 
 _KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge" / "kconfig.yaml"
@@ -842,7 +844,7 @@ class _Tree(NamedTuple):
     fact_syms: tuple = ()          # (symbol, fact, value when unknown) to set before each load
 
 
-_STATE = threading.RLock()
+_STATE = RLock()                  # (the lock threading.RLock() gives, without importing threading)
 _TREES: "OrderedDict" = OrderedDict()
 _MEM_ROOT = "/<dfulint>"          # in-memory files: never a real path, whatever $srctree says
 #: the preprocessor functions kconfiglib adds to the generated trees (see _mem_kconfig_class): none
@@ -900,6 +902,162 @@ def _mem_kconfig_class():
 
 
 _MEM_CLASS: Any = None
+_TOKEN_CLASS: Any = None
+
+
+def _token_kconfig_class():
+    """_MemKconfig fed with the tokens kconfiglib's own tokenizer made of each line when the
+    package was built (see _token_program()) instead of tokenizing the text again: the parser,
+    the symbols, the checks and the evaluation are kconfiglib's. Lines with `$` or a backslash
+    (expanded at parse time) and preprocessor assignments are tokenized as written."""
+    global _TOKEN_CLASS
+    if _TOKEN_CLASS is not None:
+        return _TOKEN_CLASS
+    import kconfiglib
+
+    class TokenKconfig(_mem_kconfig_class()):
+        __slots__ = ("_program", "_pos", "_lines")
+
+        def __init__(self, name: str, text: str, program: tuple) -> None:
+            self._program = program
+            self._pos = 0
+            self._lines = None
+            super().__init__(name, text)
+            self._program = self._lines = None      # parsed: the tokens are not needed any more
+
+        def _prepare(self) -> list:
+            # [(line number, tokens)] of every line but blank ones and comments, the objects of the
+            # vocabulary made in the order the tokenizer would make them
+            kinds, values, raws, codes = self._program
+            objs: list = []
+            out = []
+            p, end, linenr = 0, len(codes), 0
+            while p < end:
+                linenr += 1
+                n = codes[p]
+                if n == _RAW_LINE:
+                    self.linenr = linenr
+                    out.append((linenr, self._tokenize(raws[codes[p + 1]])))
+                    p += 2
+                    continue
+                for i in range(len(objs), codes[p + 1]):
+                    kind, v = kinds[i], values[i]
+                    if kind == "s":
+                        objs.append(self.const_syms[v] if v in ("n", "m", "y") else self._lookup_sym(v))
+                    elif kind == "c":
+                        objs.append(self._lookup_const_sym(v))
+                    elif kind == "t":
+                        objs.append(v)
+                    else:
+                        tok = getattr(kconfiglib, v)
+                        if tok.__class__ is not int:
+                            raise ValueError(v)
+                        objs.append(tok)
+                if n:
+                    toks = [objs[j] for j in codes[p + 2:p + 2 + n]]
+                    toks.append(None)
+                    out.append((linenr, toks))
+                p += 2 + n
+            self.linenr = 0
+            return out
+
+        def _next_line(self):
+            # kconfiglib's _next_line(), the line's tokens taken from the program
+            if self._reuse_tokens:
+                self._reuse_tokens = False
+                return True
+            lines = self._lines
+            if lines is None:
+                lines = self._lines = self._prepare()
+            i = self._pos
+            if i >= len(lines):
+                return False
+            self._pos = i + 1
+            self.linenr, self._tokens = lines[i]
+            self._tokens_i = 1
+            return True
+
+    TokenKconfig.__module__ = __name__
+    TokenKconfig.__qualname__ = TokenKconfig.__name__ = "_TokenKconfig"
+    _TOKEN_CLASS = TokenKconfig
+    return TokenKconfig
+
+
+_RAW_LINE = 0xFFFF          # in a token program: a line tokenized as written
+
+
+def _token_program(image: str, text: str) -> Optional[list]:
+    """The tokens kconfiglib's tokenizer makes of each line of a tree, for _token_kconfig_class(),
+    as ([kinds, values, lines as written], codes); None when the tree does not parse.
+
+    The vocabulary (kinds and values) lists keywords and operators by their name in kconfiglib
+    ("k"), symbols ("s"), constant symbols ("c") and strings ("t"), in the order the tokenizer
+    meets them. Codes are 16-bit numbers, little-endian: for each line the number of its tokens,
+    how much of the vocabulary is in use once it is read, then its tokens' entries; or _RAW_LINE
+    and the index of a line to tokenize as written."""
+    try:
+        import kconfiglib
+    except ImportError:         # a build without kconfiglib: the text is parsed at run time
+        return None
+    names = {v: n for n, v in vars(kconfiglib).items() if n.startswith("_T_") and v.__class__ is int}
+    seen: list = []
+
+    class Recorder(_mem_kconfig_class()):
+        __slots__ = ()
+
+        def _tokenize(self, line):
+            toks = super()._tokenize(line)
+            seen.append((line, toks))
+            return toks
+
+    try:
+        kconf = Recorder(f"{_MEM_ROOT}/Kconfig.{image}", text)
+    except kconfiglib.KconfigError:
+        return None
+    if kconf.warnings or len(seen) != text.count("\n"):
+        return None
+    kinds, values, raws = [], [], []
+    where: dict = {}
+    codes: list = []
+    for line, toks in seen:
+        blank = not line.strip() or line.lstrip().startswith("#")
+        if "$" in line or "\\" in line or (toks[0] is None and not blank):
+            codes.extend((_RAW_LINE, len(raws)))
+            raws.append(line)
+            continue
+        out = []
+        for tok in toks:
+            if tok is None:
+                break
+            if tok.__class__ is int:
+                key = ("k", names[tok])
+            elif tok.__class__ is str:
+                key = ("t", tok)
+            else:
+                key = ("c" if tok.is_constant else "s", tok.name)
+            if key not in where:
+                where[key] = len(kinds)
+                kinds.append(key[0])
+                values.append(key[1])
+            out.append(where[key])
+        codes.extend([len(out), len(kinds)] + out)
+    if len(kinds) >= _RAW_LINE or len(raws) >= _RAW_LINE:
+        return None
+    return ["".join(kinds), values, raws], b"".join(c.to_bytes(2, "little") for c in codes)
+
+
+def _program_of(tokens: Any, codes: memoryview) -> Optional[tuple]:
+    """A token program as _token_kconfig_class() reads it (see _token_program()); None where the
+    codes cannot be read as they are (a big-endian machine)."""
+    import sys
+
+    if tokens is None or sys.byteorder != "little":
+        return None
+    kinds, values, raws = tokens
+    if not (isinstance(kinds, str) and isinstance(values, list) and len(values) == len(kinds)
+            and isinstance(raws, list) and len(codes) % 2 == 0):
+        raise ValueError("not a token program")
+    return kinds, values, raws, codes.cast("H")
 
 
 def _fmt_default(value: Any, typ: str) -> str:
@@ -1083,8 +1241,9 @@ def _shared_tree(image: str, sdk: tuple) -> tuple:
         return _SHARED[key]
     import kconfiglib
     pre = _prebuilt_shared(image, sdk)
+    program = None
     if pre is not None:
-        text, syms, chs, conds, named = pre
+        text, syms, chs, conds, named, program = pre
     else:
         conds = {}
         named = set()
@@ -1095,8 +1254,16 @@ def _shared_tree(image: str, sdk: tuple) -> tuple:
         _BY_TEXT.move_to_end((image, text))
         t = t._replace(sdk=sdk, syms=syms, choices=chs, parsed_syms=syms)
     else:
+        name = f"{_MEM_ROOT}/Kconfig.{image}"
+        kconf = None
+        if program is not None:
+            try:
+                kconf = _token_kconfig_class()(name, text, program)
+            except Exception:               # tokens that do not fit: the text is parsed instead
+                kconf = None
         try:
-            kconf = _mem_kconfig_class()(f"{_MEM_ROOT}/Kconfig.{image}", text)
+            if kconf is None:
+                kconf = _mem_kconfig_class()(name, text)
         except kconfiglib.KconfigError:     # a dependency loop: trees of their own (see _build_tree)
             kconf = None
         if kconf is not None:
@@ -1167,12 +1334,13 @@ def _tree_versions() -> list:
     return sorted(found)
 
 
-def _tree_record(image: str, sdk: tuple) -> dict:
+def _tree_record(image: str, sdk: tuple) -> tuple:
     """The shared tree of an image and SDK version and what _shared_tree() needs of its
-    generation, as plain JSON data."""
+    generation, as plain JSON data, and the codes of its token program (see _token_program())."""
     conds: dict = {}
     named: set = set()
     text, syms, chs = _generate(image, sdk, None, conds, named)
+    tokens, codes = _token_program(image, text) or (None, b"")
     return {
         "text": text,
         "syms": [[n, m.prompt, list(m.deps), list(m.default_notes), list(m.default_values), m.choice]
@@ -1180,11 +1348,13 @@ def _tree_record(image: str, sdk: tuple) -> dict:
         "choices": [[n, list(m.deps), [list(x) for x in m.default_notes]] for n, m in chs.items()],
         "conds": [[k[1], True, v] if isinstance(k, tuple) else [k, False, v] for k, v in conds.items()],
         "named": sorted(named),
-    }
+        "tokens": tokens,
+    }, codes
 
 
-def _from_record(image: str, rec: dict) -> tuple:
-    """(text, symbols, choices, conditions, named facts) of a record made by _tree_record()."""
+def _from_record(image: str, rec: dict, codes: memoryview) -> tuple:
+    """(text, symbols, choices, conditions, named facts, token program or None) of a record made by
+    _tree_record()."""
     cat = _catalogue()
     entries = cat.sb_syms if image == "sysbuild" else cat.image_syms
     choices = cat.sb_choices if image == "sysbuild" else cat.image_choices
@@ -1195,13 +1365,14 @@ def _from_record(image: str, rec: dict) -> tuple:
     text = rec["text"]
     if not isinstance(text, str):
         raise ValueError("not a tree")
-    return text, syms, chs, conds, set(rec["named"])
+    return text, syms, chs, conds, set(rec["named"]), _program_of(rec.get("tokens"), codes)
 
 
 def prebuilt_trees() -> bytes:
     """The file PREBUILT_TREES holds: a line of JSON (format, generation_key(), the versions where
     trees change, for each image the record of each span of versions, and where each record is),
-    then the records, each zlib-compressed JSON. Versions that generate the same record share it."""
+    then the records, each zlib-compressed: JSON, a newline (at an odd offset) and the codes of the
+    tree's token program. Versions that generate the same record share it."""
     import json
     import zlib
 
@@ -1212,22 +1383,28 @@ def prebuilt_trees() -> bytes:
     for image in _IMAGES:
         row = []
         for sdk in [(0, 0, 0)] + versions:
-            rec = _tree_record(image, sdk)
-            data = json.dumps(rec, separators=(",", ":"), ensure_ascii=False)
-            if json.loads(data) != rec:
+            rec, codes = _tree_record(image, sdk)
+            text = json.dumps(rec, separators=(",", ":"), ensure_ascii=False)
+            if json.loads(text) != rec:
                 row.append(-1)          # not exactly representable as JSON: generated at run time
                 continue
+            data = text.encode("utf-8")
+            data += b" " * ((len(data) + 1) % 2) + b"\n" + codes      # the codes at an even offset
             if data not in where:
                 where[data] = len(blobs)
-                blobs.append(zlib.compress(data.encode("utf-8"), 9))
+                blobs.append(zlib.compress(data, 9))
             row.append(where[data])
         index[image] = row
     spans, pos = [], 0
     for b in blobs:
         spans.append([pos, len(b)])
         pos += len(b)
-    head = {"format": TREES_FORMAT, "key": generation_key(), "versions": [list(v) for v in versions],
-            "index": index, "records": spans}
+    try:
+        from kconfiglib import VERSION as tokenizer
+    except ImportError:
+        tokenizer = None
+    head = {"format": TREES_FORMAT, "key": generation_key(), "kconfiglib": tokenizer and list(tokenizer),
+            "versions": [list(v) for v in versions], "index": index, "records": spans}
     return json.dumps(head, separators=(",", ":")).encode("utf-8") + b"\n" + b"".join(blobs)
 
 
@@ -1254,32 +1431,40 @@ def _trees_file() -> Optional[tuple]:
         if not isinstance(head, dict) or head.get("format") != TREES_FORMAT or head.get("key") != generation_key():
             return None
         versions = [tuple(v) for v in head["versions"]]
-        return versions, head["index"], head["records"], memoryview(data)[cut + 1:]
+        return versions, head["index"], head["records"], memoryview(data)[cut + 1:], head.get("kconfiglib")
     except Exception:
         return None
 
 
 def _prebuilt_shared(image: str, sdk: tuple) -> Optional[tuple]:
     """What _generate() gives for the shared tree of an image and SDK version, read from the file
-    built with the package; None when there is no usable one (then the tree is generated)."""
+    built with the package, and the tokens of its lines (or None); None when there is no usable
+    file (then the tree is generated)."""
     f = _trees_file()
     if f is None or image not in _IMAGES:
         return None
     import json
     import zlib
-    from bisect import bisect_right
 
-    versions, index, spans, body = f
+    import kconfiglib
+
+    versions, index, spans, body, tokenizer = f
     try:
-        i = index[image][bisect_right(versions, sdk)]
+        # the span of versions `sdk` is in: how many of the versions where trees change it has reached
+        i = index[image][sum(1 for v in versions if v <= sdk)]
         if not isinstance(i, int) or i < 0:
             return None
         start, size = spans[i]
         if start < 0 or size <= 0 or start + size > len(body):
             return None
-        return _from_record(image, json.loads(zlib.decompress(body[start:start + size])))
+        data = zlib.decompress(body[start:start + size])
+        cut = data.index(b"\n")
+        out = _from_record(image, json.loads(data[:cut]), memoryview(data)[cut + 1:])
     except Exception:
         return None
+    if tokenizer != list(kconfiglib.VERSION):
+        out = out[:5] + (None,)          # tokens of another kconfiglib: the text is parsed
+    return out
 
 
 def _board_meta(shared: _Tree, conds: dict, facts: dict) -> tuple:
