@@ -29,10 +29,16 @@ _ANSI = None
 
 
 def echo(message=None, nl: bool = True, err: bool = False) -> None:
-    """click.echo for a text stream that click would use as it is (a standard stream with an encoding
-    other than ASCII; dfulint.check_args checks this before it runs a check without click): the
-    message and a newline, colour and style codes removed unless the stream is a terminal, flushed."""
+    """click.echo of a text message. When click read the command line, click.echo itself (it also
+    wraps a stream with an ASCII encoding, and obeys its test runner's colour setting). Otherwise
+    the standard streams are ones click writes to as they are (dfulint.check_args makes sure before
+    it runs a check without click), and this does what click.echo does with them: the message and a
+    newline, colour and style codes removed unless the stream is a terminal, flushed."""
     global _ANSI
+    click = sys.modules.get("click")
+    if click is not None:
+        click.echo(message, nl=nl, err=err)
+        return
     file = sys.stderr if err else sys.stdout
     if file is None:
         return
