@@ -62,6 +62,47 @@ def test_a_json_check_of_one_app_imports_only_what_it_uses():
     assert not imported & {"tree_sitter", "tree_sitter_devicetree"}
 
 
+# what the command (`python -m dfulint check`, read without click) imports, per report format
+_COMMAND = r"""
+import os, sys
+import dfulint.__main__ as main
+real = os._exit
+def _exit(code):
+    sys.stderr.write("MODULES " + " ".join(sorted(sys.modules)) + "\n")
+    sys.stderr.flush()
+    real(code)
+os._exit = _exit
+sys.argv = ["dfulint", "check", *sys.argv[1:]]
+main.entry()
+"""
+
+
+def _command_modules(*args) -> set:
+    import os
+
+    p = subprocess.run([sys.executable, "-c", _COMMAND, *map(str, args)], capture_output=True, text=True, cwd=ROOT,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100"))
+    assert p.returncode == 1 and p.stdout, p.stderr
+    return set([x for x in p.stderr.splitlines() if x.startswith("MODULES ")][-1].split()[1:])
+
+
+# what a check's text report does without: shutil (with bz2 and lzma) for the terminal's width,
+# textwrap (whose patterns cost more to compile than the report costs to write) for wrapping
+NOT_FOR_TEXT = ("shutil", "bz2", "lzma", "textwrap")
+
+
+def test_the_command_imports_only_what_each_format_uses():
+    text = _command_modules(SEED, "--jobs", "1")
+    assert "dfulint.report.text" in text
+    assert not text & set(NOT_FOR_TEXT), sorted(text & set(NOT_FOR_TEXT))
+    as_json = _command_modules(SEED, "--format", "json", "--jobs", "1")
+    assert "dfulint.report.json_report" in as_json and "dfulint.report.text" not in as_json
+    on_path = set(NOT_ON_THE_CHECK_PATH) - {"dfulint.report.text"}
+    assert not (text | as_json) & on_path, sorted((text | as_json) & on_path)
+    # the compiled tree-sitter modules, without their packages' __init__
+    assert "tree_sitter._binding" in as_json and not as_json & {"tree_sitter", "tree_sitter_devicetree"}
+
+
 def test_no_garbage_collection_after_the_last_app():
     """Between apps the collector takes the app just checked; after the last one the process only
     writes its reports and ends (a collection would pass over every object since the start)."""
