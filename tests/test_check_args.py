@@ -304,7 +304,7 @@ def test_a_run_prints_the_same_with_and_without_click(tmp_path):
 def test_on_a_terminal_and_with_colour_variables_too(tmp_path):
     """click.echo removes colour codes from what it writes to a pipe, dfulint's writer too."""
     for env, cases in (({}, [[["seed_bl653_dvk"], True], [["seed_bl653_dvk", "--color", "always"], False],
-                             [["seed_bl653_dvk", "--show-config"], True]]),
+                             [["seed_bl653_dvk", "--show-config"], True], [["seed_bl653_dvk", "--no-color"], True]]),
                        ({"NO_COLOR": "1"}, [[["seed_bl653_dvk", "-q"], True]]),
                        ({"FORCE_COLOR": "1"}, [[["seed_bl653_dvk", "--statistics"], False]])):
         fast, slow = _runs(tmp_path, "fast", cases, env), _runs(tmp_path, "click", cases, env)
@@ -358,3 +358,25 @@ def test_an_ascii_standard_output_goes_to_click():
     """click writes through its own UTF-8 wrapper to a stream whose encoding is ASCII."""
     p, modules = _modules(str(SEED), "--format", "json", "--jobs", "1", PYTHONIOENCODING="ascii")
     assert "click" in modules and p.returncode == 1 and json.loads(p.stdout)["findings"]
+
+
+_ENTRY = """
+import sys
+import dfulint.__main__ as main
+main.FAST_CHECK = sys.argv[1] == "fast"
+sys.argv = ["dfulint", "check", *sys.argv[2:]]
+main.entry()
+"""
+
+
+def test_a_reader_that_stops_early_ends_both_runs_alike():
+    """`dfulint check --format sarif | head -c 10`: the same exit code and messages either way."""
+    got = []
+    for mode in ("fast", "click"):
+        p = subprocess.Popen([sys.executable, "-c", _ENTRY, mode, str(SEED), "--format", "sarif", "--jobs", "1"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        head = p.stdout.read(10)
+        p.stdout.close()
+        got.append((head, p.stderr.read(), p.wait()))
+    assert got[0] == got[1] and got[0][2] == 1 and got[0][0] == b'{\n  "$sche'
