@@ -719,3 +719,40 @@ def test_an_image_is_evaluated_once_per_run_for_equal_inputs(tmp_path, monkeypat
     clear_caches()
     assert evaluate([parse_fragment(prj)], "app", (2, 6, 0), "nrf52", facts=NRF52840).get("MCUMGR").value == "n"
     assert len(calls) == 5
+
+
+def test_expression_scanner_reads_what_the_kconfig_token_pattern_reads():
+    """Catalogue expressions are scanned with string tests; they split text exactly as the pattern
+    `\\s*(op|"string"|word)` did, and refuse what it refused."""
+    import random
+
+    pattern = re.compile(r'\s*(?:(\|\||&&|!=|<=|>=|[!()=<>])|("(?:[^"\\]|\\.)*")|([A-Za-z0-9_$.\-+]+))')
+
+    def by_pattern(text):
+        toks, pos, s = [], 0, text.strip()
+        while pos < len(s):
+            m = pattern.match(s, pos)
+            if not m or m.end() == pos:
+                return None
+            toks.append(m.group(1) or m.group(2) or m.group(3))
+            pos = m.end()
+            while pos < len(s) and s[pos].isspace():
+                pos += 1
+        return toks
+
+    def scanned(text):
+        try:
+            return km._tokens(text)
+        except km._ExprError:
+            return None
+
+    rng = random.Random(5)
+    alphabet = list('aZ_09$.-+|&!=<>()" \\\n\t#,x') + ["\u00e9", "\u2003"]
+    texts = ['SOC_SERIES_NRF53X && !(BOARD_IS_NON_SECURE || X = "a\\"b")', "A<=0x10", '"unterminated']
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 9))) for _ in range(20000)]
+    for text in texts:
+        assert scanned(text) == by_pattern(text), repr(text)
+    for t in ["0x1F", "-12", "0X10", "0x", "-", "ABC_1", "_X", "1A", "0xg", ""]:
+        assert km._is_number(t) == bool(re.fullmatch(r"-?(0[xX])?[0-9A-Fa-f]+", t)), t
+        assert km._is_number(t, upper_x=False) == bool(re.fullmatch(r"-?(0x)?[0-9a-fA-F]+", t)), t
+        assert km._is_upper_name(t) == bool(re.fullmatch(r"[A-Z_][A-Z0-9_]*", t)), t

@@ -487,7 +487,60 @@ def _status(name: str, image: str, sdk: tuple, depth: int) -> tuple[str, Optiona
 # ---------------------------------------------------------------------------------------------
 # expressions (Kconfig syntax) for fact substitution and for naming unmet dependencies
 
-_TOKEN = re.compile(r'\s*(?:(\|\||&&|!=|<=|>=|[!()=<>])|("(?:[^"\\]|\\.)*")|([A-Za-z0-9_$.\-+]+))')
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_UPPER_NAME = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$.-+")
+
+
+def _is_number(t: str, upper_x: bool = True) -> bool:
+    """Whether `t` is written as a number: `-?(0x)?[0-9a-fA-F]+` (`0X` too with `upper_x`)."""
+    if t[:1] == "-":
+        t = t[1:]
+    if t[:2] == "0x" or (upper_x and t[:2] == "0X"):
+        t = t[2:]
+    return t != "" and all(c in _HEX_DIGITS for c in t)
+
+
+def _is_upper_name(t: str) -> bool:
+    """Whether `t` is written like a Kconfig symbol: `[A-Z_][A-Z0-9_]*`."""
+    return t != "" and not t[0].isdigit() and all(c in _UPPER_NAME for c in t)
+
+
+def _tokens(text: str) -> list:
+    """The tokens of a catalogue expression: operators (|| && != <= >= ! ( ) = < >), quoted strings
+    (with backslash escapes) and words of letters, digits and _$.-+."""
+    s = text.strip()
+    n = len(s)
+    toks = []
+    pos = 0
+    while pos < n:
+        c = s[pos]
+        if s.startswith(("||", "&&", "!=", "<=", ">="), pos):
+            end = pos + 2
+        elif c in "!()=<>":
+            end = pos + 1
+        elif c == '"':
+            end = pos + 1
+            while end < n and s[end] != '"':
+                if s[end] == "\\":
+                    if end + 1 >= n or s[end + 1] == "\n":
+                        raise _ExprError(f"cannot parse {text!r}")
+                    end += 1
+                end += 1
+            if end >= n:
+                raise _ExprError(f"cannot parse {text!r}")
+            end += 1
+        elif c in _WORD:
+            end = pos + 1
+            while end < n and s[end] in _WORD:
+                end += 1
+        else:
+            raise _ExprError(f"cannot parse {text!r}")
+        toks.append(s[pos:end])
+        pos = end
+        while pos < n and s[pos].isspace():
+            pos += 1
+    return toks
 
 
 class _ExprError(ValueError):
@@ -496,17 +549,7 @@ class _ExprError(ValueError):
 
 @lru_cache(maxsize=4096)
 def _parse(text: str):
-    toks = []
-    pos = 0
-    s = text.strip()
-    while pos < len(s):
-        m = _TOKEN.match(s, pos)
-        if not m or m.end() == pos:
-            raise _ExprError(f"cannot parse {text!r}")
-        toks.append(m.group(1) or m.group(2) or m.group(3))
-        pos = m.end()
-        while pos < len(s) and s[pos].isspace():
-            pos += 1
+    toks = _tokens(text)
     i = 0
 
     def peek():
@@ -553,7 +596,7 @@ def _parse(text: str):
             if take() != ")":
                 raise _ExprError(f"missing ) in {text!r}")
             return e
-        if t.startswith('"') or re.fullmatch(r"-?(0[xX])?[0-9A-Fa-f]+", t) and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", t):
+        if t.startswith('"') or _is_number(t) and not _is_upper_name(t):
             return ("const", t)
         if t in ("y", "n", "m"):
             return ("const", t)
@@ -1120,7 +1163,7 @@ def _generate(image: str, sdk: tuple, facts: Optional[dict], conds: Optional[dic
                 if val is None:
                     continue
                 vtxt = _fmt_default(val, typ)
-                if typ in ("int", "hex") and re.fullmatch(r"[A-Z_][A-Z0-9_]*", vtxt) and vtxt not in live:
+                if typ in ("int", "hex") and _is_upper_name(vtxt) and vtxt not in live:
                     continue
                 c = cond(d.get("if"), "cond")
                 if c == "n":
@@ -2028,7 +2071,7 @@ def _value_of(tree: _Tree, sym: Any, meta: _SymMeta, recs: list, assumed: Option
     if idx is not None and idx < len(parsed.default_values):
         dn = parsed.default_notes[idx]
         shown = parsed.default_values[idx].replace("$(DFULINT_DOLLAR)(", "$(")
-        if typ in ("int", "hex") and not re.fullmatch(r"-?(0x)?[0-9a-fA-F]+", shown):
+        if typ in ("int", "hex") and not _is_number(shown, upper_x=False):
             shown = f"{shown} = {sym.str_value}"
         imp = _selectors(sym.weak_rev_dep) if typ in ("bool", "tristate") and value == "y" else []
         if imp and value == "y" and shown == "n":
