@@ -412,11 +412,25 @@ def load(path: Path, _chain: tuple = ()) -> Settings:
 
 # ------------------------------------------------------------------ discovery
 
-# `[tool.dfulint...]` or `tool.dfulint... =`; `[tool]` and `tool = {...}` leave the dfulint key
-# to a later line, so they count whenever the file names dfulint at all
-# (searched only in a pyproject.toml that names dfulint at all)
-_TOOL_DFULINT = rb"""(?m)^[ \t]*(?:\[[ \t]*)?["']?tool["']?[ \t]*\.[ \t]*["']?dfulint\b"""
-_TOOL_ALONE = rb"""(?m)^[ \t]*(?:\[[ \t]*["']?tool["']?[ \t]*\]|["']?tool["']?[ \t]*=)"""
+def _names_tool_table(line: bytes) -> bool:
+    """Whether a line of a pyproject.toml starts a `[tool.dfulint...]` table or a `tool.dfulint... =`
+    key (quoted parts too), or a `[tool]` table or `tool = {...}` key, which leave the dfulint key
+    to a later line and so count whenever the file names dfulint at all."""
+    s = line.lstrip(b" \t")
+    bracket = s.startswith(b"[")
+    if bracket:
+        s = s[1:].lstrip(b" \t")
+    s = s[1:] if s[:1] in (b'"', b"'") else s
+    if not s.startswith(b"tool"):
+        return False
+    s = s[len(b"tool"):]
+    s = (s[1:] if s[:1] in (b'"', b"'") else s).lstrip(b" \t")
+    if s.startswith(b"."):
+        s = s[1:].lstrip(b" \t")
+        s = s[1:] if s[:1] in (b'"', b"'") else s
+        after = s[len(b"dfulint"):len(b"dfulint") + 1]
+        return s.startswith(b"dfulint") and not (after.isalnum() or after == b"_")
+    return s.startswith(b"]" if bracket else b"=")
 
 
 def _mentions_dfulint(path: Path) -> bool:
@@ -428,7 +442,7 @@ def _mentions_dfulint(path: Path) -> bool:
         return False
     if b"dfulint" not in data:
         return False
-    return re.search(_TOOL_DFULINT, data) is not None or re.search(_TOOL_ALONE, data) is not None
+    return any(_names_tool_table(line) for line in data.split(b"\n") if b"tool" in line)
 
 
 class Resolver:

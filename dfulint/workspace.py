@@ -286,7 +286,14 @@ def describe_app(root: Path, boards: Iterable[str] = (), sdk_version: Optional[s
     return app
 
 
-SUFFIX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# a FILE_SUFFIX value dfulint takes (whole string); SUFFIX_NAME is it compiled, made when first used
+SUFFIX_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+
+
+def __getattr__(name: str):
+    if name == "SUFFIX_NAME":
+        return re.compile(SUFFIX_PATTERN)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _file_suffix(app: App, cm: str, given: Optional[str]) -> None:
@@ -300,7 +307,7 @@ def _file_suffix(app: App, cm: str, given: Optional[str]) -> None:
 
         found = read(app.root / "CMakeLists.txt", cm, app.root, set())
         vals = found.get("FILE_SUFFIX")
-        if vals and len(vals) == 1 and SUFFIX_NAME.fullmatch(vals[0][0]) and "FILE_SUFFIX" not in found.uncertain:
+        if vals and len(vals) == 1 and re.fullmatch(SUFFIX_PATTERN, vals[0][0]) and "FILE_SUFFIX" not in found.uncertain:
             app.file_suffix, app.file_suffix_source = vals[0][0], f"CMakeLists.txt:{vals[0][1]}"
         for st in found.settings:
             if st.var == "FILE_SUFFIX" and st.status != "applied":

@@ -163,3 +163,33 @@ def test_text_report_width_as_shutil_gives_it(monkeypatch, columns):
     else:
         monkeypatch.setenv("COLUMNS", columns)
     assert text.terminal_columns(100) == shutil.get_terminal_size((100, 24)).columns
+
+
+def test_pyproject_lines_that_can_hold_a_dfulint_table():
+    from dfulint import config
+
+    table = re.compile(rb"""^[ \t]*(?:\[[ \t]*)?["']?tool["']?[ \t]*\.[ \t]*["']?dfulint\b""")
+    alone = re.compile(rb"""^[ \t]*(?:\[[ \t]*["']?tool["']?[ \t]*\]|["']?tool["']?[ \t]*=)""")
+    named = [b"[tool.dfulint]", b" [ 'tool' . \"dfulint\" ]", b"tool.dfulint.select = []", b"[tool]", b"tool = {",
+             b"[tool.dfulintx]", b"[tool.dfulint-x]", b"[tools]", b"# [tool.dfulint]", b"[tool.ruff]", b"tool.x = 1"]
+    for line in named + [n.encode("latin-1") for n in _names(["[", "]", " ", "\t", "tool", ".", "dfulint", '"', "'",
+                                                              "=", "x", "_", "-", "\xe9"], longest=9)]:
+        assert config._names_tool_table(line) == bool(table.match(line) or alone.match(line)), line
+
+
+def test_west_project_urls_without_git_suffix():
+    from dfulint.context import sdk
+
+    for url in ["https://github.com/nrfconnect/sdk-nrf.git", "https://x/sdk-nrf/", "a.git//", "a/.git", "a.git\n",
+                "a.git\n\n", "\n"] + _names(["a", ".git", "/", "\n", ".", "git"]):
+        assert sdk._without_git_suffix(url) == re.sub(r"(\.git)?/*$", "", url), repr(url)
+
+
+def test_file_suffix_names():
+    from dfulint import workspace
+
+    rx = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+    assert workspace.SUFFIX_NAME.pattern == rx.pattern
+    assert workspace.SUFFIX_NAME.fullmatch("release") and not workspace.SUFFIX_NAME.fullmatch("a/b")
+    with pytest.raises(AttributeError):
+        workspace.NO_SUCH_NAME

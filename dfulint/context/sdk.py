@@ -55,6 +55,14 @@ class SdkVersion(NamedTuple):
         return self.version >= tuple(v) + (0,) * (3 - len(v))
 
 
+def _without_git_suffix(url: str) -> str:
+    """`url` without its trailing slashes and then a `.git` (as `re.sub(r"(\\.git)?/*$", "", url)`,
+    whose `$` also matches before a final newline)."""
+    body, end = (url[:-1], "\n") if url.endswith("\n") else (url, "")
+    body = body.rstrip("/")
+    return (body[:-len(".git")] if body.endswith(".git") else body) + end
+
+
 def parse_version(text: str) -> Optional[tuple[int, int, int]]:
     m = re.search(r"v?(\d+)\.(\d+)(?:\.(\d+))?", text or "")
     if not m:
@@ -215,7 +223,7 @@ def read_manifest(path: Path) -> Manifest:
         name = str(p.get("name", ""))
         remote = str(p.get("remote", defaults.get("remote")))
         url = str(p.get("url", "")) or (remotes.get(remote, "") + "/" + str(p.get("repo-path", name)))
-        url = re.sub(r"(\.git)?/*$", "", url)
+        url = _without_git_suffix(url)
         rev = str(p.get("revision", defaults.get("revision", "")))
         if name in ("nrf", "sdk-nrf") or url.endswith(("sdk-nrf", "fw-nrfconnect-nrf")):
             line = _line_of(text, f"revision: {rev}") if rev else _line_of(text, name)
