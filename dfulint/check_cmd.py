@@ -108,9 +108,9 @@ class Progress:
             self.clear()
             return
         from dfulint.report import display_path
-        import shutil
+        from dfulint.report.text import terminal_columns
 
-        width = shutil.get_terminal_size((100, 24)).columns
+        width = terminal_columns(100)
         text = f"checking {done + 1}/{total}: {display_path(root)}"
         sys.stderr.write("\r\033[K" + text[:max(10, width - 1)])
         sys.stderr.flush()
