@@ -756,3 +756,31 @@ def test_expression_scanner_reads_what_the_kconfig_token_pattern_reads():
         assert km._is_number(t) == bool(re.fullmatch(r"-?(0[xX])?[0-9A-Fa-f]+", t)), t
         assert km._is_number(t, upper_x=False) == bool(re.fullmatch(r"-?(0x)?[0-9a-fA-F]+", t)), t
         assert km._is_upper_name(t) == bool(re.fullmatch(r"[A-Z_][A-Z0-9_]*", t)), t
+
+
+def test_a_condition_folds_to_n_exactly_when_its_substituted_text_is_n():
+    """A board's own defaults are told from the shared tree's by folding each condition over the
+    board's facts (_const_after); that must agree with substituting and printing it."""
+    import itertools
+    import random
+
+    cat = km._catalogue()
+    texts = set()
+    for e in list(cat.image_syms.values()) + list(cat.sb_syms.values()):
+        for key in ("default", "select", "imply", "range", "depends_on"):
+            for item in e.raw.get(key) or []:
+                if isinstance(item, dict):
+                    texts.update(str(item[k]) for k in ("if", "expr") if isinstance(item.get(k), str))
+    names = sorted(km._fact_names())
+    rng = random.Random(3)
+    texts.update(f"{a} && !({b} || {c})" for a, b, c in itertools.islice(
+        ((rng.choice(names), rng.choice(names + ["X"]), rng.choice(names + ["n", "y"])) for _ in range(300)), 300))
+    assert len(texts) > 50
+    fact_sets = [km._fact_values(None, None), km._fact_values("nrf53", {"soc": "nrf5340_cpuapp"})]
+    fact_sets += [{n: rng.choice((True, False, None)) for n in names} for _ in range(20)]
+    for text in sorted(texts):
+        for facts in fact_sets:
+            for mode in ("cond", "dep"):
+                want = km._subst_text(text, facts, mode)
+                got = km._const_after(km._parse(text), facts, mode)
+                assert (got == "n") == (want == "n") and (got == "y") == (want == "y"), (text, mode)

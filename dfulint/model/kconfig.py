@@ -236,14 +236,22 @@ class _Catalogue(NamedTuple):
     facts: dict
 
 
+_SB_IMAGES = frozenset(("sysbuild",))
+_BOTH_IMAGES = frozenset(("app", "mcuboot"))
+_NO_NAMES: frozenset = frozenset()
+
+
 def _entry(name: str, ns: str, raw: dict) -> _Entry:
-    imgs = raw.get("images") or (["sysbuild"] if ns == "sysbuild" else ["app", "mcuboot"])
+    get = raw.get
+    imgs = get("images")
+    added, removed, since, soft = get("added"), get("removed"), get("renamed_since"), get("soft")
+    # (positional, in _Entry's order: the catalogue makes some 270 of these in every process)
     return _Entry(
-        name=name, ns=ns, raw=raw, type=str(raw.get("type", "bool")), images=frozenset(imgs),
-        choice=raw.get("choice"), added=_ver(raw.get("added")), removed=_ver(raw.get("removed")),
-        renamed_to=raw.get("renamed_to"), renamed_since=_ver(raw.get("renamed_since")),
-        scope_certain=bool(raw.get("scope_certain", True)), source=str(raw.get("source", "")),
-        note=str(raw.get("note", "")), soft=frozenset(raw.get("soft") or ()))
+        name, ns, raw, str(get("type", "bool")),
+        frozenset(imgs) if imgs else _SB_IMAGES if ns == "sysbuild" else _BOTH_IMAGES,
+        get("choice"), None if added is None else _ver(added), None if removed is None else _ver(removed),
+        get("renamed_to"), None if since is None else _ver(since), bool(get("scope_certain", True)),
+        str(get("source", "")), str(get("note", "")), frozenset(soft) if soft else _NO_NAMES)
 
 
 @lru_cache(maxsize=1)
@@ -691,6 +699,32 @@ def _fold(tree):
 
 def _subst_text(text: str, facts: dict, mode: str) -> str:
     return _print(_fold(_subst(_parse(text), facts, mode)))
+
+
+def _const_after(tree, facts: dict, mode: str, positive: bool = True) -> Optional[str]:
+    """"y" or "n" where _fold(_subst(tree, facts, mode)) is that constant, else None (without
+    building the substituted tree)."""
+    kind = tree[0]
+    if kind == "sym":
+        if tree[1] in facts:
+            v = facts[tree[1]]
+            if v is None:
+                v = positive if mode == "dep" else not positive
+            return "y" if v else "n"
+        return None
+    if kind == "const":
+        return tree[1] if tree[1] in ("y", "n") else None
+    if kind == "not":
+        sub = _const_after(tree[1], facts, mode, not positive)
+        return None if sub is None else ("n" if sub == "y" else "y")
+    if kind in ("and", "or"):
+        absorbing = "n" if kind == "and" else "y"
+        a = _const_after(tree[1], facts, mode, positive)
+        b = _const_after(tree[2], facts, mode, positive)
+        if a == absorbing or b == absorbing:
+            return absorbing
+        return b if a is not None else a if b is not None else None
+    return None                    # a comparison is never folded
 
 
 #: prefix of the symbols that stand for the board's facts in a tree shared by every board (no
@@ -1517,7 +1551,8 @@ def _board_meta(shared: _Tree, conds: dict, facts: dict) -> tuple:
     def kept(cs: list) -> Optional[list]:
         if all(c is None or c is True for c in cs):
             return None
-        keep = [i for i, c in enumerate(cs) if c is None or c is True or _subst_text(str(c), facts, "cond") != "n"]
+        keep = [i for i, c in enumerate(cs)
+                if c is None or c is True or _const_after(_parse(str(c)), facts, "cond") != "n"]
         return keep if len(keep) < len(cs) else None
 
     syms = dict(shared.syms)
