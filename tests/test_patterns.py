@@ -134,37 +134,6 @@ def test_cmake_boards_and_find_package(tmp_path):
     assert not is_app_dir(lib, {"CMakeLists.txt"})
 
 
-def test_text_report_wraps_as_textwrap_does():
-    import textwrap
-
-    from dfulint.report import text
-
-    rnd = random.Random(SEED)
-    pieces = ["a", "bb", "word", "a-hyphenated-word", " ", "  ", "\t", "\n", "\r\n", "\xa0", "\u2003", "\u00e9t\u00e9",
-              "a_very_long_symbol_name_CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_WITHOUT_SCRATCH"]
-    for _ in range(20000):
-        body = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 30)))
-        width = rnd.randint(1, 60)
-        lead = " " * rnd.randint(0, 8) + rnd.choice(["", "fix: ", "error[DFU201]: "])
-        after = " " * rnd.randint(0, 10)
-        assert text.wrap(body, width, lead, after) == textwrap.wrap(
-            body, width=width, initial_indent=lead, subsequent_indent=after, break_long_words=False,
-            break_on_hyphens=False), (body, width, lead, after)
-
-
-@pytest.mark.parametrize("columns", [None, "", "abc", "0", "-5", "72", "300"])
-def test_text_report_width_as_shutil_gives_it(monkeypatch, columns):
-    import shutil
-
-    from dfulint.report import text
-
-    if columns is None:
-        monkeypatch.delenv("COLUMNS", raising=False)
-    else:
-        monkeypatch.setenv("COLUMNS", columns)
-    assert text.terminal_columns(100) == shutil.get_terminal_size((100, 24)).columns
-
-
 def test_pyproject_lines_that_can_hold_a_dfulint_table():
     from dfulint import config
 

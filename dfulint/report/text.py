@@ -16,9 +16,6 @@ as the app is checked; ``render_tail`` then adds the summary.
 """
 from __future__ import annotations
 
-import os
-import sys
-
 from dfulint.core import Severity
 from dfulint.report import display_path
 
@@ -29,67 +26,9 @@ _VERDICT_COLOURS = {"apply": "32", "none": "2", "unknown": "33", "never": "1;31"
 
 
 def width_default() -> int:
-    return max(60, min(160, terminal_columns(100)))
+    import shutil
 
-
-def terminal_columns(fallback: int) -> int:
-    """`shutil.get_terminal_size((fallback, ...)).columns` without importing shutil (and with it bz2
-    and lzma): $COLUMNS when it is a positive number, else the width of the terminal on standard
-    output, else `fallback`."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (AttributeError, ValueError, OSError):      # no stdout, closed, or not a terminal
-            columns = fallback
-        columns = columns or fallback
-    return columns
-
-
-# textwrap's whitespace, each made a space (as its replace_whitespace does)
-_TO_SPACE = {ord(c): " " for c in "\t\n\x0b\x0c\r"}
-
-
-def wrap(text: str, width: int, initial_indent: str = "", subsequent_indent: str = "") -> list[str]:
-    """`textwrap.wrap(text, width, initial_indent=..., subsequent_indent=..., break_long_words=False,
-    break_on_hyphens=False)`, line for line, without importing textwrap (whose patterns cost more
-    to compile than a report of one app costs to write): lines break only at spaces, a word longer
-    than the line stands alone on its line, spaces at the ends of lines are dropped."""
-    if width <= 0:
-        raise ValueError(f"invalid width {width!r} (must be > 0)")
-    text = text.expandtabs().translate(_TO_SPACE)
-    chunks = []             # words and the runs of spaces between them, last first
-    i = len(text)
-    while i > 0:
-        j = i - 1
-        if text[j] == " ":
-            while j > 0 and text[j - 1] == " ":
-                j -= 1
-        else:
-            j = text.rfind(" ", 0, i) + 1
-        chunks.append(text[j:i])
-        i = j
-    lines: list[str] = []
-    while chunks:
-        indent = subsequent_indent if lines else initial_indent
-        room = width - len(indent)
-        if lines and chunks[-1].strip() == "":
-            del chunks[-1]
-        line: list[str] = []
-        used = 0
-        while chunks and used + len(chunks[-1]) <= room:
-            used += len(chunks[-1])
-            line.append(chunks.pop())
-        if chunks and len(chunks[-1]) > room and not line:
-            line.append(chunks.pop())
-        if line and line[-1].strip() == "":
-            del line[-1]
-        if line:
-            lines.append(indent + "".join(line))
-    return lines
+    return max(60, min(160, shutil.get_terminal_size((100, 24)).columns))
 
 
 class Style:
@@ -107,10 +46,14 @@ def _sdk(app) -> str:
 def _wrap(label: str, text: str, indent: int, width: int, indent_after: int | None = None) -> list[str]:
     """`label text` wrapped at width, continuation lines indented under the text (or by
     `indent_after` spaces)."""
+    import textwrap
+
     lead = " " * indent + label
     after = " " * (len(lead) if indent_after is None else indent_after)
     text = text if indent_after is not None else " ".join(text.split())
-    return wrap(text, max(40, width), lead, after) or [lead.rstrip()]
+    return textwrap.wrap(text, width=max(40, width), initial_indent=lead,
+                         subsequent_indent=after, break_long_words=False,
+                         break_on_hyphens=False) or [lead.rstrip()]
 
 
 def _loc(f) -> str:
