@@ -380,3 +380,25 @@ def test_a_reader_that_stops_early_ends_both_runs_alike():
         p.stdout.close()
         got.append((head, p.stderr.read(), p.wait()))
     assert got[0] == got[1] and got[0][2] == 1 and got[0][0] == b'{\n  "$sche'
+
+
+def test_random_command_lines_are_read_as_click_reads_them_or_left_to_it(monkeypatch):
+    """Whatever mix of options, values and paths: the quick reading either gives exactly what click
+    gives, or leaves the command line to click."""
+    import random
+
+    monkeypatch.chdir(ROOT)
+    words = [opt for row in check_args.PARAMS for opt in row[1]] + [
+        "fixtures", "fixtures/seed_bl653_dvk", "fixtures/README.md", "nowhere", "", "-", "--", "-h", "--help",
+        "json", "text:t.txt", "release", "Release", "write", "use", "b.json", "0", "3", "-1", "x", "DFU2", "warning",
+        "fatal", "always", "never", "auto", "concise", "shared", "-qj2", "-j2", "-bboard", "-fjson", "--jobs=2",
+        "--color=never", "--board=a", "--quiet=1", "--add-ignore=why", "--baseline=use", "--prof", "-Z"]
+    rng = random.Random(20240601)
+    taken = 0
+    for _ in range(2000):
+        args = [rng.choice(words) for _ in range(rng.randint(0, 6))]
+        mine = check_args.parse(args)
+        if mine is not None:
+            taken += 1
+            assert mine == _click_params(args), args
+    assert taken > 200
