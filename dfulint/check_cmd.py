@@ -107,10 +107,11 @@ class Progress:
         if root is None:
             self.clear()
             return
-        from dfulint.report import display_path
-        from dfulint.report.text import terminal_columns
+        import shutil
 
-        width = terminal_columns(100)
+        from dfulint.report import display_path
+
+        width = shutil.get_terminal_size((100, 24)).columns
         text = f"checking {done + 1}/{total}: {display_path(root)}"
         sys.stderr.write("\r\033[K" + text[:max(10, width - 1)])
         sys.stderr.flush()
