@@ -1,5 +1,6 @@
 """dfulint's own knowledge ships pre-built: the JSON tables equal their YAML source, are used when
 their checksum matches, and are ignored (the YAML is read) when it does not."""
+import functools
 import json
 import subprocess
 import sys
@@ -15,14 +16,21 @@ KDIR = Path(k.__file__).resolve().parent
 ROOT = KDIR.parent.parent
 
 
+def _clear_caches():
+    for obj in vars(k).values():
+        if isinstance(obj, functools._lru_cache_wrapper):
+            obj.cache_clear()
+
+
 @pytest.fixture
 def prebuilt(tmp_path, monkeypatch):
-    """Point dfulint at a tables.json written into a test folder."""
+    """Point dfulint at a built tables file written into a test folder."""
     out = tmp_path / build.FILE_NAME
     monkeypatch.setattr(k, "PREBUILT", out)
-    k._prebuilt.cache_clear()
+    _clear_caches()
     yield out
-    k._prebuilt.cache_clear()
+    monkeypatch.undo()
+    _clear_caches()
 
 
 def test_every_table_is_built_and_equals_its_yaml():
@@ -50,7 +58,7 @@ def test_a_table_whose_yaml_changed_is_read_from_the_yaml(prebuilt, monkeypatch)
     doc = build.write(prebuilt)
     doc["tables"]["socs.yaml"]["fingerprint"] = "00000000-0"
     doc["tables"]["socs.yaml"]["data"] = {"socs": []}              # what an outdated file would hold
-    prebuilt.write_text(json.dumps(doc), encoding="utf-8")
+    prebuilt.write_bytes(build.encode(doc))
     parsed = []
     real = build.parse_yaml
     monkeypatch.setattr(build, "parse_yaml", lambda data: parsed.append(1) or real(data))
@@ -71,7 +79,7 @@ def test_the_regeneration_command_writes_the_file(tmp_path):
     p = subprocess.run([sys.executable, "-m", "dfulint.knowledge.build", str(out)], cwd=ROOT,
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    assert json.loads(out.read_text(encoding="utf-8")) == build.bundle()
+    assert build.decode(out.read_bytes()) == build.bundle()
     trees = tmp_path / build.TREES_NAME
     p = subprocess.run([sys.executable, "-m", "dfulint.knowledge.build", "--trees", str(trees)], cwd=ROOT,
                        capture_output=True, text=True)
@@ -90,7 +98,7 @@ def test_a_wheel_carries_the_built_tables(tmp_path):
     p = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     with zipfile.ZipFile(tmp_path / p.stdout.strip().splitlines()[-1]) as z:
-        doc = json.loads(z.read("dfulint/knowledge/tables.json"))
+        doc = build.decode(z.read(f"dfulint/knowledge/{build.FILE_NAME}"))
         trees = z.read(f"dfulint/knowledge/{build.TREES_NAME}")
         names = set(z.namelist())
     assert doc == build.bundle()
@@ -98,3 +106,89 @@ def test_a_wheel_carries_the_built_tables(tmp_path):
 
     assert trees == kconfig.prebuilt_trees()            # the generated Kconfig trees, for this catalogue
     assert {f"dfulint/knowledge/{p.name}" for p in KDIR.glob("*.yaml")} <= names     # the source ships too
+
+
+def _damaged(doc: dict, names, how: str) -> bytes:
+    """The built file with the JSON text (or the place) of the tables `names` damaged."""
+    data = build.encode(doc)
+    cut = data.index(b"\n")
+    head = json.loads(data[:cut])
+    body = bytearray(data[cut + 1:])
+    for name in [names] if isinstance(names, str) else names:
+        start, size = head["tables"][name]["at"]
+        if how == "text":
+            body[start:start + size] = b"{" * size             # same length, not JSON
+        elif how == "beyond":
+            head["tables"][name]["at"] = [len(body), size]
+        else:
+            head["tables"][name]["at"] = "nowhere"
+    return json.dumps(head).encode("utf-8") + b"\n" + bytes(body)
+
+
+@pytest.mark.parametrize("how", ["text", "beyond", "place"])
+def test_a_damaged_table_is_read_from_its_yaml_and_the_others_from_the_file(prebuilt, monkeypatch, how):
+    doc = build.bundle()
+    prebuilt.write_bytes(_damaged(doc, "socs.yaml", how))
+    parsed = []
+    real = build.parse_yaml
+    monkeypatch.setattr(build, "parse_yaml", lambda data: parsed.append(1) or real(data))
+    assert k.load_table(KDIR / "socs.yaml") == doc["tables"]["socs.yaml"]["data"] and parsed == [1]
+    assert k.load_table(KDIR / "boards.yaml") == doc["tables"]["boards.yaml"]["data"] and parsed == [1]
+    assert k.soc("nrf52840").flash_size == 0x100000
+
+
+def _only_readable(prebuilt, monkeypatch, readable: set) -> None:
+    """A built file whose tables other than `readable` fail to decode, and YAML that cannot be parsed:
+    reading any other table fails the test."""
+    doc = build.bundle()
+    prebuilt.write_bytes(_damaged(doc, sorted(set(doc["tables"]) - readable), "text"))
+
+    def no_yaml(data):
+        raise AssertionError("read a table the lookup does not need")
+
+    monkeypatch.setattr(build, "parse_yaml", no_yaml)
+
+
+def test_a_board_lookup_decodes_the_board_and_soc_tables_only(prebuilt, monkeypatch):
+    _only_readable(prebuilt, monkeypatch, {"boards.yaml", "socs.yaml"})
+    b = k.board("nrf52840dk/nrf52840")
+    assert b is not None and b.soc == "nrf52840" and k.soc(b.soc).family == "nrf52"
+    assert k.board_file_stems("xiao_ble/nrf52840/sense") == ["xiao_ble_nrf52840_sense", "xiao_ble_sense"]
+    # and it makes the records of what it is asked for, not of every row
+    assert k._board_record.cache_info().currsize <= 2 and k._soc_record.cache_info().currsize <= 2
+
+
+def test_a_jedec_lookup_decodes_the_jedec_table_only(prebuilt, monkeypatch):
+    _only_readable(prebuilt, monkeypatch, {"jedec.yaml"})
+    assert k.jedec_capacity("c2 28 17") == 8 << 20
+    assert k.jedec_part([0xC2, 0x28, 0x17]).startswith("Macronix MX25R6435F")
+
+
+def test_every_jedec_row_is_found_by_its_id_in_any_spelling():
+    data = yaml.safe_load((KDIR / "jedec.yaml").read_text(encoding="utf-8"))
+    last = {}
+    for row in data["parts"]:
+        last[k.parse_jedec_id(row["id"])] = row           # a later row with the same ID wins
+    for jid, row in last.items():
+        for spelling in (jid, jid.hex(" ").upper(), "0x" + jid.hex(), f"[{jid.hex(' ')}]", list(jid)):
+            p = k.jedec_lookup(spelling)
+            assert p is not None and (p.part, p.size) == (row["part"], int(row["size"])), (spelling, row)
+    assert k.jedec_lookup("00 00 00") is None and k.jedec_capacity("c8 40 ff") is None
+
+
+def test_a_check_of_an_app_without_flash_ids_reads_no_jedec_table(monkeypatch):
+    from dfulint.engine import Options, run
+
+    for obj in vars(k).values():
+        if isinstance(obj, functools._lru_cache_wrapper):
+            obj.cache_clear()
+    read = []
+    real = k.load_table
+    monkeypatch.setattr(k, "load_table", lambda path: read.append(Path(path).name) or real(path))
+    try:
+        res = run([ROOT / "fixtures" / "apps" / "ncs28_foundation_sysbuild_clean"], Options())
+        assert res.apps and "boards.yaml" in read
+        assert "jedec.yaml" not in read
+    finally:
+        monkeypatch.undo()
+        _clear_caches()

@@ -145,126 +145,163 @@ class JedecPart(NamedTuple):
 def load_table(path: Path) -> Any:
     """A knowledge YAML file as Python data.
 
-    The YAML files are the source of truth. An installed dfulint also ships them as one JSON file
-    (``tables.json``, built by ``dfulint.knowledge.build`` when the package is built), which loads
-    in about a millisecond where parsing the YAML would cost tens; a table whose YAML no longer
-    matches the checksum recorded in that file is read from its YAML.
+    The YAML files are the source of truth. An installed dfulint also ships them as JSON in one
+    file (``tables.bin``, built by ``dfulint.knowledge.build`` when the package is built), where
+    each table is decoded on its own when it is first read (about a millisecond for the largest,
+    where parsing its YAML would cost tens); a table whose YAML no longer matches the checksum
+    recorded in that file is read from its YAML.
     """
     path = Path(path)
-    raw = None
     if path.parent == _HERE:
-        try:
-            raw = path.read_bytes()
-        except OSError:
+        fp = yaml_fingerprint(path.name)
+        if fp is None:
             return None
-        entry = _prebuilt().get(path.name)
-        if entry is not None:
-            from dfulint.knowledge.build import fingerprint
-
-            if entry.get("fingerprint") == fingerprint(raw):
-                return entry.get("data")
+        built = _prebuilt()
+        if built is not None:
+            found, data = built.table(path.name, fp)
+            if found:
+                return data
     from dfulint.knowledge.build import parse_yaml
 
-    return parse_yaml(raw if raw is not None else path.read_bytes())
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        if path.parent == _HERE:
+            return None
+        raise
+    return parse_yaml(raw)
 
 
 #: where the built tables are read from (tests point it elsewhere)
-PREBUILT = _HERE / "tables.json"
+PREBUILT = _HERE / "tables.bin"
+
+
+@functools.lru_cache(maxsize=None)
+def yaml_fingerprint(name: str) -> Optional[str]:
+    """The checksum (``dfulint.knowledge.build.fingerprint``) of the knowledge YAML file called
+    `name` as this process read it; None when it cannot be read."""
+    from dfulint.knowledge.build import fingerprint
+
+    try:
+        return fingerprint((_HERE / name).read_bytes())
+    except OSError:
+        return None
+
+
+class _Built:
+    """The built tables file: its header, and each table's data, decoded when first read."""
+
+    __slots__ = ("entries", "data", "start", "decoded")
+
+    def __init__(self, entries: dict, data: bytes, start: int) -> None:
+        self.entries = entries          # YAML file name -> {"fingerprint": ..., "at": [offset, length]}
+        self.data = data
+        self.start = start              # where the tables' JSON texts begin
+        self.decoded: dict = {}
+
+    def table(self, name: str, fp: str) -> tuple:
+        """(True, data) of the table built from the YAML file `name` whose checksum is `fp`;
+        (False, None) when the file has no such table or it cannot be decoded."""
+        key = (name, fp)
+        if key in self.decoded:
+            return self.decoded[key]
+        import json
+
+        got = (False, None)
+        entry = self.entries.get(name)
+        if isinstance(entry, dict) and entry.get("fingerprint") == fp:
+            at = entry.get("at")
+            if isinstance(at, list) and len(at) == 2 and all(type(x) is int and x >= 0 for x in at):
+                lo = self.start + at[0]
+                hi = lo + at[1]
+                if hi <= len(self.data):
+                    try:
+                        got = (True, json.loads(self.data[lo:hi]))
+                    except ValueError:
+                        pass
+        self.decoded[key] = got
+        return got
 
 
 @functools.lru_cache(maxsize=1)
-def _prebuilt() -> dict:
-    """The tables of ``tables.json`` by YAML file name; empty when there is no usable file."""
+def _prebuilt() -> Optional[_Built]:
+    """The built tables file; None when there is no usable file."""
     import json
 
     from dfulint.knowledge.build import FORMAT
 
     try:
-        doc = json.loads(PREBUILT.read_bytes())
+        data = PREBUILT.read_bytes()
+        cut = data.index(b"\n")
+        head = json.loads(data[:cut])
     except (OSError, ValueError):
-        return {}
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("tables"), dict):
-        return {}
-    return {k: v for k, v in doc["tables"].items() if isinstance(v, dict)}
+        return None
+    if not isinstance(head, dict) or head.get("format") != FORMAT or not isinstance(head.get("tables"), dict):
+        return None
+    return _Built(head["tables"], data, cut + 1)
 
 
-class _Tables:
-    """Everything parsed from the YAML files."""
+# The tables are indexed when first used, and only as far as a lookup needs: a SoC or board record
+# is made when it is first asked for, a JEDEC part when its ID is first looked up. validate() builds
+# every record (and reports what is wrong with the rows).
+
+class _SocIndex:
+    """socs.yaml's rows by SoC name and by (devicetree chip, core)."""
+
+    __slots__ = ("rows", "by_chip", "chips", "flash_labels", "problems")
 
     def __init__(self) -> None:
-        self.socs: dict[str, Soc] = {}
-        self.soc_rows: dict[str, dict] = {}
-        self.soc_by_chip: dict[tuple[str, str], str] = {}   # (dts_chip, core) -> soc name
-        self.boards: dict[str, Board] = {}                  # name -> Board (no revision)
-        self.board_rows: dict[str, dict] = {}
-        self.board_index: dict[str, str] = {}               # normalized key -> board name
-        self.bare: dict[str, list[str]] = {}                # bare board name -> board names
-        self.defaults: dict[str, str] = {}                  # bare board name -> default target
-        self.revisions: dict[str, list[tuple[tuple, str, dict]]] = {}
-        self.jedec: dict[bytes, JedecPart] = {}
-        self.jedec_rows: list[dict] = []
-        self.manufacturers: dict[int, str] = {}
-        self.problems: list[str] = []
-        self.flash_labels: dict[str, tuple] = {}            # nvm kind -> internal flash node labels
-
-
-@functools.lru_cache(maxsize=1)
-def _tables() -> _Tables:
-    """The tables, built once per process from the parsed files (about 2 ms)."""
-    return _build_tables()
-
-
-def _build_tables() -> _Tables:
-    t = _Tables()
-    _load_socs(t, load_table(_HERE / "socs.yaml") or {})
-    _load_boards(t, load_table(_HERE / "boards.yaml") or {})
-    return t
-
-
-@functools.lru_cache(maxsize=1)
-def _jedec_tables() -> _Tables:
-    """The JEDEC parts and manufacturers, built when a flash ID is first looked up (most apps
-    name none)."""
-    t = _Tables()
-    _load_jedec(t, load_table(_HERE / "jedec.yaml") or {})
-    return t
+        self.rows: dict = {}            # soc name -> row
+        self.by_chip: dict = {}         # (dts_chip, core) -> soc name
+        self.chips: frozenset = frozenset()
+        self.flash_labels: dict = {}    # nvm kind -> internal flash node labels
+        self.problems: list = []
 
 
 _SOC_FIELDS = ("family", "flash_base", "flash_size", "page_size", "write_block", "fprotect_block",
                "pm_supported", "mcuboot_pad", "has_qspi", "nvm", "flash_region_device", "source")
 
 
-def _load_socs(t: _Tables, data: dict) -> None:
+@functools.lru_cache(maxsize=1)
+def _soc_index() -> _SocIndex:
+    t = _SocIndex()
+    data = load_table(_HERE / "socs.yaml") or {}
     labels = data.get("internal_flash_labels") or {}
     t.flash_labels = {str(k): tuple(str(x) for x in v) for k, v in labels.items()
                       if k != "source" and isinstance(v, list)}
     for row in data.get("socs") or ():
         name = row.get("name")
-        missing = [k for k in _SOC_FIELDS if k not in row]
-        if not name or missing:
+        if not name or any(k not in row for k in _SOC_FIELDS):
+            missing = [k for k in _SOC_FIELDS if k not in row]
             t.problems.append(f"socs.yaml: {name or row!r}: missing {', '.join(missing) or 'name'}")
             continue
         if not str(row.get("source") or "").strip():
             t.problems.append(f"socs.yaml: {name}: empty source")
-        s = Soc(name=name, **{k: row[k] for k in _SOC_FIELDS},
-                default_flash_size=int(row.get("default_flash_size") or 0),
-                cryptocell=str(row.get("cryptocell") or ""))
-        t.socs[name] = s
-        t.soc_rows[name] = row
+        t.rows[name] = row
         chip = str(row.get("dts_chip") or name).lower()
         core = str(row.get("core") or "")
-        t.soc_by_chip[(chip, core)] = name
-        if core and (chip, "") not in t.soc_by_chip:
-            # a bare chip name means its application core
-            if core == "cpuapp":
-                t.soc_by_chip[(chip, "")] = name
+        t.by_chip[(chip, core)] = name
+        if core == "cpuapp" and (chip, "") not in t.by_chip:
+            t.by_chip[(chip, "")] = name        # a bare chip name means its application core
+    t.chips = frozenset(c for c, _ in t.by_chip)
+    return t
+
+
+@functools.lru_cache(maxsize=None)
+def _soc_record(name: str) -> Optional[Soc]:
+    row = _soc_index().rows.get(name)
+    if row is None:
+        return None
+    return Soc(name=name, **{k: row[k] for k in _SOC_FIELDS},
+               default_flash_size=int(row.get("default_flash_size") or 0),
+               cryptocell=str(row.get("cryptocell") or ""))
 
 
 def _ns_path(path: str) -> str:
     return path.replace("/peripheral@50000000/", "/peripheral@40000000/")
 
 
-def _make_nodes(rows: Iterable[dict], ns: bool, where: str, t: _Tables) -> tuple:
+def _make_nodes(rows: Iterable[dict], ns: bool, where: str, problems: list) -> tuple:
     out = []
     for r in rows or ():
         try:
@@ -278,7 +315,7 @@ def _make_nodes(rows: Iterable[dict], ns: bool, where: str, t: _Tables) -> tuple
                 props=dict(r.get("props") or {}),
             ))
         except AttributeError:
-            t.problems.append(f"boards.yaml: {where}: malformed node {r!r}")
+            problems.append(f"boards.yaml: {where}: malformed node {r!r}")
     return tuple(out)
 
 
@@ -297,6 +334,19 @@ def _resolve_like(rows: dict[str, dict], name: str, seen: tuple = ()) -> dict:
     return merged
 
 
+def _like_problem(rows: dict[str, dict], name: str) -> Optional[str]:
+    """What _resolve_like() would raise for `name`, without merging the rows."""
+    seen = [name]
+    row = rows[name]
+    while row.get("like"):
+        parent = row["like"]
+        if parent in seen[:-1] or parent not in rows:
+            return f"boards.yaml: {seen[-1]}: bad 'like: {parent}'"
+        seen.append(parent)
+        row = rows[parent]
+    return None
+
+
 def _rev_key(rev: str) -> tuple:
     parts = []
     for p in rev.replace("_", ".").split("."):
@@ -304,9 +354,33 @@ def _rev_key(rev: str) -> tuple:
     return tuple(parts)
 
 
-def _load_boards(t: _Tables, data: dict) -> None:
-    raw = {}
-    for row in data.get("boards") or ():
+class _BoardIndex:
+    """boards.yaml's rows, and which board each spelling of a board name means."""
+
+    __slots__ = ("rows", "names", "index", "bare", "defaults", "problems")
+
+    def __init__(self) -> None:
+        self.rows: dict = {}            # board name -> its own row (before `like`)
+        self.names: list = []           # the boards whose `like` resolves, in the table's order
+        self.index: dict = {}           # normalized key -> board name
+        self.bare: dict = {}            # bare board name -> board names
+        self.defaults: dict = {}        # bare board name -> default target
+        self.problems: list = []
+
+
+def _board_key(name: str) -> str:
+    """normalize_board(name), without its general parsing for the usual spelling of a table's targets
+    and aliases ("nrf9160dk/nrf9160/ns": no revision, no empty qualifier)."""
+    if "@" in name or "//" in name or name != name.strip().strip("/"):
+        return normalize_board(name)
+    return name.replace("/", "_")
+
+
+@functools.lru_cache(maxsize=1)
+def _board_index() -> _BoardIndex:
+    t = _BoardIndex()
+    raw = t.rows
+    for row in (load_table(_HERE / "boards.yaml") or {}).get("boards") or ():
         name = row.get("name")
         if not name or not row.get("target") or not row.get("soc"):
             t.problems.append(f"boards.yaml: {name or row!r}: needs name, target and soc")
@@ -314,47 +388,22 @@ def _load_boards(t: _Tables, data: dict) -> None:
         if name in raw:
             t.problems.append(f"boards.yaml: duplicate board {name}")
         raw[name] = row
-    for name in raw:
-        try:
-            row = _resolve_like(raw, name)
-        except ValueError as e:
-            t.problems.append(str(e))
+    for name, row in raw.items():
+        bad = _like_problem(raw, name) if row.get("like") else None
+        if bad is not None:
+            t.problems.append(bad)
             continue
-        if not str(row.get("source") or "").strip():
-            t.problems.append(f"boards.yaml: {name}: no source")
-        if row["soc"] not in t.socs:
-            t.problems.append(f"boards.yaml: {name}: unknown soc {row['soc']}")
-        ns = bool(row.get("ns", False))
-        b = Board(
-            name=name,
-            target=row["target"],
-            soc=row["soc"],
-            ns=ns,
-            nodes=_make_nodes(row.get("nodes"), ns, name, t),
-            chosen=dict(row.get("chosen") or {}),
-            aliases=tuple(row.get("aliases") or ()),
-            source=str(row.get("source") or ""),
-            notes=str(row.get("notes") or ""),
-        )
-        t.boards[name] = b
-        t.board_rows[name] = row
-        revs = []
-        for rev, extra in (row.get("revisions") or {}).items():
-            extra = extra or {}
-            if not str(extra.get("source") or "").strip():
-                t.problems.append(f"boards.yaml: {name}@{rev}: no source")
-            revs.append((_rev_key(str(rev)), str(rev), extra))
-        t.revisions[name] = sorted(revs, key=lambda r: r[0])
-
-        keys = {name, normalize_board(b.target)} | {normalize_board(a) for a in b.aliases}
+        t.names.append(name)
+        target = row["target"]
+        keys = {name, _board_key(target)} | {_board_key(a) for a in row.get("aliases") or ()}
         for k in keys:
             k = k.lower()
-            other = t.board_index.get(k)
+            other = t.index.get(k)
             if other is not None and other != name:
                 t.problems.append(f"boards.yaml: {k!r} names both {other} and {name}")
                 continue
-            t.board_index[k] = name
-        bare = b.board_name.lower()
+            t.index[k] = name
+        bare = target.split("/", 1)[0].lower()
         t.bare.setdefault(bare, []).append(name)
         if row.get("default"):
             if bare in t.defaults:
@@ -363,53 +412,135 @@ def _load_boards(t: _Tables, data: dict) -> None:
     # Zephyr lets single-SoC boards leave the SoC out ("bl5340_dvk/cpuapp", file stem
     # "bl5340_dvk_cpuapp"): index those short spellings too, where they are unambiguous.
     for bare, names in t.bare.items():
-        socs_ = {t.boards[n].target.split("/")[1] for n in names if t.boards[n].target.count("/") >= 1}
+        socs_ = {raw[n]["target"].split("/")[1] for n in names if raw[n]["target"].count("/") >= 1}
         if len(socs_) != 1:
             continue
         for n in names:
-            quals = t.boards[n].target.split("/")[2:]
+            quals = raw[n]["target"].split("/")[2:]
             if quals:
                 key = "_".join([bare] + quals).lower()
-                t.board_index.setdefault(key, n)
+                t.index.setdefault(key, n)
+    return t
 
 
-def _load_jedec(t: _Tables, data: dict) -> None:
-    sources = {str(k): str(v) for k, v in (data.get("sources") or {}).items()}
+@functools.lru_cache(maxsize=None)
+def _board_record(name: str) -> tuple:
+    """(Board without revision, its row with what `like` gives it, its revisions sorted, problems)
+    of a board of the index."""
+    problems: list = []
+    row = _resolve_like(_board_index().rows, name)
+    if not str(row.get("source") or "").strip():
+        problems.append(f"boards.yaml: {name}: no source")
+    if row["soc"] not in _soc_index().rows:
+        problems.append(f"boards.yaml: {name}: unknown soc {row['soc']}")
+    ns = bool(row.get("ns", False))
+    b = Board(
+        name=name,
+        target=row["target"],
+        soc=row["soc"],
+        ns=ns,
+        nodes=_make_nodes(row.get("nodes"), ns, name, problems),
+        chosen=dict(row.get("chosen") or {}),
+        aliases=tuple(row.get("aliases") or ()),
+        source=str(row.get("source") or ""),
+        notes=str(row.get("notes") or ""),
+    )
+    revs = []
+    for rev, extra in (row.get("revisions") or {}).items():
+        extra = extra or {}
+        if not str(extra.get("source") or "").strip():
+            problems.append(f"boards.yaml: {name}@{rev}: no source")
+        revs.append((_rev_key(str(rev)), str(rev), extra))
+    return b, row, sorted(revs, key=lambda r: r[0]), problems
 
-    def src(v: Any) -> str:
+
+class _JedecTable:
+    """jedec.yaml's manufacturers, parts and citations."""
+
+    __slots__ = ("manufacturers", "parts", "sources")
+
+    def __init__(self, data: dict) -> None:
+        self.sources = {str(k): str(v) for k, v in (data.get("sources") or {}).items()}
+        self.manufacturers: dict = {}
+        for m in data.get("manufacturers") or ():
+            self.manufacturers[int(m["id"])] = str(m["name"])
+        self.parts: list = list(data.get("parts") or ())
+
+    def src(self, v: Any) -> str:
         v = str(v or "").strip()
-        return sources.get(v, v)
+        return self.sources.get(v, v)
 
-    for m in data.get("manufacturers") or ():
-        if not src(m.get("source")):
-            t.problems.append(f"jedec.yaml: manufacturer {m!r}: no source")
-        t.manufacturers[int(m["id"])] = str(m["name"])
-    for row in data.get("parts") or ():
-        t.jedec_rows.append(row)
-        try:
-            jid = parse_jedec_id(row["id"])
-        except (KeyError, ValueError):
-            t.problems.append(f"jedec.yaml: bad id in {row!r}")
-            continue
-        if jid is None or len(jid) != 3:
-            t.problems.append(f"jedec.yaml: bad id in {row!r}")
-            continue
-        if not src(row.get("source")):
-            t.problems.append(f"jedec.yaml: {row['id']}: no source")
-        if jid in t.jedec:
-            t.problems.append(f"jedec.yaml: duplicate id {row['id']}")
-        t.jedec[jid] = JedecPart(
+    def part(self, jid: bytes, row: dict) -> JedecPart:
+        return JedecPart(
             id=jid,
-            manufacturer=t.manufacturers.get(jid[0], f"0x{jid[0]:02x}"),
+            manufacturer=self.manufacturers.get(jid[0], f"0x{jid[0]:02x}"),
             part=str(row.get("part") or ""),
             size=int(row.get("size") or 0),
-            source=src(row.get("source")),
+            source=self.src(row.get("source")),
         )
+
+
+@functools.lru_cache(maxsize=1)
+def _jedec_table() -> _JedecTable:
+    """The JEDEC table, read when a flash ID is first looked up (most apps name none)."""
+    return _JedecTable(load_table(_HERE / "jedec.yaml") or {})
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _row_id(rid: Any) -> Optional[bytes]:
+    """A part row's ID as bytes; None if it is not a valid three-byte ID."""
+    try:
+        jid = parse_jedec_id(rid)
+    except (TypeError, ValueError):
+        return None
+    return jid if jid is not None and len(jid) == 3 else None
+
+
+@functools.lru_cache(maxsize=64)
+def _jedec_find(jid: bytes) -> Optional[JedecPart]:
+    """The part with this three-byte ID (the last row that names it), or None."""
+    t = _jedec_table()
+    want = jid.hex(" ")
+    found = None
+    for row in t.parts:
+        rid = row.get("id") if isinstance(row, dict) else None
+        if isinstance(rid, str) and len(rid) == 8 and rid[2] == rid[5] == " " \
+                and _HEX.issuperset(rid[:2] + rid[3:5] + rid[6:]):
+            if rid.lower() == want:         # the usual spelling, "c2 28 17": compared as text
+                found = row
+        elif _row_id(rid) == jid:
+            found = row
+    return t.part(jid, found) if found is not None else None
 
 
 def validate() -> list[str]:
     """Problems found while loading the YAML files (empty when all is well)."""
-    return list(_tables().problems) + list(_jedec_tables().problems)
+    problems = list(_soc_index().problems)
+    for name in _soc_index().rows:
+        _soc_record(name)
+    problems += _board_index().problems
+    for name in _board_index().names:
+        problems += _board_record(name)[3]
+    t = _jedec_table()
+    for m in (load_table(_HERE / "jedec.yaml") or {}).get("manufacturers") or ():
+        if not t.src(m.get("source")):
+            problems.append(f"jedec.yaml: manufacturer {m!r}: no source")
+    seen = set()
+    for row in t.parts:
+        jid = _row_id(row.get("id") if isinstance(row, dict) else None)
+        if jid is None:
+            problems.append(f"jedec.yaml: bad id in {row!r}")
+            continue
+        if not t.src(row.get("source")):
+            problems.append(f"jedec.yaml: {row['id']}: no source")
+        if jid in seen:
+            problems.append(f"jedec.yaml: duplicate id {row['id']}")
+        seen.add(jid)
+        if _jedec_find(jid) is None:
+            problems.append(f"jedec.yaml: {row['id']}: not found by its ID")
+    return problems
 
 
 # ------------------------------------------------------------------ SoCs
@@ -417,7 +548,7 @@ def validate() -> list[str]:
 def internal_flash_labels(nvm: Optional[str]) -> tuple:
     """Node labels of the application core's own flash in the SoC devicetree ("flash0", "cpuapp_rram");
     every kind's labels when the memory kind is not known."""
-    labels = _tables().flash_labels
+    labels = _soc_index().flash_labels
     if nvm in labels:
         return labels[nvm]
     return tuple(x for v in labels.values() for x in v)
@@ -428,24 +559,24 @@ def soc(name: str) -> Optional[Soc]:
     A bare multi-core chip name ("nrf5340", "nrf54l15") means its application core."""
     if not name:
         return None
-    t = _tables()
+    t = _soc_index()
     key = str(name).strip().lower()
-    found = t.socs.get(key)
-    if found is None and (key, "") in t.soc_by_chip:
-        found = t.socs[t.soc_by_chip[(key, "")]]      # bare chip name: its application core
-    return found
+    if key in t.rows:
+        return _soc_record(key)
+    if (key, "") in t.by_chip:
+        return _soc_record(t.by_chip[(key, "")])      # bare chip name: its application core
+    return None
 
 
 def socs() -> tuple:
-    return tuple(_tables().socs.values())
+    return tuple(_soc_record(name) for name in _soc_index().rows)
 
 
 def _soc_variant(name: str, variant: str) -> Optional[Soc]:
-    t = _tables()
-    s = t.socs.get(name)
+    s = _soc_record(name)
     if s is None:
         return None
-    over = (t.soc_rows[name].get("variants") or {}).get(variant) if variant else None
+    over = (_soc_index().rows[name].get("variants") or {}).get(variant) if variant else None
     if not over:
         return s
     return s._replace(variant=variant, **{k: v for k, v in over.items() if k in Soc._fields})
@@ -475,9 +606,9 @@ def soc_for_dts_include(include: str) -> Optional[Soc]:
     toks = [x for x in base.split("_") if x]
     if not toks:
         return None
-    t = _tables()
+    t = _soc_index()
     chip = toks[0]
-    chips = {c for c, _ in t.soc_by_chip}
+    chips = t.chips
     if chip not in chips and chip.endswith("ns") and chip[:-2] in chips:
         chip = chip[:-2]
     if chip not in chips:
@@ -498,7 +629,7 @@ def soc_for_dts_include(include: str) -> Optional[Soc]:
             variant = tok
         else:
             return None
-    name = t.soc_by_chip.get((chip, core))
+    name = t.by_chip.get((chip, core))
     if name is None:
         return None
     return _soc_variant(name, variant)
@@ -514,10 +645,10 @@ def soc_for_name_hint(text: str) -> Optional[Soc]:
     if not text:
         return None
     low = str(text).lower()
-    t = _tables()
+    bi = _board_index()
     key = normalize_board(low).lower()
-    if key in t.board_index:
-        return soc(t.boards[t.board_index[key]].soc)
+    if key in bi.index:
+        return soc(bi.rows[bi.index[key]]["soc"])
     matches = list(re.finditer(_CHIP_RE, low)) if "nrf" in low else []
     if not matches:
         return None
@@ -532,9 +663,10 @@ def soc_for_name_hint(text: str) -> Optional[Soc]:
     if tail_tokens & _SKIP_CORES:
         return None
     core = "cpunet" if ("cpunet" in tail_tokens or "net" in tail_tokens) else ""
-    if (chip, core) not in t.soc_by_chip:
+    t = _soc_index()
+    if (chip, core) not in t.by_chip:
         core = ""
-    name = t.soc_by_chip.get((chip, core))
+    name = t.by_chip.get((chip, core))
     if name is None:
         return None
     variant = ""
@@ -592,10 +724,10 @@ def normalize_board(name: str) -> str:
 @functools.lru_cache(maxsize=512)
 def _resolve(name: str) -> Optional[str]:
     """Board table key for a board string without revision; None if unknown/ambiguous."""
-    t = _tables()
+    t = _board_index()
     key = name.lower()
-    if key in t.board_index:
-        return t.board_index[key]
+    if key in t.index:
+        return t.index[key]
     # bare HWMv2 board name ("nrf52840dk", "xiao_ble")
     cands = t.bare.get(key)
     if cands:
@@ -603,8 +735,9 @@ def _resolve(name: str) -> Optional[str]:
             return t.defaults[key]
         if len(cands) == 1:
             return cands[0]
-        plain = [c for c in cands if not t.boards[c].ns and t.boards[c].target.count("/") == 1]
-        if len(plain) == 1 and all(t.boards[c].target.split("/")[1] == t.boards[plain[0]].target.split("/")[1]
+        rows = t.rows
+        plain = [c for c in cands if not rows[c].get("ns", False) and rows[c]["target"].count("/") == 1]
+        if len(plain) == 1 and all(rows[c]["target"].split("/")[1] == rows[plain[0]]["target"].split("/")[1]
                                    for c in cands):
             # only variants of one SoC target besides it (e.g. xiao_ble/nrf52840/sense)
             return plain[0]
@@ -613,17 +746,16 @@ def _resolve(name: str) -> Optional[str]:
 
 @functools.lru_cache(maxsize=512)
 def _board_with_revision(base: str, rev: str) -> Board:
-    t = _tables()
-    b = t.boards[base]
+    b, _row, revisions, _problems = _board_record(base)
     if not rev:
         return b
     nodes = list(b.nodes)
     chosen = dict(b.chosen)
     sources = [b.source] if b.source else []
     want = _rev_key(rev)
-    for key, r, extra in t.revisions.get(base, ()):
+    for key, r, extra in revisions:
         if key <= want:
-            for n in _make_nodes(extra.get("nodes"), b.ns, f"{base}@{r}", t):
+            for n in _make_nodes(extra.get("nodes"), b.ns, f"{base}@{r}", []):
                 nodes = [x for x in nodes if not (n.label and x.label == n.label)] + [n]
             chosen.update(extra.get("chosen") or {})
             if extra.get("source"):
@@ -656,20 +788,20 @@ def board(name: str) -> Optional[Board]:
         return None
     if not rev:
         # no revision given: the build uses the board's default revision, with its nodes
-        default = _tables().board_rows.get(base, {}).get("default_revision")
+        default = _board_record(base)[1].get("default_revision")
         if default:
             return _board_with_revision(base, str(default))
     return _board_with_revision(base, rev)
 
 
 def boards() -> tuple:
-    return tuple(_tables().boards.values())
+    return tuple(_board_record(name)[0] for name in _board_index().names)
 
 
 def board_row(name: str) -> Optional[dict]:
     """The boards.yaml row of a known board (by its table name), for fields only some rows carry."""
     b = board(name)
-    return _tables().board_rows.get(b.name) if b is not None else None
+    return _board_record(b.name)[1] if b is not None else None
 
 
 def single_soc(bare: str) -> bool:
@@ -678,9 +810,9 @@ def single_soc(bare: str) -> bool:
 
 
 def _single_soc(bare: str) -> bool:
-    t = _tables()
+    t = _board_index()
     cands = t.bare.get(bare.lower()) or []
-    socs_ = {t.boards[c].target.split("/")[1] for c in cands if t.boards[c].target.count("/") >= 1}
+    socs_ = {t.rows[c]["target"].split("/")[1] for c in cands if t.rows[c]["target"].count("/") >= 1}
     return len(socs_) == 1
 
 
@@ -757,14 +889,14 @@ def jedec_lookup(jedec_id) -> Optional[JedecPart]:
     jid = parse_jedec_id(jedec_id)
     if jid is None or len(jid) < 3:
         return None
-    return _jedec_tables().jedec.get(jid[:3])
+    return _jedec_find(jid[:3])
 
 
 def jedec_manufacturer(jedec_id) -> Optional[str]:
     jid = parse_jedec_id(jedec_id)
     if not jid:
         return None
-    return _jedec_tables().manufacturers.get(jid[0])
+    return _jedec_table().manufacturers.get(jid[0])
 
 
 def jedec_capacity(jedec_id) -> Optional[int]:
@@ -777,7 +909,7 @@ def jedec_capacity(jedec_id) -> Optional[int]:
     jid = parse_jedec_id(jedec_id)
     if jid is None or len(jid) < 3:
         return None
-    part = _jedec_tables().jedec.get(jid[:3])
+    part = _jedec_find(jid[:3])
     if part is not None and part.size:
         return part.size
     mf, typ, cap = jid[0], jid[1], jid[2]

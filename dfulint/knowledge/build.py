@@ -1,10 +1,11 @@
-"""Build dfulint's knowledge tables as one JSON file: ``python -m dfulint.knowledge.build [OUT]``.
+"""Build dfulint's knowledge tables as one file: ``python -m dfulint.knowledge.build [OUT]``.
 
 The YAML files in this folder are the source of truth. Parsing them costs a new process more than
-checking a small app, so a wheel ships them also as ``tables.json`` (written by this module from the
-package build hook, ``hatch_build.py``), which loads in about a millisecond. Each table in it carries
-the checksum of the YAML it was built from: a table whose YAML has changed since is ignored and its
-YAML is read instead, so an outdated file costs time, never correctness.
+checking a small app, so a wheel ships them also as JSON in ``tables.bin`` (written by this module
+from the package build hook, ``hatch_build.py``). The file is a line of JSON, the header, naming for
+each table the checksum of the YAML it was built from and where its JSON text lies in the rest of
+the file; a run decodes only the tables it reads. A table whose YAML has changed since is ignored
+and its YAML is read instead, so an outdated file costs time, never correctness.
 
 The build also writes ``kconfig_trees.bin``: the Kconfig tree dfulint generates from its symbol
 catalogue for each image and SDK version, with what the evaluation needs of its generation (see
@@ -27,9 +28,9 @@ if TYPE_CHECKING:
     from typing import Any, Optional
 
 HERE = Path(__file__).resolve().parent
-FILE_NAME = "tables.json"
+FILE_NAME = "tables.bin"
 TREES_NAME = "kconfig_trees.bin"
-FORMAT = 1
+FORMAT = 2
 
 
 def fingerprint(data: bytes) -> str:
@@ -68,11 +69,38 @@ def _plain(x: Any) -> bool:
     return x is None or isinstance(x, (str, int, float, bool))
 
 
+def encode(doc: dict) -> bytes:
+    """The bytes of the file for bundle()'s `doc`: a header line of JSON ``{"format": FORMAT,
+    "tables": {name: {"fingerprint": ..., "at": [offset, length]}}}``, then each table's data as
+    compact JSON (UTF-8) at `offset` bytes after the header's newline."""
+    head: dict = {}
+    body: list = []
+    pos = 0
+    for name, entry in sorted(doc["tables"].items()):
+        data = json.dumps(entry["data"], separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
+        head[name] = {"fingerprint": entry["fingerprint"], "at": [pos, len(data)]}
+        body.append(data)
+        pos += len(data)
+    line = json.dumps({"format": doc["format"], "tables": head}, separators=(",", ":"), sort_keys=True)
+    return line.encode("utf-8") + b"\n" + b"".join(body)
+
+
+def decode(data: bytes) -> dict:
+    """bundle()'s document back from the bytes encode() wrote (ValueError if they are not such)."""
+    cut = data.index(b"\n")
+    head = json.loads(data[:cut])
+    body = data[cut + 1:]
+    tables = {}
+    for name, entry in head["tables"].items():
+        start, size = entry["at"]
+        tables[name] = {"fingerprint": entry["fingerprint"], "data": json.loads(body[start:start + size])}
+    return {"format": head["format"], "tables": tables}
+
+
 def write(out: Path, folder: Path = HERE) -> dict:
     doc = bundle(folder)
-    text = json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.write_bytes(encode(doc))
     tmp.replace(out)
     return doc
 
