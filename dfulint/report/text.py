@@ -26,15 +26,9 @@ _VERDICT_COLOURS = {"apply": "32", "none": "2", "unknown": "33", "never": "1;31"
 
 
 def width_default() -> int:
-    return max(60, min(160, terminal_columns(100)))
-
-
-def terminal_columns(fallback: int) -> int:
-    """The terminal's width ($COLUMNS, else standard output's terminal, else `fallback`); shutil is
-    imported only when something is written for a terminal to show."""
     import shutil
 
-    return shutil.get_terminal_size((fallback, 24)).columns
+    return max(60, min(160, shutil.get_terminal_size((100, 24)).columns))
 
 
 class Style:
