@@ -51,6 +51,7 @@ PARAMS = (
     ("debug", ("--debug",), "flag", False, 1, ("bool",), False, None),
 )
 
+
 def rewrite(args) -> list:
     """`check`'s own reading of two options, before click's (and this module's): a bare `--add-ignore`
     takes no reason (click would take the next word, maybe a path, as the reason), and a bare
@@ -128,7 +129,7 @@ def _parse(args) -> dict:
             opt, explicit = a[:2], a[2:] or None
         row = options.get(opt)
         if row is None:
-            raise _NotMine          # help, an unknown option, or one click would guess
+            raise _NotMine          # help, or an unknown option (click names the closest)
         name, _, kind, multiple, nargs = row[:5]
         if kind == "flag":
             if explicit is not None:
