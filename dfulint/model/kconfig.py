@@ -804,14 +804,16 @@ def _soc_has(soc: Optional[str], fam: Optional[str], has) -> Optional[bool]:
     by its family, True or False when every SoC of the family agrees, else None (unknown)."""
     from dfulint import knowledge
 
-    answers = {has(row) for row in knowledge.socs() if row.family == fam} if fam is not None else set()
     if soc:
         row = knowledge.soc(soc)
         if row is not None:
             return has(row)
-        return answers == {True}        # a SoC missing from the table: only what its whole family has
     if fam is None:
-        return None
+        return False if soc else None
+    # (every SoC record is made only here: a known SoC is one lookup)
+    answers = {has(row) for row in knowledge.socs() if row.family == fam}
+    if soc:
+        return answers == {True}        # a SoC missing from the table: only what its whole family has
     return answers.pop() if len(answers) == 1 else (None if answers else False)
 
 
