@@ -117,12 +117,26 @@ def _damaged(doc: dict, names, how: str) -> bytes:
     for name in [names] if isinstance(names, str) else names:
         start, size = head["tables"][name]["at"]
         if how == "text":
-            body[start:start + size] = b"{" * size             # same length, not JSON
+            body[start:start + size] = b"\xff" * size          # same length, not a table
         elif how == "beyond":
             head["tables"][name]["at"] = [len(body), size]
         else:
             head["tables"][name]["at"] = "nowhere"
     return json.dumps(head).encode("utf-8") + b"\n" + bytes(body)
+
+
+def test_a_file_marshalled_in_another_format_is_not_read(prebuilt, monkeypatch):
+    import marshal
+
+    data = build.encode(build.bundle())
+    cut = data.index(b"\n")
+    head = json.loads(data[:cut])
+    head["marshal"] = marshal.version + 1
+    prebuilt.write_bytes(json.dumps(head).encode("utf-8") + data[cut:])
+    parsed = []
+    real = build.parse_yaml
+    monkeypatch.setattr(build, "parse_yaml", lambda data: parsed.append(1) or real(data))
+    assert len(k.load_table(KDIR / "socs.yaml")["socs"]) >= 15 and parsed == [1]
 
 
 @pytest.mark.parametrize("how", ["text", "beyond", "place"])

@@ -145,11 +145,11 @@ class JedecPart(NamedTuple):
 def load_table(path: Path) -> Any:
     """A knowledge YAML file as Python data.
 
-    The YAML files are the source of truth. An installed dfulint also ships them as JSON in one
-    file (``tables.bin``, built by ``dfulint.knowledge.build`` when the package is built), where
-    each table is decoded on its own when it is first read (about a millisecond for the largest,
-    where parsing its YAML would cost tens); a table whose YAML no longer matches the checksum
-    recorded in that file is read from its YAML.
+    The YAML files are the source of truth. An installed dfulint also ships them in one file
+    (``tables.bin``, built by ``dfulint.knowledge.build`` when the package is built), where each
+    table is decoded on its own when it is first read (under a millisecond for the largest, where
+    parsing its YAML would cost tens); a table whose YAML no longer matches the checksum recorded in
+    that file, or that cannot be decoded, is read from its YAML.
     """
     path = Path(path)
     if path.parent == _HERE:
@@ -205,7 +205,7 @@ class _Built:
         key = (name, fp)
         if key in self.decoded:
             return self.decoded[key]
-        import json
+        from dfulint.knowledge.build import decode_table
 
         got = (False, None)
         entry = self.entries.get(name)
@@ -216,7 +216,7 @@ class _Built:
                 hi = lo + at[1]
                 if hi <= len(self.data):
                     try:
-                        got = (True, json.loads(self.data[lo:hi]))
+                        got = (True, decode_table(self.data[lo:hi]))
                     except ValueError:
                         pass
         self.decoded[key] = got
@@ -227,6 +227,7 @@ class _Built:
 def _prebuilt() -> Optional[_Built]:
     """The built tables file; None when there is no usable file."""
     import json
+    import marshal
 
     from dfulint.knowledge.build import FORMAT
 
@@ -236,8 +237,9 @@ def _prebuilt() -> Optional[_Built]:
         head = json.loads(data[:cut])
     except (OSError, ValueError):
         return None
-    if not isinstance(head, dict) or head.get("format") != FORMAT or not isinstance(head.get("tables"), dict):
-        return None
+    if not isinstance(head, dict) or head.get("format") != FORMAT or not isinstance(head.get("tables"), dict) \
+            or head.get("marshal") != marshal.version:
+        return None         # not a file of this dfulint, or marshalled by a Python that writes another format
     return _Built(head["tables"], data, cut + 1)
 
 
