@@ -26,7 +26,8 @@ class Options:
     """What a run checks and how: rule selection, severities, boards, SDK version, build directory."""
     __slots__ = ("select", "ignore", "severities", "boards", "sdk_version", "build_dir", "debug", "per_app",
                  "fail_on", "profile", "per_path_ignores", "suppressions", "boards_origin", "sdk_origin",
-                 "baseline", "cancelled", "reuse_parsed", "against", "file_suffix", "on_app", "on_progress")
+                 "baseline", "cancelled", "reuse_parsed", "against", "file_suffix", "release_facts", "on_app",
+                 "on_progress")
 
     select: Optional[set[str]]                  # None: every rule
     ignore: set[str]
@@ -47,6 +48,9 @@ class Options:
     reuse_parsed: bool                          # keep parses of files unchanged since the last run
     against: Optional[str]                      # --against REV|PATH: the shipped release
     file_suffix: Optional[str]                  # --file-suffix: the FILE_SUFFIX the build is given
+    # take each target's release facts (Target.release_facts: what `map --format json` records);
+    # a run's value holds for every app (engine.run gives it to the per-app options)
+    release_facts: bool
     # called with (AppResult, its findings in report order) as each app finishes, in the order
     # of the apps; a parallel runner must keep that order (reports stream from it)
     on_app: Optional[Callable]
@@ -61,7 +65,8 @@ class Options:
                  suppressions: bool = True, boards_origin: str = "--board", sdk_origin: str = "--sdk-version",
                  baseline: Optional[tuple[str, Path]] = None, cancelled: Optional[Callable[[], bool]] = None,
                  reuse_parsed: bool = False, against: Optional[str] = None, file_suffix: Optional[str] = None,
-                 on_app: Optional[Callable] = None, on_progress: Optional[Callable] = None) -> None:
+                 release_facts: bool = True, on_app: Optional[Callable] = None,
+                 on_progress: Optional[Callable] = None) -> None:
         self.select = select
         self.ignore = set() if ignore is None else ignore
         self.severities = {} if severities is None else severities
@@ -81,6 +86,7 @@ class Options:
         self.reuse_parsed = reuse_parsed
         self.against = against
         self.file_suffix = file_suffix
+        self.release_facts = release_facts
         self.on_app = on_app
         self.on_progress = on_progress
 
@@ -366,7 +372,8 @@ def check_app(root: Path, opts: Options, result: Result, tops: tuple = (), relea
     if opts.suppressions:
         findings = _suppress(app, targets, findings, opts, failed, result)
     findings.sort(key=_sort_key)
-    app_result.targets = targets = _take_release_facts(targets)
+    if opts.release_facts:
+        app_result.targets = targets = _take_release_facts(targets)
     # the lines each finding points at, read now (confined like the model, from the cache) so that
     # no report reads a file and the text crosses a worker's pipe with the finding
     with files.confined(files.project_roots(root, app.west_root, tops)):
@@ -516,13 +523,15 @@ def drop_model(app_result: AppResult) -> AppResult:
     """The app's result without its configuration model: each target keeps the facts reports show
     (board, SoC, flash map, MCUboot's analysis), not its images' Kconfig evaluations, devicetrees
     and parsed files. A run over many apps holds one app's model at a time."""
-    from dfulint.model import release
-
+    facts_wanted = getattr(app_result.options, "release_facts", True)
     slim = []
     for t in app_result.targets:
         try:
-            facts = t.release_facts if getattr(t, "release_facts", None) is not None else \
-                release.facts_of(t, "snapshot")         # what `map --format json` records of the images
+            facts = getattr(t, "release_facts", None)
+            if facts is None and facts_wanted:
+                from dfulint.model import release
+
+                facts = release.facts_of(t, "snapshot")     # what `map --format json` records of the images
             slim.append(t._replace(images={}, sysbuild=None, pm_static=None, ext={}, problems=(),
                                             files=None, board_info=None, config_dirs=(), pm_static_unused=(),
                                             paths=None, dfu=None, drivers={}, symbols_gone_later=(),
@@ -727,6 +736,8 @@ def run(paths: list[Path], opts: Options, jobs: int = 1, keep_models: bool = Tru
         jobs = 1        # the release's files are materialised once, by one process
     roots = app_roots(paths)
     app_opts = [opts.per_app(root) if opts.per_app else opts for root in roots]
+    for o in app_opts:
+        o.release_facts = opts.release_facts
     ptops = project_tops(paths, roots)
     app_tops = [(tuple(t for t in tops if inside(root, t, resolve=True)), ptops.get(root)) for root in roots]
     if opts.debug or any(o.debug for o in app_opts):

@@ -155,3 +155,25 @@ def test_an_app_without_yaml_files_never_loads_pyyaml(tmp_path):
     (app / "pm_static.yml").write_text("mcuboot:\n  address: 0x0\n  size: 0xc000\n")
     got = _probe(app, "--board", "nrf52840dk_nrf52840", tables=tables)
     assert "yaml.resolver" in got["modules"]
+
+
+def test_release_facts_are_taken_only_when_asked():
+    """Only `map --format json` shows a target's release facts; a run that does not ask for them
+    neither takes them nor imports the release model for them."""
+    from dfulint import engine
+
+    for keep in (True, False):
+        taken = engine.run([SEED], engine.Options(), keep_models=keep)
+        assert all(t.release_facts is not None for a in taken.apps for t in a.targets)
+        skipped = engine.run([SEED], engine.Options(release_facts=False), keep_models=keep)
+        assert all(t.release_facts is None for a in skipped.apps for t in a.targets)
+        assert [f.code for f in skipped.findings] == [f.code for f in taken.findings]
+    # the per-app options of a run (configuration files) follow the run's choice
+    per_app = engine.run([SEED], engine.Options(release_facts=False, per_app=lambda root: engine.Options()),
+                         keep_models=False)
+    assert all(t.release_facts is None for a in per_app.apps for t in a.targets)
+    code = ("import sys; from pathlib import Path; from dfulint import engine; "
+            f"engine.run([Path({str(SEED)!r})], engine.Options(release_facts=False), keep_models=False); "
+            "print('dfulint.model.release' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.strip() == "False", p.stderr

@@ -8,15 +8,15 @@ question is always what the *shipped* bootloader does with the *new* image.
 """
 from __future__ import annotations
 
-
 from dfulint.checks import hit, rule
 from dfulint.core import Severity, Span
-from dfulint.model.release import ROLE, PartFact, ReleaseFacts, is_boot_read, is_data, parse_image_version
 from dfulint.units import kib
 
 TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
 if TYPE_CHECKING:
     from typing import Optional
+
+    from dfulint.model.release import PartFact, ReleaseFacts
 
 # the same partition under Partition Manager's name and the devicetree label
 ALIASES = {"mcuboot": "boot_partition", "mcuboot_primary": "slot0_partition",
@@ -199,6 +199,8 @@ def boot_partition_moved(t):
     a, old, new = _pair(t)
     if old is None or not (old.mcuboot or old.nsib) or not _layout_known(old, new):
         return
+    from dfulint.model.release import ROLE, is_boot_read     # (here only with a release to compare with)
+
     seen = set()
     for op in old.partitions:
         if not is_boot_read(op.name) or op.name in seen:
@@ -257,6 +259,8 @@ def data_partition_moved(t):
     a, old, new = _pair(t)
     if old is None or not _layout_known(old, new):
         return
+    from dfulint.model.release import is_data
+
     for op in old.partitions:
         if not is_data(op.name):
             continue
@@ -512,6 +516,8 @@ def version_downgrade(t):
                   headline=_hl(a, "security counter goes backwards", old.security_counter, new.security_counter, "update refused"),
                   anchor="release:counter")
         return
+    from dfulint.model.release import parse_image_version
+
     vo, vn = parse_image_version(old.image_version), parse_image_version(new.image_version)
     if vo is None or vn is None or vn[:3] >= vo[:3]:
         return
