@@ -5,7 +5,10 @@ catalogue (dfulint/knowledge/kconfig.yaml) for one image, one NCS version and on
 image's fragments into it with kconfiglib's own `load_config(replace=False)` (the loader Zephyr
 and sysbuild use), then reads the values back. That gives Zephyr's exact value semantics (types,
 "last assignment wins", first character of bools, quoted strings, choices, defaults, `select`,
-unmet dependencies), while every value keeps the file:line it came from.
+unmet dependencies), while every value keeps the file:line it came from. An installed dfulint
+does not generate the trees: they are built with the package, with kconfiglib's tokens of each
+line, into dfulint/knowledge/kconfig_trees.bin (prebuilt_trees(); generated again where that file
+is missing or made from another catalogue, SoC table or version of this module).
 
 Two kinds of names are kept apart:
 
