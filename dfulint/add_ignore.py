@@ -129,7 +129,7 @@ def reason_problem(reason: str) -> Optional[str]:
 
 def _refusal(f: Finding, build_dirs: dict) -> Optional[str]:
     """Why no comment can suppress finding `f` (the file is missing, generated, someone else's...)."""
-    from dfulint.baseline import git_top
+    from dfulint.files import git_top
     from dfulint.files import inside
 
     path = f.span.path

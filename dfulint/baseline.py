@@ -11,11 +11,9 @@ reports only findings whose fingerprint is not in it.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from dfulint.config import ConfigError
-from dfulint.files import inside
 
 TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
 if TYPE_CHECKING:
@@ -23,46 +21,6 @@ if TYPE_CHECKING:
 
 BASELINE_VERSION = 1
 FINGERPRINT_KEY = "dfulint/v1"
-
-
-# ------------------------------------------------------------------ repository root
-
-def git_top(start: Path) -> Optional[Path]:
-    """The closest folder at or above `start` holding `.git` (a folder or a worktree file)."""
-    try:
-        d = start.resolve()
-    except OSError:
-        return None
-    if d.is_file():
-        d = d.parent
-    for cand in (d, *d.parents):
-        if (cand / ".git").exists():
-            return cand
-    return None
-
-
-def repo_root(app_roots: Iterable[Path], cwd: Optional[Path] = None) -> Path:
-    """The folder artifact paths are made relative to: the git top level holding every checked app
-    (the current directory's first), else the current directory if it holds them all, else their
-    common folder."""
-    roots = [Path(r).resolve() for r in app_roots]
-    cwd = (cwd or Path.cwd()).resolve()
-    cands = []
-    top = git_top(cwd)
-    if top:
-        cands.append(top)
-    if roots:
-        top = git_top(roots[0])
-        if top:
-            cands.append(top)
-    cands.append(cwd)
-    for c in cands:
-        if all(inside(r, c) for r in roots):
-            return c
-    try:
-        return Path(os.path.commonpath([str(r) for r in roots]))
-    except ValueError:
-        return cwd
 
 
 def rel_path(path: Path, root: Path) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dfulint.checks import RULES, load_all, severity_of
 from dfulint.core import Finding, Severity
-from dfulint.files import inside
+from dfulint.files import inside, repo_root
 from dfulint.workspace import App, describe_app, find_apps
 
 TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
@@ -715,9 +715,6 @@ def run(paths: list[Path], opts: Options, jobs: int = 1, keep_models: bool = Tru
     app)` is called before each app with one job, and as each app finishes with several (completion
     order), then once more with (total, total, None)."""
     require_libraries()
-    from dfulint import baseline as bl
-    from dfulint.suppressions import Suppressed
-
     from dfulint.sources import clear_caches, refresh
 
     if opts.reuse_parsed:
@@ -727,6 +724,8 @@ def run(paths: list[Path], opts: Options, jobs: int = 1, keep_models: bool = Tru
     result = Result()
     base = None
     if opts.baseline is not None and opts.baseline[0] == "use":
+        from dfulint import baseline as bl
+
         base = bl.load(opts.baseline[1])          # a broken baseline stops the run before any work
     tops = tuple(p.resolve() if p.is_dir() else p.resolve().parent for p in paths)
     release = None
@@ -760,8 +759,11 @@ def run(paths: list[Path], opts: Options, jobs: int = 1, keep_models: bool = Tru
     result.against = release.label if release is not None else None
     result.findings.sort(key=_sort_key)
     result.suppressed.sort(key=lambda s: _sort_key(s.finding))
-    result.root = bl.repo_root([a.app.root for a in result.apps])
+    result.root = repo_root([a.app.root for a in result.apps])
     if opts.baseline is not None:
+        from dfulint import baseline as bl
+        from dfulint.suppressions import Suppressed
+
         mode, path = opts.baseline
         result.baseline_path = path
         if mode == "write":

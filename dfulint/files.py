@@ -32,7 +32,7 @@ from dfulint.records import NamedTuple
 
 TYPE_CHECKING = False      # (typing.TYPE_CHECKING without importing typing)
 if TYPE_CHECKING:
-    from typing import Iterator, Optional
+    from typing import Iterable, Iterator, Optional
 
 MAX_FILE_BYTES = 4 * 1024 * 1024        # configuration files are small; a board DTS is ~50 KB
 MAX_WALK_DEPTH = 24                     # folders below the top a walk descends
@@ -329,3 +329,41 @@ def walk(top, max_depth: int = MAX_WALK_DEPTH, max_entries: int = MAX_WALK_ENTRI
             return
         for n in reversed(dirnames_walk):
             stack.append((d / n, depth + 1))
+
+
+def git_top(start: Path) -> Optional[Path]:
+    """The closest folder at or above `start` holding `.git` (a folder or a worktree file)."""
+    try:
+        d = start.resolve()
+    except OSError:
+        return None
+    if d.is_file():
+        d = d.parent
+    for cand in (d, *d.parents):
+        if (cand / ".git").exists():
+            return cand
+    return None
+
+
+def repo_root(app_roots: Iterable[Path], cwd: Optional[Path] = None) -> Path:
+    """The folder artifact paths are made relative to: the git top level holding every checked app
+    (the current directory's first), else the current directory if it holds them all, else their
+    common folder."""
+    roots = [Path(r).resolve() for r in app_roots]
+    cwd = (cwd or Path.cwd()).resolve()
+    cands = []
+    top = git_top(cwd)
+    if top:
+        cands.append(top)
+    if roots:
+        top = git_top(roots[0])
+        if top:
+            cands.append(top)
+    cands.append(cwd)
+    for c in cands:
+        if all(inside(r, c) for r in roots):
+            return c
+    try:
+        return Path(os.path.commonpath([str(r) for r in roots]))
+    except ValueError:
+        return cwd
