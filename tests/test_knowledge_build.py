@@ -206,3 +206,27 @@ def test_a_check_of_an_app_without_flash_ids_reads_no_jedec_table(monkeypatch):
     finally:
         monkeypatch.undo()
         _clear_caches()
+
+
+@pytest.mark.parametrize("spelling", ["0xC22817", "C2 28 17", "[c2, 28, 17]", "c2  28 17", [0xC2, 0x28, 0x17]])
+def test_a_later_row_naming_an_id_in_another_spelling_wins(monkeypatch, spelling):
+    real = k.load_table
+
+    def load_table(path):
+        data = real(path)
+        if Path(path).name == "jedec.yaml":
+            data = dict(data, parts=list(data["parts"]) + [
+                {"id": spelling, "part": "LATER", "size": 1 << 20, "source": "flashrom"},
+                {"id": "zz 28 17", "part": "BROKEN", "size": 1, "source": "flashrom"}])
+        return data
+
+    monkeypatch.setattr(k, "load_table", load_table)
+    _clear_caches()
+    try:
+        assert k.jedec_lookup("c2 28 17").part == "LATER" and k.jedec_capacity([0xC2, 0x28, 0x17]) == 1 << 20
+        assert k.jedec_lookup("c2 28 16").part == "MX25R3235F"
+        assert sorted(k.validate()) == ["jedec.yaml: bad id in {'id': 'zz 28 17', 'part': 'BROKEN', 'size': 1, "
+                                        "'source': 'flashrom'}", "jedec.yaml: duplicate id " + str(spelling)]
+    finally:
+        monkeypatch.undo()
+        _clear_caches()

@@ -381,47 +381,50 @@ def _board_key(name: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _board_index() -> _BoardIndex:
     t = _BoardIndex()
-    raw = t.rows
+    raw, index, problems, bare_names = t.rows, t.index, t.problems, t.bare
     for row in (load_table(_HERE / "boards.yaml") or {}).get("boards") or ():
         name = row.get("name")
         if not name or not row.get("target") or not row.get("soc"):
-            t.problems.append(f"boards.yaml: {name or row!r}: needs name, target and soc")
+            problems.append(f"boards.yaml: {name or row!r}: needs name, target and soc")
             continue
         if name in raw:
-            t.problems.append(f"boards.yaml: duplicate board {name}")
+            problems.append(f"boards.yaml: duplicate board {name}")
         raw[name] = row
     for name, row in raw.items():
-        bad = _like_problem(raw, name) if row.get("like") else None
-        if bad is not None:
-            t.problems.append(bad)
-            continue
+        if row.get("like"):
+            bad = _like_problem(raw, name)
+            if bad is not None:
+                problems.append(bad)
+                continue
         t.names.append(name)
         target = row["target"]
-        keys = {name, _board_key(target)} | {_board_key(a) for a in row.get("aliases") or ()}
+        keys = [name, _board_key(target)]
+        aliases = row.get("aliases")
+        if aliases:
+            keys += [_board_key(a) for a in aliases]
         for k in keys:
             k = k.lower()
-            other = t.index.get(k)
-            if other is not None and other != name:
-                t.problems.append(f"boards.yaml: {k!r} names both {other} and {name}")
-                continue
-            t.index[k] = name
+            other = index.setdefault(k, name)
+            if other != name:
+                problems.append(f"boards.yaml: {k!r} names both {other} and {name}")
         bare = target.split("/", 1)[0].lower()
-        t.bare.setdefault(bare, []).append(name)
+        if bare in bare_names:
+            bare_names[bare].append(name)
+        else:
+            bare_names[bare] = [name]
         if row.get("default"):
             if bare in t.defaults:
-                t.problems.append(f"boards.yaml: two defaults for {bare}")
+                problems.append(f"boards.yaml: two defaults for {bare}")
             t.defaults[bare] = name
     # Zephyr lets single-SoC boards leave the SoC out ("bl5340_dvk/cpuapp", file stem
     # "bl5340_dvk_cpuapp"): index those short spellings too, where they are unambiguous.
-    for bare, names in t.bare.items():
-        socs_ = {raw[n]["target"].split("/")[1] for n in names if raw[n]["target"].count("/") >= 1}
-        if len(socs_) != 1:
+    for bare, names in bare_names.items():
+        parts = [raw[n]["target"].split("/") for n in names]
+        if len({p[1] for p in parts if len(p) > 1}) != 1:
             continue
-        for n in names:
-            quals = raw[n]["target"].split("/")[2:]
-            if quals:
-                key = "_".join([bare] + quals).lower()
-                t.index.setdefault(key, n)
+        for p, n in zip(parts, names):
+            if len(p) > 2:
+                index.setdefault("_".join([bare] + p[2:]).lower(), n)
     return t
 
 
@@ -488,9 +491,6 @@ def _jedec_table() -> _JedecTable:
     return _JedecTable(load_table(_HERE / "jedec.yaml") or {})
 
 
-_HEX = frozenset("0123456789abcdefABCDEF")
-
-
 def _row_id(rid: Any) -> Optional[bytes]:
     """A part row's ID as bytes; None if it is not a valid three-byte ID."""
     try:
@@ -500,21 +500,36 @@ def _row_id(rid: Any) -> Optional[bytes]:
     return jid if jid is not None and len(jid) == 3 else None
 
 
+@functools.lru_cache(maxsize=1)
+def _jedec_ids() -> tuple:
+    """({ID as "c2 28 17": index of the last row spelling it so}, [(index, ID bytes) of the rows
+    spelling their ID otherwise]): the parts' rows by ID, without parsing the usual spelling."""
+    by_text: dict = {}
+    others: list = []
+    for i, row in enumerate(_jedec_table().parts):
+        rid = row.get("id") if isinstance(row, dict) else None
+        if type(rid) is str:
+            try:
+                if bytes.fromhex(rid).hex(" ") == rid:
+                    by_text[rid] = i
+                    continue
+            except ValueError:
+                pass
+        jid = _row_id(rid)
+        if jid is not None:
+            others.append((i, jid))
+    return by_text, others
+
+
 @functools.lru_cache(maxsize=64)
 def _jedec_find(jid: bytes) -> Optional[JedecPart]:
     """The part with this three-byte ID (the last row that names it), or None."""
-    t = _jedec_table()
-    want = jid.hex(" ")
-    found = None
-    for row in t.parts:
-        rid = row.get("id") if isinstance(row, dict) else None
-        if isinstance(rid, str) and len(rid) == 8 and rid[2] == rid[5] == " " \
-                and _HEX.issuperset(rid[:2] + rid[3:5] + rid[6:]):
-            if rid.lower() == want:         # the usual spelling, "c2 28 17": compared as text
-                found = row
-        elif _row_id(rid) == jid:
-            found = row
-    return t.part(jid, found) if found is not None else None
+    by_text, others = _jedec_ids()
+    at = by_text.get(jid.hex(" "), -1)
+    for i, other in others:
+        if other == jid and i > at:
+            at = i
+    return _jedec_table().part(jid, _jedec_table().parts[at]) if at >= 0 else None
 
 
 def validate() -> list[str]:
