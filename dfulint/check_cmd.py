@@ -219,8 +219,11 @@ def check(paths, boards, sdk_version, build_dir, file_suffix, formats, output, s
             return o
 
         jobs = jobs or engine.default_jobs()
+        # no check report shows a target's release facts (`map --format json` does; --against takes
+        # its own): the release model is not imported for them
         opts = engine.Options(debug=debug, per_app=per_app,
-                              baseline=(baseline[0], baseline[1]) if baseline else None, against=against)
+                              baseline=(baseline[0], baseline[1]) if baseline else None, against=against,
+                              release_facts=False)
         progress = Progress(interactive(sys.stderr) and not quiet)
         opts.on_progress = progress
         text_opts = dict(colour=use_colour(color), fmt=layout, statistics=statistics, quiet=quiet,

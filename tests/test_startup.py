@@ -17,7 +17,7 @@ NOT_ON_THE_CHECK_PATH = (
     "dfulint.server", "pygls", "lsprotocol", "dfulint.release", "dfulint.fix", "dfulint.add_ignore",
     "dfulint.context.show", "dfulint.docs", "subprocess", "tempfile", "shutil", "hashlib", "configparser",
     "multiprocessing", "pickle", "asyncio", "traceback", "difflib", "logging", "argparse", "typing_extensions",
-    "textwrap", "bz2", "lzma", "typing", "threading", "dfulint.baseline",
+    "textwrap", "bz2", "lzma", "typing", "threading", "dfulint.baseline", "dfulint.model.release",
 )
 
 _PROBE = """
