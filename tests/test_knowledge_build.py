@@ -230,3 +230,36 @@ def test_a_later_row_naming_an_id_in_another_spelling_wins(monkeypatch, spelling
     finally:
         monkeypatch.undo()
         _clear_caches()
+
+
+def test_validate_still_reports_what_is_wrong_with_board_rows(monkeypatch):
+    """Board records are made on demand, but validate() makes them all and reports every bad row."""
+    real = k.load_table
+    extra = [
+        {"name": "acme_x_nrf0000", "target": "acme_x/nrf0000", "soc": "nrf0000", "source": "test row"},
+        {"name": "acme_y_nrf52840", "target": "acme_y/nrf52840", "soc": "nrf52840", "like": "nowhere",
+         "source": "test row"},
+        {"name": "acme_z_nrf52840", "target": "nrf52840dk/nrf52840", "soc": "nrf52840", "source": "test row"},
+        {"name": "acme_w_nrf52840", "target": "acme_w/nrf52840", "soc": "nrf52840",
+         "nodes": ["not a node"], "source": "test row"},
+    ]
+
+    def load_table(path):
+        data = real(path)
+        if Path(path).name == "boards.yaml":
+            data = dict(data, boards=list(data["boards"]) + extra)
+        return data
+
+    monkeypatch.setattr(k, "load_table", load_table)
+    _clear_caches()
+    try:
+        got = k.validate()
+        assert "boards.yaml: acme_x_nrf0000: unknown soc nrf0000" in got
+        assert "boards.yaml: acme_y_nrf52840: bad 'like: nowhere'" in got
+        assert any("names both nrf52840dk_nrf52840 and acme_z_nrf52840" in p for p in got)
+        assert any(p.startswith("boards.yaml: acme_w_nrf52840: malformed node") for p in got)
+        assert len(got) == 4
+        assert k.board("acme_y/nrf52840") is None and k.board("acme_x/nrf0000").soc == "nrf0000"
+    finally:
+        monkeypatch.undo()
+        _clear_caches()

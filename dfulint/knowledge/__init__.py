@@ -436,8 +436,6 @@ def _board_record(name: str) -> tuple:
     row = _resolve_like(_board_index().rows, name)
     if not str(row.get("source") or "").strip():
         problems.append(f"boards.yaml: {name}: no source")
-    if row["soc"] not in _soc_index().rows:
-        problems.append(f"boards.yaml: {name}: unknown soc {row['soc']}")
     ns = bool(row.get("ns", False))
     b = Board(
         name=name,
@@ -539,7 +537,10 @@ def validate() -> list[str]:
         _soc_record(name)
     problems += _board_index().problems
     for name in _board_index().names:
-        problems += _board_record(name)[3]
+        b, _row, _revs, found = _board_record(name)
+        problems += found
+        if b.soc not in _soc_index().rows:
+            problems.append(f"boards.yaml: {name}: unknown soc {b.soc}")
     t = _jedec_table()
     for m in (load_table(_HERE / "jedec.yaml") or {}).get("manufacturers") or ():
         if not t.src(m.get("source")):
