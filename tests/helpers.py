@@ -1,6 +1,9 @@
 """Small helpers shared by the rule tests."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 # the whole MCUmgr image-management chain over Bluetooth, as an app's prj.conf writes it
@@ -68,3 +71,30 @@ def stderr_of(res) -> str:
         return res.stderr
     except ValueError:
         return res.output
+
+
+# `dfulint check ARGS` as the command runs it (dfulint.__main__.entry), printing at the end which modules
+# were imported (the entry point ends with os._exit, so the list is written from there)
+_LIST_MODULES = r"""
+import os, sys
+import dfulint.__main__ as main
+real = os._exit
+def _exit(code):
+    sys.stderr.write("MODULES " + " ".join(sorted(sys.modules)) + "\n")
+    sys.stderr.flush()
+    real(code)
+os._exit = _exit
+sys.argv = ["dfulint", "check", *sys.argv[1:]]
+main.entry()
+"""
+
+
+def check_modules(*args, **env) -> tuple:
+    """(the finished process, the set of modules it imported) of `dfulint check ARGS` run from this
+    checkout, with `env` added to the environment."""
+    root = Path(__file__).resolve().parent.parent
+    p = subprocess.run([sys.executable, "-c", _LIST_MODULES, *map(str, args)], capture_output=True, text=True,
+                       cwd=root, env=dict(os.environ, PYTHONPATH=str(root), **env))
+    lines = [x for x in p.stderr.splitlines() if x.startswith("MODULES ")]
+    assert lines, p.stderr
+    return p, set(lines[-1].split()[1:])

@@ -13,6 +13,7 @@ import pytest
 
 from dfulint import check_args
 from dfulint.cli import cli
+from helpers import check_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "seed_bl653_dvk"
@@ -314,36 +315,15 @@ def test_on_a_terminal_and_with_colour_variables_too(tmp_path):
             assert "\x1b[" in fast[0]["out"] and "\x1b[" in fast[1]["out"]
 
 
-_NO_CLICK = r"""
-import os, sys
-import dfulint.__main__ as main
-real = os._exit
-def _exit(code):
-    sys.stderr.write("MODULES " + " ".join(sorted(sys.modules)) + "\n")
-    sys.stderr.flush()
-    real(code)
-os._exit = _exit
-sys.argv = ["dfulint", "check", *sys.argv[1:]]
-main.entry()
-"""
-
-
-def _modules(*args, **env):
-    p = subprocess.run([sys.executable, "-c", _NO_CLICK, *args], capture_output=True, text=True, cwd=ROOT,
-                       env=dict(os.environ, PYTHONPATH=str(ROOT), **env))
-    line = [x for x in p.stderr.splitlines() if x.startswith("MODULES ")][-1]
-    return p, set(line.split()[1:])
-
-
 # what click imports and a check does not need
 CLICKS_OWN = ("click", "dfulint.cli", "inspect", "ast", "dis", "tokenize", "gettext", "locale", "uuid", "platform")
 
 
 def test_a_plain_check_does_not_import_click():
-    p, modules = _modules(str(SEED), "--format", "json", "-q", "--jobs", "1")
+    p, modules = check_modules(str(SEED), "--format", "json", "-q", "--jobs", "1")
     assert p.returncode == 1 and json.loads(p.stdout)["findings"]
     assert not modules & set(CLICKS_OWN), sorted(modules & set(CLICKS_OWN))
-    p, modules = _modules(str(SEED), "--board", "bl653_dvkk")     # refused: click tells why
+    p, modules = check_modules(str(SEED), "--board", "bl653_dvkk")     # refused: click tells why
     assert p.returncode == 2 and "click" in modules and p.stdout == ""
     assert p.stderr.startswith("Usage: dfulint check [OPTIONS] [PATHS]...\n")
 
@@ -356,7 +336,7 @@ def test_help_is_clicks():
 
 def test_an_ascii_standard_output_goes_to_click():
     """click writes through its own UTF-8 wrapper to a stream whose encoding is ASCII."""
-    p, modules = _modules(str(SEED), "--format", "json", "--jobs", "1", PYTHONIOENCODING="ascii")
+    p, modules = check_modules(str(SEED), "--format", "json", "--jobs", "1", PYTHONIOENCODING="ascii")
     assert "click" in modules and p.returncode == 1 and json.loads(p.stdout)["findings"]
 
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from helpers import check_modules
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "seed_bl653_dvk"
 APPS = ROOT / "fixtures" / "apps"
@@ -71,27 +73,10 @@ def test_a_json_check_of_one_app_imports_only_what_it_uses():
 
 
 # what the command (`python -m dfulint check`, read without click) imports, per report format
-_COMMAND = r"""
-import os, sys
-import dfulint.__main__ as main
-real = os._exit
-def _exit(code):
-    sys.stderr.write("MODULES " + " ".join(sorted(sys.modules)) + "\n")
-    sys.stderr.flush()
-    real(code)
-os._exit = _exit
-sys.argv = ["dfulint", "check", *sys.argv[1:]]
-main.entry()
-"""
-
-
 def _command_modules(*args) -> set:
-    import os
-
-    p = subprocess.run([sys.executable, "-c", _COMMAND, *map(str, args)], capture_output=True, text=True, cwd=ROOT,
-                       env=dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100"))
+    p, modules = check_modules(*args, COLUMNS="100")
     assert p.returncode == 1 and p.stdout, p.stderr
-    return set([x for x in p.stderr.splitlines() if x.startswith("MODULES ")][-1].split()[1:])
+    return modules
 
 
 def test_the_command_imports_only_what_each_format_uses():
