@@ -263,3 +263,26 @@ def test_validate_still_reports_what_is_wrong_with_board_rows(monkeypatch):
     finally:
         monkeypatch.undo()
         _clear_caches()
+
+
+def test_an_mcuboot_board_lookup_gives_the_first_fragment_in_table_order_and_makes_only_its_own():
+    _clear_caches()
+    frags = k.mcuboot_board_fragments()
+
+    def first(stems, sym, low, high):         # the table read in order, as the lookup is specified
+        for f in frags:
+            if f.board in stems and sym in f.values and not (high < f.since or (f.until is not None and low >= f.until)):
+                return f.values[sym], f.source, low >= f.since and (f.until is None or high < f.until)
+        return None, "", True
+
+    boards = sorted({f.board for f in frags})
+    syms = sorted({s for f in frags for s in f.values})
+    for i, board in enumerate(boards):
+        stems = [board, boards[(i + 7) % len(boards)], "no_such_board"]
+        for sym in syms:
+            for low, high in (((1, 9, 0), (1, 9, 0)), ((2, 4, 0), (2, 9, 0)), ((3, 2, 0), (3, 2, 0))):
+                assert k.mcuboot_board_value(stems, sym, low, high) == first(set(stems), sym, low, high)
+    _clear_caches()
+    k.mcuboot_board_value(["thingy91_nrf9160"], "BOOT_MAX_IMG_SECTORS", (2, 4, 0), (2, 4, 0))
+    made = k._mcuboot_fragment.cache_info().currsize
+    assert 1 <= made <= sum(f.board == "thingy91_nrf9160" for f in frags) < len(frags)

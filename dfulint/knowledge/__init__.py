@@ -987,24 +987,37 @@ def _v3(text) -> Optional[tuple]:
 
 
 @lru_cache(maxsize=1)
+def _mcuboot_board_rows() -> tuple:
+    """(mcuboot_boards.yaml's fragment rows, {board: positions of its rows})."""
+    rows = list((load_table(_HERE / "mcuboot_boards.yaml") or {}).get("fragments") or [])
+    by_board: dict = {}
+    for i, row in enumerate(rows):
+        by_board.setdefault(str(row["board"]), []).append(i)
+    return rows, by_board
+
+
+@lru_cache(maxsize=None)
+def _mcuboot_fragment(i: int) -> McubootBoardFragment:
+    row = _mcuboot_board_rows()[0][i]
+    return McubootBoardFragment(str(row["board"]), _v3(row.get("since")) or (0, 0, 0),
+                                _v3(row.get("until")), dict(row.get("values") or {}),
+                                str(row.get("source", "")))
+
+
 def mcuboot_board_fragments() -> tuple:
     """The values MCUboot's own boards/<board>.conf files set, per NCS version range."""
-    data = load_table(_HERE / "mcuboot_boards.yaml") or {}
-    out = []
-    for row in data.get("fragments") or []:
-        out.append(McubootBoardFragment(str(row["board"]), _v3(row.get("since")) or (0, 0, 0),
-                                        _v3(row.get("until")), dict(row.get("values") or {}),
-                                        str(row.get("source", ""))))
-    return tuple(out)
+    return tuple(_mcuboot_fragment(i) for i in range(len(_mcuboot_board_rows()[0])))
 
 
 def mcuboot_board_value(stems: Iterable[str], sym: str, low: tuple, high: tuple):
     """(value, source, certain) MCUboot's own board fragment gives `sym` for a board known by its
     file stems, for a project on NCS versions low..high; (None, "", True) when none does.
-    `certain` is False when only part of the version range has the fragment."""
-    stems = set(stems)
-    for frag in mcuboot_board_fragments():
-        if frag.board not in stems or sym not in frag.values:
+    `certain` is False when only part of the version range has the fragment. The first fragment in
+    the table's order that applies gives it; only the stems' own fragments are made."""
+    by_board = _mcuboot_board_rows()[1]
+    for i in sorted({i for s in set(stems) for i in by_board.get(s, ())}):
+        frag = _mcuboot_fragment(i)
+        if sym not in frag.values:
             continue
         if high < frag.since or (frag.until is not None and low >= frag.until):
             continue
