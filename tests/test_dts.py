@@ -886,3 +886,32 @@ def test_the_grammar_falls_back_to_the_package_api(monkeypatch):
     monkeypatch.delitem(sys.modules, "tree_sitter_devicetree._binding", raising=False)
     lang = tree_sitter.Language(dts_mod._grammar())
     assert tree_sitter.Parser(lang).parse(b"/ { };\n").root_node.type == "document"
+
+
+def test_a_compiled_module_without_what_dfulint_uses_falls_back_to_the_packages(monkeypatch, tmp_path):
+    """tree-sitter is not pinned above: a later release whose compiled modules lack Parser, Language
+    or language() must still parse, through the packages' own API."""
+    import sys
+    import types
+
+    from dfulint.sources import dts as dts_mod
+
+    class Grammar(types.ModuleType):
+        def language(self):
+            raise RuntimeError("another ABI")
+
+    monkeypatch.setitem(sys.modules, "tree_sitter._binding", types.ModuleType("tree_sitter._binding"))
+    monkeypatch.setitem(sys.modules, "tree_sitter_devicetree._binding", Grammar("tree_sitter_devicetree._binding"))
+    monkeypatch.setattr(dts_mod, "_parser", None)
+    overlay = tmp_path / "app.overlay"
+    overlay.write_text("&flash0 {\n\tpartitions {\n\t\tslot0_partition: partition@c000 {\n"
+                       "\t\t\treg = <0xc000 0x32000>;\n\t\t};\n\t};\n};\n")
+    parsed = dts_mod.parse_dts(overlay)
+    assert parsed.readable and not parsed.problems
+    labels = set()
+    stack = list(parsed.roots)
+    while stack:
+        node = stack.pop()
+        labels.update(node.labels)
+        stack.extend(node.children)
+    assert "slot0_partition" in labels

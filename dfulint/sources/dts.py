@@ -1055,8 +1055,11 @@ def _grammar() -> object:
     """The devicetree grammar (a capsule for tree_sitter.Language), through the package's own API
     when its compiled module cannot be loaded directly."""
     binding = _binding("tree_sitter_devicetree")
-    if binding is not None:
-        return binding.language()
+    if binding is not None and callable(getattr(binding, "language", None)):
+        try:
+            return binding.language()
+        except Exception:       # a later grammar package whose compiled module works otherwise
+            pass
     import tree_sitter_devicetree
     return tree_sitter_devicetree.language()
 
@@ -1064,10 +1067,12 @@ def _grammar() -> object:
 def _get_parser():
     global _parser
     if _parser is None:
-        tree_sitter = _binding("tree_sitter")
-        if tree_sitter is None:
+        binding = _binding("tree_sitter")
+        try:
+            _parser = binding.Parser(binding.Language(_grammar()))
+        except Exception:       # no such module, or one of another tree-sitter: the package's API
             import tree_sitter
-        _parser = tree_sitter.Parser(tree_sitter.Language(_grammar()))
+            _parser = tree_sitter.Parser(tree_sitter.Language(_grammar()))
     return _parser
 
 
