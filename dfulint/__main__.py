@@ -3,23 +3,7 @@ import gc
 import os
 import sys
 
-
-def _lazy(name: str) -> None:
-    """Import `name` when one of its attributes is first used (importlib.util.LazyLoader)."""
-    if name in sys.modules:
-        return
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None:
-            return
-        spec.loader = importlib.util.LazyLoader(spec.loader)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    except (ImportError, ValueError, AttributeError):
-        sys.modules.pop(name, None)
+from dfulint import imported_on_first_use
 
 
 FAST_CHECK = True     # False: click reads every command line (the tests compare both readings)
@@ -65,7 +49,10 @@ def _check_without_click():
 
 
 def _click() -> int:
-    _lazy("uuid")       # click's UUID parameter type; importing uuid runs platform's regexes
+    try:                # click's UUID parameter type; importing uuid runs platform's regexes
+        imported_on_first_use("uuid")
+    except (ImportError, ValueError):
+        pass
     from dfulint.cli import EXIT_CLEAN, main
 
     main()

@@ -11,6 +11,8 @@ import re
 import sys
 from pathlib import Path
 
+from dfulint import imported_on_first_use
+
 # PyYAML's pure-Python Reader compiles, when yaml is imported, a regex of every printable Unicode
 # character; building it costs a tenth of a small app's whole run. dfulint reads YAML with libyaml,
 # which checks characters itself; the pure-Python loader (deeply nested text, or PyYAML built
@@ -35,29 +37,9 @@ if "yaml" not in sys.modules and isinstance(getattr(re, "_cache", None), dict):
     re._cache.setdefault((str, _YAML_NON_PRINTABLE, 0), _OnFirstUse(_YAML_NON_PRINTABLE))
 
 
-
-def _imported_on_first_use(name: str):
-    """The module `name`, executed when one of its attributes is first used (the standard
-    library's importlib.util.LazyLoader): a check of an app without YAML files never imports
-    PyYAML, which costs about a twentieth of checking a small app. A missing module raises
-    ImportError here, as `import` would."""
-    if name in sys.modules:
-        if sys.modules[name] is None:
-            raise ImportError(f"import of {name} halted; None in sys.modules")
-        return sys.modules[name]
-    import importlib.util
-
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"No module named {name!r}", name=name)
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-yaml = _imported_on_first_use("yaml")
+# PyYAML is executed when a YAML file is first read: a check of an app without YAML files never
+# imports it, which costs about a twentieth of checking a small app
+yaml = imported_on_first_use("yaml")
 
 from dfulint.core import Located, Span  # noqa: E402
 from dfulint.records import NamedTuple  # noqa: E402
